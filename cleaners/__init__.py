@@ -1,0 +1,1 @@
+"""cleaners: turn raw captured pages into clean documents, recording every repair made."""

@@ -1,0 +1,1 @@
+"""expectations: the Great Expectations quality gate that decides which documents may be released."""

@@ -1,0 +1,128 @@
+"""Site profiles: everything kcorpus knows about a site, declared as data in profiles/<name>.toml.
+
+A profile has four parts:
+  crawl    hosts, start URLs, URL patterns for index/list pages and article pages, id template
+  extract  selectors for title, body, paragraphs and each metadata field        (used by cleaners/)
+  metadata constant metadata for the site (agency, distributor, series ...)     (used by cleaners/)
+  chrome   selectors and text patterns of site chrome to drop, and the literal
+           chrome strings a clean document must never contain                   (cleaners/, expectations/)
+Adding a site means adding a TOML file here plus fixtures; no code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class UnknownSiteError(LookupError):
+    """No profile is declared for a site name or URL host."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One site's declared knowledge (see the module docstring for the four parts)."""
+
+    name: str
+    label: str
+    hosts: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    index_patterns: tuple[re.Pattern, ...]
+    article_patterns: tuple[re.Pattern, ...]
+    id_template: str
+    max_index_pages: int
+    lang: str
+    extract: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    chrome: dict[str, Any] = field(default_factory=dict)
+    source_path: str = ""
+
+    def owns(self, url: str) -> bool:
+        """True when the URL's host is one of this site's hosts."""
+        return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    def is_index(self, url: str) -> bool:
+        """True for list/index pages whose links lead to articles (and further list pages)."""
+        return any(p.search(url) for p in self.index_patterns)
+
+    def article_match(self, url: str) -> re.Match | None:
+        """The article URL pattern's match (named groups feed the id template), or None."""
+        for pattern in self.article_patterns:
+            m = pattern.search(url)
+            if m:
+                return m
+        return None
+
+    def document_id(self, url: str) -> str | None:
+        """Stable document id from the article URL, e.g. 'kancc-memoir-1093'; None if not an article."""
+        m = self.article_match(url)
+        if not m:
+            return None
+        return self.id_template.format(**m.groupdict()).lower()
+
+    @property
+    def chrome_strings(self) -> tuple[str, ...]:
+        """Literal strings of site chrome that must never appear in a clean document."""
+        return tuple(self.chrome.get("strings", ()))
+
+
+def _compile_all(patterns: list[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read one profile TOML file."""
+    source = path if hasattr(path, "read_text") else Path(path)
+    text = source.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    crawl = data.get("crawl", {})
+    return Profile(
+        name=data["name"],
+        label=data.get("label", data["name"]),
+        hosts=tuple(h.lower() for h in data["hosts"]),
+        start_urls=tuple(crawl.get("start_urls", ())),
+        index_patterns=_compile_all(crawl.get("index_patterns", [])),
+        article_patterns=_compile_all(crawl.get("article_patterns", [])),
+        id_template=crawl["id_template"],
+        max_index_pages=int(crawl.get("max_index_pages", 50)),
+        lang=data.get("lang", "en"),
+        extract=data.get("extract", {}),
+        metadata=data.get("metadata", {}),
+        chrome=data.get("chrome", {}),
+        source_path=str(path),
+    )
+
+
+@lru_cache(maxsize=1)
+def builtin_profiles() -> dict[str, Profile]:
+    """The profiles shipped in kcorpus/profiles/, by name."""
+    folder = resources.files("kcorpus") / "profiles"
+    profiles = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            profile = load_profile(entry)
+            profiles[profile.name] = profile
+    return profiles
+
+
+def get_profile(name: str) -> Profile:
+    """The built-in profile called `name`."""
+    try:
+        return builtin_profiles()[name]
+    except KeyError:
+        known = ", ".join(sorted(builtin_profiles()))
+        raise UnknownSiteError(f"no site profile named {name!r} (known: {known})") from None
+
+
+def profile_for_url(url: str) -> Profile | None:
+    """The profile whose hosts include the URL's host, or None (unknown site: generic cleaning)."""
+    for profile in builtin_profiles().values():
+        if profile.owns(url):
+            return profile
+    return None

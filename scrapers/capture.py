@@ -1,0 +1,50 @@
+"""Capture: one archived HTTP exchange, as recorded in WARC and the crawl state."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One archived response. Never modified or deleted once written.
+
+    `warc_file` is relative to the data home's warc/ folder; `warc_offset` is the byte offset of
+    the WARC response (or revisit) record; `payload_digest` is the WARC-Payload-Digest
+    ("sha1:<base32>") of the response body, so identical bodies share a digest across crawls.
+    """
+
+    url: str
+    site: str
+    status: int
+    headers: dict[str, str]
+    payload_digest: str
+    warc_file: str
+    warc_offset: int
+    record_id: str
+    captured_at: str  # ISO 8601, UTC, e.g. 2026-11-24T10:00:00Z
+    run_id: str = ""
+    error: str | None = None  # set when no usable response was received (timeout, refused ...)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Capture":
+        return cls(**data)
+
+    def provenance(self) -> dict:
+        """The part of a capture a document carries with it (and a TEI header cites)."""
+        return {
+            "record_id": self.record_id,
+            "payload_digest": self.payload_digest,
+            "warc_file": self.warc_file,
+            "warc_offset": self.warc_offset,
+            "captured_at": self.captured_at,
+            "run_id": self.run_id,
+        }
