@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 class UnknownSiteError(LookupError):
@@ -38,6 +38,7 @@ class Profile:
     id_template: str
     max_index_pages: int
     lang: str
+    drop_params: tuple[str, ...] = ()
     extract: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     chrome: dict[str, Any] = field(default_factory=dict)
@@ -46,6 +47,14 @@ class Profile:
     def owns(self, url: str) -> bool:
         """True when the URL's host is one of this site's hosts."""
         return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    def canonical_url(self, url: str) -> str:
+        """The URL without its fragment and without query parameters that only record how it was
+        reached (e.g. GNUBoard's &page=P on post links), so one article has one URL."""
+        parts = urlsplit(url)
+        query = "&".join(kv for kv in parts.query.split("&")
+                         if kv and kv.split("=", 1)[0] not in self.drop_params)
+        return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", query, ""))
 
     def is_index(self, url: str) -> bool:
         """True for list/index pages whose links lead to articles (and further list pages)."""
@@ -92,6 +101,7 @@ def load_profile(path: str | Path) -> Profile:
         id_template=crawl["id_template"],
         max_index_pages=int(crawl.get("max_index_pages", 50)),
         lang=data.get("lang", "en"),
+        drop_params=tuple(crawl.get("drop_params", ())),
         extract=data.get("extract", {}),
         metadata=data.get("metadata", {}),
         chrome=data.get("chrome", {}),

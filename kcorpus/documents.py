@@ -1,0 +1,69 @@
+"""The document store: the current cleaned document per id, under the data home's documents/ folder.
+
+documents/<site>/<id>.json holds the latest cleaning of the latest usable capture of an article.
+When the site deletes an article (404/410), its document moves to documents/_gone/<site>/<id>.json:
+it leaves the next release but nothing is lost (its captures stay in WARC, its text in past releases).
+File names come only from validated document ids and profile names, never from URL text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from cleaners.document import Document
+from kcorpus.config import DataHome
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9][a-z0-9._-]*$")
+_SITE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+GONE = "_gone"
+
+
+def _path(home: DataHome, site: str, doc_id: str, gone: bool = False) -> Path:
+    if not _SITE_PATTERN.match(site) or not ID_PATTERN.match(doc_id):
+        raise ValueError(f"unsafe document path: site={site!r} id={doc_id!r}")
+    base = home.documents_dir / GONE if gone else home.documents_dir
+    return base / site / f"{doc_id}.json"
+
+
+def save_document(home: DataHome, doc: Document) -> Path:
+    """Write (atomically: temp file + rename) the current document for its id."""
+    path = _path(home, doc.site, doc.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def load_document(home: DataHome, site: str, doc_id: str) -> Document | None:
+    path = _path(home, site, doc_id)
+    if not path.exists():
+        return None
+    return Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def retire_document(home: DataHome, site: str, doc_id: str) -> bool:
+    """Move a document whose article is gone upstream out of the current set. True if it was there."""
+    path = _path(home, site, doc_id)
+    if not path.exists():
+        return False
+    target = _path(home, site, doc_id, gone=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    return True
+
+
+def current_documents(home: DataHome, sites: list[str] | None = None) -> list[Document]:
+    """Every current document (optionally of some sites only), sorted by id."""
+    docs = []
+    if not home.documents_dir.exists():
+        return docs
+    for site_dir in sorted(home.documents_dir.iterdir()):
+        if not site_dir.is_dir() or site_dir.name == GONE or (sites and site_dir.name not in sites):
+            continue
+        for path in sorted(site_dir.glob("*.json")):
+            docs.append(Document.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+    return sorted(docs, key=lambda d: d.id)

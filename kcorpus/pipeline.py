@@ -1,0 +1,160 @@
+"""The pipeline's stage functions: what the CLI and the Prefect flows both call.
+
+Each stage reads only what the one before it wrote (design.md): crawl -> WARC + crawl state;
+clean -> documents/ (from WARC, never the network); validate + release -> releases/ (from documents,
+never HTML). So any stage can be rerun on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kcorpus.config import DataHome
+from kcorpus.documents import current_documents, load_document, retire_document, save_document
+from kcorpus.profiles import Profile, get_profile
+from scrapers.crawl import SiteCrawlReport, crawl_site
+from scrapers.fetch import CrawlSettings, make_client
+from scrapers.state import CrawlState, new_run_id, row_to_capture
+from scrapers.warcstore import read_response
+
+
+# --- crawl ------------------------------------------------------------------------------------
+
+def begin_run(home: DataHome, sites: list[str]) -> str:
+    """Register a crawl run in the state database; returns its id."""
+    home.ensure()
+    run_id = new_run_id()
+    state = CrawlState(home.state_db)
+    try:
+        state.start_run(run_id, sites)
+    finally:
+        state.close()
+    return run_id
+
+
+def end_run(home: DataHome, run_id: str, status: str = "finished") -> None:
+    state = CrawlState(home.state_db)
+    try:
+        state.finish_run(run_id, status)
+    finally:
+        state.close()
+
+
+def crawl(home: DataHome, site: str, run_id: str, *, settings: CrawlSettings | None = None,
+          replay_port: int | None = None, start_urls: list[str] | None = None) -> SiteCrawlReport:
+    """Crawl one site into the data home (its own state connection: sites crawl concurrently)."""
+    profile = get_profile(site)
+    settings = settings or CrawlSettings()
+    state = CrawlState(home.state_db)
+    client = make_client(settings, replay_port)
+    try:
+        return crawl_site(profile, state=state, warc_dir=home.warc_dir, run_id=run_id, client=client,
+                          settings=settings, start_urls=start_urls)
+    finally:
+        client.close()
+        state.close()
+
+
+# --- clean ------------------------------------------------------------------------------------
+
+@dataclass
+class CleanReport:
+    """What cleaning one site's captures of one run did."""
+
+    site: str
+    cleaned: list[str] = field(default_factory=list)     # documents (re)cleaned from a capture
+    reused: list[str] = field(default_factory=list)      # same payload, same cleaner: not re-cleaned
+    retired: list[str] = field(default_factory=list)     # article gone upstream (404/410)
+    failures: list[dict] = field(default_factory=list)   # pages the cleaner refused, with the reason
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _latest_article_rows(state: CrawlState, run_id: str, site: str):
+    """The last capture of each article URL in this run (retries leave earlier attempts behind)."""
+    latest = {}
+    for row in state.run_captures(run_id, site, kind="article"):
+        latest[row["url"]] = row
+    return latest
+
+
+def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) -> CleanReport:
+    """Clean the article captures of `run_id` for `site` into the document store.
+
+    A capture whose payload digest and cleaner version match the stored document's is not re-cleaned
+    (unless `force`). A 404/410 retires the document. A page the cleaner refuses is recorded as a
+    failure (with its capture) and the previous document, if any, is kept.
+    """
+    import cleaners
+
+    profile = get_profile(site)
+    report = CleanReport(site)
+    state = CrawlState(home.state_db)
+    try:
+        for url, row in _latest_article_rows(state, run_id, site).items():
+            doc_id = profile.document_id(url)
+            if doc_id is None:
+                continue
+            if row["status"] in (404, 410):
+                if retire_document(home, site, doc_id):
+                    report.retired.append(doc_id)
+                continue
+            if row["body_warc_file"] is None or not (200 <= row["status"] < 300 or row["status"] == 304):
+                continue
+            capture = row_to_capture(row)
+            existing = load_document(home, site, doc_id)
+            if (not force and existing is not None and existing.capture
+                    and existing.capture.get("payload_digest") == capture.payload_digest
+                    and existing.cleaner_version == cleaners.CLEANER_VERSION):
+                report.reused.append(doc_id)
+                continue
+            report_failure = _clean_capture(home, profile, capture, report)
+            if report_failure is None:
+                report.cleaned.append(doc_id)
+    finally:
+        state.close()
+    return report
+
+
+def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanReport):
+    """Clean one capture from WARC and store the document; returns the failure dict or None."""
+    import cleaners
+
+    stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
+    try:
+        doc = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
+                                  capture=capture.provenance())
+    except cleaners.CleaningError as exc:
+        failure = {"url": capture.url, "site": profile.name, "error": str(exc),
+                   "capture": capture.provenance()}
+        report.failures.append(failure)
+        return failure
+    save_document(home, doc)
+    return None
+
+
+def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]:
+    """Re-clean every current document from its own capture (after a cleaning rule changed).
+
+    Reads WARC only; the audit then classes resulting text changes as "pipeline".
+    """
+    import cleaners
+
+    reports: dict[str, CleanReport] = {}
+    for doc in current_documents(home, sites):
+        report = reports.setdefault(doc.site, CleanReport(doc.site))
+        cap = doc.capture or {}
+        if not cap.get("warc_file"):
+            continue
+        stored = read_response(home.warc_dir, cap["warc_file"], cap["warc_offset"])
+        try:
+            fresh = cleaners.clean_page(stored.body, doc.source_url, headers=stored.headers, capture=cap)
+        except cleaners.CleaningError as exc:
+            report.failures.append({"url": doc.source_url, "site": doc.site, "error": str(exc), "capture": cap})
+            continue
+        save_document(home, fresh)
+        report.cleaned.append(fresh.id)
+    return list(reports.values())

@@ -1,0 +1,146 @@
+"""Fetch one URL politely with httpx: retries with backoff, response limits, no parsing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from kcorpus.config import USER_AGENT
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Crawl behaviour. Defaults are the polite ones for a live site (after Scrapy's template)."""
+
+    delay: float = 1.0            # seconds between two requests to one host: small sites, one at a time
+    timeout: float = 30.0         # per request; a hung server must not hang the crawl
+    retries: int = 2              # extra attempts on timeouts, connection errors, 429 and 5xx
+    backoff: float = 1.0          # first retry waits ~backoff s, then doubles (plus jitter)
+    max_bytes: int = 5 * 1024 * 1024   # a bigger body is recorded as an error, not archived whole
+    max_redirects: int = 5
+    obey_robots: bool = True
+    user_agent: str = USER_AGENT
+
+
+@dataclass
+class Attempt:
+    """One HTTP exchange as received: what goes into WARC, before anything parses it."""
+
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int = 0
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    error: str | None = None      # no usable response: timeout, connection error, too large
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another try: transport errors (not size limits), 429 and 5xx."""
+        if self.error is not None:
+            return not self.error.startswith("too large")
+        return self.status == 429 or self.status >= 500
+
+
+def payload_digest(body: bytes) -> str:
+    """WARC-style payload digest ("sha1:" + base32), identical to what warcio writes."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+class ReplayTransport(httpx.BaseTransport):
+    """Routes every request to a local replay server, keeping the original Host header.
+
+    The crawl code is unchanged between live and replay runs: only the transport differs.
+    """
+
+    def __init__(self, port: int):
+        self.port = port
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        local = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
+        headers = request.headers.copy()
+        headers["Host"] = request.url.netloc.decode("ascii")
+        return self._inner.handle_request(
+            httpx.Request(request.method, local, headers=headers, stream=request.stream,
+                          extensions=request.extensions))
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def make_client(settings: CrawlSettings, replay_port: int | None = None) -> httpx.Client:
+    """An httpx client for the crawl; with `replay_port`, every request goes to the replay server."""
+    transport = ReplayTransport(replay_port) if replay_port else None
+    return httpx.Client(
+        transport=transport, timeout=settings.timeout, follow_redirects=False,
+        headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                 "Accept-Encoding": "gzip, deflate"})
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped at 5 minutes."""
+    if not value:
+        return default
+    try:
+        return min(300.0, max(0.0, float(value)))
+    except ValueError:
+        try:
+            from datetime import datetime, timezone
+            return min(300.0, max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()))
+        except (TypeError, ValueError):
+            return default
+
+
+def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
+               extra_headers: dict[str, str] | None = None) -> Attempt:
+    """One GET of `url`, body read raw (content-encoding kept, as WARC wants) up to the size limit."""
+    try:
+        with client.stream("GET", url, headers=extra_headers or {}) as response:
+            attempt = Attempt(url, list(response.request.headers.multi_items()), response.status_code,
+                              response.reason_phrase, list(response.headers.multi_items()))
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+                attempt.error = f"too large: Content-Length {declared} > limit {settings.max_bytes}"
+                return attempt
+            chunks, size = [], 0
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    attempt.error = f"too large: body exceeds limit {settings.max_bytes} bytes"
+                    return attempt
+                chunks.append(chunk)
+            attempt.body = b"".join(chunks)
+            return attempt
+    except httpx.TimeoutException as exc:
+        return Attempt(url, [], error=f"timeout: {type(exc).__name__}")
+    except httpx.HTTPError as exc:
+        return Attempt(url, [], error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def fetch_with_retries(client: httpx.Client, url: str, settings: CrawlSettings,
+                       extra_headers: dict[str, str] | None = None, on_attempt=None,
+                       sleep=time.sleep) -> Attempt:
+    """GET with retries on timeouts, connection errors, 429 and 5xx (exponential backoff + jitter,
+    Retry-After honoured). `on_attempt(attempt)` is called for every attempt, failed ones included,
+    so each can be archived. Returns the last attempt."""
+    attempt = None
+    for number in range(settings.retries + 1):
+        attempt = fetch_once(client, url, settings, extra_headers)
+        if on_attempt:
+            on_attempt(attempt)
+        if not attempt.retryable or number == settings.retries:
+            return attempt
+        wait = settings.backoff * (2 ** number) * (1 + random.random() / 2)
+        sleep(_retry_after(attempt.header("retry-after"), wait))
+    return attempt

@@ -1,0 +1,166 @@
+"""Serve recorded WARC snapshots over real HTTP on 127.0.0.1, with their recorded status and headers.
+
+Requests are matched by their Host header and path (so a crawler aimed at the real hostnames can be
+routed here unchanged), by an absolute request URI (proxy style), or, for a browser, by
+http://127.0.0.1:PORT/<recorded URL>; the root page lists every recorded URL. A URL that is not in
+the snapshot gets 404. Conditional requests get 304 when the recorded validators match.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+
+# Hop-by-hop and framing headers are recomputed for the replayed body, never copied.
+_NOT_REPLAYED = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """One recorded response: status, reason, header list, raw body (content-encoding kept)."""
+
+    url: str
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+def load_snapshot(warc_paths: list[Path]) -> dict[str, RecordedResponse]:
+    """Index the response records of the WARC files by target URL (later files win)."""
+    recorded: dict[str, RecordedResponse] = {}
+    for path in warc_paths:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "response":
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                status_line = record.http_headers.statusline or "200 OK"
+                code, _, reason = status_line.partition(" ")
+                recorded[url] = RecordedResponse(
+                    url, int(code), reason, tuple(record.http_headers.headers),
+                    record.raw_stream.read())  # raw: content-encoding is replayed as recorded
+    return recorded
+
+
+def _not_modified(request_headers, response: RecordedResponse) -> bool:
+    """True when If-None-Match / If-Modified-Since show the client already holds this response."""
+    etag = response.header("etag")
+    inm = request_headers.get("If-None-Match")
+    if inm and etag:
+        return etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+    ims, lm = request_headers.get("If-Modified-Since"), response.header("last-modified")
+    if ims and lm:
+        try:
+            return parsedate_to_datetime(lm) <= parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "kcorpus-replay"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # the crawl records every exchange; no stderr noise
+        pass
+
+    def _candidates(self) -> list[str]:
+        target = self.path
+        if target.startswith(("http://", "https://")):
+            return [target]
+        if target.startswith(("/http://", "/https://")):
+            return [target[1:]]
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        return [f"https://{host}{target}", f"http://{host}{target}"]
+
+    def _send(self, status: int, headers, body: bytes, head_only: bool) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in _NOT_REPLAYED:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+
+    def _serve(self, head_only: bool) -> None:
+        snapshot: dict[str, RecordedResponse] = self.server.snapshot  # type: ignore[attr-defined]
+        if self.path == "/" and self.headers.get("Host", "").split(":")[0] in ("127.0.0.1", "localhost"):
+            self._send(200, [("Content-Type", "text/html; charset=utf-8")], _listing(snapshot), head_only)
+            return
+        response = next((snapshot[u] for u in self._candidates() if u in snapshot), None)
+        if response is None:
+            body = b"<html><body><h1>404 Not Found</h1><p>not in this snapshot</p></body></html>"
+            self._send(404, [("Content-Type", "text/html; charset=utf-8")], body, head_only)
+        elif response.status == 200 and _not_modified(self.headers, response):
+            kept = [(k, v) for k, v in response.headers if k.lower() in ("etag", "last-modified", "date")]
+            self._send(304, kept, b"", True)
+        else:
+            self._send(response.status, response.headers, response.body, head_only)
+
+    def do_GET(self):
+        self._serve(head_only=False)
+
+    def do_HEAD(self):
+        self._serve(head_only=True)
+
+
+def _listing(snapshot: dict[str, RecordedResponse]) -> bytes:
+    rows = "\n".join(
+        f'<li>{r.status} <a href="/{html.escape(u)}">{html.escape(u)}</a></li>' for u, r in sorted(snapshot.items()))
+    return (f"<!doctype html><meta charset=utf-8><title>kcorpus replay</title>"
+            f"<h1>kcorpus replay: {len(snapshot)} recorded URLs</h1><ul>{rows}</ul>").encode("utf-8")
+
+
+class ReplayServer:
+    """A replay of WARC snapshots on 127.0.0.1 in a background thread. Use as a context manager."""
+
+    def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1"):
+        self.warc_paths = [Path(p) for p in warc_paths]
+        self.snapshot = load_snapshot(self.warc_paths)
+        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.snapshot = self.snapshot  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def hosts(self) -> set[str]:
+        """Hostnames present in the snapshot."""
+        return {urlsplit(u).hostname or "" for u in self.snapshot}
+
+    def start(self) -> "ReplayServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="kcorpus-replay", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "ReplayServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

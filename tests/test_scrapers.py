@@ -1,0 +1,151 @@
+"""Scrape stage: discovery, WARC capture, crawl state and conditional refresh, over a real replay server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kcorpus.profiles import get_profile
+from scrapers.crawl import crawl_site
+from scrapers.discover import classify_links, extract_links
+from scrapers.fetch import CrawlSettings, make_client, payload_digest
+from scrapers.replay import ReplayServer, load_snapshot
+from scrapers.state import CrawlState
+from scrapers.warcstore import WarcStore, read_response
+
+BOARD = "https://kancc.org/bbs/board.php?bo_table=memoir"
+FAST = CrawlSettings(delay=0, retries=0, timeout=5)
+
+
+def _list_page(posts: list[int], page: int, pages: int) -> bytes:
+    rows = "".join(
+        f'<tr><td class="td_num">{n}</td><td class="td_subject">'
+        f'<a href="./board.php?bo_table=memoir&amp;wr_id={n}&amp;page={page}">Chapter {n}</a></td></tr>'
+        for n in posts)
+    nav = "".join(f'<a href="./board.php?bo_table=memoir&amp;page={p}" class="pg_page">{p}</a>'
+                  for p in range(1, pages + 1) if p != page)
+    return (f'<html><body><table id="bo_list">{rows}</table><nav class="pg_wrap"><span class="pg">'
+            f'<strong class="pg_current">{page}</strong>{nav}</span></nav>'
+            f'<a href="https://elsewhere.example/">ad</a><a href="./board.php?bo_table=free&amp;wr_id=9">other board</a>'
+            f'</body></html>').encode()
+
+
+def _post(n: int, text: str) -> bytes:
+    return (f'<html><head><title>Chapter {n}</title></head><body><article id="bo_v">'
+            f'<div id="bo_v_con"><p>{text}</p></div></article></body></html>').encode("utf-8")
+
+
+def write_snapshot(path: Path, pages: dict[str, tuple[int, bytes, str]]) -> Path:
+    """A WARC of `url -> (status, body, etag)` written with the crawler's own WarcStore."""
+    path.mkdir(parents=True, exist_ok=True)
+    with WarcStore(path, "snapshot", "test") as store:
+        for url, (status, body, etag) in pages.items():
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("ETag", f'"{etag}"'),
+                       ("Last-Modified", "Thu, 01 Oct 2026 00:00:00 GMT"), ("Content-Length", str(len(body)))]
+            store.write_exchange(url, method="GET", request_headers=[], status=status,
+                                 reason="OK" if status == 200 else "Not Found", response_headers=headers,
+                                 body=body, warc_date="2026-10-01T00:00:00Z")
+    return store.path
+
+
+def site_pages(edited: bool = False, deleted: bool = False) -> dict:
+    pages = {
+        "https://kancc.org/robots.txt": (200, b"User-agent: *\nDisallow: /bbs/login.php\n", "r"),
+        f"{BOARD}&page=1": (200, _list_page([101, 102], 1, 2), "l1"),
+        f"{BOARD}&page=2": (200, _list_page([103] if not deleted else [], 2, 2), "l2"),
+        f"{BOARD}&wr_id=101": (200, _post(101, "The Soviet\\union was faced with a threat."), "p101"),
+        f"{BOARD}&wr_id=102": (200, _post(102, "edited text" if edited else "original text"),
+                               "p102b" if edited else "p102"),
+    }
+    if not deleted:
+        pages[f"{BOARD}&wr_id=103"] = (200, _post(103, "third post"), "p103")
+    return pages
+
+
+@pytest.fixture
+def first_snapshot(tmp_path):
+    return write_snapshot(tmp_path / "snap1", site_pages())
+
+
+def test_replay_serves_recorded_status_headers_and_404(first_snapshot):
+    import httpx
+    with ReplayServer([first_snapshot]) as server:
+        r = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=memoir&wr_id=101", headers={"Host": "kancc.org"})
+        assert r.status_code == 200 and r.headers["etag"] == '"p101"'
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+        assert b"Soviet\\union" in r.content
+        assert httpx.get(f"{server.base_url}/nope", headers={"Host": "kancc.org"}).status_code == 404
+        # browser-style: /<recorded URL>, and a listing at /
+        assert httpx.get(f"{server.base_url}/{BOARD}&wr_id=102").status_code == 200
+        assert "wr_id=103" in httpx.get(server.base_url + "/").text
+        cond = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=memoir&wr_id=101",
+                         headers={"Host": "kancc.org", "If-None-Match": '"p101"'})
+        assert cond.status_code == 304 and cond.content == b""
+
+
+def test_discovery_follows_pagination_and_ignores_other_boards_and_hosts():
+    profile = get_profile("kancc")
+    links = extract_links(_list_page([101, 102], 1, 2), f"{BOARD}&page=1")
+    index_pages, articles = classify_links(profile, links)
+    assert index_pages == [f"{BOARD}&page=2"]
+    # the &page=1 a post was reached from is not part of its identity
+    assert articles == [f"{BOARD}&wr_id=101", f"{BOARD}&wr_id=102"]
+
+
+def test_globalsecurity_discovery_skips_non_kcna_items():
+    profile = get_profile("globalsecurity")
+    base = "https://www.globalsecurity.org/wmd/library/news/dprk/2010/index.html"
+    html = b'<ul><li><a href="dprk-100914-kcna01.htm">A</a></li><li><a href="dprk-nis_100913-100919.htm">NIS</a></li></ul>'
+    assert classify_links(profile, extract_links(html, base)) == (
+        [], ["https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100914-kcna01.htm"])
+
+
+def crawl(tmp_path, snapshot, run_id):
+    profile = get_profile("kancc")
+    state = CrawlState(tmp_path / "home" / "state.sqlite")
+    with ReplayServer([snapshot]) as server, make_client(FAST, server.port) as client:
+        report = crawl_site(profile, state=state, warc_dir=tmp_path / "home" / "warc", run_id=run_id,
+                            client=client, settings=FAST)
+    return state, report
+
+
+def test_crawl_archives_every_response_and_records_state(tmp_path, first_snapshot):
+    state, report = crawl(tmp_path, first_snapshot, "run1")
+    assert (report.index_pages, report.articles, report.downloaded) == (2, 3, 3)
+    rows = state.run_captures("run1")
+    kinds = sorted(r["kind"] for r in rows)
+    assert kinds == ["article"] * 3 + ["index"] * 2 + ["robots"]
+    post = next(r for r in rows if r["url"].endswith("wr_id=101"))
+    assert post["etag"] == '"p101"' and post["last_modified"].startswith("Thu, 01 Oct 2026")
+    stored = read_response(tmp_path / "home" / "warc", post["warc_file"], post["warc_offset"])
+    assert stored.status == 200 and b"Soviet\\union" in stored.body
+    assert post["payload_digest"] == payload_digest(stored.body)
+    assert (tmp_path / "home" / "warc" / "run1-kancc.warc.gz").stat().st_size > 0
+
+
+def test_second_crawl_of_unchanged_site_downloads_nothing(tmp_path, first_snapshot):
+    crawl(tmp_path, first_snapshot, "run1")
+    state, report = crawl(tmp_path, first_snapshot, "run2")
+    assert report.downloaded == 0 and report.unchanged == 3
+    revisit = [r for r in state.run_captures("run2", kind="article")]
+    assert {r["record_type"] for r in revisit} == {"revisit"}
+    # a revisit's payload is the first run's record: still readable
+    first = state.run_captures("run1", kind="article")[0]
+    again = next(r for r in revisit if r["url"] == first["url"])
+    assert (again["body_warc_file"], again["body_offset"]) == (first["warc_file"], first["warc_offset"])
+
+
+def test_recrawl_sees_edit_and_deletion_of_known_urls(tmp_path, first_snapshot):
+    crawl(tmp_path, first_snapshot, "run1")
+    second = write_snapshot(tmp_path / "snap2", site_pages(edited=True, deleted=True))
+    state, report = crawl(tmp_path, second, "run2")
+    # wr_id=103 is no longer listed, but known from run1: re-checked, found gone
+    assert (report.downloaded, report.unchanged, report.gone) == (1, 1, 1)
+    gone = state.url_rows("kancc")
+    assert [r["url"] for r in gone if r["gone"]] == [f"{BOARD}&wr_id=103"]
+
+
+def test_load_snapshot_indexes_responses(first_snapshot):
+    snap = load_snapshot([first_snapshot])
+    assert snap[f"{BOARD}&wr_id=101"].header("ETag") == '"p101"'
