@@ -158,3 +158,50 @@ def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]
         save_document(home, fresh)
         report.cleaned.append(fresh.id)
     return list(reports.values())
+
+
+# --- validate + release -------------------------------------------------------------------------
+
+class ReleaseBlocked(RuntimeError):
+    """A batch expectation failed: the release is refused unless --allow-partial."""
+
+    def __init__(self, failures: list, data_docs_path):
+        self.failures = failures
+        self.data_docs_path = data_docs_path
+        super().__init__("; ".join(f.message for f in failures))
+
+
+@dataclass
+class ReleaseOutcome:
+    """The result of validating the current documents and releasing those that passed."""
+
+    release: object                      # corpus.release.Release
+    passed: int
+    quarantined: list[str]
+    batch_failures: list[str]
+    data_docs_path: Path | None
+
+
+def validate_and_release(home: DataHome, *, version: str | None = None, allow_partial: bool = False,
+                         today=None) -> ReleaseOutcome:
+    """Validate every current document (GX gate), quarantine failures, release the rest.
+
+    Raises ReleaseBlocked when a batch expectation fails and `allow_partial` is false; with
+    `allow_partial`, the failures are recorded in the release manifest.
+    """
+    from corpus.release import build_release, previous_counts
+    from expectations import validate_batch
+    from expectations.quarantine import write_quarantine
+
+    documents = current_documents(home)
+    result = validate_batch(documents, home=home, previous_counts=previous_counts(home))
+    write_quarantine(home, result)
+    if result.batch_failures and not allow_partial:
+        raise ReleaseBlocked(result.batch_failures, result.data_docs_path)
+    quarantined = [{"id": d.id, "site": d.site, "failed": [f.expectation for f in result.verdicts[d.id]]}
+                   for d in result.quarantined]
+    release = build_release(home, result.passed, version=version, today=today,
+                            partial=[f.message for f in result.batch_failures] or None,
+                            quarantined=quarantined)
+    return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
+                          [f.message for f in result.batch_failures], result.data_docs_path)

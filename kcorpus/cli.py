@@ -1,0 +1,329 @@
+"""The `kcorpus` command line: one entry point over the same functions the Prefect flows call.
+
+Heavy libraries (Prefect, Great Expectations) are imported inside the commands that need them,
+so `kcorpus clean` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kcorpus.config import DataHome
+
+app = typer.Typer(help="kcorpus: archive, clean, validate and release North Korean state media reposted on the web.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+quarantine_app = typer.Typer(help="List and inspect documents held back by the quality gate.",
+                             invoke_without_command=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+console = Console()
+err = Console(stderr=True)
+
+HomeOption = Annotated[Optional[Path], typer.Option(
+    "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
+
+
+def _home(home: Path | None) -> DataHome:
+    return DataHome.resolve(home).ensure()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def snapshot_path(name: str) -> Path:
+    """A snapshot WARC shipped with kcorpus (kcorpus/snapshots/<name>.warc.gz)."""
+    from importlib import resources
+    return Path(str(resources.files("kcorpus") / "snapshots" / f"{name}.warc.gz"))
+
+
+# --- replay / refresh ---------------------------------------------------------------------------
+
+@app.command()
+def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serve; later files win.", exists=True)],
+           port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8088) -> None:
+    """Serve recorded WARC snapshots over HTTP on 127.0.0.1 with their recorded status and headers."""
+    from scrapers.replay import ReplayServer
+
+    server = ReplayServer(warc, port=port)
+    console.print(f"Replaying {len(server.snapshot)} recorded URLs from {len(warc)} WARC file(s) on "
+                  f"{server.base_url}/  (hosts: {', '.join(sorted(server.hosts()))}). Ctrl-C stops.")
+    console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=memoir&page=1")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None):
+    """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(home.root)
+    from flows.refresh import refresh as refresh_flow
+    from scrapers.fetch import CrawlSettings
+    from scrapers.replay import ReplayServer
+
+    # A local replay is not somebody's small server: no politeness delay unless asked for.
+    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
+    if replay_warcs:
+        with ReplayServer(replay_warcs) as server:
+            return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port, settings=asdict(settings))
+    return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
+
+
+def print_refresh(summary: dict) -> None:
+    table = Table(title=f"Crawl run {summary['run_id']}")
+    for col in ("site", "index pages", "articles", "downloaded", "unchanged", "gone", "failed",
+                "cleaned", "re-used", "retired", "clean failures"):
+        table.add_column(col, justify="right" if col != "site" else "left")
+    for site, crawl in summary["crawl"].items():
+        clean = summary["clean"][site]
+        table.add_row(site, str(crawl["index_pages"]), str(crawl["articles"]), str(crawl["downloaded"]),
+                      str(crawl["unchanged"]), str(crawl["gone"]), str(len(crawl["failed"])),
+                      str(len(clean["cleaned"])), str(len(clean["reused"])), str(len(clean["retired"])),
+                      str(len(clean["failures"])))
+    console.print(table)
+    for site, crawl in summary["crawl"].items():
+        for url, error in crawl["failed"]:
+            console.print(f"  [yellow]{site}: failed[/yellow] {url}: {error}", highlight=False)
+        for failure in summary["clean"][site]["failures"]:
+            console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
+                          highlight=False)
+
+
+@app.command()
+def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")] = None,
+            replay: Annotated[Optional[list[Path]], typer.Option(
+                "--replay", help="Answer every request from these WARC files via a local replay server.", exists=True)] = None,
+            delay: Annotated[Optional[float], typer.Option(help="Seconds between requests to one host (default 1; 0 for a replay).")] = None,
+            home: HomeOption = None) -> None:
+    """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
+    from kcorpus.profiles import UnknownSiteError, get_profile
+    try:
+        for name in site or []:
+            get_profile(name)
+    except UnknownSiteError as exc:
+        _fail(str(exc))
+    print_refresh(run_refresh(_home(home), site, replay, delay))
+
+
+# --- clean ---------------------------------------------------------------------------------------
+
+@app.command()
+def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or - for standard input.")],
+          url: Annotated[str, typer.Option(help="The page's URL: picks the site profile and the document id.")],
+          format: Annotated[str, typer.Option("--format", help="Output: json, text or tei.")] = "json") -> None:
+    """Clean one saved page and print the document."""
+    import cleaners
+
+    if format not in ("json", "text", "tei"):
+        _fail(f"unknown format {format!r} (json, text, tei)", 2)
+    try:
+        body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    try:
+        doc = cleaners.clean_page(body, url)
+    except cleaners.CleaningError as exc:
+        _fail(str(exc))
+    if format == "json":
+        print(json.dumps(doc.public_dict(), ensure_ascii=False, indent=2))
+    elif format == "text":
+        print(cleaners.render_text(doc))
+    else:
+        from corpus.tei import document_to_tei
+        sys.stdout.write(document_to_tei(doc, release=None, changes=[]).decode("utf-8"))
+
+
+@app.command()
+def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="Only these sites.")] = None,
+            home: HomeOption = None) -> None:
+    """Re-clean every current document from its archived capture (after a cleaning rule changed)."""
+    from kcorpus.pipeline import reclean as reclean_documents
+
+    for report in reclean_documents(_home(home), site):
+        console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
+
+
+# --- validate / release ----------------------------------------------------------------------------
+
+def run_release(home: DataHome, version: str | None, allow_partial: bool):
+    """Run the release flow; returns the ReleaseOutcome (raises ReleaseBlocked)."""
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(home.root)
+    from flows.refresh import release as release_flow
+    return release_flow(home=str(home.root), version=version, allow_partial=allow_partial)
+
+
+def print_release(outcome) -> None:
+    rel = outcome.release
+    console.print(f"Release [bold]{rel.version}[/bold]: {rel.documents} documents "
+                  f"({', '.join(f'{s} {n}' for s, n in sorted(rel.counts_by_site.items()))}) -> {rel.path}",
+                  highlight=False)
+    if outcome.quarantined:
+        console.print(f"  quarantined (not released): {len(outcome.quarantined)}: {', '.join(outcome.quarantined)}",
+                      highlight=False)
+    if outcome.batch_failures:
+        console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
+    if outcome.data_docs_path:
+        console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+
+
+@app.command()
+def release(version: Annotated[Optional[str], typer.Option(help="Release version (default YYYY.MM.DD[.N]).")] = None,
+            allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Release even if a batch expectation fails (recorded in the manifest).")] = False,
+            home: HomeOption = None) -> None:
+    """Validate the current documents, quarantine failures, and write an immutable release."""
+    from kcorpus.pipeline import ReleaseBlocked
+
+    try:
+        print_release(run_release(_home(home), version, allow_partial))
+    except ReleaseBlocked as exc:
+        if exc.data_docs_path:
+            err.print(f"Data Docs: {exc.data_docs_path}", highlight=False)
+        _fail(f"release blocked: {exc} (use --allow-partial to release anyway)")
+
+
+@app.command()
+def releases(home: HomeOption = None) -> None:
+    """List the releases in the data home, oldest first."""
+    from corpus.release import list_releases
+
+    table = Table()
+    for col in ("version", "created", "documents", "per site", "partial", "path"):
+        table.add_column(col)
+    for info in list_releases(_home(home)):
+        table.add_row(info.version, str(info.created_at), str(info.documents),
+                      ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
+                      "yes" if info.partial else "", str(info.path))
+    console.print(table)
+
+
+def _release_dir(home: DataHome, name: str) -> Path:
+    path = Path(name)
+    if path.is_dir():
+        return path
+    candidate = home.releases_dir / name
+    if candidate.is_dir():
+        return candidate
+    _fail(f"no release {name!r} (not a folder, nor under {home.releases_dir})")
+
+
+@app.command()
+def diff(old: Annotated[str, typer.Argument(help="Older release: version or folder.")],
+         new: Annotated[str, typer.Argument(help="Newer release: version or folder.")],
+         as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+         html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+         home: HomeOption = None) -> None:
+    """Compare two releases: documents added, removed and edited (word-level), upstream vs pipeline."""
+    from corpus.diff import diff_releases, render_text
+    from corpus.report import render_html
+
+    data_home = _home(home)
+    result = diff_releases(_release_dir(data_home, old), _release_dir(data_home, new))
+    if as_json:
+        print(result.to_json())
+    else:
+        print(render_text(result))
+    if html:
+        html.write_text(render_html(result), encoding="utf-8")
+        err.print(f"HTML report: {html}", highlight=False)
+
+
+@app.command()
+def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+          home: HomeOption = None) -> None:
+    """Compare the two latest crawl runs at the capture level: new, gone and changed article URLs."""
+    from scrapers.audit import audit_latest
+    from scrapers.state import CrawlState
+
+    state = CrawlState(_home(home).state_db)
+    try:
+        result = audit_latest(state)
+    except LookupError as exc:
+        _fail(str(exc))
+    finally:
+        state.close()
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    console.print(f"Crawl {result.old_run} -> {result.new_run}: {len(result.new)} new, {len(result.gone)} gone, "
+                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed",
+                  highlight=False)
+    for label, urls in (("new", result.new), ("gone", result.gone), ("changed", result.changed),
+                        ("failed", result.failed)):
+        for url in urls:
+            console.print(f"  {label:8} {url}", highlight=False)
+
+
+@app.command()
+def demo(home: HomeOption = None) -> None:
+    """Replay two recorded snapshots of both sites, release each, and show what changed between them."""
+    from kcorpus.demo import SNAPSHOTS, DemoHomeNotEmpty, run_demo
+    from corpus.diff import render_text
+
+    data_home = DataHome.resolve(home)
+    try:
+        result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
+                          on_step=lambda message: console.rule(message))
+    except DemoHomeNotEmpty as exc:
+        _fail(str(exc))
+    console.rule("Summary")
+    for summary, outcome in zip(result.refreshes, result.releases):
+        print_refresh(summary)
+        print_release(outcome)
+    audit_ = result.crawl_audit
+    console.print(f"Crawl audit (captures): {len(audit_.new)} new, {len(audit_.gone)} gone, "
+                  f"{len(audit_.changed)} changed URLs", highlight=False)
+    console.print(render_text(result.diff), highlight=False)
+    console.print(f"Audit report (HTML): {result.diff_html}", highlight=False)
+    console.print(f"Data home: {data_home.root}", highlight=False)
+
+
+# --- quarantine ------------------------------------------------------------------------------------
+
+@quarantine_app.callback()
+def quarantine_list(ctx: typer.Context, home: HomeOption = None) -> None:
+    """List quarantined documents (`kcorpus quarantine show ID` for one)."""
+    if ctx.invoked_subcommand:
+        ctx.obj = home
+        return
+    from expectations.quarantine import list_quarantine
+
+    entries = list_quarantine(_home(home))
+    if not entries:
+        console.print("No quarantined documents.")
+        return
+    table = Table()
+    for col in ("id", "site", "failed expectations", "source URL"):
+        table.add_column(col)
+    for entry in entries:
+        table.add_row(entry["id"], entry["site"], ", ".join(f["expectation"] for f in entry["failed"]),
+                      entry["source_url"])
+    console.print(table)
+
+
+@quarantine_app.command("show")
+def quarantine_show(doc_id: Annotated[str, typer.Argument(help="Document id.")], ctx: typer.Context,
+                    home: HomeOption = None) -> None:
+    """Show one quarantined document with the reasons it was held back."""
+    from expectations.quarantine import load_quarantine
+
+    try:
+        entry = load_quarantine(_home(home or ctx.obj), doc_id)
+    except KeyError as exc:
+        _fail(str(exc.args[0]) if exc.args else f"no quarantined document {doc_id!r}")
+    print(json.dumps(entry, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,60 @@
+"""The end-to-end demo: two recorded snapshots of both sites -> two releases -> the audit between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kcorpus.config import DataHome
+
+SNAPSHOTS = ("snapshot-1", "snapshot-2")
+
+
+class DemoHomeNotEmpty(RuntimeError):
+    """The demo writes into a fresh data home only: it never mixes with, or touches, existing data."""
+
+
+@dataclass
+class DemoResult:
+    refreshes: list[dict]
+    releases: list            # ReleaseOutcome per snapshot
+    diff: object              # corpus.diff.ReleaseDiff
+    diff_html: Path
+    crawl_audit: object       # scrapers.audit.CrawlAudit
+
+
+def check_fresh(home: DataHome) -> None:
+    """Refuse a data home that already holds captures or releases."""
+    used = [p for p in (home.warc_dir, home.releases_dir, home.documents_dir) if p.exists() and any(p.iterdir())]
+    if used:
+        raise DemoHomeNotEmpty(
+            f"{home.root} already holds data ({', '.join(p.name for p in used)}); the demo needs a fresh "
+            f"data home: pass --home NEWDIR (nothing was changed)")
+
+
+def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message: None) -> DemoResult:
+    """Refresh + release over each snapshot in turn (embedded Prefect), then diff the two releases."""
+    from kcorpus.cli import run_refresh, run_release
+    from corpus.diff import diff_releases
+    from corpus.report import render_html
+    from scrapers.audit import audit_latest
+    from scrapers.state import CrawlState
+
+    check_fresh(home)
+    home.ensure()
+    refreshes, outcomes = [], []
+    for path in snapshot_paths:
+        on_step(f"Refreshing both sites from a replay of {path.name}")
+        refreshes.append(run_refresh(home, None, [path], None))
+        on_step("Validating and releasing")
+        outcomes.append(run_release(home, None, False))
+    old, new = outcomes[-2].release.path, outcomes[-1].release.path
+    result = diff_releases(Path(old), Path(new))
+    report = home.reports_dir / f"diff-{Path(old).name}-{Path(new).name}.html"
+    report.write_text(render_html(result), encoding="utf-8")
+    state = CrawlState(home.state_db)
+    try:
+        crawl_audit = audit_latest(state)
+    finally:
+        state.close()
+    return DemoResult(refreshes, outcomes, result, report, crawl_audit)

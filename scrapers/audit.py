@@ -1,0 +1,60 @@
+"""Capture-level audit: which URLs are new, gone or changed between two crawl runs (from crawl state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrapers.state import CrawlState
+
+
+@dataclass
+class CrawlAudit:
+    """URLs (articles only) that appeared, disappeared or changed payload between two runs."""
+
+    old_run: str
+    new_run: str
+    new: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)       # answered 404/410, or no longer captured
+    changed: list[str] = field(default_factory=list)    # different payload digest
+    unchanged: int = 0
+    failed: list[str] = field(default_factory=list)     # no usable answer in the new run: unknown
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _outcomes(state: CrawlState, run_id: str) -> dict[str, tuple[int, str | None]]:
+    """URL -> (status, payload digest) of the last article capture of each URL in the run."""
+    out = {}
+    for row in state.run_captures(run_id, kind="article"):
+        out[row["url"]] = (row["status"], row["payload_digest"])
+    return out
+
+
+def audit_runs(state: CrawlState, old_run: str, new_run: str) -> CrawlAudit:
+    """Compare the article captures of two runs."""
+    old, new = _outcomes(state, old_run), _outcomes(state, new_run)
+    audit = CrawlAudit(old_run, new_run)
+    alive_old = {u for u, (status, _) in old.items() if 200 <= status < 300 or status == 304}
+    for url in sorted(set(old) | set(new)):
+        status, digest = new.get(url, (None, None))
+        if url not in alive_old:
+            if status is not None and (200 <= status < 300 or status == 304):
+                audit.new.append(url)
+        elif status is None or status in (404, 410):
+            audit.gone.append(url)
+        elif not (200 <= status < 300 or status == 304):
+            audit.failed.append(url)
+        elif digest != old[url][1]:
+            audit.changed.append(url)
+        else:
+            audit.unchanged += 1
+    return audit
+
+
+def audit_latest(state: CrawlState) -> CrawlAudit:
+    """Audit the two latest finished crawl runs (raises LookupError if there are fewer than two)."""
+    runs = [r["run_id"] for r in state.runs(status="finished")]
+    if len(runs) < 2:
+        raise LookupError(f"need two finished crawl runs to audit, found {len(runs)}")
+    return audit_runs(state, runs[-2], runs[-1])
