@@ -149,3 +149,44 @@ def test_recrawl_sees_edit_and_deletion_of_known_urls(tmp_path, first_snapshot):
 def test_load_snapshot_indexes_responses(first_snapshot):
     snap = load_snapshot([first_snapshot])
     assert snap[f"{BOARD}&wr_id=101"].header("ETag") == '"p101"'
+
+
+def test_crawl_audit_classes_new_gone_and_changed_urls(tmp_path, first_snapshot):
+    from scrapers.audit import audit_latest
+
+    state, _ = crawl(tmp_path, first_snapshot, "run1")
+    state.start_run("run1", ["kancc"]); state.finish_run("run1")
+    pages = site_pages(edited=True, deleted=True)
+    pages[f"{BOARD}&wr_id=104"] = (200, _post(104, "a new post"), "p104")
+    pages[f"{BOARD}&page=2"] = (200, _list_page([104], 2, 2), "l2b")
+    state, _ = crawl(tmp_path, write_snapshot(tmp_path / "snap2", pages), "run2")
+    state.start_run("run2", ["kancc"]); state.finish_run("run2")
+    audit = audit_latest(state)
+    assert (audit.old_run, audit.new_run) == ("run1", "run2")
+    assert audit.new == [f"{BOARD}&wr_id=104"]
+    assert audit.gone == [f"{BOARD}&wr_id=103"]
+    assert audit.changed == [f"{BOARD}&wr_id=102"]
+    assert audit.unchanged == 1
+
+
+def test_fetch_retries_server_errors_then_records_failure(tmp_path):
+    """A URL that keeps failing is archived on every attempt and recorded as failed, not dropped."""
+    pages = site_pages()
+    pages[f"{BOARD}&wr_id=101"] = (503, b"busy", "x")
+    state, report = crawl(tmp_path, write_snapshot(tmp_path / "snap", pages), "run1")
+    assert [url for url, _ in report.failed] == [f"{BOARD}&wr_id=101"]
+    row = next(r for r in state.url_rows("kancc") if r["url"].endswith("wr_id=101"))
+    assert row["last_status"] == 503 and row["failures"] == 1
+
+
+def test_oversized_response_is_recorded_not_archived_whole(tmp_path):
+    pages = site_pages()
+    pages[f"{BOARD}&wr_id=101"] = (200, b"<html>" + b"x" * 4096 + b"</html>", "big")
+    profile = get_profile("kancc")
+    state = CrawlState(tmp_path / "state.sqlite")
+    small = CrawlSettings(delay=0, retries=0, max_bytes=1024)
+    with ReplayServer([write_snapshot(tmp_path / "snap", pages)]) as server, make_client(small, server.port) as client:
+        report = crawl_site(profile, state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client,
+                            settings=small)
+    assert any(url.endswith("wr_id=101") and error.startswith("too large") for url, error in report.failed)
+    assert state.latest_usable(f"{BOARD}&wr_id=101") is None
