@@ -97,6 +97,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head_only: bool) -> None:
         snapshot: dict[str, RecordedResponse] = self.server.snapshot  # type: ignore[attr-defined]
+        if self.server.faults and self.path.startswith("/_faults/"):  # type: ignore[attr-defined]
+            from scrapers.faults import fault_index, serve_fault
+            name = self.path[len("/_faults/"):]
+            if name == "index.html":
+                self._send(200, [("Content-Type", "text/html; charset=utf-8")],
+                           fault_index(self.headers.get("Host", "")), head_only)
+                return
+            if serve_fault(self, name, self.server.fault_delay):  # type: ignore[attr-defined]
+                return
         if self.path == "/" and self.headers.get("Host", "").split(":")[0] in ("127.0.0.1", "localhost"):
             self._send(200, [("Content-Type", "text/html; charset=utf-8")], _listing(snapshot), head_only)
             return
@@ -127,12 +136,17 @@ def _listing(snapshot: dict[str, RecordedResponse]) -> bytes:
 class ReplayServer:
     """A replay of WARC snapshots on 127.0.0.1 in a background thread. Use as a context manager."""
 
-    def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1",
+                 faults: bool = False, fault_delay: float = 3.0):
+        """`faults` also serves the hostile responses of scrapers.faults under /_faults/<name> on
+        every host (`fault_delay`: how long the "timeout" fault stalls)."""
         self.warc_paths = [Path(p) for p in warc_paths]
         self.snapshot = load_snapshot(self.warc_paths)
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.snapshot = self.snapshot  # type: ignore[attr-defined]
+        self._httpd.faults = faults  # type: ignore[attr-defined]
+        self._httpd.fault_delay = fault_delay  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property

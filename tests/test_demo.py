@@ -1,0 +1,76 @@
+"""End to end: the demo over both recorded snapshots, checked against the skeleton issue's criteria."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from kcorpus.cli import snapshot_path
+from kcorpus.config import DataHome
+from kcorpus.demo import SNAPSHOTS, DemoHomeNotEmpty, check_fresh, run_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, prefect_harness):
+    home = DataHome.resolve(tmp_path_factory.mktemp("demo-home"))
+    return home, run_demo(home, [snapshot_path(name) for name in SNAPSHOTS])
+
+
+def _tei_text(path: Path) -> str:
+    root = etree.parse(str(path)).getroot()
+    ns = {"tei": "http://www.tei-c.org/ns/1.0"}
+    return " ".join(root.xpath("//tei:text//text()", namespaces=ns))
+
+
+def test_two_releases_of_well_formed_tei(demo):
+    home, result = demo
+    releases = [o.release for o in result.releases]
+    assert len(releases) == 2 and releases[0].path != releases[1].path
+    for release in releases:
+        files = sorted(Path(release.path).glob("tei/*/*.xml"))
+        assert len(files) >= 16
+        for path in files:
+            etree.parse(str(path))  # raises on ill-formed XML
+        manifest = json.loads((Path(release.path) / "manifest.json").read_text())
+        assert len(manifest["documents"]) == len(files)
+
+
+def test_seed_documents_are_free_of_chrome(demo):
+    _, result = demo
+    for outcome in result.releases:
+        tei = Path(outcome.release.path) / "tei"
+        gs = _tei_text(tei / "globalsecurity" / "globalsecurity-dprk-100914-kcna01.xml")
+        assert "Pyongyang, September 14 (KCNA)" in gs
+        for chrome in ("UNITED24", "mailing list", "Weapons of Mass Destruction (WMD)"):
+            assert chrome not in gs
+        kancc = _tei_text(tei / "kancc" / "kancc-memoir-1093.xml")
+        assert "Soviet Union" in kancc
+        for chrome in ("페이스북", "댓글", "Copyright", "본문 바로가기", "\\"):
+            assert chrome not in kancc
+
+
+def test_second_snapshot_shows_exactly_the_upstream_changes(demo):
+    _, result = demo
+    diff = result.diff
+    assert len(diff.removed) == 1 and len(diff.edited) == 1 and len(diff.added) == 2
+    assert all(e.kind == "upstream" for e in diff.edited)
+    audit = result.crawl_audit
+    assert (len(audit.new), len(audit.gone), len(audit.changed)) == (2, 1, 1)
+    assert result.diff_html.exists() and "<del" in result.diff_html.read_text()
+
+
+def test_second_refresh_reuses_unchanged_documents(demo):
+    _, result = demo
+    second = result.refreshes[1]
+    downloaded = sum(c["downloaded"] for c in second["crawl"].values())
+    recleaned = sum(len(c["cleaned"]) for c in second["clean"].values())
+    assert downloaded == 3 and recleaned == 3  # 1 edited + 2 new; the rest are revisits
+
+
+def test_demo_refuses_a_used_home(demo):
+    home, _ = demo
+    with pytest.raises(DemoHomeNotEmpty):
+        check_fresh(home)

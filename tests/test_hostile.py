@@ -1,0 +1,53 @@
+"""Hostile responses: every fault ends as a recorded error or skip, and good pages are still captured."""
+
+from __future__ import annotations
+
+import re
+
+from kcorpus.profiles import Profile
+from scrapers.crawl import crawl_site
+from scrapers.fetch import CrawlSettings, make_client
+from scrapers.replay import ReplayServer
+from scrapers.state import CrawlState
+from tests.test_scrapers import write_snapshot
+
+HOST = "faults.kcorpus.test"
+FAULT_SITE = Profile(
+    name="faults", label="fault injection", hosts=(HOST,),
+    start_urls=(f"https://{HOST}/_faults/index.html",),
+    index_patterns=(re.compile(r"/_faults/index\.html$"),),
+    article_patterns=(re.compile(r"^https://faults\.kcorpus\.test/(?:_faults|good)/(?P<name>[a-z-]+)$"),),
+    id_template="faults-{name}", max_index_pages=2, lang="en")
+
+
+def test_crawl_over_every_fault_records_each_and_keeps_good_pages(tmp_path):
+    good = write_snapshot(tmp_path / "snap", {
+        f"https://{HOST}/robots.txt": (200, b"User-agent: *\nAllow: /\n", "r"),
+        f"https://{HOST}/good/page": (200, b"<html><body><p>good page</p></body></html>", "g"),
+    })
+    # the good page is known from an earlier run: the crawler re-checks known URLs
+    state = CrawlState(tmp_path / "state.sqlite")
+    settings = CrawlSettings(delay=0, timeout=1.0, retries=1, backoff=0.01, max_bytes=1024 * 1024)
+    with ReplayServer([good], faults=True, fault_delay=2.5) as server, make_client(settings, server.port) as client:
+        state.db.execute("INSERT INTO urls(url, site, kind, first_run, last_run) VALUES (?, 'faults', 'article', 'r0', 'r0')",
+                         (f"https://{HOST}/good/page",))
+        report = crawl_site(FAULT_SITE, state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client,
+                            settings=settings)
+    failed = {url.rsplit("/", 1)[1]: error for url, error in report.failed}
+    skipped = {url: reason for url, reason in report.skipped}
+    assert failed["timeout"].startswith("timeout")
+    assert failed["server-error"] == "HTTP 500"
+    assert "RemoteProtocolError" in failed["truncated"]
+    assert failed["huge"].startswith("too large")
+    assert "redirects" in failed["redirect-loop"]
+    assert skipped["https://foreign.example/phish"] == "redirect to a host outside the site profile"
+    assert any(url.endswith("/binary") and reason == "not HTML: application/octet-stream"
+               for url, reason in skipped.items())
+    # served as HTML: archived, and left for the cleaner to judge (charset repair, or refusal)
+    downloaded = {r["url"].rsplit("/", 1)[1] for r in state.run_captures("run1", kind="article")
+                  if r["status"] == 200 and r["record_type"] == "response"}
+    assert {"page", "wrong-charset", "external-entity", "binary-as-html"} <= downloaded
+    # every attempt was archived: the retried 500 twice, the failures as metadata records
+    attempts = [r for r in state.run_captures("run1") if r["url"].endswith("/server-error")]
+    assert len(attempts) == 2
+    assert not any(r["url"].startswith("https://foreign.example") for r in state.run_captures("run1"))
