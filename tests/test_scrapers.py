@@ -14,16 +14,16 @@ from scrapers.replay import ReplayServer, load_snapshot
 from scrapers.state import CrawlState
 from scrapers.warcstore import WarcStore, read_response
 
-BOARD = "https://kancc.org/bbs/board.php?bo_table=memoir"
+BOARD = "https://kancc.org/bbs/board.php?bo_table=heigo"
 FAST = CrawlSettings(delay=0, retries=0, timeout=5)
 
 
 def _list_page(posts: list[int], page: int, pages: int) -> bytes:
     rows = "".join(
         f'<tr><td class="td_num">{n}</td><td class="td_subject">'
-        f'<a href="./board.php?bo_table=memoir&amp;wr_id={n}&amp;page={page}">Chapter {n}</a></td></tr>'
+        f'<a href="./board.php?bo_table=heigo&amp;wr_id={n}&amp;page={page}">Chapter {n}</a></td></tr>'
         for n in posts)
-    nav = "".join(f'<a href="./board.php?bo_table=memoir&amp;page={p}" class="pg_page">{p}</a>'
+    nav = "".join(f'<a href="./board.php?bo_table=heigo&amp;page={p}" class="pg_page">{p}</a>'
                   for p in range(1, pages + 1) if p != page)
     return (f'<html><body><table id="bo_list">{rows}</table><nav class="pg_wrap"><span class="pg">'
             f'<strong class="pg_current">{page}</strong>{nav}</span></nav>'
@@ -71,7 +71,7 @@ def first_snapshot(tmp_path):
 def test_replay_serves_recorded_status_headers_and_404(first_snapshot):
     import httpx
     with ReplayServer([first_snapshot]) as server:
-        r = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=memoir&wr_id=101", headers={"Host": "kancc.org"})
+        r = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=heigo&wr_id=101", headers={"Host": "kancc.org"})
         assert r.status_code == 200 and r.headers["etag"] == '"p101"'
         assert r.headers["content-type"] == "text/html; charset=utf-8"
         assert b"Soviet\\union" in r.content
@@ -79,7 +79,7 @@ def test_replay_serves_recorded_status_headers_and_404(first_snapshot):
         # browser-style: /<recorded URL>, and a listing at /
         assert httpx.get(f"{server.base_url}/{BOARD}&wr_id=102").status_code == 200
         assert "wr_id=103" in httpx.get(server.base_url + "/").text
-        cond = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=memoir&wr_id=101",
+        cond = httpx.get(f"{server.base_url}/bbs/board.php?bo_table=heigo&wr_id=101",
                          headers={"Host": "kancc.org", "If-None-Match": '"p101"'})
         assert cond.status_code == 304 and cond.content == b""
 
