@@ -1,1 +1,34 @@
-"""cleaners: turn raw captured pages into clean documents, recording every repair made."""
+"""cleaners: turn raw captured pages into clean documents, recording every repair made.
+
+Public API: clean_page(body, url, headers=, capture=) -> Document; CleaningError; CLEANER_VERSION;
+render_text(doc). Cheap to import: trafilatura is loaded only for sites without a profile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+from kcorpus import __version__
+
+
+def _cleaner_version() -> str:
+    """The package version plus a digest of every rule's source and every site profile: any change
+    to how text is cleaned gives a new version, so the audit can tell pipeline changes apart."""
+    from cleaners import decode, extract, page, repairs
+    from kcorpus.profiles import builtin_profiles
+
+    digest = hashlib.sha256()
+    for module in (decode, extract, page, repairs):
+        digest.update(inspect.getsource(module).encode("utf-8"))
+    for profile in builtin_profiles().values():
+        digest.update(repr((profile.extract, profile.metadata, profile.chrome)).encode("utf-8"))
+    return f"{__version__}+{digest.hexdigest()[:10]}"
+
+
+from cleaners.errors import CleaningError  # noqa: E402
+from cleaners.page import clean_page, render_text  # noqa: E402
+
+CLEANER_VERSION = _cleaner_version()
+
+__all__ = ["CLEANER_VERSION", "CleaningError", "clean_page", "render_text"]

@@ -1,0 +1,161 @@
+"""Find the article in a page: the site profile's selectors, or trafilatura for sites without one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from cleaners.errors import CleaningError
+from kcorpus.profiles import Profile
+
+# libxml2's HTML parser never loads DTDs or external entities; no_network makes sure of it.
+_PARSER = lxml.html.HTMLParser(no_network=True, recover=True, remove_comments=True, remove_pis=True)
+BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
+              "footer", "table", "tr", "td", "th", "blockquote", "dd", "dt", "dl", "nav", "aside", "main",
+              "form", "center", "caption", "figure", "figcaption", "address", "hr", "tbody", "thead"}
+NEVER_TEXT = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg")
+
+
+@dataclass
+class Extracted:
+    """What extraction found, before any text repair: raw strings exactly as on the page."""
+
+    title: str
+    paragraphs: list[str]
+    fields: dict[str, str] = field(default_factory=dict)
+    method: str = "profile"       # "profile" or "trafilatura"
+    dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
+
+
+def parse_html(text: str) -> etree._Element:
+    """Parse decoded HTML (broken markup tolerated); CleaningError when nothing is left."""
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise CleaningError(f"not HTML: {exc}".splitlines()[0]) from None
+    if root is None:
+        raise CleaningError("not HTML: nothing parsed")
+    return root
+
+
+def _pre_paragraphs(text: str) -> list[str]:
+    """Preformatted bodies (GlobalSecurity 2003-05): a paragraph starts at an indented or blank-separated line."""
+    paragraphs: list[str] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            paragraphs.append("")
+        elif re.match(r"^[ \t\u00a0]{2,}", line) or not paragraphs:
+            paragraphs.append(line.strip(" \t"))
+        else:
+            paragraphs[-1] = (paragraphs[-1] + " " + line.strip(" \t")).strip(" ")
+    return [p for p in paragraphs if p.strip()]
+
+
+def block_texts(element) -> list[str]:
+    """The element's text split at block elements and <br>: one string per visual line/paragraph.
+
+    Source newlines inside running text are spaces, as a browser renders them; spaces are kept
+    as they are (the repairs decide what to change, and log it).
+    """
+    chunks: list[str] = []
+
+    def walk(el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in NEVER_TEXT:
+            if el.tail:
+                chunks.append(el.tail.replace("\n", " "))
+            return
+        if tag == "pre":
+            chunks.append("\n\x00PRE" + el.text_content() + "\x00\n")
+        else:
+            if tag in BLOCK_TAGS:
+                chunks.append("\n")
+            if tag == "br":
+                chunks.append("\n")
+            if el.text:
+                chunks.append(el.text.replace("\n", " "))
+            for child in el:
+                walk(child)
+            if tag in BLOCK_TAGS:
+                chunks.append("\n")
+        if el.tail:
+            chunks.append(el.tail.replace("\n", " "))
+
+    text = element.text.replace("\n", " ") if element.text else ""
+    chunks.append(text)
+    for child in element:
+        walk(child)
+    lines: list[str] = []
+    for part in re.split(r"(\x00PRE.*?\x00)", "".join(chunks), flags=re.DOTALL):
+        if part.startswith("\x00PRE"):
+            lines.extend(_pre_paragraphs(part[4:-1]))
+        else:
+            lines.extend(line for line in part.split("\n") if line.strip(" \t\r"))
+    return lines
+
+
+def _select(root, selector: str) -> list:
+    try:
+        return root.cssselect(selector)
+    except Exception as exc:  # cssselect raises its own SelectorError family
+        raise ValueError(f"bad selector in site profile: {selector!r}: {exc}") from None
+
+
+def _first_text(root, selectors: list[str] | str) -> str:
+    for selector in [selectors] if isinstance(selectors, str) else selectors:
+        for el in _select(root, selector):
+            text = " ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else (el.text or "")
+            if text.strip():
+                return text.strip(" \t\r\n")
+    return ""
+
+
+def drop_chrome_lines(paragraphs: list[str], patterns: list[str]) -> tuple[list[str], list[str]]:
+    """Drop whole lines that are site chrome by their text (banners, newsletter boxes, share
+    buttons): the fallback that still works when a site's markup is not the one the profile knows."""
+    compiled = [re.compile(p) for p in patterns]
+    kept, dropped = [], []
+    for paragraph in paragraphs:
+        probe = paragraph.replace("\u00a0", " ").strip()
+        (dropped if any(c.search(probe) for c in compiled) else kept).append(paragraph)
+    return kept, dropped
+
+
+def extract_with_profile(text: str, profile: Profile) -> Extracted:
+    """Fields first (on the whole page), then chrome removed, then the body's blocks."""
+    root = parse_html(text)
+    spec = profile.extract
+    fields = {name: _first_text(root, selectors) for name, selectors in spec.get("fields", {}).items()}
+    title = _first_text(root, spec.get("title", ["title"]))
+    if spec.get("title_strip"):
+        title = re.sub(spec["title_strip"], "", title)
+    for selector in spec.get("remove", []):
+        for el in _select(root, selector):
+            el.drop_tree()
+    bodies = _select(root, spec["body"]) if spec.get("body") else []
+    if not bodies:
+        return Extracted(title, [], fields, method="profile")
+    body = bodies[0]
+    for selector in spec.get("body_drop", []):
+        for el in _select(body, selector):
+            el.drop_tree()
+    paragraphs, dropped = drop_chrome_lines(block_texts(body), profile.chrome.get("lines", []))
+    return Extracted(title, paragraphs, fields, "profile", dropped)
+
+
+def extract_generic(text: str, chrome_lines: list[str] | None = None) -> Extracted:
+    """Sites without a profile: trafilatura finds the main text; its metadata gives the title."""
+    import trafilatura  # imported here: ~0.5 s, and only unknown sites need it
+
+    document = trafilatura.bare_extraction(text, include_comments=False, include_tables=False,
+                                           favor_precision=True, with_metadata=True)
+    if document is None:
+        return Extracted("", [], {}, method="trafilatura")
+    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    body = data.get("text") or ""
+    paragraphs, dropped = drop_chrome_lines([p for p in body.split("\n") if p.strip()], chrome_lines or [])
+    fields = {k: str(data[k]) for k in ("date", "sitename", "author") if data.get(k)}
+    return Extracted(data.get("title") or "", paragraphs, fields, "trafilatura", dropped)

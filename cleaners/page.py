@@ -1,0 +1,187 @@
+"""clean_page: one captured page -> one Document (decode, extract, metadata, repairs, flags)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from cleaners.decode import decode_html
+from cleaners.document import Document
+from cleaners.errors import CleaningError
+from cleaners.extract import Extracted, extract_generic, extract_with_profile
+from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
+from kcorpus.profiles import Profile, profile_for_url
+
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+# "Pyongyang, September 14 (KCNA) -- ": the dateline that opens every KCNA article.
+KCNA_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}),\s+(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})"
+    r"\s+\((?P<agency>KCNA|KNS)\)\s*(?:--|—|–|-)\s*")
+AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)"}
+QUOTED = re.compile(r"^[“\"‘'](?P<inner>.+)[”\"’']$")
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+def parse_dateline(paragraph: str) -> dict | None:
+    """Place, month, day and agency from a KCNA dateline, or None.
+
+    >>> parse_dateline("Pyongyang, September 14 (KCNA) -- Upon the lapse of sixty-five years")
+    {'place': 'Pyongyang', 'month': 9, 'day': 14, 'agency': 'KCNA'}
+    >>> parse_dateline("In the past, communists and revolutionary people") is None
+    True
+    """
+    m = KCNA_DATELINE.match(paragraph)
+    if not m or m.group("month")[:3].lower() not in MONTHS:
+        return None
+    return {"place": m.group("place"), "month": MONTHS[m.group("month")[:3].lower()], "day": int(m.group("day")),
+            "agency": m.group("agency")}
+
+
+def year_from_url(groups: dict, url: str) -> int | None:
+    """The article's year from the URL: a `year` group, a `yymmdd` group, or a /YYYY/ folder."""
+    if groups.get("year"):
+        return int(groups["year"])
+    if groups.get("yymmdd"):
+        yy = int(groups["yymmdd"][:2])
+        return 2000 + yy if yy < 90 else 1900 + yy
+    m = re.search(r"/((?:19|20)\d\d)/", url)
+    return int(m.group(1)) if m else None
+
+
+def detect_lang(paragraphs: list[str]) -> str:
+    """"ko" when Hangul makes up most letters of the body, else "en".
+
+    >>> detect_lang(["깊은 산속 밀영에서 맞는 밤은 길고도 추웠다."]), detect_lang(["The Soviet Union"])
+    ('ko', 'en')
+    """
+    text = "".join(paragraphs)
+    letters = sum(1 for c in text if c.isalpha())
+    return "ko" if letters and len(HANGUL.findall(text)) > letters * 0.3 else "en"
+
+
+def unquote_title(title: str) -> str:
+    """A title wrapped whole in quotes loses them: “Let Us Defend …!” -> Let Us Defend …!"""
+    m = QUOTED.match(title.strip())
+    return m.group("inner").strip() if m else title.strip()
+
+
+def _normalise_for_compare(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"\\+", "\\\\", text.replace("\u00a0", " "))).strip()
+
+
+def generic_id(url: str) -> str:
+    """A safe, stable id for a page of a site without a profile: host + path, slugged, + a digest."""
+    parts = urlsplit(url)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{parts.path}".lower()).strip("-")[:80].strip("-")
+    digest = hashlib.sha1(url.encode("utf-8")).hexdigest()[:8]
+    return f"web-{slug or 'page'}-{digest}"
+
+
+def _parse_fields(profile: Profile, extracted: Extracted) -> dict[str, str]:
+    """Apply the profile's [[metadata.parse]] regexes to the extracted fields (first match wins)."""
+    values: dict[str, str] = {}
+    for rule in profile.metadata.get("parse", []):
+        source = extracted.title if rule["field"] == "title" else extracted.fields.get(rule["field"], "")
+        m = re.search(rule["pattern"], source)
+        if m:
+            for name, value in m.groupdict().items():
+                if value is not None and name not in values:
+                    values[name] = value.strip()
+    return values
+
+
+def clean_page(body: bytes, url: str, *, headers: dict[str, str] | None = None, capture: dict | None = None) -> Document:
+    """Clean one captured page into a Document.
+
+    body      the response body as archived (bytes)
+    url       the page's URL: picks the site profile (by host) and the document id
+    headers   response headers (lower-case names), for the declared charset
+    capture   provenance to carry (scrapers.capture.Capture.provenance()), None for a one-off clean
+    Raises CleaningError (one line) for a page that cannot be cleaned.
+    """
+    from cleaners import CLEANER_VERSION
+
+    log = RepairLog()
+    text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
+    profile = profile_for_url(url)
+    extracted = extract_with_profile(text, profile) if profile else None
+    if extracted is None or not extracted.paragraphs:
+        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
+    if not extracted.paragraphs:
+        raise CleaningError("no article text found on the page")
+    for line in extracted.dropped:
+        log.add("chrome-line", "page", (line[:60], ""))
+
+    meta = dict(profile.metadata) if profile else {}
+    meta.pop("parse", None)
+    parsed = _parse_fields(profile, extracted) if profile else {}
+    groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
+
+    subject = extracted.title
+    paragraphs = list(extracted.paragraphs)
+    # The post repeats its subject as its first line (GNUBoard pastes): structure, not text.
+    while paragraphs and _normalise_for_compare(paragraphs[0]) in (
+            _normalise_for_compare(subject), _normalise_for_compare(subject.split(" > ")[0])):
+        log.add("duplicate-subject-line", "page", (paragraphs[0][:60], ""))
+        paragraphs.pop(0)
+    title = unquote_title(parsed.get("title") or subject)
+    title = repair_text(title, log, "title")
+    paragraphs, flags = repair_paragraphs(paragraphs, log, "body")
+    if not paragraphs:
+        raise CleaningError("no article text left after removing chrome")
+
+    doc_date, place, agency = None, meta.get("place"), meta.get("agency")
+    dateline = parse_dateline(paragraphs[0])
+    if dateline:
+        place = dateline["place"]
+        agency = agency or AGENCIES.get(dateline["agency"])
+        year = year_from_url(groups, url) or _year_from(extracted.fields.get("date")) or _year_from(
+            (capture or {}).get("captured_at"))
+        try:
+            doc_date = date(year, dateline["month"], dateline["day"]).isoformat() if year else None
+        except ValueError:
+            flags.append("date-invalid")
+    if parsed.get("posted") and meta.get("date_format"):
+        try:
+            posted = datetime.strptime(parsed["posted"], meta["date_format"])
+            doc_date = posted.isoformat() + meta.get("timezone", "")
+        except ValueError:
+            flags.append("date-invalid")
+    if doc_date is None and extracted.fields.get("date"):
+        doc_date = extracted.fields["date"][:10]
+
+    distributor = parsed.get("distributor") or meta.get("distributor")
+    if profile is None:
+        site, doc_id = "web", generic_id(url)
+    else:
+        site, doc_id = profile.name, profile.document_id(url) or generic_id(url)
+    chapter = parsed.get("chapter") or parsed.get("chapter_ko")
+    extra = {k: v for k, v in {
+        "board": groups.get("board"), "post_id": groups.get("wr_id"), "poster": parsed.get("poster"),
+        "comment_count": int(parsed["comment_count"]) if parsed.get("comment_count") else None,
+        "posted": parsed.get("posted"), "subject": subject if subject != title else None,
+        "source_line": extracted.fields.get("source_line"), "series_ko": meta.get("series_ko"),
+        "extraction": extracted.method,
+    }.items() if v not in (None, "")}
+    return Document(
+        id=doc_id, site=site, source_url=url, title=title, date=doc_date, place=place, agency=agency,
+        distributor=distributor, author=meta.get("author"), series=meta.get("series"),
+        chapter=int(chapter) if chapter else None,
+        section=parsed.get("section") or (extracted.fields.get("section") or None),
+        lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), extra=extra,
+        capture=capture, cleaner_version=CLEANER_VERSION)
+
+
+def _year_from(value: str | None) -> int | None:
+    m = re.match(r"((?:19|20)\d\d)", value or "")
+    return int(m.group(1)) if m else None
+
+
+def render_text(doc: Document) -> str:
+    """The document as plain text: title, a line of metadata, then the paragraphs."""
+    meta = " | ".join(str(v) for v in (doc.date, doc.place, doc.agency or doc.series, doc.source_url) if v)
+    flags = f"\n[{', '.join(doc.flags)}]" if doc.flags else ""
+    return f"{doc.title}\n{meta}\n\n" + "\n\n".join(doc.paragraphs) + flags + "\n"

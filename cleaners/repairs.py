@@ -1,0 +1,420 @@
+"""Text repairs: small, documented rules applied in a fixed order, each one logged (after ftfy's FIXERS).
+
+Every rule is a `Rule` in `RULES`. Its `fix(text)` is a plain `str -> str` function; the runner
+(`repair_text`) applies the rules in order and records, for each rule that changed something,
+`{rule, count, examples: [[before, after], ...], where, detail}` — so a TEI header can say exactly
+what was changed, and nothing is rewritten silently.
+
+The corruption these rules undo was seen on the KANCC board (GNUBoard) reposting *With the Century*
+and on GlobalSecurity.org's KCNA reposts; see ../shared/seeds and tests/cases/repairs.json.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+import ftfy
+
+MAX_EXAMPLES = 5
+CONTEXT = 12  # characters of context either side of a repaired span, in the log's examples
+
+
+@lru_cache(maxsize=100_000)
+def zipf(word: str) -> float:
+    """English word frequency on wordfreq's Zipf scale (0 = not a word in its lists)."""
+    from wordfreq import zipf_frequency
+    return zipf_frequency(word, "en")
+
+
+def is_word(word: str, floor: float = 1.0) -> bool:
+    """True when `word` is an English word (wordfreq Zipf frequency at least `floor`)."""
+    return zipf(word.lower()) >= floor
+
+
+# Proper names whose case the backslash corruption destroyed ("Soviet\union" -> "Soviet union").
+# Data, not code: extend the list when a new name turns up. Matched case-insensitively on the
+# repaired word and the word before it; only words a rule repaired are re-cased.
+PROPER_NAMES = (
+    "Soviet Union", "Korean People's Army", "Workers' Party", "United Nations", "Red Army",
+    "United States", "Independence Army", "People's Revolutionary Army", "Korean War",
+)
+_PROPER_LAST_WORDS = {name.split()[-1].lower(): name for name in PROPER_NAMES}
+
+SENTENCE_END = re.compile(r"(?:^|[.!?]['\"”’)]*\s*)$")
+
+
+@dataclass
+class Rule:
+    """One repair: a name (stable identifier, used in logs and TEI), what it fixes, and how."""
+
+    name: str
+    description: str
+    fix_match: Callable[[re.Match], str | None] | None = None
+    pattern: re.Pattern | None = None
+    fix_whole: Callable[[str], str] | None = None
+
+    def apply(self, text: str, log: "RepairLog | None" = None, where: str = "body") -> str:
+        """Apply the rule; record each change in `log`."""
+        if self.fix_whole is not None:
+            fixed = self.fix_whole(text)
+            if fixed != text and log is not None:
+                log.add(self.name, where, _first_difference(text, fixed))
+            return fixed
+
+        def substitute(m: re.Match) -> str:
+            replacement = self.fix_match(m)
+            if replacement is None or replacement == m.group(0):
+                return m.group(0)
+            if log is not None:
+                start, end = m.start(), m.end()
+                before = text[max(0, start - CONTEXT):end + CONTEXT]
+                after = text[max(0, start - CONTEXT):start] + replacement + text[end:end + CONTEXT]
+                log.add(self.name, where, (before, after), key=_detail_key(self.name, m))
+            return replacement
+
+        return self.pattern.sub(substitute, text)
+
+    def fix(self, text: str) -> str:
+        """The rule as a plain `str -> str` function."""
+        return self.apply(text)
+
+
+def _detail_key(rule: str, m: re.Match) -> str | None:
+    """What to tally a repair under, for rules where the per-word figures matter (\\and: 123 ...)."""
+    if rule == "backslash-space":
+        return "\\" + m.group("word").lower()
+    return None
+
+
+def _first_difference(before: str, after: str) -> tuple[str, str]:
+    """A short [before, after] pair around the first place two texts differ."""
+    start = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), min(len(before), len(after)))
+    tail = 0
+    while tail < min(len(before), len(after)) - start and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    lo = max(0, start - CONTEXT)
+    return before[lo:len(before) - tail + CONTEXT], after[lo:len(after) - tail + CONTEXT]
+
+
+@dataclass
+class RepairLog:
+    """The repairs made to one document, in rule order: what a TEI header and a researcher read."""
+
+    entries: dict[tuple[str, str], dict] = field(default_factory=dict)
+
+    def add(self, rule: str, where: str, example: tuple[str, str], key: str | None = None, count: int = 1) -> None:
+        entry = self.entries.setdefault((rule, where), {"rule": rule, "where": where, "count": 0, "examples": []})
+        entry["count"] += count
+        if len(entry["examples"]) < MAX_EXAMPLES:
+            entry["examples"].append([example[0], example[1]])
+        if key is not None:
+            detail = entry.setdefault("detail", {})
+            detail[key] = detail.get(key, 0) + count
+
+    def as_list(self) -> list[dict]:
+        return list(self.entries.values())
+
+
+# --- the rules, in the order they run ----------------------------------------------------------
+
+# ftfy with an explicit configuration: undo mojibake (UTF-8 read as windows-1252, etc.), but keep
+# typographic quotes, Korean text and line structure exactly as they are; entities, control
+# characters and spaces have rules of their own below so each is logged by name.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False, remove_terminal_escapes=True, fix_encoding=True, restore_byte_a0=True,
+    replace_lossy_sequences=True, decode_inconsistent_utf8=True, fix_c1_controls=True,
+    fix_latin_ligatures=False, fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
+    fix_surrogates=True, remove_control_chars=False, normalization=None, explain=False)
+
+
+def fix_mojibake(text: str) -> str:
+    """Mojibake: UTF-8 bytes decoded as windows-1252 or Latin-1 (GlobalSecurity pages that declare
+    iso-8859-1 while holding UTF-8), repaired by ftfy.
+
+    >>> fix_mojibake("the â€œway of revolutionary struggleâ€\x9d")
+    'the “way of revolutionary struggle”'
+    >>> fix_mojibake("Let Us Defend the Soviet Union with Arms! 《세기와 더불어》")
+    'Let Us Defend the Soviet Union with Arms! 《세기와 더불어》'
+    """
+    return ftfy.fix_text(text, config=FTFY_CONFIG)
+
+
+ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _unescape_entity(m: re.Match) -> str | None:
+    """An HTML entity left over after parsing (double-escaped source: "&amp;rsquo;" shows as "&rsquo;").
+
+    >>> RULES_BY_NAME["html-entity"].fix("the delegation&rsquo;s visit &amp; talks")
+    'the delegation’s visit & talks'
+    >>> RULES_BY_NAME["html-entity"].fix("AT&T; R&D")
+    'AT&T; R&D'
+    """
+    value = html.unescape(m.group(0))
+    return None if value == m.group(0) else value
+
+
+def _form_feed_from(m: re.Match) -> str:
+    """ "\\from" whose "\\f" became a form feed (U+000C): the form feed stands for " f".
+
+    >>> RULES_BY_NAME["form-feed-from"].fix("on our way\\x0crom Nanhutou")
+    'on our way from Nanhutou'
+    """
+    return " f"
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+
+
+def _control_char(m: re.Match) -> str:
+    """Control characters (including a stray form feed) have no place in text: a space.
+
+    >>> RULES_BY_NAME["control-char"].fix("Pyongyang\\x0c\\x07September")
+    'Pyongyang September'
+    """
+    return " "
+
+
+ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff\u00ad]")
+
+
+def _zero_width(m: re.Match) -> str:
+    """Zero-width spaces, word joiners, byte-order marks and soft hyphens pasted in from editors.
+
+    >>> RULES_BY_NAME["zero-width"].fix("Kim\\u200b Il Sung\\ufeff")
+    'Kim Il Sung'
+    """
+    return ""
+
+
+NBSP = re.compile("[\u00a0\u2007\u202f]")
+
+
+def _nbsp(m: re.Match) -> str:
+    """No-break spaces (the seed's one "Soviet\\xa0Union", the "Chapter\\xa021" of KANCC headings).
+
+    >>> RULES_BY_NAME["nbsp"].fix("Soviet\\u00a0Union")
+    'Soviet Union'
+    """
+    return " "
+
+
+# A backslash (or a doubled one, as in the KANCC <title>) standing where a space was, before a
+# lower-case word: "workers\and peasants", "Soviet\union", "world,\and had". The word after it must
+# be an English word; a path ("C:\Windows\system32"), an escape ("\n") or a capitalised or numeric
+# segment is left alone.
+BACKSLASH = re.compile(r"(?<=[^\s\\])\\{1,2}(?P<word>[a-z]{2,})\b")
+PATH_PREFIX = re.compile(r"^[\"'(“‘]*(?:[A-Za-z]:\\|\\\\)")
+SEGMENT = re.compile(r"(?P<word>[a-z]{2,})[^\w\\]*")
+
+
+def path_like(token: str) -> bool:
+    r"""A Windows path or an escape, not mangled prose: a drive or UNC prefix, or a backslash
+    segment that is not a lower-case English word ("Windows\system32", "\n").
+
+    >>> path_like(r"C:\Windows"), path_like(r"Windows\system32"), path_like(r"Soviet\union\and")
+    (True, True, False)
+    """
+    if PATH_PREFIX.match(token):
+        return True
+    for segment in re.split(r"\\+", token)[1:]:
+        m = SEGMENT.fullmatch(segment)
+        if not m or not is_word(m.group("word"), 2.0):
+            return True
+    return False
+
+
+def _backslash_space(m: re.Match) -> str | None:
+    """Backslash-for-space mangling (KANCC, *With the Century*), case restored where it was lost.
+
+    >>> fix = RULES_BY_NAME["backslash-space"].fix
+    >>> fix("a people’s government for workers\\\\and peasants")
+    'a people’s government for workers and peasants'
+    >>> fix("the Soviet\\\\union, which had")
+    'the Soviet Union, which had'
+    >>> fix("they ate no meat.\\\\and in the midst of it")
+    'they ate no meat. And in the midst of it'
+    >>> fix("copy C:\\\\Windows\\\\system32\\\\drivers and \\\\n")
+    'copy C:\\\\Windows\\\\system32\\\\drivers and \\\\n'
+    """
+    text, start = m.string, m.start()
+    line_start = text.rfind("\n", 0, start) + 1
+    token_start = max(text.rfind(" ", 0, start), line_start - 1) + 1
+    token_end = text.find(" ", m.end())
+    token = text[token_start: token_end if token_end != -1 else len(text)]
+    if path_like(token):
+        return None
+    word = m.group("word")
+    before = text[line_start:start]
+    previous_word = re.search(r"([A-Za-z’']+)\W*$", before)
+    proper = _PROPER_LAST_WORDS.get(word)
+    if proper and previous_word and " ".join([previous_word.group(1), word]).lower() == " ".join(proper.split()[-2:]).lower():
+        word = proper.split()[-1]
+    elif SENTENCE_END.search(before):
+        word = word[0].upper() + word[1:]
+    # a backslash straight after punctuation that ends a clause (",\and", ".\and") stood for a space too
+    return " " + word
+
+
+ROM = re.compile(r"(?<![\w\\&'’-])rom(?=\s+[\w“\"‘(])")
+
+
+def _rom_from(m: re.Match) -> str | None:
+    """"rom" standing for "from" (the "\\f" of "\\from" was eaten), capitalised at a sentence start.
+    "ROM", "Rom" and words containing "rom" are untouched.
+
+    >>> fix = RULES_BY_NAME["rom-from"].fix
+    >>> fix("dealt hard blows at them rom behind the lines")
+    'dealt hard blows at them from behind the lines'
+    >>> fix("as a moral necessity. rom the outset of our struggle")
+    'as a moral necessity. From the outset of our struggle'
+    >>> fix("a CD-ROM drive, Rom in Norway, random rom")
+    'a CD-ROM drive, Rom in Norway, random rom'
+    """
+    before = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
+    return "From" if SENTENCE_END.search(before) else "from"
+
+
+GLUED_ROM = re.compile(r"\b(?P<head>[a-z]{3,})rom\b")
+
+
+def _glued_rom(m: re.Match) -> str | None:
+    """"wayrom": "way\\from" whose form feed was dropped, gluing "rom" to the word before.
+    Only when the glued token is no word and its head is a common one.
+
+    >>> fix = RULES_BY_NAME["rom-glued"].fix
+    >>> fix("a major stopover on our wayrom Nanhutou")
+    'a major stopover on our way from Nanhutou'
+    >>> fix("a random prom in the chrom")
+    'a random prom in the chrom'
+    """
+    token, head = m.group(0), m.group("head")
+    if is_word(token, 0.5) or not is_word(head, 4.0):
+        return None
+    return head + " from"
+
+
+# Words cut by a print hyphen: "cir-cumstances", "dis-tinguish", "Revolu-tionary". Joined only when
+# the joined form is a word and one of the parts is not — a genuine compound ("anti-Japanese",
+# "high-ranking", "border-guard") has word parts, capitals after the hyphen, or a known prefix.
+PRINT_HYPHEN = re.compile(r"\b(?P<a>[A-Za-z]{2,})-(?P<b>[a-z]{2,})\b(?!-)")
+COMPOUND_PREFIXES = {"anti", "non", "pro", "co", "re", "pre", "post", "self", "ex", "semi", "multi", "inter",
+                     "counter", "neo", "pseudo", "quasi", "sub", "super", "ultra", "vice", "well", "all", "half"}
+
+
+def _print_hyphen(m: re.Match) -> str | None:
+    """Print hyphenation left inside a word.
+
+    >>> fix = RULES_BY_NAME["print-hyphen"].fix
+    >>> fix("under the cir-cumstances essential, to dis-tinguish the Revolu-tionary")
+    'under the circumstances essential, to distinguish the Revolutionary'
+    >>> fix("anti-Japanese, high-ranking, Khalkhin-Gol, Sahoe-ri, non-aggression, machine-gun")
+    'anti-Japanese, high-ranking, Khalkhin-Gol, Sahoe-ri, non-aggression, machine-gun'
+    """
+    a, b = m.group("a"), m.group("b")
+    if a.lower() in COMPOUND_PREFIXES:
+        return None
+    joined = a + b
+    if not is_word(joined, 2.0) or (is_word(a, 0.1) and is_word(b, 0.1)):
+        return None
+    return joined
+
+
+SPACES = re.compile(r"[ \t]{2,}|^[ \t]+|[ \t]+$", re.MULTILINE)
+
+
+def _whitespace(m: re.Match) -> str:
+    """Runs of spaces collapsed, lines trimmed.
+
+    >>> RULES_BY_NAME["whitespace"].fix("  the  Soviet   Union ")
+    'the Soviet Union'
+    """
+    text = m.string
+    at_edge = m.start() == 0 or text[m.start() - 1] == "\n" or m.end() == len(text) or text[m.end()] == "\n"
+    return "" if at_edge else " "
+
+
+RULES: list[Rule] = [
+    Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY),
+    Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
+    Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)")),
+    Rule("control-char", "control characters", _control_char, CONTROL),
+    Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH),
+    Rule("nbsp", "no-break spaces", _nbsp, NBSP),
+    Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
+    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
+    Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
+    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN),
+    Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
+]
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
+
+
+def repair_text(text: str, log: RepairLog | None = None, where: str = "body") -> str:
+    """Apply every rule, in order, to one string (a title or a paragraph)."""
+    for rule in RULES:
+        text = rule.apply(text, log, where)
+    return text
+
+
+# --- paragraph-level rules -----------------------------------------------------------------------
+
+CLOSING = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")
+CONTINUATION = re.compile(r"^[a-z0-9(“\"‘]|^[A-Z][a-z]+ [A-Z]?[a-z]")
+
+
+def ends_sentence(paragraph: str) -> bool:
+    """True when a paragraph ends with closing punctuation (or a closing quote)."""
+    return bool(CLOSING.search(paragraph.rstrip()))
+
+
+def rejoin_paragraphs(paragraphs: list[str], log: RepairLog | None = None, where: str = "body") -> list[str]:
+    """Paragraphs broken mid-sentence where a printed page ended ("...at" / "Lake Khasan. That...")
+    are joined: the first is a full-length line with no closing punctuation, the next goes on.
+
+    >>> rejoin_paragraphs(["In the summer of 1938 the Japanese imperialists provoked an incident at", "Lake Khasan."])
+    ['In the summer of 1938 the Japanese imperialists provoked an incident at Lake Khasan.']
+    >>> rejoin_paragraphs(["6. “Let Us Defend the Soviet Union with Arms!”", "The Soviet Union, which..."])
+    ['6. “Let Us Defend the Soviet Union with Arms!”', 'The Soviet Union, which...']
+    """
+    out: list[str] = []
+    for paragraph in paragraphs:
+        if out and len(out[-1]) >= 60 and not ends_sentence(out[-1]) and _is_latin(out[-1]) \
+                and CONTINUATION.search(paragraph):
+            joined = out[-1] + " " + paragraph
+            if log is not None:
+                log.add("paragraph-rejoin", where, (out[-1][-CONTEXT * 2:] + " ¶ " + paragraph[:CONTEXT * 2],
+                                                    out[-1][-CONTEXT * 2:] + " " + paragraph[:CONTEXT * 2]))
+            out[-1] = joined
+        else:
+            out.append(paragraph)
+    return out
+
+
+def _is_latin(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum("LATIN" in unicodedata.name(c, "") for c in letters) > len(letters) / 2
+
+
+def looks_truncated(paragraphs: list[str]) -> bool:
+    """A body cut off mid-word or mid-sentence (the KANCC seed ends "...lost all their men e").
+
+    >>> looks_truncated(["It ended well."]), looks_truncated(["the Japanese officers who had lost all their men e"])
+    (False, True)
+    """
+    return bool(paragraphs) and not ends_sentence(paragraphs[-1])
+
+
+def repair_paragraphs(paragraphs: list[str], log: RepairLog | None = None,
+                      where: str = "body") -> tuple[list[str], list[str]]:
+    """Repair every paragraph, re-join broken ones, flag truncation. Returns (paragraphs, flags)."""
+    repaired = [repair_text(p, log, where) for p in paragraphs]
+    repaired = [p for p in repaired if p.strip()]
+    repaired = rejoin_paragraphs(repaired, log, where)
+    flags = ["truncated"] if looks_truncated(repaired) else []
+    return repaired, flags
