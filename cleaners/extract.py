@@ -12,7 +12,10 @@ from cleaners.errors import CleaningError
 from kcorpus.profiles import Profile
 
 # libxml2's HTML parser never loads DTDs or external entities; no_network makes sure of it.
-_PARSER = lxml.html.HTMLParser(no_network=True, recover=True, remove_comments=True, remove_pis=True)
+# The text is already decoded (cleaners.decode weighs the charset evidence): lxml must not re-sniff
+# the page's <meta charset> and decode the UTF-8 we hand it as something else.
+_PARSER = lxml.html.HTMLParser(no_network=True, recover=True, remove_comments=True, remove_pis=True,
+                               encoding="utf-8")
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
               "footer", "table", "tr", "td", "th", "blockquote", "dd", "dt", "dl", "nav", "aside", "main",
               "form", "center", "caption", "figure", "figcaption", "address", "hr", "tbody", "thead"}

@@ -346,10 +346,10 @@ RULES: list[Rule] = [
     Rule("control-char", "control characters", _control_char, CONTROL),
     Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH),
     Rule("nbsp", "no-break spaces", _nbsp, NBSP),
+    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN),
     Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
     Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
     Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
-    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN),
     Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
@@ -413,8 +413,10 @@ def looks_truncated(paragraphs: list[str]) -> bool:
 def repair_paragraphs(paragraphs: list[str], log: RepairLog | None = None,
                       where: str = "body") -> tuple[list[str], list[str]]:
     """Repair every paragraph, re-join broken ones, flag truncation. Returns (paragraphs, flags)."""
-    repaired = [repair_text(p, log, where) for p in paragraphs]
+    # Structure first: a sentence broken across a page end is one string before words are repaired
+    # ("...obtained food rom" / "the people..." is only recognisably "rom the" once joined).
+    joined = rejoin_paragraphs([p for p in paragraphs if p.strip()], log, where)
+    repaired = [repair_text(p, log, where) for p in joined]
     repaired = [p for p in repaired if p.strip()]
-    repaired = rejoin_paragraphs(repaired, log, where)
     flags = ["truncated"] if looks_truncated(repaired) else []
     return repaired, flags
