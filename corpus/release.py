@@ -1,0 +1,256 @@
+"""Immutable, versioned releases: releases/<YYYY.MM.DD>[.N]/ with TEI files, a teiCorpus, a manifest,
+checksums and a changelog against the previous release. Written to a temporary folder and renamed
+into place; an existing release is never rewritten; releases/latest points at the newest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from lxml import etree
+
+from cleaners.document import Document
+from corpus.tei import T, TEI_NS, Change, ReleaseStamp, _el, document_element, validate_tei
+from kcorpus import __version__
+from kcorpus.config import DataHome
+
+VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+LATEST = "latest"
+
+
+class ReleaseExists(FileExistsError):
+    """A release with this version already exists: releases are never rewritten."""
+
+
+@dataclass
+class Release:
+    """A release just written."""
+
+    version: str
+    path: Path
+    documents: int
+    counts_by_site: dict[str, int]
+    rejected: list[dict] = field(default_factory=list)     # documents whose TEI failed validation
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    edited: dict[str, str] = field(default_factory=dict)    # id -> upstream | pipeline
+
+
+@dataclass
+class ReleaseInfo:
+    """A release as listed (read from its manifest)."""
+
+    version: str
+    path: Path
+    created_at: str
+    documents: int
+    counts_by_site: dict[str, int]
+    partial: list[str]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(release_dir: Path) -> dict:
+    return json.loads((release_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def list_releases(home: DataHome) -> list[ReleaseInfo]:
+    """Every release, oldest first (by creation time in its manifest)."""
+    infos = []
+    if not home.releases_dir.exists():
+        return infos
+    for path in home.releases_dir.iterdir():
+        if path.is_symlink() or not path.is_dir() or path.name.startswith(".") or not (path / "manifest.json").exists():
+            continue
+        manifest = read_manifest(path)
+        infos.append(ReleaseInfo(manifest["version"], path, manifest["created_at"], len(manifest["documents"]),
+                                 manifest["counts_by_site"], manifest.get("partial") or []))
+    return sorted(infos, key=lambda info: (info.created_at, info.version))
+
+
+def latest_release(home: DataHome) -> Path | None:
+    releases = list_releases(home)
+    return releases[-1].path if releases else None
+
+
+def previous_counts(home: DataHome) -> dict[str, int]:
+    """Documents per site in the latest release (what the quality gate compares a new batch with)."""
+    latest = latest_release(home)
+    return read_manifest(latest)["counts_by_site"] if latest else {}
+
+
+def next_version(home: DataHome, today: date) -> str:
+    """YYYY.MM.DD, or YYYY.MM.DD.N for the N+1-th release of the day."""
+    base = today.strftime("%Y.%m.%d")
+    if not (home.releases_dir / base).exists():
+        return base
+    n = 1
+    while (home.releases_dir / f"{base}.{n}").exists():
+        n += 1
+    return f"{base}.{n}"
+
+
+def _classify(old: dict, new: Document) -> str:
+    """upstream: the captured page changed (payload digest differs); pipeline: same capture, other cleaning."""
+    return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
+
+
+def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int]) -> bytes:
+    corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
+    corpus.set("version", "3.3.0")
+    header = _el(corpus, "teiHeader")
+    file_desc = _el(header, "fileDesc")
+    _el(_el(file_desc, "titleStmt"), "title", f"kcorpus release {version}")
+    pub = _el(file_desc, "publicationStmt")
+    _el(pub, "publisher", "kcorpus")
+    _el(pub, "idno", version, type="release")
+    _el(pub, "date", today, when=today)
+    _el(_el(pub, "availability"), "p", "A corpus of state media texts reposted on the open web, with "
+                                        "provenance per document; check each original's rights before reuse.")
+    per_site = ", ".join(f"{site}: {n}" for site, n in sorted(counts.items()))
+    _el(_el(file_desc, "sourceDesc"), "p", f"{sum(counts.values())} documents ({per_site}), each with its own "
+                                           f"source description.")
+    corpus.extend(elements)
+    return etree.tostring(corpus, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def build_release(home: DataHome, documents: list[Document], *, version: str | None = None,
+                  today: date | None = None, partial: list[str] | None = None,
+                  quarantined: list[dict] | None = None) -> Release:
+    """Write a new release of `documents` (those that passed the quality gate).
+
+    version      explicit version; default YYYY.MM.DD[.N] of `today`. An existing one raises ReleaseExists.
+    partial      batch-expectation failures released anyway (--allow-partial): recorded in the manifest
+    quarantined  [{id, site, failed}] held back by the gate, listed in the manifest
+    Every TEI file is validated against the project schema; a failing one is left out and reported.
+    """
+    today = today or date.today()
+    home.releases_dir.mkdir(parents=True, exist_ok=True)
+    if version is not None:
+        if not VERSION_PATTERN.match(version):
+            raise ValueError(f"bad release version {version!r}")
+        if (home.releases_dir / version).exists():
+            raise ReleaseExists(f"release {version} already exists in {home.releases_dir}; releases are never rewritten")
+    else:
+        version = next_version(home, today)
+    stamp = ReleaseStamp(version, today.isoformat())
+
+    previous_dir = latest_release(home)
+    previous = {d["id"]: d for d in read_manifest(previous_dir)["documents"]} if previous_dir else {}
+    tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
+    (tmp / "tei").mkdir(parents=True)
+    try:
+        entries, elements, rejected, released = [], [], [], []
+        added, edited = [], {}
+        for doc in sorted(documents, key=lambda d: d.id):
+            old = previous.get(doc.id)
+            changes = [Change(**c) for c in (old or {}).get("changes", [])]
+            text_sha = doc.text_sha256()
+            if old is None:
+                changes.append(Change(version, stamp.date, "added"))
+                added.append(doc.id)
+            elif old["text_sha256"] != text_sha:
+                kind = _classify(old, doc)
+                changes.append(Change(version, stamp.date, f"edited-{kind}"))
+                edited[doc.id] = kind
+            element = document_element(doc, release=stamp, changes=changes)
+            xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+            errors = validate_tei(xml)
+            if errors:
+                rejected.append({"id": doc.id, "errors": errors[:5]})
+                added = [a for a in added if a != doc.id]
+                edited.pop(doc.id, None)
+                continue
+            relative = Path("tei") / doc.site / f"{doc.id}.xml"
+            (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / relative).write_bytes(xml)
+            elements.append(element)
+            released.append(doc)
+            capture = doc.capture or {}
+            entries.append({
+                "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
+                "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
+                "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
+                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
+        counts: dict[str, int] = {}
+        for doc in released:
+            counts[doc.site] = counts.get(doc.site, 0) + 1
+        removed = sorted(set(previous) - {d.id for d in released})
+        (tmp / "documents.jsonl").write_text(
+            "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in released), encoding="utf-8")
+        corpus_name = f"kcorpus-{version}.teiCorpus.xml"
+        if elements:
+            (tmp / corpus_name).write_bytes(_corpus_file(version, stamp.date, elements, counts))
+        manifest = {
+            "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+            "release_date": stamp.date, "kcorpus_version": __version__,
+            "cleaner_versions": sorted({d.cleaner_version for d in released}),
+            "previous": previous_dir.name if previous_dir else None,
+            "counts_by_site": counts, "partial": partial or None, "quarantined": quarantined or [],
+            "rejected": rejected, "tei_corpus": corpus_name if elements else None, "documents": entries,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "CHANGELOG.md").write_text(
+            _changelog(version, previous_dir.name if previous_dir else None, added, removed, edited, previous,
+                       {d.id: d for d in released}, partial, quarantined or [], rejected), encoding="utf-8")
+        files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+        (tmp / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files),
+                                        encoding="utf-8")
+        target = home.releases_dir / version
+        os.rename(tmp, target)  # atomic on one filesystem; fails rather than replace an existing folder
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_latest(home, version)
+    return Release(version, target, len(released), counts, rejected, added, removed, edited)
+
+
+def _point_latest(home: DataHome, version: str) -> None:
+    """releases/latest -> <version>, replaced atomically."""
+    link = home.releases_dir / LATEST
+    tmp_link = home.releases_dir / f".latest-{uuid.uuid4().hex}"
+    os.symlink(version, tmp_link)
+    os.replace(tmp_link, link)
+
+
+def _changelog(version, previous_version, added, removed, edited, previous, released, partial, quarantined,
+               rejected) -> str:
+    lines = [f"# kcorpus release {version}", ""]
+    lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
+    lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
+              f"- edited: {len(edited)} ({sum(1 for k in edited.values() if k == 'upstream')} upstream, "
+              f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)", ""]
+    if partial:
+        lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
+        lines += [f"- {message}" for message in partial] + [""]
+    for heading, ids, source in (("Added", added, released), ("Removed", removed, None)):
+        if ids:
+            lines += [f"## {heading}", ""]
+            for doc_id in ids:
+                title = source[doc_id].title if source else previous[doc_id].get("title", "")
+                url = source[doc_id].source_url if source else previous[doc_id]["source_url"]
+                lines.append(f"- `{doc_id}` {title} <{url}>")
+            lines.append("")
+    if edited:
+        lines += ["## Edited", ""]
+        lines += [f"- `{doc_id}` ({kind}) {released[doc_id].title}" for doc_id, kind in sorted(edited.items())]
+        lines.append("")
+    if quarantined:
+        lines += ["## Held back by the quality gate", ""]
+        lines += [f"- `{q['id']}`: {', '.join(q.get('failed', []))}" for q in quarantined] + [""]
+    if rejected:
+        lines += ["## Rejected (TEI invalid)", ""] + [f"- `{r['id']}`: {r['errors'][0]}" for r in rejected] + [""]
+    return "\n".join(lines)
