@@ -42,6 +42,7 @@ class Profile:
     extract: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     chrome: dict[str, Any] = field(default_factory=dict)
+    expectations: dict[str, Any] = field(default_factory=dict)  # quality-gate bounds (expectations/)
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -105,6 +106,7 @@ def load_profile(path: str | Path) -> Profile:
         extract=data.get("extract", {}),
         metadata=data.get("metadata", {}),
         chrome=data.get("chrome", {}),
+        expectations=data.get("expectations", {}),
         source_path=str(path),
     )
 
