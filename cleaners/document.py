@@ -16,7 +16,7 @@ PUBLIC_KEYS = ("id", "site", "source_url", "title", "date", "place", "agency", "
 class Document:
     """One cleaned article.
 
-    id           stable across releases: "<site>-<local id from the URL>", e.g. kancc-memoir-1093
+    id           stable across releases: "<site>-<local id from the URL>", e.g. kancc-heigo-504
     date         ISO 8601: a date (2010-09-14) or a date-time with offset (2020-09-18T19:23:00+09:00)
     chapter, section   position in a series (memoir chapter 21, section 6); for KCNA `section` is the
                  site's section label

@@ -97,8 +97,10 @@ def document_expectations(today: date, settings: GateSettings) -> list[tuple[str
         ("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": CONTROL_CHARS}),
         ("ExpectColumnValuesToBeInSet", {"column": "looks_mojibake", "value_set": [False]}),
     ]
+    from great_expectations.expectations.row_conditions import Column
+
     for profile in builtin_profiles().values():
-        condition = {"row_condition": f'site=="{profile.name}"', "condition_parser": "pandas"}
+        condition = {"row_condition": Column("site") == profile.name}
         low, high = settings.bounds(profile)
         specs.append(("ExpectColumnValuesToBeBetween",
                       {"column": "body_chars", "min_value": low, "max_value": high, **condition}))
@@ -119,5 +121,7 @@ def batch_expectations(settings: GateSettings) -> list[tuple[str, dict]]:
 def describe(spec_type: str, kwargs: dict) -> str:
     """A stable, readable name for one expectation, e.g. "expect_column_values_to_not_match_regex(text) [kancc]"."""
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", spec_type).lower()
-    site = re.search(r'site=="([^"]+)"', kwargs.get("row_condition", ""))
-    return f"{snake}({kwargs.get('column', '')})" + (f" [{site.group(1)}]" if site else "")
+    # the condition is an object when declared, a dict or string when read back from a result
+    site = re.search(r"""parameter['"]?\s*[:=]\s*['"]([^'"]+)|site\s*==\s*["']([^"']+)""",
+                     str(kwargs.get("row_condition") or ""))
+    return f"{snake}({kwargs.get('column', '')})" + (f" [{site.group(1) or site.group(2)}]" if site else "")

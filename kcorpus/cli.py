@@ -57,7 +57,7 @@ def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serv
     server = ReplayServer(warc, port=port)
     console.print(f"Replaying {len(server.snapshot)} recorded URLs from {len(warc)} WARC file(s) on "
                   f"{server.base_url}/  (hosts: {', '.join(sorted(server.hosts()))}). Ctrl-C stops.")
-    console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=memoir&page=1")
+    console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=heigo&page=1")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

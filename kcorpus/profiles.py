@@ -70,7 +70,7 @@ class Profile:
         return None
 
     def document_id(self, url: str) -> str | None:
-        """Stable document id from the article URL, e.g. 'kancc-memoir-1093'; None if not an article."""
+        """Stable document id from the article URL, e.g. 'kancc-heigo-504'; None if not an article."""
         m = self.article_match(url)
         if not m:
             return None

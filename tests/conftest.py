@@ -16,7 +16,7 @@ apply_prefect_defaults()
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
 SEEDS = {
     "globalsecurity": "https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100914-kcna01.htm",
-    "kancc": "https://kancc.org/bbs/board.php?bo_table=memoir&wr_id=1093",
+    "kancc": "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504",
 }
 
 
@@ -27,3 +27,31 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, prefect_harness):
+    """The demo, run once for the session over both shipped snapshots: (DataHome, DemoResult)."""
+    from kcorpus.cli import snapshot_path
+    from kcorpus.config import DataHome
+    from kcorpus.demo import SNAPSHOTS, run_demo
+
+    home = DataHome.resolve(tmp_path_factory.mktemp("demo-home"))
+    return home, run_demo(home, [snapshot_path(name) for name in SNAPSHOTS])
+
+
+@pytest.fixture(scope="session")
+def snapshot_documents():
+    """Every article of snapshot 1, cleaned (with capture provenance as the pipeline sets it)."""
+    import cleaners
+    from scrapers.replay import load_snapshot
+
+    docs = []
+    for url, page in sorted(load_snapshot([SNAPSHOT_DIR / "snapshot-1.warc.gz"]).items()):
+        if page.status == 200 and ("kcna" in url or "&wr_id=" in url):
+            digest = page.header("etag") or ""
+            docs.append(cleaners.clean_page(page.body, url, headers={k.lower(): v for k, v in page.headers},
+                                            capture={"record_id": f"<urn:uuid:{digest.strip(chr(34))}>",
+                                                     "payload_digest": "sha1:" + digest.strip('"'),
+                                                     "captured_at": "2026-10-01T03:00:00Z"}))
+    return docs

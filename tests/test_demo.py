@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kcorpus.cli import snapshot_path
-from kcorpus.config import DataHome
-from kcorpus.demo import SNAPSHOTS, DemoHomeNotEmpty, check_fresh, run_demo
+from kcorpus.demo import DemoHomeNotEmpty, check_fresh
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, prefect_harness):
-    home = DataHome.resolve(tmp_path_factory.mktemp("demo-home"))
-    return home, run_demo(home, [snapshot_path(name) for name in SNAPSHOTS])
+def demo(demo_run):
+    return demo_run
 
 
 def _tei_text(path: Path) -> str:
@@ -46,7 +43,7 @@ def test_seed_documents_are_free_of_chrome(demo):
         assert "Pyongyang, September 14 (KCNA)" in gs
         for chrome in ("UNITED24", "mailing list", "Weapons of Mass Destruction (WMD)"):
             assert chrome not in gs
-        kancc = _tei_text(tei / "kancc" / "kancc-memoir-1093.xml")
+        kancc = _tei_text(tei / "kancc" / "kancc-heigo-504.xml")
         assert "Soviet Union" in kancc
         for chrome in ("페이스북", "댓글", "Copyright", "본문 바로가기", "\\"):
             assert chrome not in kancc
@@ -74,3 +71,34 @@ def test_demo_refuses_a_used_home(demo):
     home, _ = demo
     with pytest.raises(DemoHomeNotEmpty):
         check_fresh(home)
+
+
+def test_every_released_tei_file_is_valid_against_the_project_schema(demo):
+    from corpus.tei import validate_tei
+
+    _, result = demo
+    for outcome in result.releases:
+        assert outcome.release.rejected == []
+        for path in Path(outcome.release.path).glob("tei/*/*.xml"):
+            assert validate_tei(path.read_bytes()) == [], path
+
+
+def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, monkeypatch):
+    """Re-clean from the archived captures with one rule changed, release, diff: only pipeline edits."""
+    import cleaners
+    from cleaners import repairs
+    from corpus.diff import diff_releases
+    from kcorpus.pipeline import reclean, validate_and_release
+
+    home, result = demo
+    romanised = repairs.Rule("romanise-test", "a changed rule (test only)", lambda m: "P'yŏngyang",
+                             repairs.re.compile(r"\bPyongyang\b"))
+    monkeypatch.setattr(repairs, "RULES", repairs.RULES + [romanised])
+    monkeypatch.setattr(cleaners, "CLEANER_VERSION", cleaners.CLEANER_VERSION + "-changed")
+    reports = reclean(home)
+    assert sum(len(r.cleaned) for r in reports) == 20
+    outcome = validate_and_release(home)
+    diff = diff_releases(Path(result.releases[-1].release.path), Path(outcome.release.path))
+    assert diff.added == [] and diff.removed == []
+    assert diff.edited and {e.kind for e in diff.edited} == {"pipeline"}
+    assert any("P'yŏngyang" in text for e in diff.edited for kind, text in e.ops if kind == "insert")
