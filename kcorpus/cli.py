@@ -24,8 +24,9 @@ quarantine_app = typer.Typer(help="List and inspect documents held back by the q
                              invoke_without_command=True)
 app.add_typer(quarantine_app, name="quarantine")
 
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of Rich's 80.
+console = Console(width=None if sys.stdout.isatty() else 132)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 HomeOption = Annotated[Optional[Path], typer.Option(
     "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
@@ -58,6 +59,7 @@ def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serv
     console.print(f"Replaying {len(server.snapshot)} recorded URLs from {len(warc)} WARC file(s) on "
                   f"{server.base_url}/  (hosts: {', '.join(sorted(server.hosts()))}). Ctrl-C stops.")
     console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=heigo&page=1")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -82,8 +84,8 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
 
 def print_refresh(summary: dict) -> None:
     table = Table(title=f"Crawl run {summary['run_id']}")
-    for col in ("site", "index pages", "articles", "downloaded", "unchanged", "gone", "failed",
-                "cleaned", "re-used", "retired", "clean failures"):
+    for col in ("site", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
+                "cleaned", "re-used", "retired", "refused"):
         table.add_column(col, justify="right" if col != "site" else "left")
     for site, crawl in summary["crawl"].items():
         clean = summary["clean"][site]

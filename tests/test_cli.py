@@ -1,0 +1,113 @@
+"""The kcorpus command line, driven with typer's CliRunner (and a real replay server for `replay`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kcorpus.cli import app
+
+runner = CliRunner()
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
+SEED_URL = "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504"
+
+
+@pytest.fixture(scope="module")
+def seed_page(tmp_path_factory):
+    from scrapers.replay import load_snapshot
+
+    path = tmp_path_factory.mktemp("pages") / "kancc-504.html"
+    path.write_bytes(load_snapshot([SNAPSHOTS / "snapshot-1.warc.gz"])[SEED_URL].body)
+    return path
+
+
+def test_clean_json_has_the_contract_keys(seed_page):
+    result = runner.invoke(app, ["clean", str(seed_page), "--url", SEED_URL])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["id", "site", "source_url", "title", "date", "place", "agency", "distributor", "author",
+                         "series", "chapter", "section", "lang", "paragraphs", "flags", "repairs"]
+    assert doc["title"] == "Let Us Defend the Soviet Union with Arms!" and doc["flags"] == ["truncated"]
+
+
+def test_clean_text_tei_and_stdin(seed_page):
+    text = runner.invoke(app, ["clean", str(seed_page), "--url", SEED_URL, "--format", "text"])
+    assert text.exit_code == 0 and text.stdout.startswith("Let Us Defend the Soviet Union with Arms!\n")
+    tei = runner.invoke(app, ["clean", "-", "--url", SEED_URL, "--format", "tei"], input=seed_page.read_bytes())
+    assert tei.exit_code == 0 and '<TEI xmlns="http://www.tei-c.org/ns/1.0" xml:id="kancc-heigo-504"' in tei.stdout
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\x03" * 100, b"plain words, not a page"])
+def test_clean_bad_input_exits_non_zero_with_one_line(tmp_path, content):
+    page = tmp_path / "bad.html"
+    page.write_bytes(content)
+    result = runner.invoke(app, ["clean", str(page), "--url", SEED_URL])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error:")
+
+
+def test_clean_missing_file(tmp_path):
+    result = runner.invoke(app, ["clean", str(tmp_path / "nope.html"), "--url", SEED_URL])
+    assert result.exit_code == 1 and "cannot read" in result.stderr
+
+
+def test_replay_command_serves_over_real_http():
+    proc = subprocess.Popen([sys.executable, "-m", "kcorpus.cli", "replay", str(SNAPSHOTS / "snapshot-1.warc.gz"),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        r = httpx.get(f"http://127.0.0.1:{port}/bbs/board.php?bo_table=heigo&wr_id=504", headers={"Host": "kancc.org"})
+        assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8" and r.headers["etag"]
+        assert httpx.get(f"http://127.0.0.1:{port}/missing", headers={"Host": "kancc.org"}).status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_releases_diff_audit_and_quarantine_on_the_demo_home(demo_run):
+    home, result = demo_run
+    args = ["--home", str(home.root)]
+    listed = runner.invoke(app, ["releases", *args])
+    assert listed.exit_code == 0 and result.releases[0].release.version in listed.stdout
+    old, new = (o.release.version for o in result.releases[:2])
+    diff = runner.invoke(app, ["diff", old, new, "--json", *args])
+    data = json.loads(diff.stdout)
+    assert (len(data["added"]), len(data["removed"]), len(data["edited"])) == (2, 1, 1)
+    report = home.reports_dir / "cli-report.html"
+    assert runner.invoke(app, ["diff", old, new, "--html", str(report), *args]).exit_code == 0
+    assert "<del>" in report.read_text()
+    audit = runner.invoke(app, ["audit", "--json", *args])
+    assert audit.exit_code == 0 and len(json.loads(audit.stdout)["gone"]) == 1
+    quarantine = runner.invoke(app, ["quarantine", *args])
+    assert quarantine.exit_code == 0 and "No quarantined documents." in quarantine.stdout
+    missing = runner.invoke(app, ["quarantine", "show", "kancc-heigo-999", *args])
+    assert missing.exit_code == 1 and "no quarantined document" in missing.stderr
+
+
+def test_demo_refuses_a_used_home(demo_run):
+    home, _ = demo_run
+    result = runner.invoke(app, ["demo", "--home", str(home.root)])
+    assert result.exit_code == 1 and "fresh data home" in result.stderr
+
+
+def test_every_command_and_option_is_documented_in_the_readme():
+    """After datasette's test_docs: the README names every command and option."""
+    import typer.main
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert f"kcorpus {name}" in readme, name
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in readme, f"{name} {opt}"
