@@ -23,6 +23,10 @@ KCNA_DATELINE = re.compile(
 AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)"}
 QUOTED = re.compile(r"^[“\"‘'](?P<inner>.+)[”\"’']$")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+# lxml refuses control characters in element text; the form feed carries meaning (the "\f" of a
+# mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
+PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+FORM_FEED_STAND_IN = "\ue00c"
 
 
 def parse_dateline(paragraph: str) -> dict | None:
@@ -106,12 +110,19 @@ def clean_page(body: bytes, url: str, *, headers: dict[str, str] | None = None, 
 
     log = RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
+    text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    text, removed = PARSE_HOSTILE.subn(" ", text)
+    if removed:
+        log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
     extracted = extract_with_profile(text, profile) if profile else None
     if extracted is None or not extracted.paragraphs:
         extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
     if not extracted.paragraphs:
         raise CleaningError("no article text found on the page")
+    restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
+    extracted.title = restore(extracted.title)
+    extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
 

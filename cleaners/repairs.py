@@ -417,6 +417,7 @@ def repair_paragraphs(paragraphs: list[str], log: RepairLog | None = None,
     # ("...obtained food rom" / "the people..." is only recognisably "rom the" once joined).
     joined = rejoin_paragraphs([p for p in paragraphs if p.strip()], log, where)
     repaired = [repair_text(p, log, where) for p in joined]
-    repaired = [p for p in repaired if p.strip()]
+    # ...and again after: repairs change lengths and endings, and cleaning clean text must change nothing
+    repaired = rejoin_paragraphs([p for p in repaired if p.strip()], log, where)
     flags = ["truncated"] if looks_truncated(repaired) else []
     return repaired, flags
