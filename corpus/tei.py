@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 
@@ -21,8 +22,11 @@ AVAILABILITY = ("Text reposted on the open web by the site named in the source d
                 "redistributes it for research, with its provenance. Check the rights status of the "
                 "original before reuse.")
 # XML 1.0 forbids most control characters, lone surrogates and U+FFFE/U+FFFF: a document holding
-# one would not be well-formed, so they are dropped from every string written.
+# one would not be well-formed (lxml refuses to write it), so they are dropped — and counted, so the
+# header can say so: nothing is rewritten silently.
 XML_HOSTILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The repair-log name under which the TEI writer records the characters it had to drop.
+XML_UNSAFE_RULE = "tei-xml-unsafe-characters"
 
 
 @dataclass(frozen=True)
@@ -50,122 +54,200 @@ CHANGE_TEXT = {
     "edited-upstream": "Text changed: the source page itself changed (new capture).",
     "edited-pipeline": "Text changed: same capture, cleaned by changed kcorpus rules.",
 }
+CHANGE_KINDS = tuple(CHANGE_TEXT)
 
 
 def xml_safe(text: str | None) -> str:
-    """The string without characters XML 1.0 cannot hold."""
+    """The string without characters XML 1.0 cannot hold (a vertical tab pasted into a post, a NUL
+    from a broken charset guess, a lone surrogate from a bad decode).
+
+    >>> xml_safe("Pyongyang\\x0b, September\\x00 14")
+    'Pyongyang, September 14'
+    """
     return XML_HOSTILE.sub("", text or "")
 
 
-def _el(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
-    el = etree.SubElement(parent, T + tag, {k.replace("_", ":") if k != "xml_id" else f"{{{XML_NS}}}id": xml_safe(str(v))
-                                             for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = xml_safe(text)
-    return el
+class TeiWriter:
+    """Builds TEI elements, dropping XML-hostile characters from every text and attribute value and
+    counting them (`dropped`), so the file stays well-formed and the header can record the repair."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+
+    def clean(self, value) -> str:
+        """`value` as a string XML can hold; counts what was dropped."""
+        cleaned, n = XML_HOSTILE.subn("", "" if value is None else str(value))
+        self.dropped += n
+        return cleaned
+
+    def el(self, parent, tag: str, text=None, **attrs) -> etree._Element:
+        """A TEI child element; `xml_id`/`xml_lang` become xml:id/xml:lang, None attributes are left out."""
+        names = {"xml_id": f"{{{XML_NS}}}id", "xml_lang": f"{{{XML_NS}}}lang"}
+        el = etree.SubElement(parent, T + tag, {names.get(k, k): self.clean(v)
+                                                 for k, v in attrs.items() if v is not None})
+        if text is not None:
+            el.text = self.clean(text)
+        return el
 
 
-def _when(value: str | None) -> str | None:
-    """A TEI @when value (xs:date or xs:dateTime) or None when it is not one."""
-    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?", value):
-        return value if "T" not in value or value.count(":") >= 2 else value.replace("T", "T", 1) + ":00"
+def _el(parent, tag: str, text=None, **attrs) -> etree._Element:
+    """A TEI child element built by a throw-away writer (for texts kcorpus itself composes)."""
+    return TeiWriter().el(parent, tag, text, **attrs)
+
+
+def when(value: str | None) -> str | None:
+    """A TEI @when value (xs:date or xs:dateTime with seconds) for an ISO date or date-time, else None
+    (the date is then kept as text only: a malformed date never makes the file invalid).
+
+    >>> when("2010-09-14"), when("2020-09-18T19:23+09:00"), when("2026-10-01T03:00:00Z")
+    ('2010-09-14', '2020-09-18T19:23:00+09:00', '2026-10-01T03:00:00+00:00')
+    >>> when("September 14, Juche 99") is None
+    True
+    """
+    if not value:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*", value):
+            return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
     return None
 
 
-def _header(root, doc: Document, release: ReleaseStamp | None, changes: list[Change]) -> None:
-    header = _el(root, "teiHeader")
-    file_desc = _el(header, "fileDesc")
-    title_stmt = _el(file_desc, "titleStmt")
-    _el(title_stmt, "title", doc.title)
-    if doc.author:
-        _el(title_stmt, "author", doc.author)
-    pub = _el(file_desc, "publicationStmt")
-    _el(pub, "publisher", "kcorpus")
-    if release:
-        _el(pub, "idno", release.version, type="release")
-        _el(pub, "date", release.date, when=release.date)
-    _el(pub, "idno", doc.id, type="kcorpus")
-    availability = _el(pub, "availability")
-    _el(availability, "p", AVAILABILITY)
+def _repair_items(w: TeiWriter, repairs: list[dict]) -> list[tuple[str, str, int]]:
+    """(rule, where, count) per repair-log entry, cleaned for XML."""
+    return [(w.clean(r.get("rule") or "unnamed-rule"), w.clean(r.get("where") or "body"), int(r.get("count") or 0))
+            for r in repairs]
 
-    bibl = _el(_el(file_desc, "sourceDesc"), "bibl")
-    _el(bibl, "title", doc.extra.get("subject") or doc.title, type="original")
+
+def _correction(w: TeiWriter, editorial: etree._Element, repairs: list[dict]) -> None:
+    """editorialDecl/correction: every repair rule applied with its count, in the order applied, and
+    the characters the TEI writer itself dropped (written last, once every text has been cleaned)."""
+    items = _repair_items(w, repairs)
+    if w.dropped:
+        items.append((XML_UNSAFE_RULE, "tei", w.dropped))
+    correction = w.el(editorial, "correction")
+    if not items:
+        w.el(correction, "p", "No repairs were needed.")
+        return
+    para = w.el(correction, "p", "Repairs made by kcorpus, in the order applied:")
+    repair_list = w.el(para, "list")
+    for rule, where, count in items:
+        item = w.el(repair_list, "item", n=count, ana=re.sub(r"\s+", "-", rule))
+        label = w.el(item, "label", rule)
+        label.tail = f" ({where}): {count}"
+
+
+def _source_desc(w: TeiWriter, file_desc, doc: Document) -> None:
+    """sourceDesc/bibl: original title, author, series position, agency, distributor, reposting site,
+    source URL, original publication date, capture date-time, WARC record id and payload digest."""
+    bibl = w.el(w.el(file_desc, "sourceDesc"), "bibl")
+    # The subject as the site wrote it (escaping and all); the repaired title is in titleStmt.
+    w.el(bibl, "title", doc.extra.get("subject") or doc.title, type="original")
     if doc.author:
-        _el(bibl, "author", doc.author)
+        w.el(bibl, "author", doc.author)
     if doc.series:
-        _el(bibl, "title", doc.series, type="series")
+        w.el(bibl, "title", doc.series, type="series")
+    if doc.chapter is not None:
+        w.el(bibl, "biblScope", doc.chapter, unit="chapter")
+    if doc.section:
+        w.el(bibl, "biblScope", doc.section, unit="section")
     if doc.agency:
-        resp = _el(bibl, "respStmt")
-        _el(resp, "resp", "news agency")
-        _el(resp, "orgName", doc.agency)
+        resp = w.el(bibl, "respStmt")
+        w.el(resp, "resp", "news agency")
+        w.el(resp, "orgName", doc.agency)
     if doc.distributor:
-        _el(bibl, "distributor", doc.distributor)
-    reposted = _el(bibl, "respStmt")
-    _el(reposted, "resp", "reposted on the web by")
-    _el(reposted, "orgName", doc.site)
+        w.el(bibl, "distributor", doc.distributor)
+    reposted = w.el(bibl, "respStmt")
+    w.el(reposted, "resp", "reposted on the web by")
+    w.el(reposted, "orgName", doc.site)
     if doc.place:
-        _el(bibl, "pubPlace", doc.place)
+        w.el(bibl, "pubPlace", doc.place)
     if doc.date:
-        _el(bibl, "date", doc.date, when=_when(doc.date), type="published")
-    _el(bibl, "ptr", target=doc.source_url, type="source")
+        w.el(bibl, "date", doc.date, when=when(doc.date), type="published")
+    w.el(bibl, "ptr", target=doc.source_url, type="source")
     capture = doc.capture or {}
     if capture.get("captured_at"):
-        _el(bibl, "date", capture["captured_at"], when=_when(capture["captured_at"]), type="captured")
+        w.el(bibl, "date", capture["captured_at"], when=when(capture["captured_at"]), type="captured")
     if capture.get("record_id"):
-        _el(bibl, "idno", capture["record_id"], type="warc-record-id")
+        w.el(bibl, "idno", capture["record_id"], type="warc-record-id")
     if capture.get("payload_digest"):
-        _el(bibl, "idno", capture["payload_digest"], type="warc-payload-digest")
+        w.el(bibl, "idno", capture["payload_digest"], type="warc-payload-digest")
 
-    encoding = _el(header, "encodingDesc")
-    app = _el(_el(encoding, "appInfo"), "application", ident="kcorpus", version=__version__)
-    _el(app, "label", "kcorpus")
-    _el(app, "desc", f"cleaning rules {doc.cleaner_version or __version__}")
-    correction = _el(_el(encoding, "editorialDecl"), "correction")
-    if doc.repairs:
-        para = _el(correction, "p", "Repairs made by kcorpus, in the order applied:")
-        repair_list = _el(para, "list")
-        for repair in doc.repairs:
-            item = _el(repair_list, "item", n=repair["count"], ana=repair["rule"])
-            _el(item, "label", repair["rule"])
-            item[-1].tail = xml_safe(f" ({repair.get('where', 'body')}): {repair['count']}")
-    else:
-        _el(correction, "p", "No repairs were needed.")
 
-    profile = _el(header, "profileDesc")
-    _el(_el(profile, "langUsage"), "language", LANGUAGES.get(doc.lang or "", doc.lang or "unknown"),
-        ident=doc.lang or "und")
-    keywords = _el(_el(profile, "textClass"), "keywords")
-    _el(keywords, "term", doc.site, type="site")
+def _header(w: TeiWriter, root, doc: Document, release: ReleaseStamp | None,
+            changes: list[Change]) -> etree._Element:
+    """The teiHeader; returns its editorialDecl, filled in once the body has been written."""
+    header = w.el(root, "teiHeader")
+    file_desc = w.el(header, "fileDesc")
+    title_stmt = w.el(file_desc, "titleStmt")
+    w.el(title_stmt, "title", doc.title)
+    if doc.author:
+        w.el(title_stmt, "author", doc.author)
+    pub = w.el(file_desc, "publicationStmt")
+    w.el(pub, "publisher", "kcorpus")
+    if release:
+        w.el(pub, "idno", release.version, type="release")
+        w.el(pub, "date", release.date, when=when(release.date))
+    w.el(pub, "idno", doc.id, type="kcorpus")
+    w.el(w.el(pub, "availability"), "p", AVAILABILITY)
+    _source_desc(w, file_desc, doc)
+
+    encoding = w.el(header, "encodingDesc")
+    app = w.el(w.el(encoding, "appInfo"), "application", ident="kcorpus", version=__version__)
+    w.el(app, "label", "kcorpus")
+    w.el(app, "desc", f"cleaning rules {doc.cleaner_version or __version__}")
+    editorial = w.el(encoding, "editorialDecl")
+
+    profile = w.el(header, "profileDesc")
+    lang = doc.lang or "und"
+    w.el(w.el(profile, "langUsage"), "language", LANGUAGES.get(lang, lang), ident=lang)
+    keywords = w.el(w.el(profile, "textClass"), "keywords")
+    w.el(keywords, "term", doc.site, type="site")
     if doc.series:
-        _el(keywords, "term", doc.series, type="series")
+        w.el(keywords, "term", doc.series, type="series")
     if changes:
-        revisions = _el(header, "revisionDesc")
+        revisions = w.el(header, "revisionDesc")
         for change in changes:
-            _el(revisions, "change", CHANGE_TEXT.get(change.kind, change.kind), when=change.date,
-                n=change.version, type=change.kind)
+            w.el(revisions, "change", CHANGE_TEXT.get(change.kind, change.kind), when=when(change.date),
+                 n=change.version, type=change.kind)
+    return editorial
 
 
 def document_element(doc: Document, *, release: ReleaseStamp | None, changes: list[Change]) -> etree._Element:
-    """The <TEI> element for a document."""
+    """The <TEI> element for a document: header, then the title as <head>, one <p> per paragraph,
+    and a <gap reason="truncated"> when the source page cut the text off."""
+    w = TeiWriter()
     root = etree.Element(T + "TEI", nsmap={None: TEI_NS})
-    root.set(f"{{{XML_NS}}}id", doc.id)
+    root.set(f"{{{XML_NS}}}id", w.clean(doc.id))
     if doc.lang:
-        root.set(f"{{{XML_NS}}}lang", doc.lang)
-    _header(root, doc, release, changes)
-    body = _el(_el(root, "text"), "body")
-    _el(body, "head", doc.title)
+        root.set(f"{{{XML_NS}}}lang", w.clean(doc.lang))
+    editorial = _header(w, root, doc, release, changes)
+    body = w.el(w.el(root, "text"), "body")
+    w.el(body, "head", doc.title)
     for paragraph in doc.paragraphs:
-        _el(body, "p", paragraph)
+        w.el(body, "p", paragraph)
     if "truncated" in doc.flags:
-        gap = _el(body, "gap", reason="truncated")
-        _el(gap, "desc", "The source page ends here, mid-word or mid-sentence: the rest of the text was not published.")
+        gap = w.el(body, "gap", reason="truncated")
+        w.el(gap, "desc", "The source page ends here, mid-word or mid-sentence: the rest of the text was not published.")
+    _correction(w, editorial, doc.repairs)
     return root
 
 
+def serialize(element: etree._Element) -> bytes:
+    """A TEI element as a file: UTF-8 with an XML declaration."""
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def document_to_tei(doc: Document, *, release: ReleaseStamp | None, changes: list[Change]) -> bytes:
-    """The TEI P5 file for a document (UTF-8, with XML declaration)."""
-    return etree.tostring(document_element(doc, release=release, changes=changes), xml_declaration=True,
-                          encoding="UTF-8", pretty_print=True)
+    """The TEI P5 file for a document (UTF-8, with XML declaration, xml:id = doc.id).
+
+    release  the release it is written for (publicationStmt); None outside a release (`kcorpus clean`)
+    changes  the revisionDesc history, oldest first
+    """
+    return serialize(document_element(doc, release=release, changes=changes))
 
 
 @lru_cache(maxsize=1)
@@ -176,8 +258,8 @@ def project_schema() -> etree.RelaxNG:
 
 
 def validate_tei(xml: bytes) -> list[str]:
-    """Errors of a TEI file against the project schema (empty when valid, or when well-formedness fails
-    the one error says so)."""
+    """Errors of a TEI file against the project schema: empty when valid; when the file is not even
+    well-formed, the one error says so."""
     try:
         tree = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 DEFAULT_HOME = "./kcorpus-data"
 
-# Identifies the crawler to site operators, as Scrapy's template asks every project to do.
-USER_AGENT = "kcorpus/0.1 (+https://github.com/kcorpus/kcorpus; archival research crawler)"
+# Identifies the crawler to site operators, as Scrapy's template asks every project to do; set
+# KCORPUS_CONTACT to a URL or e-mail address where an operator can reach whoever runs the crawl.
+CONTACT = os.environ.get("KCORPUS_CONTACT", "https://github.com/kcorpus/kcorpus")
+USER_AGENT = f"kcorpus/0.1 (+{CONTACT}; archival research crawler)"
 
 
 @dataclass(frozen=True)

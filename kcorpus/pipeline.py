@@ -205,3 +205,21 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
                             quarantined=quarantined)
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
                           [f.message for f in result.batch_failures], result.data_docs_path)
+
+
+def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,
+            replay_port: int | None = None) -> dict:
+    """Crawl and clean without Prefect: the flow's work, sites crawled concurrently in threads.
+
+    Returns the same summary as flows.refresh.refresh: {"run_id", "crawl": {...}, "clean": {...}}.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_id = begin_run(home, sites)
+    with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
+        crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
+                  for site in sites}
+        crawl_reports = {site: future.result().to_dict() for site, future in crawls.items()}
+    clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
+    end_run(home, run_id)
+    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}

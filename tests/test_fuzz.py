@@ -5,12 +5,16 @@ Thousands of generated pages and byte strings run here; `bench/fuzz.py` runs man
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cleaners
 from cleaners.document import Document
 
+# bench/fuzz.py raises this for long runs; the test suite runs 1,500 of each kind
+EXAMPLES = int(os.environ.get("KCORPUS_FUZZ_EXAMPLES", "1500"))
 URLS = st.sampled_from([
     "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504",
     "https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100914-kcna01.htm",
@@ -44,13 +48,13 @@ def check(body: bytes, url: str) -> None:
     assert isinstance(doc, Document) and doc.paragraphs and all(p.strip() for p in doc.paragraphs)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pages(), URLS)
 def test_generated_pages_never_raise_anything_but_cleaning_error(body, url):
     check(body, url)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000), URLS)
 def test_arbitrary_bytes_never_raise_anything_but_cleaning_error(body, url):
     check(body, url)

@@ -51,3 +51,30 @@ def test_crawl_over_every_fault_records_each_and_keeps_good_pages(tmp_path):
     attempts = [r for r in state.run_captures("run1") if r["url"].endswith("/server-error")]
     assert len(attempts) == 2
     assert not any(r["url"].startswith("https://foreign.example") for r in state.run_captures("run1"))
+
+
+def test_archived_hostile_bodies_end_as_documents_or_clear_cleaning_errors(tmp_path):
+    """What the crawl archived from the faults, through the cleaner: repaired, or refused in one line."""
+    import cleaners
+    from scrapers.warcstore import read_response
+
+    good = write_snapshot(tmp_path / "snap", {f"https://{HOST}/robots.txt": (200, b"User-agent: *\n", "r")})
+    state = CrawlState(tmp_path / "state.sqlite")
+    settings = CrawlSettings(delay=0, timeout=1.0, retries=0, max_bytes=1024 * 1024)
+    with ReplayServer([good], faults=True, fault_delay=1.5) as server, make_client(settings, server.port) as client:
+        crawl_site(FAULT_SITE, state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client, settings=settings)
+    outcomes = {}
+    for row in state.run_captures("run1", kind="article"):
+        if row["record_type"] != "response" or row["status"] != 200:
+            continue
+        stored = read_response(tmp_path / "warc", row["warc_file"], row["warc_offset"])
+        try:
+            outcomes[row["url"].rsplit("/", 1)[1]] = cleaners.clean_page(stored.body, row["url"], headers=stored.headers)
+        except cleaners.CleaningError as exc:
+            outcomes[row["url"].rsplit("/", 1)[1]] = str(exc)
+    assert outcomes["binary-as-html"] == "not HTML: binary content"
+    wrong = outcomes["wrong-charset"]
+    assert "“Let us defend the country with arms!” — said" in "\n".join(wrong.paragraphs)
+    assert [r["rule"] for r in wrong.repairs][:1] == ["charset"]
+    entity = outcomes["external-entity"]
+    assert "root:" not in "\n".join(entity.paragraphs)  # the entity was never resolved

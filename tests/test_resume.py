@@ -1,0 +1,82 @@
+"""Archival guarantees: an unchanged re-crawl does no work; a crawl killed with SIGKILL loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kcorpus import pipeline
+from kcorpus.config import DataHome
+from scrapers.fetch import CrawlSettings
+from scrapers.replay import ReplayServer
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots" / "snapshot-1.warc.gz"
+SITES = ["globalsecurity", "kancc"]
+
+
+def released_content(home: DataHome) -> dict:
+    """What a release says about each document's text: id -> (text digest, path, source URL)."""
+    outcome = pipeline.validate_and_release(home)
+    manifest = json.loads((Path(outcome.release.path) / "manifest.json").read_text())
+    return {d["id"]: (d["text_sha256"], d["path"], d["source_url"]) for d in manifest["documents"]}
+
+
+def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp_path):
+    home = DataHome.resolve(tmp_path).ensure()
+    with ReplayServer([SNAPSHOT]) as server:
+        first = pipeline.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        second = pipeline.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+    assert sum(c["downloaded"] for c in first["crawl"].values()) == 19
+    assert sum(c["downloaded"] for c in second["crawl"].values()) == 0
+    assert sum(c["unchanged"] for c in second["crawl"].values()) == 19
+    assert sum(len(c["cleaned"]) for c in second["clean"].values()) == 0
+    assert sum(len(c["reused"]) for c in second["clean"].values()) == 19
+
+
+KILLABLE = """
+import sys
+from pathlib import Path
+from kcorpus import pipeline
+from kcorpus.config import DataHome
+from scrapers.fetch import CrawlSettings
+home = DataHome.resolve(sys.argv[1]).ensure()
+pipeline.refresh(home, {sites!r}, settings=CrawlSettings(delay=0.15), replay_port=int(sys.argv[2]))
+"""
+
+
+def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
+    whole, killed = DataHome.resolve(tmp_path / "whole").ensure(), DataHome.resolve(tmp_path / "killed").ensure()
+    with ReplayServer([SNAPSHOT]) as server:
+        pipeline.refresh(whole, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        proc = subprocess.Popen([sys.executable, "-c", KILLABLE.format(sites=SITES), str(killed.root), str(server.port)])
+        deadline = time.monotonic() + 60
+        captured = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            if killed.state_db.exists():
+                try:
+                    with sqlite3.connect(killed.state_db, timeout=1) as db:
+                        captured = db.execute("SELECT count(*) FROM captures WHERE kind = 'article'").fetchone()[0]
+                except sqlite3.OperationalError:
+                    captured = 0
+            if captured >= 6:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL, "the crawl finished before it could be killed"
+        assert 6 <= captured < 19
+        # the run was cut off: it stays "running" in the state, its WARC files stay on disk
+        with sqlite3.connect(killed.state_db) as db:
+            assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
+        warcs_before = {p.name: p.stat().st_size for p in killed.warc_dir.iterdir()}
+        pipeline.refresh(killed, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+    for name, size in warcs_before.items():  # nothing captured before the kill was lost or rewritten
+        assert (killed.warc_dir / name).stat().st_size == size
+    expected = released_content(whole)
+    assert len(expected) == 19 and released_content(killed) == expected
