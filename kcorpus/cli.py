@@ -66,7 +66,18 @@ def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serv
         server.stop()
 
 
-def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None):
+def task_runner_for(name: str, dask_address: str | None):
+    """The Prefect task runner: threads (default) or Dask (a local cluster, or the one at `dask_address`)."""
+    if name == "thread":
+        return None
+    if name != "dask":
+        _fail(f"unknown task runner {name!r} (thread, dask)", 2)
+    from prefect_dask import DaskTaskRunner
+    return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
+
+
+def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
+                task_runner=None):
     """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
@@ -74,6 +85,8 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     from scrapers.fetch import CrawlSettings
     from scrapers.replay import ReplayServer
 
+    if task_runner is not None:
+        refresh_flow = refresh_flow.with_options(task_runner=task_runner)
     # A local replay is not somebody's small server: no politeness delay unless asked for.
     settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
     if replay_warcs:
@@ -107,6 +120,8 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
             replay: Annotated[Optional[list[Path]], typer.Option(
                 "--replay", help="Answer every request from these WARC files via a local replay server.", exists=True)] = None,
             delay: Annotated[Optional[float], typer.Option(help="Seconds between requests to one host (default 1; 0 for a replay).")] = None,
+            task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask.")] = "thread",
+            dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of an existing Dask cluster (with --task-runner dask).")] = None,
             home: HomeOption = None) -> None:
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
     from kcorpus.profiles import UnknownSiteError, get_profile
@@ -115,7 +130,30 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
             get_profile(name)
     except UnknownSiteError as exc:
         _fail(str(exc))
-    print_refresh(run_refresh(_home(home), site, replay, delay))
+    print_refresh(run_refresh(_home(home), site, replay, delay, task_runner_for(task_runner, dask_address)))
+
+
+@app.command()
+def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of the unattended run (server time).")] = "0 3 * * *",
+             site: Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")] = None,
+             home: HomeOption = None) -> None:
+    """Serve a deployment of the scheduled refresh (refresh, validate, release, audit) on a cron schedule.
+
+    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it.
+    """
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("no Prefect server configured: run `prefect server start` in another terminal, then "
+              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and try again")
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(None)
+    from prefect import serve
+    from flows.scheduled import build_deployment
+
+    data_home = _home(home)
+    console.print(f"Serving the kcorpus scheduled refresh ({cron}) for {data_home.root}; Ctrl-C stops.")
+    serve(build_deployment(cron, home=str(data_home.root), sites=site))
 
 
 # --- clean ---------------------------------------------------------------------------------------

@@ -223,3 +223,61 @@ def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None 
     clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
     end_run(home, run_id)
     return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+@dataclass
+class AuditOutcome:
+    """The audit of the latest release against the one before, and of the two latest crawls."""
+
+    diff: object | None          # corpus.diff.ReleaseDiff (None with fewer than two releases)
+    report: Path | None          # the self-contained HTML report under reports/
+    crawl: object | None         # scrapers.audit.CrawlAudit (None with fewer than two finished crawls)
+
+
+def audit(home: DataHome) -> AuditOutcome:
+    """Diff the two latest releases (HTML report under reports/) and the two latest crawl runs."""
+    from corpus.diff import diff_releases
+    from corpus.release import list_releases
+    from corpus.report import render_html
+    from scrapers.audit import audit_latest
+
+    releases = list_releases(home)
+    diff = report = None
+    if len(releases) >= 2:
+        diff = diff_releases(releases[-2].path, releases[-1].path)
+        home.reports_dir.mkdir(parents=True, exist_ok=True)
+        report = home.reports_dir / f"diff-{releases[-2].version}-{releases[-1].version}.html"
+        report.write_text(render_html(diff), encoding="utf-8")
+    state = CrawlState(home.state_db)
+    try:
+        crawl_audit = audit_latest(state)
+    except LookupError:
+        crawl_audit = None
+    finally:
+        state.close()
+    return AuditOutcome(diff, report, crawl_audit)
+
+
+def run_summary_markdown(refresh_summary: dict, release_outcome, audit_outcome: AuditOutcome) -> str:
+    """The markdown summary a scheduled run publishes (as a Prefect artifact)."""
+    lines = [f"# kcorpus run {refresh_summary['run_id']}", "",
+             "| site | articles | downloaded | unchanged | gone | failed | cleaned | quarantined |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    quarantined = set(release_outcome.quarantined) if release_outcome else set()
+    for site, crawl_report in refresh_summary["crawl"].items():
+        clean_report = refresh_summary["clean"][site]
+        held = sum(1 for doc_id in quarantined if doc_id.startswith(site + "-"))
+        lines.append(f"| {site} | {crawl_report['articles']} | {crawl_report['downloaded']} | "
+                     f"{crawl_report['unchanged']} | {crawl_report['gone']} | {len(crawl_report['failed'])} | "
+                     f"{len(clean_report['cleaned'])} | {held} |")
+    if release_outcome:
+        rel = release_outcome.release
+        lines += ["", f"**Release {rel.version}**: {rel.documents} documents at `{rel.path}`"]
+    diff = audit_outcome.diff
+    if diff is not None:
+        lines += ["", f"**Changes since {diff.old}**: {len(diff.added)} new, {len(diff.edited)} changed "
+                      f"({sum(e.kind == 'upstream' for e in diff.edited)} upstream, "
+                      f"{sum(e.kind == 'pipeline' for e in diff.edited)} pipeline), {len(diff.removed)} removed"]
+    return "\n".join(lines) + "\n"

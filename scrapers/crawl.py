@@ -67,6 +67,7 @@ class SiteCrawler:
         self.report = SiteCrawlReport(profile.name, run_id)
         self.politeness = _Politeness(settings.delay)
         self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self.started = time.monotonic()
 
     # --- recording ------------------------------------------------------------------------
 
@@ -191,8 +192,16 @@ class SiteCrawler:
         return list(articles)
 
     def crawl_articles(self, urls: list[str]) -> None:
-        """Fetch each article (conditionally when a payload is already held)."""
-        for url in urls:
+        """Fetch each article (conditionally when a payload is already held), within the time budget.
+
+        The budget is the crawl's timeout: it stops between requests, so nothing is left half-written,
+        and every URL not reached is reported and fetched by the next run (it stays a known URL).
+        """
+        deadline = self.started + self.settings.max_seconds
+        for position, url in enumerate(urls):
+            if time.monotonic() > deadline:
+                self.report.skipped += [(u, "time budget exhausted: left for the next run") for u in urls[position:]]
+                return
             self.report.articles += 1
             attempt, _ = self.fetch(url, "article", conditional=True)
             if attempt is None:

@@ -24,6 +24,7 @@ class CrawlSettings:
     backoff: float = 1.0          # first retry waits ~backoff s, then doubles (plus jitter)
     max_bytes: int = 5 * 1024 * 1024   # a bigger body is recorded as an error, not archived whole
     max_redirects: int = 5
+    max_seconds: float = 6 * 3600  # a crawl's time budget: past it, the rest waits for the next run
     obey_robots: bool = True
     user_agent: str = USER_AGENT
 

@@ -190,3 +190,14 @@ def test_oversized_response_is_recorded_not_archived_whole(tmp_path):
                             settings=small)
     assert any(url.endswith("wr_id=101") and error.startswith("too large") for url, error in report.failed)
     assert state.latest_usable(f"{BOARD}&wr_id=101") is None
+
+
+def test_time_budget_stops_between_requests_and_leaves_the_rest_for_the_next_run(tmp_path, first_snapshot):
+    profile = get_profile("kancc")
+    state = CrawlState(tmp_path / "state.sqlite")
+    budget = CrawlSettings(delay=0, retries=0, max_seconds=0)
+    with ReplayServer([first_snapshot]) as server, make_client(budget, server.port) as client:
+        report = crawl_site(profile, state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client,
+                            settings=budget)
+    assert report.articles == 0 and len(report.skipped) == 3
+    assert all(reason.startswith("time budget exhausted") for _, reason in report.skipped)

@@ -1,0 +1,72 @@
+"""Prefect operations: the scheduled run and its artifacts, the deployment schedule, Dask scale-out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from kcorpus.config import DataHome
+from scrapers.fetch import CrawlSettings
+from scrapers.replay import ReplayServer
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
+FAST = asdict(CrawlSettings(delay=0))
+
+
+def _release_texts(release_dir: Path) -> dict:
+    manifest = json.loads((Path(release_dir) / "manifest.json").read_text())
+    return {d["id"]: d["text_sha256"] for d in manifest["documents"]}
+
+
+def test_deployment_schedule_reads_back_from_the_server(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.scheduled import build_deployment
+
+    deployment_id = build_deployment("0 3 * * *", home=str(tmp_path), sites=["kancc"]).apply()
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment(deployment_id)
+    assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
+    assert deployment.parameters == {"home": str(tmp_path), "sites": ["kancc"]}
+
+
+def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.scheduled import scheduled_refresh
+
+    home = DataHome.resolve(tmp_path).ensure()
+    results = []
+    for name in ("snapshot-1", "snapshot-2"):
+        with ReplayServer([SNAPSHOTS / f"{name}.warc.gz"]) as server:
+            results.append(scheduled_refresh(home=str(home.root), replay_port=server.port, settings=FAST))
+    assert results[1]["report"] and Path(results[1]["report"]).exists()
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["kcorpus-run-summary", "kcorpus-data-docs", "kcorpus-audit-report"])))
+    latest = {}
+    for artifact in sorted(artifacts, key=lambda a: a.created):
+        latest[artifact.key] = artifact
+    summary = latest["kcorpus-run-summary"].data
+    assert "| globalsecurity | 11 | 2 | 8 | 1 | 0 | 2 | 0 |" in summary
+    assert "2 new, 1 changed (1 upstream, 0 pipeline), 1 removed" in summary
+    assert "data_docs" in latest["kcorpus-data-docs"].data and "diff-" in latest["kcorpus-audit-report"].data
+
+
+def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp_path):
+    from prefect_dask import DaskTaskRunner
+
+    from flows.refresh import refresh, release
+
+    outcomes = []
+    for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": False}))):
+        home = DataHome.resolve(tmp_path / name).ensure()
+        flow = refresh.with_options(task_runner=runner) if runner else refresh
+        with ReplayServer([SNAPSHOTS / "snapshot-1.warc.gz"]) as server:
+            summary = flow(home=str(home.root), replay_port=server.port, settings=FAST)
+        assert sum(c["downloaded"] for c in summary["crawl"].values()) == 19
+        outcomes.append(release(home=str(home.root)))
+    assert _release_texts(outcomes[0].release.path) == _release_texts(outcomes[1].release.path)
+    assert len(_release_texts(outcomes[1].release.path)) == 19
