@@ -72,6 +72,9 @@ def _not_modified(request_headers, response: RecordedResponse) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "kcorpus-replay"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes on a keep-alive connection: with Nagle's algorithm on, the
+    # second waits for the client's delayed ACK — measured 40 ms per request, 25 pages/s at best.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the crawl records every exchange; no stderr noise
         pass
