@@ -1,7 +1,7 @@
 """Article texts for the replay snapshots (see kcorpus/snapshots/README.md for what is real and what is filler).
 
 FILLER texts are written for kcorpus in the style of the originals: they are not KCNA or memoir text and
-must never be cited as such. The two seeds and the KANCC Chapter 11 excerpt are real captured text.
+must never be cited as such. Only the two seeds are real captured text.
 """
 
 # GlobalSecurity 2010 KCNA reposts other than the seed: (file stem, title, dateline date, paragraphs).
@@ -130,14 +130,13 @@ KANCC_NEW = (505, "[Reminiscences]Chapter 21 7. The Road Ahead", "20-09-21 18:05
     "But our men had been steeled in battle, and the people stood firmly behind us. With such strength there was no difficulty we could not overcome.",
 ])
 
-# Real captured text: the opening of kancc.org/bbs/board.php?bo_table=heigo&wr_id=376 (as found in a
-# public web capture), cut off where that capture's excerpt ended. Corruption exactly as on the site:
-# note "wayrom" — the "\f" of "\from" turned into a form feed, which the capture dropped.
+# FILLER in the memoir's style, under the subject of a real post (kancc.org heigo wr_id=376), carrying
+# the two forms the "\\from" corruption takes on that post: a form feed where "\\f" was ("way\\f rom")
+# and the form feed dropped altogether ("wayrom"). Cut off mid-word, as posts on the site are.
 KANCC_REAL_376 = (376, "[Reminiscences]Chapter 11 5. Choe Hyon, a Veteran General", "20-07-16 14:04", 0, [
     "5. Choe Hyon, a Veteran General",
-    "We made a major stopover on our way\from Nanhutou to Mt. Paektu at the rear base of the Independent 1st Division of the people’s revolutionary army, located in Mihunzhen on the Mudan Mountain Range along the border area of the Dunhua\\and Antu Counties. At one of the large\\and small secret camps sprawling in the vast forest, we planned to discuss measures to implement the policies adopted at the Nanhutou meeting with Wang De-tai, Wei Zheng-min\\and other high-ranking commanders of the 2nd Corps.",
-    "Mihunzhen is situated in a mountain,\\where even a man who has been there once\\or twice can lose his way. The mountain peaks\\and valleys are so similar, that strangers to the place used to find themselves in a maze there. I marvelled at the wit of the ancient folk, who had named this primeval forest Mihunzhen (maze—Tr.).",
-    "At first we were also at a loss on how to find the camps. Fortunately we came across the 1st Company of the 1st Regiment of the Independent 1st Division at Niuxindingzi which Pak Song Chol belonged to,\\and asked them to show us the way to Mihunzhen. But they refused, saying that typhoid fever was rampant there. They explained that there were dozens of typhoid patients in that valley\\and that it was dangerous for cadres to visit the place.",
-    "They added, “Many of them have already died. We cannot take you, General, to such a place. We cannot allow you to run such a risk.”",
-    "They flatly refused to show us the way. In those days epidemic diseases took a heavy toll of lives in the people’s revolutionary army. Eruptive typhus\\and typhoid fever, which broke out in guerrilla zones, harassed us even after the evacuation of the guerrilla zones, mercilessly taking precious lives. These diseases seriously weakened the combat ability o",
+    "On the way\from the lowlands to the mountains we stopped at the rear base of one of our divisions, where we planned to discuss with the commanders\and the political workers how to carry out the decisions of the meeting.",
+    "The camp lay deep in a forest,\where even a man who had been there once\or twice could lose his way. The valleys\and ridges looked so alike that strangers to the place found themselves walking in circles.",
+    "The men who guided us had come a long wayrom the border, and they told us that a fever had broken out in the valley\and that many of the men were ill.",
+    "They begged us not to go on. But a commander who turns back at the sight of danger cannot lead others through it, and so we went on to the camp and spent the night among the sick, sharing their food\and their fires. Choe Hyon met us at the edge of the camp\and led us to a hut where the wounded were ly",
 ])
