@@ -63,15 +63,33 @@ class ReleaseDiff:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
+class NotARelease(FileNotFoundError):
+    """The folder given is not a kcorpus release (no documents.jsonl to compare)."""
+
+
 def load_documents(release_dir: Path) -> dict[str, Document]:
-    """The documents of a release, by id (from its documents.jsonl)."""
+    """The documents of a release, by id (from its documents.jsonl, the exact records released)."""
+    path = Path(release_dir) / "documents.jsonl"
+    if not path.is_file():
+        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
     docs = {}
-    with open(release_dir / "documents.jsonl", encoding="utf-8") as fh:
-        for line in fh:
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
             if line.strip():
-                doc = Document.from_dict(json.loads(line))
+                try:
+                    doc = Document.from_dict(json.loads(line))
+                except (json.JSONDecodeError, TypeError) as exc:
+                    raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
                 docs[doc.id] = doc
     return docs
+
+
+def release_name(release_dir: Path) -> str:
+    """The release's version from its manifest (so releases/latest is named by what it points at)."""
+    try:
+        return json.loads((Path(release_dir) / "manifest.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return Path(release_dir).resolve().name
 
 
 def word_diff(old: str, new: str) -> list[list]:
@@ -135,9 +153,14 @@ def _summary(doc: Document, kind: str) -> dict:
 
 
 def diff_releases(old_dir: Path, new_dir: Path) -> ReleaseDiff:
-    """Compare two release folders."""
+    """Compare two release folders (a version folder or releases/latest).
+
+    Added and removed documents are classed upstream (their page appeared or went); an edited one is
+    upstream when its capture's payload digest differs, pipeline when the same capture was cleaned
+    differently. Raises NotARelease for a folder without documents.jsonl.
+    """
     old, new = load_documents(Path(old_dir)), load_documents(Path(new_dir))
-    result = ReleaseDiff(Path(old_dir).name, Path(new_dir).name)
+    result = ReleaseDiff(release_name(old_dir), release_name(new_dir))
     # A document appears or disappears because its page did (or a profile changed what is crawled).
     result.added = [_summary(new[i], "upstream") for i in sorted(set(new) - set(old))]
     result.removed = [_summary(old[i], "upstream") for i in sorted(set(old) - set(new))]
@@ -155,8 +178,9 @@ def diff_releases(old_dir: Path, new_dir: Path) -> ReleaseDiff:
     return result
 
 
-def render_text(diff: ReleaseDiff, context: int = 8) -> str:
-    """The diff for a terminal: summary per site, then each change; edits as [-deleted-]{+inserted+}."""
+def render_text(diff: ReleaseDiff, context: int = 30) -> str:
+    """The diff for a terminal: summary per site, then each change; edits as [-deleted-]{+inserted+},
+    each inside the sentence it happened in (¶ marks a paragraph break)."""
     lines = [f"Release {diff.old} -> {diff.new}: {len(diff.added)} added, {len(diff.removed)} removed, "
              f"{len(diff.edited)} edited, {diff.unchanged} unchanged"]
     for site, row in diff.summary_by_site.items():
@@ -170,15 +194,62 @@ def render_text(diff: ReleaseDiff, context: int = 8) -> str:
         for name, (before, after) in e.metadata.items():
             lines.append(f"      {name}: {before!r} -> {after!r}")
         for excerpt in changed_excerpts(e.ops, context):
-            lines.append("      " + "".join(t if k == "equal" else (f"[-{t}-]" if k == "delete" else f"{{+{t}+}}")
-                                            for k, t in excerpt).replace("\n", " "))
+            text = "".join(t if k == "equal" else (f"[-{t}-]" if k == "delete" else f"{{+{t}+}}") for k, t in excerpt)
+            lines.append("      " + text.replace("\n\n", " ¶ ").replace("\n", " "))
     return "\n".join(lines)
 
 
-def changed_excerpts(ops: list[list], context: int = 8) -> list[list[list]]:
-    """Group diff ops into excerpts: each change with about `context` words of unchanged text either
-    side; changes closer than that share one excerpt."""
-    span = context * 2  # tokens: words and the spaces between them
+ELLIPSIS = "…"
+
+
+def _is_word(token: str) -> bool:
+    return bool(re.match(r"\w", token))
+
+
+def _sentence_end(tokens: list[str], i: int) -> bool:
+    """True when tokens[i] closes a sentence: . ! ? (after any closing quotes) before a space or the end."""
+    j = i
+    while j >= 0 and tokens[j] in "\"”’')":
+        j -= 1
+    return j >= 0 and tokens[j] in (".", "!", "?", ELLIPSIS) and (i + 1 >= len(tokens) or tokens[i + 1].isspace())
+
+
+def context_before(text: str, words: int) -> str:
+    """The unchanged text just before a change, from the start of its sentence (or paragraph), cut to
+    at most `words` words (then opened with …)."""
+    tokens = TOKEN.findall(text)
+    i, count = len(tokens), 0
+    while i > 0:
+        token = tokens[i - 1]
+        if token == "\n\n" or _sentence_end(tokens, i - 1):
+            return "".join(tokens[i:]).lstrip()
+        count += _is_word(token)
+        if count > words:
+            return ELLIPSIS + " " + "".join(tokens[i:]).lstrip()
+        i -= 1
+    return "".join(tokens)
+
+
+def context_after(text: str, words: int) -> str:
+    """The unchanged text just after a change, to the end of its sentence (or paragraph), cut to at
+    most `words` words (then closed with …)."""
+    tokens = TOKEN.findall(text)
+    count = 0
+    for i, token in enumerate(tokens):
+        if token == "\n\n":
+            return "".join(tokens[:i])
+        count += _is_word(token)
+        if count > words:
+            return "".join(tokens[:i]).rstrip() + " " + ELLIPSIS
+        if _sentence_end(tokens, i):
+            return "".join(tokens[:i + 1])
+    return "".join(tokens)
+
+
+def changed_excerpts(ops: list[list], context: int = 30) -> list[list[list]]:
+    """Group diff ops into excerpts a reader can follow: each change shown inside its sentence (at most
+    `context` words either side); changes a sentence or less apart share one excerpt. The unchanged
+    rest of a 4,000-word text is left out."""
     excerpts: list[list[list]] = []
     current: list[list] | None = None
     for i, (kind, text) in enumerate(ops):
@@ -186,16 +257,18 @@ def changed_excerpts(ops: list[list], context: int = 8) -> list[list[list]]:
             if current is None:
                 current = []
                 if i > 0:
-                    current.append(["equal", "".join(TOKEN.findall(ops[i - 1][1])[-span:])])
+                    current.append(["equal", context_before(ops[i - 1][1], context)])
             current.append([kind, text])
-        elif current is not None:
-            tokens = TOKEN.findall(text)
-            if i < len(ops) - 1 and len(tokens) <= span * 2:
-                current.append(["equal", text])
-            else:
-                current.append(["equal", "".join(tokens[:span])])
-                excerpts.append(current)
-                current = None
+            continue
+        if current is None:
+            continue
+        between = sum(map(_is_word, TOKEN.findall(text)))
+        if i < len(ops) - 1 and between <= context and "\n\n" not in text:
+            current.append(["equal", text])  # the next change is in the same stretch of text
+        else:
+            current.append(["equal", context_after(text, context)])
+            excerpts.append(current)
+            current = None
     if current:
         excerpts.append(current)
-    return excerpts
+    return [[op for op in excerpt if op[1]] for excerpt in excerpts]

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -17,12 +18,18 @@ from pathlib import Path
 from lxml import etree
 
 from cleaners.document import Document
-from corpus.tei import T, TEI_NS, Change, ReleaseStamp, _el, document_element, validate_tei
+from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, document_element, serialize,
+                        validate_tei)
 from kcorpus import __version__
 from kcorpus.config import DataHome
+from kcorpus.documents import ID_PATTERN
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
+# Names under releases/ that are not release versions (the symlink, temporary folders start with ".").
+RESERVED_VERSIONS = {LATEST}
+# Site names become folder names under tei/: lower-case profile names only.
+SITE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class ReleaseExists(FileExistsError):
@@ -41,6 +48,14 @@ class Release:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     edited: dict[str, str] = field(default_factory=dict)    # id -> upstream | pipeline
+
+    @property
+    def changelog_summary(self) -> dict[str, int]:
+        """The changelog in numbers: added, removed, edited upstream, edited pipeline, rejected."""
+        kinds = list(self.edited.values())
+        return {"added": len(self.added), "removed": len(self.removed),
+                "edited_upstream": kinds.count("upstream"), "edited_pipeline": kinds.count("pipeline"),
+                "rejected": len(self.rejected)}
 
 
 @dataclass
@@ -64,7 +79,14 @@ def sha256_file(path: Path) -> str:
 
 
 def read_manifest(release_dir: Path) -> dict:
-    return json.loads((release_dir / "manifest.json").read_text(encoding="utf-8"))
+    """A release's manifest.json; a clear error when it is missing or not JSON."""
+    path = Path(release_dir) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
 
 
 def list_releases(home: DataHome) -> list[ReleaseInfo]:
@@ -82,6 +104,7 @@ def list_releases(home: DataHome) -> list[ReleaseInfo]:
 
 
 def latest_release(home: DataHome) -> Path | None:
+    """The newest release folder (by creation time), or None before the first release."""
     releases = list_releases(home)
     return releases[-1].path if releases else None
 
@@ -101,6 +124,34 @@ def next_version(home: DataHome, today: date) -> str:
     while (home.releases_dir / f"{base}.{n}").exists():
         n += 1
     return f"{base}.{n}"
+
+
+def _history(home: DataHome) -> dict[str, dict]:
+    """Per document id, its manifest entry in the newest release that holds it: a document removed and
+    later restored keeps its revision history instead of starting over."""
+    entries: dict[str, dict] = {}
+    for info in reversed(list_releases(home)):
+        for entry in read_manifest(info.path)["documents"]:
+            entries.setdefault(entry["id"], entry)
+    return entries
+
+
+def _unsafe(doc: Document) -> str | None:
+    """Why a document's id or site cannot name a file in a release (None when they can)."""
+    if not isinstance(doc.site, str) or not SITE_PATTERN.match(doc.site):
+        return f"site {doc.site!r} cannot name a release folder"
+    if not isinstance(doc.id, str) or not ID_PATTERN.match(doc.id):
+        return f"id {doc.id!r} is not a stable kcorpus id (site-localid, lower case)"
+    return None
+
+
+def _check_version(home: DataHome, version: str) -> None:
+    """An explicit version must be a plain name that no release (nor the latest link) already uses."""
+    if not VERSION_PATTERN.match(version) or version in RESERVED_VERSIONS:
+        raise ValueError(f"bad release version {version!r} (use e.g. 2026.11.24 or v1.0; "
+                         f"{', '.join(sorted(RESERVED_VERSIONS))} is reserved)")
+    if (home.releases_dir / version).exists() or (home.releases_dir / version).is_symlink():
+        raise ReleaseExists(f"release {version} already exists in {home.releases_dir}; releases are never rewritten")
 
 
 def _classify(old: dict, new: Document) -> str:
@@ -139,61 +190,82 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
     """
     today = today or date.today()
     home.releases_dir.mkdir(parents=True, exist_ok=True)
+    duplicates = sorted(str(i) for i, n in Counter(d.id for d in documents).items() if n > 1)
+    if duplicates:
+        raise ValueError(f"documents share an id (one file each is required): {', '.join(duplicates)}")
     if version is not None:
-        if not VERSION_PATTERN.match(version):
-            raise ValueError(f"bad release version {version!r}")
-        if (home.releases_dir / version).exists():
-            raise ReleaseExists(f"release {version} already exists in {home.releases_dir}; releases are never rewritten")
+        _check_version(home, version)
     else:
         version = next_version(home, today)
     stamp = ReleaseStamp(version, today.isoformat())
 
     previous_dir = latest_release(home)
     previous = {d["id"]: d for d in read_manifest(previous_dir)["documents"]} if previous_dir else {}
+    history = _history(home)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
     (tmp / "tei").mkdir(parents=True)
     try:
-        entries, elements, rejected, released = [], [], [], []
+        entries, elements, rejected, released, records = [], [], [], [], []
         added, edited = [], {}
-        for doc in sorted(documents, key=lambda d: d.id):
+        for doc in sorted(documents, key=lambda d: str(d.id)):
             old = previous.get(doc.id)
-            changes = [Change(**c) for c in (old or {}).get("changes", [])]
-            text_sha = doc.text_sha256()
+            changes = [Change(**c) for c in (old or history.get(doc.id) or {}).get("changes", [])]
+            unsafe = _unsafe(doc)
+            try:
+                # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
+                line = json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")
+                text_sha = doc.text_sha256()
+            except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
+                unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
+            if unsafe:
+                rejected.append({"id": doc.id, "errors": [unsafe]})
+                continue
+            kind = None
             if old is None:
                 changes.append(Change(version, stamp.date, "added"))
-                added.append(doc.id)
             elif old["text_sha256"] != text_sha:
                 kind = _classify(old, doc)
                 changes.append(Change(version, stamp.date, f"edited-{kind}"))
-                edited[doc.id] = kind
-            element = document_element(doc, release=stamp, changes=changes)
-            xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-            errors = validate_tei(xml)
+            try:
+                element = document_element(doc, release=stamp, changes=changes)
+                xml = serialize(element)
+                errors = validate_tei(xml)
+            except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
+                errors = [f"cannot be written as TEI: {exc}"]
             if errors:
                 rejected.append({"id": doc.id, "errors": errors[:5]})
-                added = [a for a in added if a != doc.id]
-                edited.pop(doc.id, None)
                 continue
+            if old is None:
+                added.append(doc.id)
+            elif kind:
+                edited[doc.id] = kind
             relative = Path("tei") / doc.site / f"{doc.id}.xml"
             (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
             (tmp / relative).write_bytes(xml)
             elements.append(element)
             released.append(doc)
+            records.append(line + b"\n")
             capture = doc.capture or {}
             entries.append({
                 "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
                 "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
                 "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
                 "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
+            dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
+            if dropped is not None:
+                entries[-1]["tei_dropped_characters"] = int(dropped.get("n"))
         counts: dict[str, int] = {}
         for doc in released:
             counts[doc.site] = counts.get(doc.site, 0) + 1
         removed = sorted(set(previous) - {d.id for d in released})
-        (tmp / "documents.jsonl").write_text(
-            "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in released), encoding="utf-8")
+        (tmp / "documents.jsonl").write_bytes(b"".join(records))
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         if elements:
-            (tmp / corpus_name).write_bytes(_corpus_file(version, stamp.date, elements, counts))
+            corpus_xml = _corpus_file(version, stamp.date, elements, counts)
+            errors = validate_tei(corpus_xml)
+            if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
+                raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
+            (tmp / corpus_name).write_bytes(corpus_xml)
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "release_date": stamp.date, "kcorpus_version": __version__,
@@ -210,7 +282,14 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         (tmp / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files),
                                         encoding="utf-8")
         target = home.releases_dir / version
-        os.rename(tmp, target)  # atomic on one filesystem; fails rather than replace an existing folder
+        try:
+            # atomic on one filesystem; fails rather than replace an existing (never empty) release folder
+            os.rename(tmp, target)
+        except OSError as exc:
+            if target.exists() or target.is_symlink():  # another process released this version first
+                raise ReleaseExists(f"release {version} appeared while this one was being written; "
+                                    f"nothing was overwritten") from exc
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

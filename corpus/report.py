@@ -21,6 +21,22 @@ a{color:#245}
 """
 
 
+def _link(url: str) -> str:
+    """A source URL as a link when it is http(s), as plain text otherwise (never a javascript: href)."""
+    text = escape(url)
+    return f"<a href='{text}'>{text}</a>" if url.lower().startswith(("http://", "https://")) else text
+
+
+def _summary_rows(diff: ReleaseDiff) -> str:
+    """One row per site and, when there are several sites, a total row."""
+    table = diff.summary_by_site
+    rows = [(escape(site), row) for site, row in table.items()]
+    if len(table) > 1:
+        rows.append(("<b>all sites</b>", {k: sum(r[k] for r in table.values()) for k in next(iter(table.values()))}))
+    return "".join(f"<tr><td>{name}</td>" + "".join(f'<td class="num">{n}</td>' for n in row.values()) + "</tr>"
+                   for name, row in rows)
+
+
 def _ops_html(ops: list[list]) -> str:
     parts = []
     for kind, text in ops:
@@ -30,10 +46,11 @@ def _ops_html(ops: list[list]) -> str:
 
 
 def render_html(diff: ReleaseDiff) -> str:
-    """The whole report as one HTML string (every text escaped)."""
-    rows = "".join(
-        f"<tr><td>{escape(site)}</td>" + "".join(f'<td class="num">{n}</td>' for n in row.values()) + "</tr>"
-        for site, row in diff.summary_by_site.items())
+    """The whole audit report as one self-contained HTML page (inline CSS, no scripts, no external
+    resources; every text escaped): summary per site on top, then removed and added documents with
+    their source URLs, then each edited document with its changes inline in their sentences
+    (<del>/<ins>) and its changed metadata fields."""
+    rows = _summary_rows(diff)
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
            f"<title>kcorpus audit: {escape(diff.old)} → {escape(diff.new)}</title><style>{CSS}</style></head><body>",
            f"<h1>What changed: release {escape(diff.old)} → {escape(diff.new)}</h1>",
@@ -45,20 +62,19 @@ def render_html(diff: ReleaseDiff) -> str:
     for heading, docs in (("Removed", diff.removed), ("Added", diff.added)):
         if docs:
             out.append(f"<h2>{heading} ({len(docs)})</h2><ul>")
-            out += [f"<li><code>{escape(d['id'])}</code> {escape(d['title'])} — <a href='{escape(d['source_url'])}'>"
-                    f"{escape(d['source_url'])}</a> <span class='kind {escape(d['kind'])}'>{escape(d['kind'])}</span></li>"
+            out += [f"<li><code>{escape(d['id'])}</code> {escape(d['title'])} — {_link(d['source_url'])} <span class='kind {escape(d['kind'])}'>{escape(d['kind'])}</span></li>"
                     for d in docs]
             out.append("</ul>")
     if diff.edited:
         out.append(f"<h2>Edited ({len(diff.edited)})</h2>")
         for e in diff.edited:
-            out.append(f"<div class='doc'><h3>{escape(e.title)} <span class='kind {e.kind}'>{e.kind}</span></h3>"
-                       f"<p><code>{escape(e.id)}</code> — <a href='{escape(e.source_url)}'>{escape(e.source_url)}</a>"
+            out.append(f"<div class='doc'><h3>{escape(e.title)} <span class='kind {escape(e.kind)}'>{escape(e.kind)}</span></h3>"
+                       f"<p><code>{escape(e.id)}</code> — {_link(e.source_url)}"
                        f" — {e.words_deleted} words deleted, {e.words_inserted} inserted</p>")
             for name, (before, after) in e.metadata.items():
                 out.append(f"<p class='meta'>{escape(name)}: <del>{escape(str(before))}</del> → "
                            f"<ins>{escape(str(after))}</ins></p>")
-            out += [f"<p class='excerpt'>… {_ops_html(excerpt)} …</p>" for excerpt in changed_excerpts(e.ops)]
+            out += [f"<p class='excerpt'>{_ops_html(excerpt)}</p>" for excerpt in changed_excerpts(e.ops)]
             out.append("</div>")
     out.append("</body></html>")
     return "\n".join(out)
