@@ -13,16 +13,24 @@ from kcorpus import __version__
 
 
 def _cleaner_version() -> str:
-    """The package version plus a digest of every rule's source and every site profile: any change
-    to how text is cleaned gives a new version, so the audit can tell pipeline changes apart."""
+    """The package version plus a digest of everything that decides the cleaned text: the ordered rule
+    names and the source of every cleaning module (rules included), the declared proper names, the
+    sites' [extract]/[metadata]/[chrome] data, and the versions of ftfy and wordfreq (whose data the
+    rules consult). Any change gives a new version, so the audit can tell pipeline changes apart."""
+    from importlib.metadata import version
+
     from cleaners import decode, extract, page, repairs
     from kcorpus.profiles import builtin_profiles
 
     digest = hashlib.sha256()
+    digest.update(" ".join(rule.name for rule in repairs.RULES).encode("utf-8"))
     for module in (decode, extract, page, repairs):
         digest.update(inspect.getsource(module).encode("utf-8"))
+    digest.update(repairs.NAMES_FILE.read_bytes())
     for profile in builtin_profiles().values():
-        digest.update(repr((profile.extract, profile.metadata, profile.chrome)).encode("utf-8"))
+        digest.update(repr((profile.name, profile.extract, profile.metadata, profile.chrome)).encode("utf-8"))
+    for dependency in ("ftfy", "wordfreq"):
+        digest.update(f"{dependency}=={version(dependency)}".encode("utf-8"))
     return f"{__version__}+{digest.hexdigest()[:10]}"
 
 

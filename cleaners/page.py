@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -16,11 +17,16 @@ from kcorpus.profiles import Profile, profile_for_url
 
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-# "Pyongyang, September 14 (KCNA) -- ": the dateline that opens every KCNA article.
+# "Pyongyang, September 14 (KCNA) -- ": the dateline that opens every KCNA article. Reposts vary it:
+# "Sept. 14", "14 September", a year ("September 14, 2010" or "Juche 99"), "(KNS-KCNA)", "--" or a dash.
 KCNA_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}),\s+(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})"
-    r"\s+\((?P<agency>KCNA|KNS)\)\s*(?:--|—|–|-)\s*")
-AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)"}
+    r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}),\s+"
+    r"(?:(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})|(?P<day_first>\d{1,2})\s+(?P<month_after>[A-Z][a-z]{2,8})\.?)"
+    r"(?:,?\s+(?P<year>(?:19|20)\d\d))?(?:,?\s+Juche\s+\d{1,3})?"
+    r"\s*\((?P<agency>KCNA|KNS|KNS-KCNA|KCNA-KNS)\)\s*(?:--|—|–|-|:)?\s*")
+AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)",
+            "KNS-KCNA": "Korean Central News Agency (KCNA)", "KCNA-KNS": "Korean Central News Agency (KCNA)"}
+DATELINE_SEARCH = 3  # paragraphs searched for a dateline (a fallback extraction may put the headline first)
 QUOTED = re.compile(r"^[“\"‘'](?P<inner>.+)[”\"’']$")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # lxml refuses control characters in element text; the form feed carries meaning (the "\f" of a
@@ -30,18 +36,32 @@ FORM_FEED_STAND_IN = "\ue00c"
 
 
 def parse_dateline(paragraph: str) -> dict | None:
-    """Place, month, day and agency from a KCNA dateline, or None.
+    """Place, month, day, agency (and the year, when the dateline gives one) from a KCNA dateline, or None.
 
     >>> parse_dateline("Pyongyang, September 14 (KCNA) -- Upon the lapse of sixty-five years")
-    {'place': 'Pyongyang', 'month': 9, 'day': 14, 'agency': 'KCNA'}
+    {'place': 'Pyongyang', 'month': 9, 'day': 14, 'agency': 'KCNA', 'year': None}
+    >>> parse_dateline("Pyongyang, 3 Sept., 2012 (KNS-KCNA) -- The")["month"], parse_dateline("Phnom Penh, May 2 (KCNA) --")["place"]
+    (9, 'Phnom Penh')
     >>> parse_dateline("In the past, communists and revolutionary people") is None
     True
     """
     m = KCNA_DATELINE.match(paragraph)
-    if not m or m.group("month")[:3].lower() not in MONTHS:
+    if not m:
         return None
-    return {"place": m.group("place"), "month": MONTHS[m.group("month")[:3].lower()], "day": int(m.group("day")),
-            "agency": m.group("agency")}
+    month = (m.group("month") or m.group("month_after"))[:3].lower()
+    if month not in MONTHS:
+        return None
+    return {"place": m.group("place"), "month": MONTHS[month], "day": int(m.group("day") or m.group("day_first")),
+            "agency": m.group("agency"), "year": int(m.group("year")) if m.group("year") else None}
+
+
+def find_dateline(paragraphs: list[str]) -> dict | None:
+    """The first KCNA dateline among the opening paragraphs."""
+    for paragraph in paragraphs[:DATELINE_SEARCH]:
+        found = parse_dateline(paragraph)
+        if found:
+            return found
+    return None
 
 
 def year_from_url(groups: dict, url: str) -> int | None:
@@ -72,8 +92,24 @@ def unquote_title(title: str) -> str:
     return m.group("inner").strip() if m else title.strip()
 
 
-def _normalise_for_compare(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"\\+", "\\\\", text.replace("\u00a0", " "))).strip()
+def heading_key(text: str) -> str:
+    """Letters and digits only, lower-cased: a line and a heading compare equal whatever their
+    quotes, spacing and punctuation ("6. “Let Us …!”" vs section "6" + title "Let Us …!")."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int = 3) -> tuple[list[str], list[str]]:
+    """The opening lines that only repeat the post's subject or its section heading (GNUBoard posts
+    paste them above the text): (those lines, the rest). Only exact repeats, at most `limit` lines.
+
+    >>> split_heading_lines(["[R]Chapter 21 6. “Let Us!”", "6. “Let Us!”", "The Soviet"], ["[R]Chapter 21 6. Let Us!", "6 Let Us!"])
+    (['[R]Chapter 21 6. “Let Us!”', '6. “Let Us!”'], ['The Soviet'])
+    """
+    keys = {heading_key(h) for h in headings if heading_key(h)}
+    n = 0
+    while n < min(limit, len(paragraphs)) and heading_key(paragraphs[n]) in keys:
+        n += 1
+    return paragraphs[:n], paragraphs[n:]
 
 
 def generic_id(url: str) -> str:
@@ -84,11 +120,13 @@ def generic_id(url: str) -> str:
     return f"web-{slug or 'page'}-{digest}"
 
 
-def _parse_fields(profile: Profile, extracted: Extracted) -> dict[str, str]:
-    """Apply the profile's [[metadata.parse]] regexes to the extracted fields (first match wins)."""
+def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict[str, str]:
+    """Apply the profile's [[metadata.parse]] regexes to the extracted fields, the title or the page's
+    URL (field = "url"); named groups become metadata, the first match of each name wins."""
     values: dict[str, str] = {}
     for rule in profile.metadata.get("parse", []):
-        source = extracted.title if rule["field"] == "title" else extracted.fields.get(rule["field"], "")
+        sources = {"title": extracted.title, "url": url}
+        source = sources[rule["field"]] if rule["field"] in sources else extracted.fields.get(rule["field"], "")
         m = re.search(rule["pattern"], source)
         if m:
             for name, value in m.groupdict().items():
@@ -97,7 +135,8 @@ def _parse_fields(profile: Profile, extracted: Extracted) -> dict[str, str]:
     return values
 
 
-def clean_page(body: bytes, url: str, *, headers: dict[str, str] | None = None, capture: dict | None = None) -> Document:
+def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
+               capture: dict | None = None) -> Document:
     """Clean one captured page into a Document.
 
     body      the response body as archived (bytes)
@@ -128,29 +167,33 @@ def clean_page(body: bytes, url: str, *, headers: dict[str, str] | None = None, 
 
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
-    parsed = _parse_fields(profile, extracted) if profile else {}
+    parsed = _parse_fields(profile, extracted, url) if profile else {}
     groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
 
     subject = extracted.title
-    paragraphs = list(extracted.paragraphs)
-    # The post repeats its subject as its first line (GNUBoard pastes): structure, not text.
-    while paragraphs and _normalise_for_compare(paragraphs[0]) in (
-            _normalise_for_compare(subject), _normalise_for_compare(subject.split(" > ")[0])):
-        log.add("duplicate-subject-line", "page", (paragraphs[0][:60], ""))
-        paragraphs.pop(0)
-    title = unquote_title(parsed.get("title") or subject)
-    title = repair_text(title, log, "title")
-    paragraphs, flags = repair_paragraphs(paragraphs, log, "body")
+    title = repair_text(unquote_title(parsed.get("title") or subject), log, "title")
+    paragraphs, flags = repair_paragraphs(list(extracted.paragraphs), log, "body")
+    # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
+    # not body text. They were repaired with the body (the log counts every repair on the page's
+    # text) and are kept in `extra`, so nothing is lost.
+    headings = [repair_text(subject), title, f"{parsed['section']} {title}" if parsed.get("section") else ""]
+    heading_lines, paragraphs = split_heading_lines(paragraphs, headings)
+    for line in heading_lines:
+        log.add("heading-line", "body", (line[:60], ""))
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
 
     doc_date, place, agency = None, meta.get("place"), meta.get("agency")
-    dateline = parse_dateline(paragraphs[0])
+    dateline = find_dateline(paragraphs)
     if dateline:
         place = dateline["place"]
         agency = agency or AGENCIES.get(dateline["agency"])
-        year = year_from_url(groups, url) or _year_from(extracted.fields.get("date")) or _year_from(
-            (capture or {}).get("captured_at"))
+        # the dateline gives month and day; the year from the dateline itself, the URL, the page's own
+        # date, or, failing all of these, the capture (flagged: a repost may be years younger)
+        year = dateline["year"] or year_from_url(groups, url) or _year_from(extracted.fields.get("date"))
+        if year is None and _year_from((capture or {}).get("captured_at")):
+            year = _year_from(capture["captured_at"])
+            flags.append("date-year-from-capture")
         try:
             doc_date = date(year, dateline["month"], dateline["day"]).isoformat() if year else None
         except ValueError:
@@ -171,9 +214,11 @@ def clean_page(body: bytes, url: str, *, headers: dict[str, str] | None = None, 
         site, doc_id = profile.name, profile.document_id(url) or generic_id(url)
     chapter = parsed.get("chapter") or parsed.get("chapter_ko")
     extra = {k: v for k, v in {
-        "board": groups.get("board"), "post_id": groups.get("wr_id"), "poster": parsed.get("poster"),
+        "board": parsed.get("board") or groups.get("board"), "post_id": parsed.get("post_id") or groups.get("wr_id"),
+        "poster": parsed.get("poster"),
         "comment_count": int(parsed["comment_count"]) if parsed.get("comment_count") else None,
         "posted": parsed.get("posted"), "subject": subject if subject != title else None,
+        "subject_raw": subject if subject != title else None, "heading_lines": heading_lines or None,
         "source_line": extracted.fields.get("source_line"), "series_ko": meta.get("series_ko"),
         "extraction": extracted.method,
     }.items() if v not in (None, "")}

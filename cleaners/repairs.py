@@ -3,7 +3,27 @@
 Every rule is a `Rule` in `RULES`. Its `fix(text)` is a plain `str -> str` function; the runner
 (`repair_text`) applies the rules in order and records, for each rule that changed something,
 `{rule, count, examples: [[before, after], ...], where, detail}` — so a TEI header can say exactly
-what was changed, and nothing is rewritten silently.
+what was changed, and nothing is rewritten silently. `where` is "title" or "body"; `detail` tallies
+backslash repairs per word ("\\and": 123).
+
+Order (stable names, used in logs and TEI):
+  per string (title, each paragraph), repeated until nothing changes:
+    html-entity      entities left after parsing, however many times escaped ("&amp;rsquo;")
+    ftfy             mojibake (UTF-8 read as windows-1252/Latin-1), ftfy with an explicit config
+    form-feed-from   "\\from" whose "\\f" became a form feed: "way\\x0crom" -> "way from"
+    control-char     other control characters -> a space
+    zero-width       zero-width spaces, joiners, BOMs, soft hyphens removed
+    nbsp             no-break and narrow spaces -> a space
+    print-hyphen     "cir-cumstances" -> "circumstances" (joined form a word, not a compound)
+    backslash-space  "workers\\and" -> "workers and", case restored ("meat.\\and" -> "meat. And",
+                     "Soviet\\union" -> "Soviet Union" from proper_names.toml)
+    rom-from         "rom" standing for "from" ("From" at a sentence start)
+    rom-glued        "wayrom" (the form feed dropped) -> "way from"
+    whitespace       runs of spaces collapsed, ends trimmed
+  per body (repair_paragraphs): paragraph-rejoin (a paragraph broken where a printed page ended),
+  then the per-string rules, then again until stable; the `truncated` flag.
+  Recorded elsewhere: charset (cleaners.decode), control-char on the raw page and chrome-line
+  (cleaners.page / cleaners.extract), heading-line (the post's repeated subject/section heading).
 
 The corruption these rules undo was seen on the KANCC board (GNUBoard) reposting *With the Century*
 and on GlobalSecurity.org's KCNA reposts; see ../shared/seeds and tests/cases/repairs.json.
@@ -13,9 +33,11 @@ from __future__ import annotations
 
 import html
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import ftfy
@@ -36,14 +58,62 @@ def is_word(word: str, floor: float = 1.0) -> bool:
     return zipf(word.lower()) >= floor
 
 
-# Proper names whose case the backslash corruption destroyed ("Soviet\union" -> "Soviet union").
-# Data, not code: extend the list when a new name turns up. Matched case-insensitively on the
-# repaired word and the word before it; only words a rule repaired are re-cased.
-PROPER_NAMES = (
-    "Soviet Union", "Korean People's Army", "Workers' Party", "United Nations", "Red Army",
-    "United States", "Independence Army", "People's Revolutionary Army", "Korean War",
-)
-_PROPER_LAST_WORDS = {name.split()[-1].lower(): name for name in PROPER_NAMES}
+NAMES_FILE = Path(__file__).with_name("proper_names.toml")
+
+
+def load_proper_names(path: Path = NAMES_FILE) -> tuple[str, ...]:
+    """The declared proper-noun phrases (cleaners/proper_names.toml) used to restore lost capitals."""
+    return tuple(tomllib.loads(path.read_text(encoding="utf-8"))["names"])
+
+
+PROPER_NAMES = load_proper_names()
+
+
+def _name_part(word: str) -> str:
+    """A regex for one word of a name: ' and ’ alike (case is ignored by the caller)."""
+    return "".join("['’]" if c in "'’" else re.escape(c) for c in word)
+
+
+NameEntry = tuple[str, "re.Pattern | None", "re.Pattern | None"]
+SEPARATOR = r"[\\\s]+"  # words of a name apart by spaces, or by a backslash not yet repaired
+
+
+def _proper_name_index(names: tuple[str, ...]) -> dict[str, list[NameEntry]]:
+    """For each lower-cased word of a multi-word name: (its proper form, a pattern for the words that
+    must stand before it, a pattern for the words that must follow it; None when there are none)."""
+    index: dict[str, list[NameEntry]] = {}
+    for name in names:
+        words = name.split()
+        if len(words) < 2:
+            continue  # a one-word name says nothing about the context of a repaired word
+        for k, word in enumerate(words):
+            before = SEPARATOR.join(_name_part(w) for w in words[:k])
+            after = SEPARATOR.join(_name_part(w) for w in words[k + 1:])
+            before_re = re.compile(rf"(?i)(?<![\w'’-]){before}[\\\s]*$") if before else None
+            after_re = re.compile(rf"(?i){SEPARATOR}{after}(?![\w'’-])") if after else None
+            index.setdefault(word.lower(), []).append((word, before_re, after_re))
+    # longest names first: "Korean People's Revolutionary Army" is tried before "Red Army"
+    for entries in index.values():
+        entries.sort(key=lambda e: -sum(len(r.pattern) for r in e[1:] if r is not None))
+    return index
+
+
+_PROPER_INDEX = _proper_name_index(PROPER_NAMES)
+
+
+def proper_form(word: str, before: str, after: str) -> str | None:
+    """The word's casing inside a declared proper name standing around it, or None.
+
+    >>> proper_form("union", "the Soviet", ", which"), proper_form("union", "the trade", " leaders")
+    ('Union', None)
+    >>> proper_form("party", "the Workers’", " of Korea"), proper_form("united", "the", "\\\\nations")
+    ('Party', 'United')
+    """
+    for proper, before_re, after_re in _PROPER_INDEX.get(word.lower(), ()):
+        if (before_re is None or before_re.search(before)) and (after_re is None or after_re.match(after)):
+            return proper
+    return None
+
 
 SENTENCE_END = re.compile(r"(?:^|[.!?]['\"”’)]*\s*)$")
 
@@ -144,7 +214,9 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_text(text, config=FTFY_CONFIG)
 
 
-ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# An entity, possibly escaped more than once ("&amp;amp;rsquo;"): all layers go in one step, so a
+# second cleaning finds nothing left to do.
+ENTITY = re.compile(r"&(?:amp;)*(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def _unescape_entity(m: re.Match) -> str | None:
@@ -154,18 +226,28 @@ def _unescape_entity(m: re.Match) -> str | None:
     'the delegation’s visit & talks'
     >>> RULES_BY_NAME["html-entity"].fix("AT&T; R&D")
     'AT&T; R&D'
+    >>> RULES_BY_NAME["html-entity"].fix("Kim&amp;amp;rsquo;s")
+    'Kim’s'
     """
-    value = html.unescape(m.group(0))
+    value = m.group(0)
+    while "&" in value:
+        unescaped = html.unescape(value)
+        if unescaped == value:
+            break
+        value = unescaped
     return None if value == m.group(0) else value
 
 
 def _form_feed_from(m: re.Match) -> str:
-    """ "\\from" whose "\\f" became a form feed (U+000C): the form feed stands for " f".
+    """ "\\from" whose "\\f" became a form feed (U+000C): the form feed stands for " f", and for
+    " F" where a sentence starts (the capital was lost with the backslash).
 
-    >>> RULES_BY_NAME["form-feed-from"].fix("on our way\\x0crom Nanhutou")
-    'on our way from Nanhutou'
+    >>> fix = RULES_BY_NAME["form-feed-from"].fix
+    >>> fix("on our way\x0crom Nanhutou"), fix("a moral necessity.\x0crom the outset")
+    ('on our way from Nanhutou', 'a moral necessity. From the outset')
     """
-    return " f"
+    before = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
+    return " F" if SENTENCE_END.search(before) else " f"
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
@@ -210,7 +292,7 @@ def _nbsp(m: re.Match) -> str:
 # segment is left alone.
 BACKSLASH = re.compile(r"(?<=[^\s\\])\\{1,2}(?P<word>[a-z]{2,})\b")
 PATH_PREFIX = re.compile(r"^[\"'(“‘]*(?:[A-Za-z]:\\|\\\\)")
-SEGMENT = re.compile(r"(?P<word>[a-z]{2,})[^\w\\]*")
+SEGMENT = re.compile(r"(?P<word>[a-z]{2,})(?:['’][a-z]{1,2})?(?:[-—–][A-Za-z]+)*[^\w\\]*")
 
 
 def path_like(token: str) -> bool:
@@ -251,17 +333,18 @@ def _backslash_space(m: re.Match) -> str | None:
         return None
     word = m.group("word")
     before = text[line_start:start]
-    previous_word = re.search(r"([A-Za-z’']+)\W*$", before)
-    proper = _PROPER_LAST_WORDS.get(word)
-    if proper and previous_word and " ".join([previous_word.group(1), word]).lower() == " ".join(proper.split()[-2:]).lower():
-        word = proper.split()[-1]
+    proper = proper_form(word, before, text[m.end():m.end() + 80])
+    if proper:
+        word = proper
     elif SENTENCE_END.search(before):
         word = word[0].upper() + word[1:]
     # a backslash straight after punctuation that ends a clause (",\and", ".\and") stood for a space too
     return " " + word
 
 
-ROM = re.compile(r"(?<![\w\\&'’-])rom(?=\s+[\w“\"‘(])")
+# "rom" as a word of its own: at the start or after a space or an opening quote or bracket (never
+# glued to other text: "CD-ROM", "game.rom", "\\rom"), and followed by more words.
+ROM = re.compile(r"(?<![^\s“\"‘(\[—–])rom(?=\s+[\w“\"‘(])")
 
 
 def _rom_from(m: re.Match) -> str | None:
@@ -275,6 +358,8 @@ def _rom_from(m: re.Match) -> str | None:
     'as a moral necessity. From the outset of our struggle'
     >>> fix("a CD-ROM drive, Rom in Norway, random rom")
     'a CD-ROM drive, Rom in Norway, random rom'
+    >>> fix("load game.rom now, a rom-com, (rom the east")
+    'load game.rom now, a rom-com, (from the east'
     """
     before = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
     return "From" if SENTENCE_END.search(before) else "from"
@@ -302,7 +387,9 @@ def _glued_rom(m: re.Match) -> str | None:
 # Words cut by a print hyphen: "cir-cumstances", "dis-tinguish", "Revolu-tionary". Joined only when
 # the joined form is a word and one of the parts is not — a genuine compound ("anti-Japanese",
 # "high-ranking", "border-guard") has word parts, capitals after the hyphen, or a known prefix.
-PRINT_HYPHEN = re.compile(r"\b(?P<a>[A-Za-z]{2,})-(?P<b>[a-z]{2,})\b(?!-)")
+# "cir-cumstances", or "cir- cumstances" where a line break became a space; never a link of a chain
+# ("comrades-in-arms", "life-and-death") and never a part written in capitals ("Khalkhin-Gol").
+PRINT_HYPHEN = re.compile(r"(?<![\w'’-])(?P<a>[A-Za-z][a-z]+)- ?(?P<b>[a-z]{2,})\b(?![-'’])")
 COMPOUND_PREFIXES = {"anti", "non", "pro", "co", "re", "pre", "post", "self", "ex", "semi", "multi", "inter",
                      "counter", "neo", "pseudo", "quasi", "sub", "super", "ultra", "vice", "well", "all", "half"}
 
@@ -315,6 +402,8 @@ def _print_hyphen(m: re.Match) -> str | None:
     'under the circumstances essential, to distinguish the Revolutionary'
     >>> fix("anti-Japanese, high-ranking, Khalkhin-Gol, Sahoe-ri, non-aggression, machine-gun")
     'anti-Japanese, high-ranking, Khalkhin-Gol, Sahoe-ri, non-aggression, machine-gun'
+    >>> fix("the cir- cumstances of comrades-in-arms in a life-and-death fight, pre- and post-war")
+    'the circumstances of comrades-in-arms in a life-and-death fight, pre- and post-war'
     """
     a, b = m.group("a"), m.group("b")
     if a.lower() in COMPOUND_PREFIXES:
@@ -355,17 +444,37 @@ RULES: list[Rule] = [
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
 
+MAX_PASSES = 3  # one pass almost always suffices; a repair can uncover another ("\xa0â€œ" -> " â€œ" -> "“")
+
+
 def repair_text(text: str, log: RepairLog | None = None, where: str = "body") -> str:
-    """Apply every rule, in order, to one string (a title or a paragraph)."""
-    for rule in RULES:
-        text = rule.apply(text, log, where)
+    """Apply every rule, in order, to one string (a title or a paragraph), repeating the whole table
+    until nothing changes (at most MAX_PASSES times), so that cleaning clean text changes nothing."""
+    for _ in range(MAX_PASSES):
+        before = text
+        for rule in RULES:
+            text = rule.apply(text, log, where)
+        if text == before:
+            break
     return text
 
 
 # --- paragraph-level rules -----------------------------------------------------------------------
 
 CLOSING = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")
-CONTINUATION = re.compile(r"^[a-z0-9(“\"‘]|^[A-Z][a-z]+ [A-Z]?[a-z]")
+# The last word of a page that ended mid-sentence: a lower-case word, a comma, a word cut by a print
+# hyphen ("cir-"), an opening bracket or quote.
+OPEN_END = re.compile(r"(?:(?<![\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$")
+# Words that cannot end an English sentence (articles, prepositions, conjunctions, possessives,
+# auxiliaries): after one of these, even a capitalised line ("Lake Khasan.") goes on the sentence.
+CLOSED_CLASS = frozenset("""a an the of at in on to by for from with into onto upon about above across after
+against along among around before behind below beneath beside between beyond during except inside near
+off out outside over since through throughout till toward towards under until unlike via within without
+and or nor but yet so as than that which who whom whose where when while whereas if because though
+although unless whether his her its their our my your this these those such every each both either
+neither some any no not is are was were be been being am has have had do does did will would shall
+should can could may might must very most more""".split())
+CONTINUATION = re.compile(r"^[a-z0-9(“\"‘]")
 
 
 def ends_sentence(paragraph: str) -> bool:
@@ -373,9 +482,34 @@ def ends_sentence(paragraph: str) -> bool:
     return bool(CLOSING.search(paragraph.rstrip()))
 
 
+def broken_mid_sentence(previous: str, paragraph: str) -> bool:
+    """True when `previous` stops where a printed page ended and `paragraph` carries on the sentence:
+    `previous` is a full-length Latin-script line with no closing punctuation, ending in a lower-case
+    word (or a comma, or a print hyphen), and `paragraph` starts in lower case, or `previous` ends in
+    a word no sentence can end with ("...an incident at" / "Lake Khasan.").
+
+    >>> broken_mid_sentence("While we were operating in the guerrilla zone at Xiaowangqing, some", "comrades rom the")
+    True
+    >>> broken_mid_sentence("In the summer of 1938 the Japanese imperialists provoked an incident at", "Lake Khasan.")
+    True
+    >>> broken_mid_sentence("Kim Jong Un Inspects the Construction Site of a New Hospital in Pyongyang", "He said")
+    False
+    >>> broken_mid_sentence("The anniversary of the founding of the army was marked across the country", "The Korean")
+    False
+    """
+    previous = previous.rstrip()
+    if len(previous) < 60 or ends_sentence(previous) or not OPEN_END.search(previous) or not _is_latin(previous):
+        return False
+    if CONTINUATION.search(paragraph):
+        return True
+    last_word = re.search(r"([A-Za-z]+)\W*$", previous)
+    return bool(last_word) and last_word.group(1).lower() in CLOSED_CLASS and paragraph[:1].isupper()
+
+
 def rejoin_paragraphs(paragraphs: list[str], log: RepairLog | None = None, where: str = "body") -> list[str]:
-    """Paragraphs broken mid-sentence where a printed page ended ("...at" / "Lake Khasan. That...")
-    are joined: the first is a full-length line with no closing punctuation, the next goes on.
+    """Paragraphs broken mid-sentence where a printed page ended are joined (see broken_mid_sentence);
+    a word cut by a hyphen at the break ("cir-" / "cumstances") is joined without a space, and left
+    for the print-hyphen rule to judge.
 
     >>> rejoin_paragraphs(["In the summer of 1938 the Japanese imperialists provoked an incident at", "Lake Khasan."])
     ['In the summer of 1938 the Japanese imperialists provoked an incident at Lake Khasan.']
@@ -384,12 +518,12 @@ def rejoin_paragraphs(paragraphs: list[str], log: RepairLog | None = None, where
     """
     out: list[str] = []
     for paragraph in paragraphs:
-        if out and len(out[-1]) >= 60 and not ends_sentence(out[-1]) and _is_latin(out[-1]) \
-                and CONTINUATION.search(paragraph):
-            joined = out[-1] + " " + paragraph
+        if out and broken_mid_sentence(out[-1], paragraph):
+            glue = "" if re.search(r"[A-Za-z]-$", out[-1].rstrip()) else " "
+            joined = out[-1].rstrip() + glue + paragraph.lstrip()
             if log is not None:
                 log.add("paragraph-rejoin", where, (out[-1][-CONTEXT * 2:] + " ¶ " + paragraph[:CONTEXT * 2],
-                                                    out[-1][-CONTEXT * 2:] + " " + paragraph[:CONTEXT * 2]))
+                                                    out[-1][-CONTEXT * 2:] + glue + paragraph[:CONTEXT * 2]))
             out[-1] = joined
         else:
             out.append(paragraph)
@@ -402,22 +536,44 @@ def _is_latin(text: str) -> bool:
 
 
 def looks_truncated(paragraphs: list[str]) -> bool:
-    """A body cut off mid-word or mid-sentence (the KANCC seed ends "...lost all their men e").
+    """A body cut off mid-word or mid-sentence (the KANCC seed ends "...lost all their men e"): the
+    last paragraph ends in a lower-case word, a comma, a hyphen or an opening bracket. A closing line
+    without a full stop that ends in a capital or a figure (a signature, "Juche 99 (2010)") is not.
 
     >>> looks_truncated(["It ended well."]), looks_truncated(["the Japanese officers who had lost all their men e"])
     (False, True)
+    >>> looks_truncated(["Kim Il Sung"]), looks_truncated(["Pyongyang, September 14, Juche 99 (2010)"])
+    (False, False)
+    >>> looks_truncated(["깊은 산속 밀영에서 맞는 밤은 길고도"])
+    True
     """
-    return bool(paragraphs) and not ends_sentence(paragraphs[-1])
+    if not paragraphs:
+        return False
+    last = paragraphs[-1].rstrip()
+    if ends_sentence(last):
+        return False
+    if _is_latin(last):
+        return bool(OPEN_END.search(last))
+    # other scripts (Korean): a sentence ends with punctuation; anything else was cut off
+    return bool(last) and not re.search(r"[)\]》」』\d]$", last)
 
 
 def repair_paragraphs(paragraphs: list[str], log: RepairLog | None = None,
                       where: str = "body") -> tuple[list[str], list[str]]:
     """Repair every paragraph, re-join broken ones, flag truncation. Returns (paragraphs, flags)."""
     # Structure first: a sentence broken across a page end is one string before words are repaired
-    # ("...obtained food rom" / "the people..." is only recognisably "rom the" once joined).
-    joined = rejoin_paragraphs([p for p in paragraphs if p.strip()], log, where)
-    repaired = [repair_text(p, log, where) for p in joined]
-    # ...and again after: repairs change lengths and endings, and cleaning clean text must change nothing
-    repaired = rejoin_paragraphs([p for p in repaired if p.strip()], log, where)
+    # ("...obtained food rom" / "the people..." is only recognisably "rom the" once joined); then again
+    # after, as repairs change lengths and endings, until nothing changes (cleaning clean text must
+    # change nothing).
+    repaired = [p for p in paragraphs if p.strip()]
+    settled: set[str] = set()  # outputs of repair_text: already fixpoints, no need to run the table again
+    for _ in range(MAX_PASSES):
+        before = repaired
+        joined = rejoin_paragraphs(repaired, log, where)
+        repaired = [p if p in settled else repair_text(p, log, where) for p in joined]
+        repaired = [p for p in repaired if p.strip()]
+        settled.update(repaired)
+        if repaired == before:
+            break
     flags = ["truncated"] if looks_truncated(repaired) else []
     return repaired, flags

@@ -135,8 +135,8 @@ KANCC_NEW = (505, "[Reminiscences]Chapter 21 7. The Road Ahead", "20-09-21 18:05
 # and the form feed dropped altogether ("wayrom"). Cut off mid-word, as posts on the site are.
 KANCC_REAL_376 = (376, "[Reminiscences]Chapter 11 5. Choe Hyon, a Veteran General", "20-07-16 14:04", 0, [
     "5. Choe Hyon, a Veteran General",
-    "On the way\from the lowlands to the mountains we stopped at the rear base of one of our divisions, where we planned to discuss with the commanders\and the political workers how to carry out the decisions of the meeting.",
-    "The camp lay deep in a forest,\where even a man who had been there once\or twice could lose his way. The valleys\and ridges looked so alike that strangers to the place found themselves walking in circles.",
-    "The men who guided us had come a long wayrom the border, and they told us that a fever had broken out in the valley\and that many of the men were ill.",
-    "They begged us not to go on. But a commander who turns back at the sight of danger cannot lead others through it, and so we went on to the camp and spent the night among the sick, sharing their food\and their fires. Choe Hyon met us at the edge of the camp\and led us to a hut where the wounded were ly",
+    "On the way\from the lowlands to the mountains we stopped at the rear base of one of our divisions, where we planned to discuss with the commanders\\and the political workers how to carry out the decisions of the meeting.",
+    "The camp lay deep in a forest,\\where even a man who had been there once\\or twice could lose his way. The valleys\\and ridges looked so alike that strangers to the place found themselves walking in circles.",
+    "The men who guided us had come a long wayrom the border, and they told us that a fever had broken out in the valley\\and that many of the men were ill.",
+    "They begged us not to go on. But a commander who turns back at the sight of danger cannot lead others through it, and so we went on to the camp and spent the night among the sick, sharing their food\\and their fires. Choe Hyon met us at the edge of the camp\\and led us to a hut where the wounded were ly",
 ])

@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 import cleaners
 from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
+from kcorpus.profiles import profile_for_url
 from scrapers.replay import load_snapshot
+from tests.conftest import SEEDS
 
 HERE = Path(__file__).resolve().parent
 CASES = json.loads((HERE / "cases" / "repairs.json").read_text(encoding="utf-8"))
 GS = "https://www.globalsecurity.org/wmd/library/news/dprk/2010/"
-KANCC = "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id="
+ARTICLE = re.compile(r"kcna\d\d\.htm$|[?&]wr_id=\d+$")
 
 
 @pytest.fixture(scope="module")
@@ -31,99 +33,170 @@ def clean(snapshot, url):
 
 
 @pytest.fixture(scope="module")
+def snapshot_articles(snapshot):
+    """Every article page of snapshot 1, cleaned: {url: Document}."""
+    return {url: clean(snapshot, url) for url, r in sorted(snapshot.items()) if r.status == 200 and ARTICLE.search(url)}
+
+
+@pytest.fixture(scope="module")
 def kancc_seed(snapshot):
-    return clean(snapshot, KANCC + "504")
+    """The KANCC seed post (seeds/kancc-reminiscences-ch21-6.txt) as the snapshot serves it."""
+    return clean(snapshot, SEEDS["kancc"])
 
 
 @pytest.fixture(scope="module")
 def gs_seed(snapshot):
-    return clean(snapshot, GS + "dprk-100914-kcna01.htm")
+    """The GlobalSecurity seed article (seeds/globalsecurity-kcna-2010-09-14.txt) as the snapshot serves it."""
+    return clean(snapshot, SEEDS["globalsecurity"])
+
+
+def body_text(doc) -> str:
+    """What the golden files hold: title, paragraphs and flags (the metadata is checked on its own)."""
+    return "\n\n".join([doc.title, *doc.paragraphs]) + (f"\n[{', '.join(doc.flags)}]" if doc.flags else "") + "\n"
 
 
 # --- golden seeds ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("doc_fixture, golden", [("kancc_seed", "kancc-heigo-504"),
-                                                 ("gs_seed", "globalsecurity-dprk-100914-kcna01")])
+@pytest.mark.parametrize("doc_fixture, golden", [("kancc_seed", "kancc-reminiscences-ch21-6"),
+                                                 ("gs_seed", "globalsecurity-kcna-2010-09-14")])
 def test_seed_pages_clean_to_the_reviewed_golden_text(request, doc_fixture, golden):
+    """tests/golden/<seed>.txt: the reviewed text of each seed page after cleaning."""
     doc = request.getfixturevalue(doc_fixture)
-    assert cleaners.render_text(doc) == (HERE / "golden" / f"{golden}.txt").read_text(encoding="utf-8")
+    assert body_text(doc) == (HERE / "golden" / f"{golden}.txt").read_text(encoding="utf-8")
+
+
+def test_render_text_has_title_metadata_and_body(kancc_seed):
+    lines = cleaners.render_text(kancc_seed).split("\n")
+    assert lines[0] == kancc_seed.title and lines[2] == ""
+    assert lines[1] == f"2020-09-18T19:23:00+09:00 | With the Century | {kancc_seed.source_url}"
+    assert lines[3] == kancc_seed.paragraphs[0] and lines[-2] == "[truncated]"
 
 
 def test_kancc_seed_figures(kancc_seed):
     body = "\n".join(kancc_seed.paragraphs)
+    headings = kancc_seed.extra["heading_lines"]
     assert kancc_seed.title == "Let Us Defend the Soviet Union with Arms!"
-    assert body.count("\\") == 0 and not re.search(r"\brom\b", body)
-    # 65 in the TEI body: the title as <head> plus 64 in the paragraphs (63 repaired + 1 NBSP)
-    assert (kancc_seed.title + "\n" + body).count("Soviet Union") == 65
-    assert "truncated" in kancc_seed.flags
+    assert (body + kancc_seed.title + "".join(headings)).count("\\") == 0 and not re.search(r"\brom\b", body)
+    # #bo_v_con holds 65 "Soviet Union": 64 repaired from "\union", 1 written with a no-break space.
+    # Its first two lines (subject and section heading) are headings, not paragraphs: kept in extra.
+    assert headings == ["[Reminiscences]Chapter 21 6. “Let Us Defend the Soviet Union with Arms!”",
+                        "6. “Let Us Defend the Soviet Union with Arms!”"]
+    assert body.count("Soviet Union") == 63 and (body + "".join(headings)).count("Soviet Union") == 65
+    assert "truncated" in kancc_seed.flags and body.endswith("who had lost all their men e")
     repairs = {(r["rule"], r["where"]): r for r in kancc_seed.repairs}
     body_backslash = repairs[("backslash-space", "body")]["detail"]
-    assert body_backslash["\\and"] == 123
-    assert body_backslash["\\union"] + repairs[("backslash-space", "title")]["detail"]["\\union"] == 64
+    assert (body_backslash["\\and"], body_backslash["\\union"], body_backslash["\\or"]) == (123, 64, 12)
+    assert repairs[("backslash-space", "body")]["count"] == 211
+    assert repairs[("backslash-space", "title")]["detail"] == {"\\union": 1}
     assert repairs[("rom-from", "body")]["count"] == 28
     assert repairs[("print-hyphen", "body")]["count"] == 3
     assert repairs[("paragraph-rejoin", "body")]["count"] == 2
+    assert repairs[("heading-line", "body")]["count"] == 2
+    for entry in kancc_seed.repairs:
+        assert entry["count"] >= 1 and 1 <= len(entry["examples"]) <= 5
     for word in ("circumstances", "distinguish", "Revolutionary"):
         assert word in body
+    for split in ("cir-cumstances", "dis-tinguish", "Revolu-tionary"):
+        assert split not in body
     assert "some comrades from the Hunchun" in body and "incident at Lake Khasan." in body
+    assert "From 1932 to 1939" in body and "necessity. From the outset" in body
+    assert "\u00a0" not in body and "anti-Japanese" in body and "Khalkhin-Gol" in body
+
+
+@pytest.mark.parametrize("doc_fixture", ["kancc_seed", "gs_seed"])
+def test_cleaning_a_cleaned_seed_changes_nothing(request, doc_fixture):
+    doc = request.getfixturevalue(doc_fixture)
+    log = RepairLog()
+    assert repair_paragraphs(doc.paragraphs, log) == (doc.paragraphs, doc.flags)
+    assert repair_text(doc.title, log) == doc.title and log.as_list() == []
 
 
 def test_kancc_seed_metadata(kancc_seed):
     pub = kancc_seed.public_dict()
     assert list(pub) == list(cleaners.document.PUBLIC_KEYS)
-    assert (pub["series"], pub["chapter"], pub["section"], pub["lang"]) == ("With the Century", 21, "6", "en")
+    assert (pub["site"], pub["series"], pub["chapter"], pub["section"], pub["lang"]) == (
+        "kancc", "With the Century", 21, "6", "en")
     assert pub["date"] == "2020-09-18T19:23:00+09:00" and pub["author"] == "Kim Il Sung"
-    assert kancc_seed.extra["poster"] == "편집국" and kancc_seed.extra["comment_count"] == 0
-    assert (kancc_seed.extra["board"], kancc_seed.extra["post_id"]) == ("heigo", "504")
-    assert kancc_seed.id == "kancc-heigo-504"
+    extra = kancc_seed.extra
+    board, post_id = re.search(r"bo_table=(\w+)&wr_id=(\d+)", kancc_seed.source_url).groups()
+    assert (extra["poster"], extra["comment_count"], extra["board"], extra["post_id"]) == ("편집국", 0, board, post_id)
+    assert kancc_seed.id == f"kancc-{board}-{post_id}"  # kancc-memoir-1093 for the canonical URL
+    assert extra["subject_raw"] == "[Reminiscences]Chapter 21 6. “Let Us Defend the Soviet\\\\union with Arms!”"
+    assert extra["series_ko"] == "세기와 더불어"
     text = kancc_seed.title + "\n".join(kancc_seed.paragraphs)
-    for chrome in ("페이스북", "댓글", "Copyright", "본문 바로가기", "추천", "페이지 정보", "편집국"):
+    for chrome in ("페이스북", "댓글", "Copyright", "본문 바로가기", "추천", "페이지 정보", "편집국", "\\"):
         assert chrome not in text
 
 
 def test_globalsecurity_seed_metadata_and_chrome(gs_seed):
+    assert gs_seed.id == "globalsecurity-dprk-100914-kcna01"
     assert gs_seed.title == "International Obligation Noted in History of DPRK-China Friendship"
     assert (gs_seed.date, gs_seed.place) == ("2010-09-14", "Pyongyang")
     assert gs_seed.agency == "Korean Central News Agency (KCNA)"
     assert gs_seed.distributor == "Korea News Service (KNS)"
     assert gs_seed.section == "Weapons of Mass Destruction (WMD)"
-    text = "\n".join(gs_seed.paragraphs)
-    for chrome in ("UNITED24", "mailing list", "Weapons of Mass Destruction (WMD)", "Korea News Service"):
+    text = gs_seed.title + "\n".join(gs_seed.paragraphs)
+    for chrome in ("UNITED24", "mailing list", "Weapons of Mass Destruction (WMD)", "Korea News Service", "NEWSLETTER"):
         assert chrome not in text
+    # the dateline is part of the article's text: it stays (and gave place, date and agency)
     assert gs_seed.paragraphs[0].startswith("Pyongyang, September 14 (KCNA) -- Upon the lapse")
     assert len(gs_seed.paragraphs) == 28 and gs_seed.repairs == [] and gs_seed.flags == []
 
 
-def test_every_snapshot_article_cleans_without_chrome_or_corruption(snapshot):
+def test_every_snapshot_article_cleans_without_chrome_or_corruption(snapshot_articles):
     residue = re.compile(r"UNITED24|mailing list|NEWSLETTER|Page last modified|Clearance Job|GlobalSecurity\.org"
-                         r"|댓글|페이스북|Copyright|본문 바로가기|\\|\brom\b|â€|\u00a0")
-    urls = [u for u, r in snapshot.items() if r.status == 200 and re.search(r"kcna\d\d\.htm$|wr_id=\d+$", u)]
-    assert len(urls) == 19
-    for url in urls:
-        doc = clean(snapshot, url)
+                         r"|댓글|페이스북|Copyright|본문 바로가기|\\|\brom\b|â€|\u00a0|\x0c")
+    assert set(SEEDS.values()) <= set(snapshot_articles) and len(snapshot_articles) >= 10
+    for url, doc in snapshot_articles.items():
         assert not residue.search(doc.title + "\n".join(doc.paragraphs)), url
-        assert doc.date and doc.lang in ("en", "ko")
+        assert doc.date and doc.lang in ("en", "ko") and doc.site == profile_for_url(url).name
+        for chrome in profile_for_url(url).chrome_strings:
+            assert chrome not in doc.title + "\n".join(doc.paragraphs), (url, chrome)
+
+
+def test_snapshot_kancc_posts_have_their_metadata(snapshot_articles):
+    posts = [d for u, d in snapshot_articles.items() if "wr_id=" in u]
+    assert posts
+    for doc in posts:
+        assert doc.chapter and doc.section and doc.series == "With the Century", doc.source_url
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:00\+09:00", doc.date)
+        assert doc.extra["post_id"] == doc.source_url.rsplit("=", 1)[1] and doc.extra["heading_lines"]
 
 
 def test_charset_evidence_and_its_log(snapshot):
     wrong = clean(snapshot, GS + "dprk-100915-kcna02.htm")    # declares iso-8859-1, bytes are UTF-8
-    assert "“way of revolutionary struggle”" in "\n".join(wrong.paragraphs)
+    text = "\n".join(wrong.paragraphs)
+    assert "“" in text and "”" in text and "â€" not in text
     assert [r["rule"] for r in wrong.repairs] == ["charset"]
+    assert wrong.repairs[0]["examples"][0] == ["declared cp1252", "decoded as utf-8 (the bytes are not cp1252)"]
     cp1252 = clean(snapshot, GS + "dprk-100913-kcna03.htm")   # declares iso-8859-1, bytes windows-1252
-    assert "“Let Us Increase Production in the Last Quarter”" in "\n".join(cp1252.paragraphs)
+    text = "\n".join(cp1252.paragraphs)
+    assert "“Let Us Increase Production" in text and "\x93" not in text and "â€" not in text
     assert cp1252.repairs == []
 
 
-def test_korean_post_is_kept_exactly(snapshot):
-    doc = clean(snapshot, KANCC + "497")
-    assert doc.lang == "ko" and doc.title == "밀영의 밤" and doc.chapter == 20
-    assert "깊은 산속 밀영에서 맞는 밤은 길고도 추웠다. 대원들은 모닥불가에 둘러앉아 조국에 대한 이야기를 나누었다." in doc.paragraphs
+def test_korean_post_is_kept_exactly(snapshot, snapshot_articles):
+    korean = [d for d in snapshot_articles.values() if d.lang == "ko"]
+    assert korean
+    for doc in korean:
+        page = snapshot[doc.source_url].body.decode("utf-8").replace("&nbsp;", " ").replace("\u00a0", " ")
+        for paragraph in doc.paragraphs:
+            assert paragraph in page  # Korean text passes through every rule unchanged
+        assert not [r for r in doc.repairs if r["rule"] in ("backslash-space", "rom-from", "print-hyphen", "ftfy")]
 
 
-def test_real_form_feed_variant(snapshot):
-    doc = clean(snapshot, KANCC + "376")
-    assert doc.paragraphs[1].startswith("We made a major stopover on our way from Nanhutou")
-    assert "truncated" in doc.flags
+def test_form_feed_variant_page():
+    """The KANCC form-feed variant (a real capture of another post: "way\\f rom"), as a page."""
+    html = ("<html><head><title>[Reminiscences]Chapter 11 5. Choe Hyon, a Veteran General &gt; 회고록</title></head>"
+            "<body><div id='bo_v_info'>작성자 편집국 작성일20-09-01 10:00 댓글0건</div><div id='bo_v_con'>"
+            "<p>[Reminiscences]Chapter 11 5. Choe Hyon, a Veteran General</p><p>5. Choe Hyon, a Veteran General</p>"
+            "<p>We made a major stopover on our way\x0crom Nanhutou to Mt. Paektu at the rear base.\\and then "
+            "we went on.</p></div></body></html>")
+    doc = cleaners.clean_page(html.encode("utf-8"), "https://kancc.org/bbs/board.php?bo_table=memoir&wr_id=700")
+    assert doc.paragraphs == ["We made a major stopover on our way from Nanhutou to Mt. Paektu at the rear base. "
+                              "And then we went on."]
+    assert {r["rule"] for r in doc.repairs} >= {"form-feed-from", "backslash-space", "heading-line"}
+    assert (doc.chapter, doc.section, doc.title) == (11, "5", "Choe Hyon, a Veteran General")
 
 
 # --- repair cases as data (after ftfy's test-cases) ---------------------------------------------------
@@ -170,6 +243,110 @@ def test_repairs_are_idempotent_on_corrupted_text(paragraphs, rnd):
     assert residue == []
 
 
+MANGLE_TOKENS = st.sampled_from([
+    "the", "Soviet", "union", "Union", "and", "or", "rom", "from", "ROM", "Rom", "cir", "cumstances", "anti",
+    "Japanese", "\\", "\\\\", "\x0c", "\u00a0", " ", " ", " ", ".", ",", "-", "“", "”", "’", "&amp;", "&rsquo;",
+    "회고록", "C:", "Windows", "at", "Lake", "Khasan", "e", "1932", "\u200b", "â€œ", "way", "order", "where"])
+
+
+@settings(max_examples=600, suppress_health_check=list(HealthCheck), deadline=None)
+@given(st.lists(st.lists(MANGLE_TOKENS, min_size=1, max_size=40).map("".join), min_size=1, max_size=4))
+def test_repairs_are_idempotent_on_any_mix_of_corruption(paragraphs):
+    """Whatever the mix of backslashes, form feeds, entities, mojibake and hyphens: a second cleaning
+    of cleaned text changes nothing."""
+    once, flags = repair_paragraphs(paragraphs)
+    log = RepairLog()
+    twice, flags_twice = repair_paragraphs(once, log)
+    assert (twice, flags_twice) == (once, flags) and log.as_list() == []
+
+
+CLEAN_WORDS = st.sampled_from([
+    "the", "Soviet", "Union", "union", "trade", "and", "or", "from", "prom", "random", "Rome", "chrome", "ROM", "Rom",
+    "CD-ROM", "anti-Japanese", "high-ranking", "Khalkhin-Gol", "Sahoe-ri", "twenty-one", "self-reliance", "so-called",
+    "Kim", "Il", "Sung", "Workers’", "Party", "people’s", "“Juche”", "‘idea’", "—", "1939", "50,000", "C:\\Windows",
+    "\\n", "회고록", "《세기와", "더불어》", "조선-", "order", "where", "whereas", "organize", "Pyongyang,", "(KCNA)", "--"])
+
+
+@settings(max_examples=600, suppress_health_check=list(HealthCheck), deadline=None)
+@given(st.lists(st.lists(st.tuples(CLEAN_WORDS, PUNCT).map("".join), min_size=1, max_size=30).map(" ".join),
+                min_size=1, max_size=4))
+def test_text_without_the_corruption_is_never_touched(paragraphs):
+    """Real words, compounds, names, paths, quotes and Korean, with nothing mangled: every word-level
+    rule leaves them exactly as they are, and logs nothing."""
+    log = RepairLog()
+    assert [repair_text(p, log) for p in paragraphs] == paragraphs and log.as_list() == []
+
+
+# --- paragraph structure and truncation --------------------------------------------------------------
+
+@pytest.mark.parametrize("paragraphs, expected", [
+    (["In the summer of 1938 the Japanese imperialists provoked an incident at", "Lake Khasan. That was all."],
+     ["In the summer of 1938 the Japanese imperialists provoked an incident at Lake Khasan. That was all."]),
+    (["While we were operating in the guerrilla zone at Xiaowangqing, some", "comrades from the regiment came."],
+     ["While we were operating in the guerrilla zone at Xiaowangqing, some comrades from the regiment came."]),
+    (["The circumstances of the campaign at that time required all of us to dis-", "tinguish friend from foe."],
+     ["The circumstances of the campaign at that time required all of us to distinguish friend from foe."]),
+])
+def test_paragraph_broken_mid_sentence_is_rejoined(paragraphs, expected):
+    log = RepairLog()
+    assert repair_paragraphs(paragraphs, log)[0] == expected
+    assert "paragraph-rejoin" in {r["rule"] for r in log.as_list()}
+
+
+@pytest.mark.parametrize("paragraphs", [
+    ["Kim Jong Un Inspects the Construction Site of a New Hospital in Pyongyang", "He said the work was good."],
+    ["The anniversary of the founding of the army was marked across the country", "The Korean people rejoiced."],
+    ["Short heading in lower case", "then a paragraph that starts in lower case."],
+    ["6. “Let Us Defend the Soviet Union with Arms!”", "The Soviet Union, which had established a government."],
+    ["깊은 산속 밀영에서 맞는 밤은 길고도 추웠다 그리고 대원들은 모닥불가에 둘러앉아 조국에 대한 이야기를", "나누었다."],
+])
+def test_paragraphs_that_are_not_broken_stay_apart(paragraphs):
+    assert repair_paragraphs(paragraphs)[0] == paragraphs
+
+
+@pytest.mark.parametrize("last, truncated", [
+    ("I heard later that the Japanese officers who had lost all their men e", True),
+    ("the soldiers of the army fought on,", True),
+    ("It ended well.", False), ("“Let us defend the Soviet Union with arms!”", False),
+    ("Kim Il Sung", False), ("Pyongyang, September 14, Juche 99 (2010)", False),
+])
+def test_truncation_flag(last, truncated):
+    assert ("truncated" in repair_paragraphs(["A first paragraph.", last])[1]) is truncated
+
+
+# --- metadata rules ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, expected", [
+    ("Pyongyang, September 14 (KCNA) -- Upon the lapse", ("Pyongyang", 9, 14, "KCNA", None)),
+    ("Pyongyang, Sept. 9 (KCNA) -- The", ("Pyongyang", 9, 9, "KCNA", None)),
+    ("Pyongyang, June 25, 2012 (KNS-KCNA) -- The", ("Pyongyang", 6, 25, "KNS-KCNA", 2012)),
+    ("Phnom Penh, 3 May (KCNA) — The", ("Phnom Penh", 5, 3, "KCNA", None)),
+])
+def test_kcna_dateline_variants(line, expected):
+    from cleaners.page import parse_dateline
+    found = parse_dateline(line)
+    assert (found["place"], found["month"], found["day"], found["agency"], found["year"]) == expected
+
+
+@pytest.mark.parametrize("line", ["In the past, communists and revolutionary people", "Pyongyang, the capital (KCNA)",
+                                  "Pyongyang, Smarch 14 (KCNA) -- no such month"])
+def test_not_a_dateline(line):
+    from cleaners.page import parse_dateline
+    assert parse_dateline(line) is None
+
+
+def test_proper_names_are_data():
+    from cleaners.repairs import PROPER_NAMES, proper_form
+    assert "Soviet Union" in PROPER_NAMES and all(name == name.strip() for name in PROPER_NAMES)
+    assert proper_form("union", "the Soviet", " with arms") == "Union"
+    assert proper_form("union", "the trade", " with arms") is None
+    assert proper_form("army", "the Korean People's Revolutionary", "") == "Army"
+
+
+def test_cleaner_version_names_the_rules():
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{10}", cleaners.CLEANER_VERSION)
+
+
 # --- bad input ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body, message", [
@@ -204,3 +381,24 @@ def test_import_is_cheap():
     import sys
     code = "import sys, cleaners; bad = {'trafilatura', 'great_expectations', 'prefect'} & set(sys.modules); assert not bad, bad"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _repost_page(dateline: str) -> bytes:
+    paragraphs = [f"{dateline} The delegation of the Workers' Party of Korea left here today for a visit to several "
+                  "countries of Southeast Asia at the invitation of their parties."] + [
+        f"Paragraph {i} of the article tells of the struggle and the victory of the people in the long war." for i in range(5)]
+    return ("<html><head><title>Delegation Leaves</title></head><body><article><h1>Delegation Leaves</h1>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>").encode("utf-8")
+
+
+def test_unknown_site_year_from_the_dateline_or_flagged_from_the_capture():
+    url = "https://mirror.example/news/delegation-leaves"
+    with_year = cleaners.clean_page(_repost_page("Pyongyang, March 3, 2011 (KNS-KCNA) --"), url)
+    assert (with_year.date, with_year.place, with_year.flags) == ("2011-03-03", "Pyongyang", [])
+    assert with_year.agency == "Korean Central News Agency (KCNA)"
+    guessed = cleaners.clean_page(_repost_page("Pyongyang, March 3 (KCNA) --"), url,
+                                  capture={"captured_at": "2026-10-01T03:00:00Z"})
+    assert guessed.date == "2026-03-03" and guessed.flags == ["date-year-from-capture"]
+    assert guessed.capture == {"captured_at": "2026-10-01T03:00:00Z"}
+    # the page's own headline, repeated as the first line of the text, is a heading: kept out of the body
+    assert guessed.paragraphs[0].startswith("Pyongyang, March 3 (KCNA) -- The delegation")
