@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 from cleaners.document import Document
@@ -38,11 +39,8 @@ def save_document(home: DataHome, doc: Document) -> Path:
     return path
 
 
-def load_document(home: DataHome, site: str, doc_id: str) -> Document | None:
-    path = _path(home, site, doc_id)
-    if not path.exists():
-        return None
-    return Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+def document_exists(home: DataHome, site: str, doc_id: str) -> bool:
+    return _path(home, site, doc_id).exists()
 
 
 def retire_document(home: DataHome, site: str, doc_id: str) -> bool:
@@ -67,3 +65,33 @@ def current_documents(home: DataHome, sites: list[str] | None = None) -> list[Do
         for path in sorted(site_dir.glob("*.json")):
             docs.append(Document.from_dict(json.loads(path.read_text(encoding="utf-8"))))
     return sorted(docs, key=lambda d: d.id)
+
+
+class StampIndex:
+    """(payload digest, cleaner version) of every stored document, in documents/stamps.sqlite.
+
+    Lets an unchanged re-crawl skip re-cleaning without parsing every document file (measured: that
+    parsing was most of a no-change refresh). A cache only: the JSON files stay the truth, and a
+    missing or stale stamp just means the page is cleaned again.
+    """
+
+    def __init__(self, home: DataHome):
+        home.documents_dir.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(home.documents_dir / "stamps.sqlite", timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS stamps (id TEXT PRIMARY KEY, payload_digest TEXT, cleaner_version TEXT)")
+
+    def get(self, doc_id: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT payload_digest, cleaner_version FROM stamps WHERE id = ?", (doc_id,)).fetchone()
+        return tuple(row) if row else None
+
+    def put(self, doc: Document) -> None:
+        self.db.execute("INSERT OR REPLACE INTO stamps VALUES (?, ?, ?)",
+                        (doc.id, (doc.capture or {}).get("payload_digest"), doc.cleaner_version))
+
+    def forget(self, doc_id: str) -> None:
+        self.db.execute("DELETE FROM stamps WHERE id = ?", (doc_id,))
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()

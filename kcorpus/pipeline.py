@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kcorpus.config import DataHome
-from kcorpus.documents import current_documents, load_document, retire_document, save_document
+from kcorpus.documents import StampIndex, current_documents, retire_document, save_document
 from kcorpus.profiles import Profile, get_profile
 from scrapers.crawl import SiteCrawlReport, crawl_site
 from scrapers.fetch import CrawlSettings, make_client
 from scrapers.state import CrawlState, new_run_id, row_to_capture
+from cleaners.document import Document
+from kcorpus.documents import document_exists
 from scrapers.warcstore import read_response
 
 
@@ -93,6 +95,7 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
     profile = get_profile(site)
     report = CleanReport(site)
     state = CrawlState(home.state_db)
+    stamps = StampIndex(home)
     try:
         for url, row in _latest_article_rows(state, run_id, site).items():
             doc_id = profile.document_id(url)
@@ -100,27 +103,28 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
                 continue
             if row["status"] in (404, 410):
                 if retire_document(home, site, doc_id):
+                    stamps.forget(doc_id)
                     report.retired.append(doc_id)
                 continue
             if row["body_warc_file"] is None or not (200 <= row["status"] < 300 or row["status"] == 304):
                 continue
             capture = row_to_capture(row)
-            existing = load_document(home, site, doc_id)
-            if (not force and existing is not None and existing.capture
-                    and existing.capture.get("payload_digest") == capture.payload_digest
-                    and existing.cleaner_version == cleaners.CLEANER_VERSION):
+            if not force and stamps.get(doc_id) == (capture.payload_digest, cleaners.CLEANER_VERSION) \
+                    and document_exists(home, site, doc_id):
                 report.reused.append(doc_id)
                 continue
-            report_failure = _clean_capture(home, profile, capture, report)
-            if report_failure is None:
+            doc = _clean_capture(home, profile, capture, report)
+            if doc is not None:
+                stamps.put(doc)
                 report.cleaned.append(doc_id)
     finally:
+        stamps.close()
         state.close()
     return report
 
 
-def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanReport):
-    """Clean one capture from WARC and store the document; returns the failure dict or None."""
+def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanReport) -> Document | None:
+    """Clean one capture from WARC and store the document; None (and a recorded failure) if refused."""
     import cleaners
 
     stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
@@ -131,9 +135,9 @@ def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanRepor
         failure = {"url": capture.url, "site": profile.name, "error": str(exc),
                    "capture": capture.provenance()}
         report.failures.append(failure)
-        return failure
+        return None
     save_document(home, doc)
-    return None
+    return doc
 
 
 def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]:
@@ -144,6 +148,7 @@ def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]
     import cleaners
 
     reports: dict[str, CleanReport] = {}
+    stamps = StampIndex(home)
     for doc in current_documents(home, sites):
         report = reports.setdefault(doc.site, CleanReport(doc.site))
         cap = doc.capture or {}
@@ -156,7 +161,9 @@ def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]
             report.failures.append({"url": doc.source_url, "site": doc.site, "error": str(exc), "capture": cap})
             continue
         save_document(home, fresh)
+        stamps.put(fresh)
         report.cleaned.append(fresh.id)
+    stamps.close()
     return list(reports.values())
 
 

@@ -1,0 +1,97 @@
+"""End-to-end refresh cost, Prefect's share of it, memory, and the cost of a refresh that finds nothing new.
+
+    .venv/bin/python bench/refresh.py [--pages 1000 10000]
+
+For each size: builds a synthetic snapshot (bench/synthetic.py), serves it with the replay server, and
+runs in fresh processes (so peak RSS is per run):
+  direct     kcorpus.pipeline.refresh — the crawl and clean functions, no Prefect
+  flow       the Prefect refresh flow (embedded server), same functions as tasks
+  no-change  the flow again on the flow's data home: conditional requests, nothing to download or clean
+Prints pages/s, peak RSS, Prefect's share of the flow's wall time (server start shown apart), and for
+the no-change run its time, bodies downloaded and documents re-cleaned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+mode, port, home = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+from dataclasses import asdict
+from flows.settings import apply_prefect_defaults
+from kcorpus.config import DataHome
+from scrapers.fetch import CrawlSettings
+data_home = DataHome.resolve(home).ensure()
+apply_prefect_defaults(data_home.root)
+settings = CrawlSettings(delay=0)
+if mode == "direct":
+    from kcorpus import pipeline
+    start = time.perf_counter()
+    summary = pipeline.refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
+    startup = 0.0
+else:
+    from prefect import flow
+    from flows.refresh import refresh
+    @flow
+    def warm():  # starts the embedded server, timed apart from the refresh
+        return None
+    t0 = time.perf_counter(); warm(); startup = time.perf_counter() - t0
+    start = time.perf_counter()
+    summary = refresh(home=str(data_home.root), replay_port=port, settings=asdict(settings))
+seconds = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds, "startup": startup,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "articles": sum(c["articles"] for c in summary["crawl"].values()),
+                  "downloaded": sum(c["downloaded"] for c in summary["crawl"].values()),
+                  "cleaned": sum(len(c["cleaned"]) for c in summary["clean"].values())}}))
+"""
+
+
+def run(mode: str, port: int, home: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, nargs="+", default=[1000, 10_000])
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))
+    from scrapers.replay import ReplayServer
+    from synthetic import synthetic_pages, write_warc
+
+    for n in args.pages:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            warc = tmp / f"synthetic-{n}.warc.gz"
+            write_warc(synthetic_pages(n), warc)
+            # the "site" runs in this process; the measured processes only crawl, clean and store
+            with ReplayServer([warc]) as server:
+                direct = run("direct", server.port, tmp / "direct")
+                flow = run("flow", server.port, tmp / "flow")
+                again = run("flow", server.port, tmp / "flow")
+        share = max(0.0, flow["seconds"] - direct["seconds"]) / flow["seconds"]
+        print(f"{n} pages ({direct['articles']} articles crawled, {direct['downloaded']} downloaded, "
+              f"{direct['cleaned']} cleaned)")
+        print(f"  direct     {direct['seconds']:7.1f} s  {direct['articles'] / direct['seconds']:6.1f} pages/s  "
+              f"peak RSS {direct['rss_mb']:.0f} MB")
+        print(f"  flow       {flow['seconds']:7.1f} s  {flow['articles'] / flow['seconds']:6.1f} pages/s  "
+              f"peak RSS {flow['rss_mb']:.0f} MB  (+ embedded server start {flow['startup']:.1f} s)")
+        print(f"  Prefect share of the flow's wall time: {share:.1%}")
+        print(f"  no-change refresh: {again['seconds']:.1f} s ({again['seconds'] / flow['seconds']:.1%} of the full "
+              f"refresh), {again['downloaded']} bodies downloaded, {again['cleaned']} documents re-cleaned")
+
+
+if __name__ == "__main__":
+    main()
