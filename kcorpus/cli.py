@@ -76,6 +76,57 @@ def task_runner_for(name: str, dask_address: str | None):
     return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
 
 
+class CrawlProgress:
+    """A live line on the terminal while a crawl runs: pages captured so far, read from the crawl state
+    (the crawl itself runs in Prefect tasks, possibly on other machines, so it is watched, not hooked)."""
+
+    def __init__(self, home: DataHome):
+        self.home = home
+        self.enabled = console.is_terminal
+        self._stop = None
+
+    def _count(self, since: int) -> tuple[int, int]:
+        import sqlite3
+        try:
+            with sqlite3.connect(f"file:{self.home.state_db}?mode=ro", uri=True, timeout=1) as db:
+                row = db.execute("SELECT count(*), coalesce(sum(record_type = 'response'), 0) FROM captures "
+                                 "WHERE id > ? AND kind = 'article'", (since,)).fetchone()
+                return row[0], row[1]
+        except sqlite3.Error:
+            return 0, 0
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        import sqlite3
+        import threading
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        since = 0
+        if self.home.state_db.exists():
+            with sqlite3.connect(self.home.state_db) as db:
+                since = db.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0] or 0
+        self._stop = threading.Event()
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                            transient=True)
+        task = progress.add_task("crawling", total=None)
+
+        def watch():
+            with progress:
+                while not self._stop.wait(0.5):
+                    seen, downloaded = self._count(since)
+                    progress.update(task, description=f"crawling: {seen} article pages checked, {downloaded} downloaded")
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._stop:
+            self._stop.set()
+            self._thread.join(timeout=2)
+
+
 def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
                 task_runner=None):
     """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
@@ -89,10 +140,12 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
         refresh_flow = refresh_flow.with_options(task_runner=task_runner)
     # A local replay is not somebody's small server: no politeness delay unless asked for.
     settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
-    if replay_warcs:
-        with ReplayServer(replay_warcs) as server:
-            return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port, settings=asdict(settings))
-    return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
+    with CrawlProgress(home):
+        if replay_warcs:
+            with ReplayServer(replay_warcs) as server:
+                return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
+                                    settings=asdict(settings))
+        return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
 
 
 def print_refresh(summary: dict) -> None:
