@@ -56,9 +56,16 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
 
 @task(name="validate-and-release")
 def validate_and_release_task(home_root: str, version: str | None, allow_partial: bool):
-    """Run the GX gate over all current documents, quarantine failures, write the release."""
-    return pipeline.validate_and_release(DataHome.resolve(home_root), version=version,
-                                         allow_partial=allow_partial)
+    """Run the GX gate over all current documents, quarantine failures, write the release.
+
+    A refusal by the gate is returned as a BlockedRelease: the gate doing its job is not a task failure
+    (Prefect would log it with a traceback); the caller decides what it means.
+    """
+    try:
+        return pipeline.validate_and_release(DataHome.resolve(home_root), version=version,
+                                             allow_partial=allow_partial)
+    except pipeline.ReleaseBlocked as blocked:
+        return pipeline.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
 
 
 @flow(name="kcorpus-release", log_prints=True)

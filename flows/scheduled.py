@@ -35,15 +35,14 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     """
     data_home = DataHome.resolve(home)
     summary = refresh(sites=sites, home=str(data_home.root), replay_port=replay_port, settings=settings)
-    blocked, outcome = None, None
-    try:
-        outcome = release(home=str(data_home.root), allow_partial=allow_partial)
-    except pipeline.ReleaseBlocked as exc:
-        blocked = exc
+    outcome = release(home=str(data_home.root), allow_partial=allow_partial)
+    blocked = outcome if isinstance(outcome, pipeline.BlockedRelease) else None
+    if blocked:
+        outcome = None
     audited = audit(home=str(data_home.root))
     markdown = pipeline.run_summary_markdown(summary, outcome, audited)
     if blocked:
-        markdown += f"\n**Release blocked**: {blocked}\n"
+        markdown += "\n**Release blocked**: " + "; ".join(blocked.messages) + "\n"
     create_markdown_artifact(key="kcorpus-run-summary", markdown=markdown, description="kcorpus run summary")
     docs = outcome.data_docs_path if outcome else blocked.data_docs_path
     if docs:
@@ -51,7 +50,8 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     if audited.report:
         create_link_artifact(key="kcorpus-audit-report", link=f"file://{audited.report}", link_text="Audit report")
     if blocked:
-        raise blocked
+        # fail the scheduled run, so the refusal shows in the UI (the summary above says why)
+        raise RuntimeError("release blocked by the quality gate: " + "; ".join(blocked.messages))
     return {"run_id": summary["run_id"], "release": outcome.release.version,
             "report": str(audited.report) if audited.report else None}
 

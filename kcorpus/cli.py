@@ -250,7 +250,7 @@ def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="On
 # --- validate / release ----------------------------------------------------------------------------
 
 def run_release(home: DataHome, version: str | None, allow_partial: bool):
-    """Run the release flow; returns the ReleaseOutcome (raises ReleaseBlocked)."""
+    """Run the release flow; returns the ReleaseOutcome, or a BlockedRelease when the gate refuses."""
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
     from flows.refresh import release as release_flow
@@ -276,14 +276,18 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
             allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Release even if a batch expectation fails (recorded in the manifest).")] = False,
             home: HomeOption = None) -> None:
     """Validate the current documents, quarantine failures, and write an immutable release."""
-    from kcorpus.pipeline import ReleaseBlocked
+    from corpus.release import ReleaseExists
+    from kcorpus.pipeline import BlockedRelease
 
     try:
-        print_release(run_release(_home(home), version, allow_partial))
-    except ReleaseBlocked as exc:
-        if exc.data_docs_path:
-            err.print(f"Data Docs: {exc.data_docs_path}", highlight=False)
-        _fail(f"release blocked: {exc} (use --allow-partial to release anyway)")
+        outcome = run_release(_home(home), version, allow_partial)
+    except (ReleaseExists, ValueError) as exc:
+        _fail(str(exc))
+    if isinstance(outcome, BlockedRelease):
+        if outcome.data_docs_path:
+            err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
+        _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
+    print_release(outcome)
 
 
 @app.command()

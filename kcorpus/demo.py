@@ -47,7 +47,10 @@ def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message:
         on_step(f"Refreshing both sites from a replay of {path.name}")
         refreshes.append(run_refresh(home, None, [path], None))
         on_step("Validating and releasing")
-        outcomes.append(run_release(home, None, False))
+        outcome = run_release(home, None, False)
+        if not hasattr(outcome, "release"):  # BlockedRelease: the shipped snapshots never trigger it
+            raise RuntimeError("demo release blocked: " + "; ".join(outcome.messages))
+        outcomes.append(outcome)
     old, new = outcomes[-2].release.path, outcomes[-1].release.path
     result = diff_releases(Path(old), Path(new))
     report = home.reports_dir / f"diff-{Path(old).name}-{Path(new).name}.html"

@@ -179,6 +179,14 @@ class ReleaseBlocked(RuntimeError):
 
 
 @dataclass
+class BlockedRelease:
+    """A release the gate refused: an expected outcome (returned by the flow), not a crash."""
+
+    messages: list[str]
+    data_docs_path: Path | None
+
+
+@dataclass
 class ReleaseOutcome:
     """The result of validating the current documents and releasing those that passed."""
 

@@ -118,3 +118,28 @@ def test_importing_expectations_does_not_import_great_expectations():
     code = ("import sys, expectations, kcorpus.cli; "
             "assert 'great_expectations' not in sys.modules and 'prefect' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_release_is_blocked_by_a_collapsed_site_and_allow_partial_records_it(tmp_path, snapshot_documents):
+    """Through `kcorpus release`: a site whose count collapses blocks it; --allow-partial releases and says so."""
+    from kcorpus.documents import save_document
+    from kcorpus.pipeline import validate_and_release
+
+    home = DataHome.resolve(tmp_path).ensure()
+    for doc in snapshot_documents:
+        save_document(home, doc)
+    validate_and_release(home)
+    # the site "changes its layout": only 2 of 9 kancc posts are still found
+    for path in sorted((home.documents_dir / "kancc").glob("*.json"))[2:]:
+        path.unlink()
+    release = [sys.executable, "-m", "kcorpus.cli", "release", "--home", str(home.root)]
+    blocked = subprocess.run(release, capture_output=True, text=True)
+    assert blocked.returncode == 1
+    assert "error: release blocked: kancc: 2 documents to release, 78% below the previous release's 9" in blocked.stderr
+    assert "Data Docs:" in blocked.stderr and "Traceback" not in blocked.stderr + blocked.stdout
+    assert len(list(home.releases_dir.glob("20*"))) == 1  # nothing written
+    partial = subprocess.run(release + ["--allow-partial"], capture_output=True, text=True)
+    assert partial.returncode == 0, partial.stderr
+    manifest = json.loads((home.releases_dir / "latest" / "manifest.json").read_text())
+    assert manifest["partial"] and "kancc" in manifest["partial"][0]
+    assert manifest["counts_by_site"] == {"globalsecurity": 10, "kancc": 2}
