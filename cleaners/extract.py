@@ -161,4 +161,11 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None) -> Extract
     body = data.get("text") or ""
     paragraphs, dropped = drop_chrome_lines([p for p in body.split("\n") if p.strip()], chrome_lines or [])
     fields = {k: str(data[k]) for k in ("date", "sitename", "author") if data.get(k)}
+    # Metadata trafilatura drops as boilerplate (a source line, a section label) is still on the page:
+    # profiles can read it by text pattern from `page_lines` when their selectors found nothing.
+    try:
+        root = parse_html(text)
+        fields["page_lines"] = "\n".join(line.strip() for line in block_texts(root.find("body") if root.find("body") is not None else root))
+    except CleaningError:
+        fields["page_lines"] = ""
     return Extracted(data.get("title") or "", paragraphs, fields, "trafilatura", dropped)

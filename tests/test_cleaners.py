@@ -402,3 +402,21 @@ def test_unknown_site_year_from_the_dateline_or_flagged_from_the_capture():
     assert guessed.capture == {"captured_at": "2026-10-01T03:00:00Z"}
     # the page's own headline, repeated as the first line of the text, is a heading: kept out of the body
     assert guessed.paragraphs[0].startswith("Pyongyang, March 3 (KCNA) -- The delegation")
+
+
+def test_globalsecurity_page_in_unknown_markup_still_cleans_fully():
+    """The profile's selectors are a reconstruction: a real page laid out otherwise must still come out
+    clean (trafilatura + the profile's chrome line patterns) with its metadata (read by text pattern)."""
+    text = (Path(__file__).resolve().parent / "seeds" / "globalsecurity-kcna-2010-09-14.txt").read_text(encoding="utf-8")
+    blocks = text.split("\n\n")
+    html = ("<html><head><title>" + blocks[2] + "</title></head><body>"
+            "<div id='u24'><a href='https://u24.gov.ua'>" + blocks[0] + "</a></div>"
+            "<div class='menu'><ul><li><a href='/'>Home</a></li><li><a href='/wmd/'>WMD</a></li></ul></div>"
+            "<div class='label'>" + blocks[1] + "</div><div class='main'><div class='title'><b>" + blocks[2] +
+            "</b></div><div class='src'><i>" + blocks[3] + "</i></div>" + "".join(f"<p>{p}</p>" for p in blocks[4:-1]) +
+            "</div><div class='footer'><b>NEWSLETTER</b><br><a href='/join'>" + blocks[-1].strip() + "</a></div></body></html>")
+    doc = cleaners.clean_page(html.encode(), "https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100914-kcna01.htm")
+    assert doc.extra["extraction"] == "trafilatura"
+    assert doc.paragraphs == [p for p in blocks[4:-1]]
+    assert (doc.title, doc.date, doc.place) == (blocks[2], "2010-09-14", "Pyongyang")
+    assert (doc.distributor, doc.section) == ("Korea News Service (KNS)", "Weapons of Mass Destruction (WMD)")
