@@ -149,23 +149,40 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
+def densest_block(root) -> etree._Element | None:
+    """The element whose own paragraphs (<p> children, or <br>-separated text) hold the most text:
+    the article body of an old table- or div-based page that main-text extractors flatten."""
+    best, best_score = None, 0
+    for el in root.iter("td", "div", "article", "section", "main", "body", "blockquote"):
+        score = sum(len(p.text_content()) for p in el.findall("p")) + \
+            sum(len(br.tail or "") for br in el.findall("br")) + len((el.text or "").strip())
+        if score > best_score:
+            best, best_score = el, score
+    return best
+
+
 def extract_generic(text: str, chrome_lines: list[str] | None = None) -> Extracted:
-    """Sites without a profile: trafilatura finds the main text; its metadata gives the title."""
+    """Sites without a profile (or whose markup the profile does not know): trafilatura finds the main
+    text and the title; where it finds nothing, or flattens a table layout into one line per cell,
+    the page's densest text block is read instead."""
     import trafilatura  # imported here: ~0.5 s, and only unknown sites need it
 
-    document = trafilatura.bare_extraction(text, include_comments=False, include_tables=False,
+    document = trafilatura.bare_extraction(text, include_comments=False, include_tables=True,
                                            favor_precision=True, with_metadata=True)
-    if document is None:
-        return Extracted("", [], {}, method="trafilatura")
-    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    body = data.get("text") or ""
-    paragraphs, dropped = drop_chrome_lines([p for p in body.split("\n") if p.strip()], chrome_lines or [])
+    data = (document.as_dict() if hasattr(document, "as_dict") else dict(document)) if document else {}
+    lines = [line.strip(" |\t") for line in (data.get("text") or "").split("\n")]
+    flattened = any(" | " in line for line in (data.get("text") or "").split("\n"))
+    root = parse_html(text)
+    method = "trafilatura"
+    if flattened or not any(lines):
+        block = densest_block(root)
+        if block is not None:
+            lines, method = block_texts(block), "densest-block"
+    paragraphs, dropped = drop_chrome_lines([line for line in lines if line.strip()], chrome_lines or [])
     fields = {k: str(data[k]) for k in ("date", "sitename", "author") if data.get(k)}
-    # Metadata trafilatura drops as boilerplate (a source line, a section label) is still on the page:
+    # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the page:
     # profiles can read it by text pattern from `page_lines` when their selectors found nothing.
-    try:
-        root = parse_html(text)
-        fields["page_lines"] = "\n".join(line.strip() for line in block_texts(root.find("body") if root.find("body") is not None else root))
-    except CleaningError:
-        fields["page_lines"] = ""
-    return Extracted(data.get("title") or "", paragraphs, fields, "trafilatura", dropped)
+    body = root.find("body")
+    fields["page_lines"] = "\n".join(line.strip() for line in block_texts(body if body is not None else root))
+    title = data.get("title") or (root.findtext(".//title") or "").strip()
+    return Extracted(title, paragraphs, fields, method, dropped)

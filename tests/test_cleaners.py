@@ -420,3 +420,20 @@ def test_globalsecurity_page_in_unknown_markup_still_cleans_fully():
     assert doc.paragraphs == [p for p in blocks[4:-1]]
     assert (doc.title, doc.date, doc.place) == (blocks[2], "2010-09-14", "Pyongyang")
     assert (doc.distributor, doc.section) == ("Korea News Service (KNS)", "Weapons of Mass Destruction (WMD)")
+
+
+def test_table_layout_kcna_repost_without_profile_keeps_its_paragraphs():
+    """Old KCNA mirrors lay articles out in tables, which main-text extractors flatten into one line
+    per cell: the densest text block is read instead, paragraph by paragraph."""
+    paras = ["Pyongyang, July 5 (KCNA) -- The residents' association held a meeting at its hall on July 3 to mark the day.",
+             "Displayed at the venue were photos showing the history of the association and its activities.",
+             "Speakers said that they would carry forward the movement under the banner of independence.",
+             "Then followed a film show and an art performance given by the members of the association."]
+    html = ("<html><head><title>Meeting Held by Residents</title></head><body><table>"
+            "<tr><td>calendar&gt;&gt;July 5. 2014 Juche 103</td></tr><tr><td><font size=4><b>Meeting Held by Residents</b>"
+            "</font></td></tr><tr><td>" + "".join(f"<p>{p}</p>" for p in paras) + "</td></tr><tr><td>Copyright (C) "
+            "KOREA NEWS SERVICE(KNS) All Rights Reserved.</td></tr></table></body></html>")
+    doc = cleaners.clean_page(html.encode(), "http://www.kcna.co.jp/item/2014/201407/news05/20140705-17ee.html")
+    assert doc.site == "web" and doc.extra["extraction"] == "densest-block"
+    assert doc.paragraphs == paras and doc.title == "Meeting Held by Residents"
+    assert (doc.date, doc.place, doc.agency) == ("2014-07-05", "Pyongyang", "Korean Central News Agency (KCNA)")
