@@ -39,6 +39,9 @@ class Profile:
     max_index_pages: int
     lang: str
     drop_params: tuple[str, ...] = ()
+    # Patterns that name a document of this site without making it a crawl target (e.g. the same
+    # memoir reposted on another board): for ids when cleaning; article_patterns are tried first.
+    id_patterns: tuple[re.Pattern, ...] = ()
     extract: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     chrome: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +74,7 @@ class Profile:
 
     def document_id(self, url: str) -> str | None:
         """Stable document id from the article URL, e.g. 'kancc-heigo-504'; None if not an article."""
-        m = self.article_match(url)
+        m = self.article_match(url) or next((m for p in self.id_patterns if (m := p.search(url))), None)
         if not m:
             return None
         return self.id_template.format(**m.groupdict()).lower()
@@ -103,6 +106,7 @@ def load_profile(path: str | Path) -> Profile:
         max_index_pages=int(crawl.get("max_index_pages", 50)),
         lang=data.get("lang", "en"),
         drop_params=tuple(crawl.get("drop_params", ())),
+        id_patterns=_compile_all(crawl.get("id_patterns", [])),
         extract=data.get("extract", {}),
         metadata=data.get("metadata", {}),
         chrome=data.get("chrome", {}),

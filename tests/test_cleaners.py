@@ -437,3 +437,14 @@ def test_table_layout_kcna_repost_without_profile_keeps_its_paragraphs():
     assert doc.site == "web" and doc.extra["extraction"] == "densest-block"
     assert doc.paragraphs == paras and doc.title == "Meeting Held by Residents"
     assert (doc.date, doc.place, doc.agency) == ("2014-07-05", "Pyongyang", "Korean Central News Agency (KCNA)")
+
+
+def test_memoir_reposted_on_another_board_gets_a_stable_site_id(snapshot):
+    """The same post on the site's news board (as on the real site): cleaned under the profile, own id."""
+    from tests.conftest import SEEDS
+
+    page = snapshot[SEEDS["kancc"]]
+    doc = cleaners.clean_page(page.body, "http://www.kancc.org/bbs/board.php?bo_table=news&wr_id=28533",
+                              headers={k.lower(): v for k, v in page.headers})
+    assert doc.id == "kancc-news-28533" and doc.site == "kancc"
+    assert doc.title == "Let Us Defend the Soviet Union with Arms!"
