@@ -61,7 +61,7 @@ def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp
     from flows.refresh import refresh, release
 
     outcomes = []
-    for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": False}))):
+    for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1}))):
         home = DataHome.resolve(tmp_path / name).ensure()
         flow = refresh.with_options(task_runner=runner) if runner else refresh
         with ReplayServer([SNAPSHOTS / "snapshot-1.warc.gz"]) as server:
