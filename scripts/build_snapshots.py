@@ -427,15 +427,26 @@ def build_warc(snapshot: int, previous: dict[str, tuple[int, bytes, str]] | None
     return out.getvalue()
 
 
-def write_sources(snapshot: int) -> None:
-    """The HTML pages as files, for reading and for tests (named by a digest, never by raw URL text)."""
+def write_sources(snapshot: int, previous: dict | None = None) -> None:
+    """The HTML pages as files, for reading (named by a digest, never by raw URL text).
+
+    A later snapshot's folder holds only the pages that differ from `previous`; its INDEX.tsv lists
+    every URL, pointing at the earlier folder for the unchanged ones.
+    """
     folder = OUT / "src" / f"snapshot-{snapshot}"
+    if folder.exists():
+        for old in folder.iterdir():
+            old.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
-    for url, (status, body, ctype) in sorted(pages_for(snapshot).items()):
+    for url, page in sorted(pages_for(snapshot).items()):
+        status, body, _ = page
         host = url.split("/")[2].replace(".", "_")
         name = f"{host}-{hashlib.sha1(url.encode()).hexdigest()[:10]}.html"
-        (folder / name).write_bytes(body)
+        if previous is not None and previous.get(url) == page:
+            name = f"../snapshot-{snapshot - 1}/{name}"
+        else:
+            (folder / name).write_bytes(body)
         lines.append(f"{status}\t{name}\t{url}")
     (folder / "INDEX.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -449,8 +460,8 @@ def main() -> None:
     first = pages_for(1)
     (OUT / "snapshot-1.warc.gz").write_bytes(build_warc(1))
     (OUT / "snapshot-2.warc.gz").write_bytes(build_warc(2, previous=first))
-    for snapshot in (1, 2):
-        write_sources(snapshot)
+    write_sources(1)
+    write_sources(2, previous=first)
     print(f"wrote {OUT / 'snapshot-1.warc.gz'} and snapshot-2.warc.gz")
 
 
