@@ -4,7 +4,7 @@
 
 For each size: builds a synthetic snapshot (bench/synthetic.py), serves it with the replay server, and
 runs in fresh processes (so peak RSS is per run):
-  direct     kcorpus.pipeline.refresh — the crawl and clean functions, no Prefect
+  direct     flows.stages.refresh — the crawl and clean functions, no Prefect
   flow       the Prefect refresh flow (embedded server), same functions as tasks
   no-change  the flow again on the flow's data home: conditional requests, nothing to download or clean
 Prints pages/s, peak RSS, Prefect's share of the flow's wall time (server start shown apart), and for
@@ -28,15 +28,15 @@ sys.path.insert(0, {root!r})
 mode, port, home = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 from dataclasses import asdict
 from flows.settings import apply_prefect_defaults
-from kcorpus.config import DataHome
+from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 data_home = DataHome.resolve(home).ensure()
 apply_prefect_defaults(data_home.root)
 settings = CrawlSettings(delay=0)
 if mode == "direct":
-    from kcorpus import pipeline
+    from flows import stages
     start = time.perf_counter()
-    summary = pipeline.refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
+    summary = stages.refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
     startup = 0.0
 else:
     from prefect import flow

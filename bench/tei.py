@@ -24,7 +24,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 import cleaners  # noqa: E402
 from corpus import tei  # noqa: E402
 from corpus.release import build_release  # noqa: E402
-from kcorpus.config import DataHome  # noqa: E402
+from core.datahome import DataHome  # noqa: E402
 from scrapers.replay import load_snapshot  # noqa: E402
 
 

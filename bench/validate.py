@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import cleaners  # noqa: E402
-from kcorpus.config import DataHome  # noqa: E402
+from core.datahome import DataHome  # noqa: E402
 from scrapers.replay import load_snapshot  # noqa: E402
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 
-from kcorpus import __version__
+from core.version import __version__
 
 
 def _cleaner_version() -> str:
@@ -20,7 +20,7 @@ def _cleaner_version() -> str:
     from importlib.metadata import version
 
     from cleaners import decode, extract, page, repairs
-    from kcorpus.profiles import builtin_profiles
+    from core.profiles import builtin_profiles
 
     digest = hashlib.sha256()
     digest.update(" ".join(rule.name for rule in repairs.RULES).encode("utf-8"))

@@ -9,7 +9,7 @@ import lxml.html
 from lxml import etree
 
 from cleaners.errors import CleaningError
-from kcorpus.profiles import Profile
+from core.profiles import Profile
 
 # libxml2's HTML parser never loads DTDs or external entities; no_network makes sure of it.
 # The text is already decoded (cleaners.decode weighs the charset evidence): lxml must not re-sniff

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from cleaners.decode import decode_html
-from cleaners.document import Document
+from core.document import Document
 from cleaners.errors import CleaningError
 from cleaners.extract import Extracted, extract_generic, extract_with_profile
 from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
-from kcorpus.profiles import Profile, profile_for_url
+from core.profiles import Profile, profile_for_url
 
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
@@ -142,7 +142,7 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     body      the response body as archived (bytes)
     url       the page's URL: picks the site profile (by host) and the document id
     headers   response headers (lower-case names), for the declared charset
-    capture   provenance to carry (scrapers.capture.Capture.provenance()), None for a one-off clean
+    capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
     Raises CleaningError (one line) for a page that cannot be cleaned.
     """
     from cleaners import CLEANER_VERSION

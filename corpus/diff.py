@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cleaners.document import PUBLIC_KEYS, Document
+from core.document import PUBLIC_KEYS, Document
 
 METADATA_FIELDS = [k for k in PUBLIC_KEYS if k not in ("id", "paragraphs", "flags", "repairs")] + ["flags"]
 TOKEN = re.compile(r"\w+(?:[’'-]\w+)*|[^\w\s]|\n\n|\s+")

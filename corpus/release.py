@@ -17,12 +17,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from cleaners.document import Document
+from core.document import Document
 from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
-from kcorpus import __version__
-from kcorpus.config import DataHome
-from kcorpus.documents import ID_PATTERN
+from core.version import __version__
+from core.datahome import DataHome
+from core.ids import ID_PATTERN
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"

@@ -11,8 +11,8 @@ from importlib import resources
 
 from lxml import etree
 
-from cleaners.document import Document
-from kcorpus import __version__
+from core.document import Document
+from core.version import __version__
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"

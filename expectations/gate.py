@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from cleaners.document import Document
+from core.document import Document
 from expectations.suite import (GateSettings, batch_expectations, describe, document_expectations,
                                 document_row)
-from kcorpus.config import DataHome
+from core.datahome import DataHome
 
 DOCS_SITE = "kcorpus"
 

@@ -12,8 +12,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kcorpus.config import DataHome
-from kcorpus.documents import ID_PATTERN
+from core.datahome import DataHome
+from core.ids import ID_PATTERN
 
 RESOLVED = "resolved"
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from cleaners.document import Document
-from kcorpus.documents import ID_PATTERN
-from kcorpus.profiles import Profile, builtin_profiles
+from core.document import Document
+from core.ids import ID_PATTERN
+from core.profiles import Profile, builtin_profiles
 
 GENERIC_SITE = "web"  # documents from hosts without a profile (trafilatura fallback)
 # Corruption the cleaners repair must not survive them. Non-capturing groups only: a capturing

@@ -1,4 +1,4 @@
-"""Prefect flows: thin orchestration over kcorpus.pipeline (remove the decorators and it still works).
+"""Prefect flows: thin orchestration over flows.stages (remove the decorators and it still works).
 
 Work is batched per site — one crawl task and one clean task per site, not one task per page — because
 the embedded server costs ~10-47 ms per task run on 2 cores, more than cleaning a page.
@@ -11,9 +11,9 @@ from dataclasses import asdict
 
 from prefect import flow, task
 
-from kcorpus import pipeline
-from kcorpus.config import DataHome
-from kcorpus.profiles import builtin_profiles
+from flows import stages
+from core.datahome import DataHome
+from core.profiles import builtin_profiles
 from scrapers.fetch import CrawlSettings
 
 
@@ -23,7 +23,7 @@ from scrapers.fetch import CrawlSettings
 def crawl_site_task(home_root: str, site: str, run_id: str, replay_port: int | None,
                     settings: dict) -> dict:
     """Discover and fetch one site's pages into WARC + crawl state."""
-    report = pipeline.crawl(DataHome.resolve(home_root), site, run_id, settings=CrawlSettings(**settings),
+    report = stages.crawl(DataHome.resolve(home_root), site, run_id, settings=CrawlSettings(**settings),
                             replay_port=replay_port)
     return report.to_dict()
 
@@ -31,7 +31,7 @@ def crawl_site_task(home_root: str, site: str, run_id: str, replay_port: int | N
 @task(name="clean-site")
 def clean_site_task(home_root: str, site: str, run_id: str) -> dict:
     """Clean one site's new captures of the run into the document store."""
-    return pipeline.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
+    return stages.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
 
 
 @flow(name="kcorpus-refresh", log_prints=True)
@@ -44,13 +44,13 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     data_home = DataHome.resolve(home)
     sites = sites or sorted(builtin_profiles())
     settings = settings or asdict(CrawlSettings())
-    run_id = pipeline.begin_run(data_home, sites)
+    run_id = stages.begin_run(data_home, sites)
     crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
               for site in sites}
     crawl_reports = {site: future.result() for site, future in crawls.items()}
     cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
     clean_reports = {site: future.result() for site, future in cleans.items()}
-    pipeline.end_run(data_home, run_id)
+    stages.end_run(data_home, run_id)
     return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
 
 
@@ -62,10 +62,10 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
     (Prefect would log it with a traceback); the caller decides what it means.
     """
     try:
-        return pipeline.validate_and_release(DataHome.resolve(home_root), version=version,
+        return stages.validate_and_release(DataHome.resolve(home_root), version=version,
                                              allow_partial=allow_partial)
-    except pipeline.ReleaseBlocked as blocked:
-        return pipeline.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
+    except stages.ReleaseBlocked as blocked:
+        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
 
 
 @flow(name="kcorpus-release", log_prints=True)

@@ -7,20 +7,20 @@ from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from flows.refresh import refresh, release
-from kcorpus import pipeline
-from kcorpus.config import DataHome
+from flows import stages
+from core.datahome import DataHome
 
 DEPLOYMENT_NAME = "kcorpus-scheduled-refresh"
 
 
 @task(name="audit")
-def audit_task(home_root: str) -> pipeline.AuditOutcome:
+def audit_task(home_root: str) -> stages.AuditOutcome:
     """Diff the two latest releases and the two latest crawls; write the HTML report."""
-    return pipeline.audit(DataHome.resolve(home_root))
+    return stages.audit(DataHome.resolve(home_root))
 
 
 @flow(name="kcorpus-audit")
-def audit(home: str | None = None) -> pipeline.AuditOutcome:
+def audit(home: str | None = None) -> stages.AuditOutcome:
     """What changed between the two latest releases (and crawls)."""
     return audit_task(str(DataHome.resolve(home).root))
 
@@ -36,11 +36,11 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     data_home = DataHome.resolve(home)
     summary = refresh(sites=sites, home=str(data_home.root), replay_port=replay_port, settings=settings)
     outcome = release(home=str(data_home.root), allow_partial=allow_partial)
-    blocked = outcome if isinstance(outcome, pipeline.BlockedRelease) else None
+    blocked = outcome if isinstance(outcome, stages.BlockedRelease) else None
     if blocked:
         outcome = None
     audited = audit(home=str(data_home.root))
-    markdown = pipeline.run_summary_markdown(summary, outcome, audited)
+    markdown = stages.run_summary_markdown(summary, outcome, audited)
     if blocked:
         markdown += "\n**Release blocked**: " + "; ".join(blocked.messages) + "\n"
     create_markdown_artifact(key="kcorpus-run-summary", markdown=markdown, description="kcorpus run summary")

@@ -1,3 +1,5 @@
-"""kcorpus: shared core of the pipeline — data-home layout, site profiles and the CLI."""
+"""kcorpus: the roof — the `kcorpus` command line and the Python entry points a researcher imports."""
 
-__version__ = "0.1.0"
+from core.version import __version__
+
+__all__ = ["__version__"]

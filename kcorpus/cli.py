@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kcorpus.config import DataHome
+from core.datahome import DataHome
+from flows.runs import SNAPSHOTS, run_refresh, run_release, snapshot_path, task_runner_for
 
 app = typer.Typer(help="kcorpus: archive, clean, validate and release North Korean state media reposted on the web.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -41,12 +41,6 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def snapshot_path(name: str) -> Path:
-    """A snapshot WARC shipped with kcorpus (kcorpus/snapshots/<name>.warc.gz)."""
-    from importlib import resources
-    return Path(str(resources.files("kcorpus") / "snapshots" / f"{name}.warc.gz"))
-
-
 # --- replay / refresh ---------------------------------------------------------------------------
 
 @app.command()
@@ -64,16 +58,6 @@ def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serv
         server.serve_forever()
     except KeyboardInterrupt:
         server.stop()
-
-
-def task_runner_for(name: str, dask_address: str | None):
-    """The Prefect task runner: threads (default) or Dask (a local cluster, or the one at `dask_address`)."""
-    if name == "thread":
-        return None
-    if name != "dask":
-        _fail(f"unknown task runner {name!r} (thread, dask)", 2)
-    from prefect_dask import DaskTaskRunner
-    return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
 
 
 class CrawlProgress:
@@ -127,27 +111,6 @@ class CrawlProgress:
             self._thread.join(timeout=2)
 
 
-def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
-                task_runner=None):
-    """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
-    from flows.settings import apply_prefect_defaults
-    apply_prefect_defaults(home.root)
-    from flows.refresh import refresh as refresh_flow
-    from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
-
-    if task_runner is not None:
-        refresh_flow = refresh_flow.with_options(task_runner=task_runner)
-    # A local replay is not somebody's small server: no politeness delay unless asked for.
-    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
-    with CrawlProgress(home):
-        if replay_warcs:
-            with ReplayServer(replay_warcs) as server:
-                return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
-                                    settings=asdict(settings))
-        return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
-
-
 def print_refresh(summary: dict) -> None:
     table = Table(title=f"Crawl run {summary['run_id']}")
     for col in ("site", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
@@ -177,13 +140,18 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
             dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of an existing Dask cluster (with --task-runner dask).")] = None,
             home: HomeOption = None) -> None:
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
-    from kcorpus.profiles import UnknownSiteError, get_profile
+    from core.profiles import UnknownSiteError, get_profile
     try:
         for name in site or []:
             get_profile(name)
     except UnknownSiteError as exc:
         _fail(str(exc))
-    print_refresh(run_refresh(_home(home), site, replay, delay, task_runner_for(task_runner, dask_address)))
+    try:
+        runner = task_runner_for(task_runner, dask_address)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    data_home = _home(home)
+    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=CrawlProgress(data_home)))
 
 
 @app.command()
@@ -241,21 +209,13 @@ def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or -
 def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="Only these sites.")] = None,
             home: HomeOption = None) -> None:
     """Re-clean every current document from its archived capture (after a cleaning rule changed)."""
-    from kcorpus.pipeline import reclean as reclean_documents
+    from flows.stages import reclean as reclean_documents
 
     for report in reclean_documents(_home(home), site):
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
 
 
 # --- validate / release ----------------------------------------------------------------------------
-
-def run_release(home: DataHome, version: str | None, allow_partial: bool):
-    """Run the release flow; returns the ReleaseOutcome, or a BlockedRelease when the gate refuses."""
-    from flows.settings import apply_prefect_defaults
-    apply_prefect_defaults(home.root)
-    from flows.refresh import release as release_flow
-    return release_flow(home=str(home.root), version=version, allow_partial=allow_partial)
-
 
 def print_release(outcome) -> None:
     rel = outcome.release
@@ -277,7 +237,7 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
             home: HomeOption = None) -> None:
     """Validate the current documents, quarantine failures, and write an immutable release."""
     from corpus.release import ReleaseExists
-    from kcorpus.pipeline import BlockedRelease
+    from flows.stages import BlockedRelease
 
     try:
         outcome = run_release(_home(home), version, allow_partial)
@@ -365,7 +325,7 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit 
 @app.command()
 def demo(home: HomeOption = None) -> None:
     """Replay two recorded snapshots of both sites, release each, and show what changed between them."""
-    from kcorpus.demo import SNAPSHOTS, DemoHomeNotEmpty, run_demo
+    from flows.demo import DemoHomeNotEmpty, run_demo
     from corpus.diff import render_text
 
     data_home = DataHome.resolve(home)

@@ -11,8 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from kcorpus.profiles import Profile
-from scrapers.capture import Capture
+from core.profiles import Profile
+from core.capture import Capture
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
 from scrapers.state import CrawlState

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from kcorpus.profiles import Profile
+from core.profiles import Profile
 
 # HTML parsing in libxml2 never loads DTDs or external entities; no_network makes sure of it.
 _PARSER = lxml.html.HTMLParser(no_network=True, recover=True)

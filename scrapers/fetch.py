@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,12 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from kcorpus.config import USER_AGENT
+from core.version import __version__
+
+# Identifies the crawler to site operators, as Scrapy's template asks every project to do; set
+# KCORPUS_CONTACT to a URL or e-mail address where an operator can reach whoever runs the crawl.
+CONTACT = os.environ.get("KCORPUS_CONTACT", "https://github.com/kcorpus/kcorpus")
+USER_AGENT = f"kcorpus/{__version__} (+{CONTACT}; archival research crawler)"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scrapers.capture import Capture
+from core.capture import Capture
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from kcorpus import __version__
+from core.version import __version__
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 

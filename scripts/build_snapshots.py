@@ -1,6 +1,6 @@
 """Build the replay snapshots: HTML pages that reproduce each site's structure -> two WARC files.
 
-    python scripts/build_snapshots.py            # writes kcorpus/snapshots/{src/,snapshot-1.warc.gz,snapshot-2.warc.gz}
+    python scripts/build_snapshots.py            # writes flows/snapshots/{src/,snapshot-1.warc.gz,snapshot-2.warc.gz}
 
 Deterministic: fixed dates, record ids derived from URL + snapshot, gzip without timestamps, so a
 rebuild gives byte-identical files (a test checks that the committed ones are up to date).
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import snapshot_texts as texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "kcorpus" / "snapshots"
+OUT = ROOT / "flows" / "snapshots"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 SEED_COPY = ROOT / "tests" / "seeds"  # the seeds travel with the repo (CI has no ../shared)
 

@@ -1,4 +1,4 @@
-"""Article texts for the replay snapshots (see kcorpus/snapshots/README.md for what is real and what is filler).
+"""Article texts for the replay snapshots (see flows/snapshots/README.md for what is real and what is filler).
 
 FILLER texts are written for kcorpus in the style of the originals: they are not KCNA or memoir text and
 must never be cited as such. Only the two seeds are real captured text.

@@ -13,7 +13,7 @@ from flows.settings import apply_prefect_defaults  # noqa: E402
 
 apply_prefect_defaults()
 
-SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
+SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
 SEEDS = {
     "globalsecurity": "https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100914-kcna01.htm",
     "kancc": "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504",
@@ -32,9 +32,9 @@ def prefect_harness():
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, prefect_harness):
     """The demo, run once for the session over both shipped snapshots: (DataHome, DemoResult)."""
-    from kcorpus.cli import snapshot_path
-    from kcorpus.config import DataHome
-    from kcorpus.demo import SNAPSHOTS, run_demo
+    from core.datahome import DataHome
+    from flows.demo import run_demo
+    from flows.runs import SNAPSHOTS, snapshot_path
 
     home = DataHome.resolve(tmp_path_factory.mktemp("demo-home"))
     return home, run_demo(home, [snapshot_path(name) for name in SNAPSHOTS])

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import cleaners
 from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
-from kcorpus.profiles import profile_for_url
+from core.document import PUBLIC_KEYS
+from core.profiles import profile_for_url
 from scrapers.replay import load_snapshot
 from tests.conftest import SEEDS
 
@@ -24,7 +25,7 @@ ARTICLE = re.compile(r"kcna\d\d\.htm$|[?&]wr_id=\d+$")
 
 @pytest.fixture(scope="module")
 def snapshot():
-    return load_snapshot([HERE.parent / "kcorpus" / "snapshots" / "snapshot-1.warc.gz"])
+    return load_snapshot([HERE.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"])
 
 
 def clean(snapshot, url):
@@ -113,7 +114,7 @@ def test_cleaning_a_cleaned_seed_changes_nothing(request, doc_fixture):
 
 def test_kancc_seed_metadata(kancc_seed):
     pub = kancc_seed.public_dict()
-    assert list(pub) == list(cleaners.document.PUBLIC_KEYS)
+    assert list(pub) == list(PUBLIC_KEYS)
     assert (pub["site"], pub["series"], pub["chapter"], pub["section"], pub["lang"]) == (
         "kancc", "With the Century", 21, "6", "en")
     assert pub["date"] == "2020-09-18T19:23:00+09:00" and pub["author"] == "Kim Il Sung"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from kcorpus.cli import app
 
 runner = CliRunner()
-SNAPSHOTS = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
 SEED_URL = "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504"
 
 

@@ -16,7 +16,7 @@ from corpus.diff import diff_releases, render_text
 from corpus.release import ReleaseExists, build_release, list_releases, previous_counts
 from corpus.report import render_html
 from corpus.tei import Change, ReleaseStamp, document_to_tei, validate_tei
-from kcorpus.config import DataHome
+from core.datahome import DataHome
 
 DAY = date(2026, 11, 24)
 

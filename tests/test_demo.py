@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kcorpus.demo import DemoHomeNotEmpty, check_fresh
+from flows.demo import DemoHomeNotEmpty, check_fresh
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     import cleaners
     from cleaners import repairs
     from corpus.diff import diff_releases
-    from kcorpus.pipeline import reclean, validate_and_release
+    from flows.stages import reclean, validate_and_release
 
     home, result = demo
     romanised = repairs.Rule("romanise-test", "a changed rule (test only)", lambda m: "P'yŏngyang",

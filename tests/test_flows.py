@@ -6,11 +6,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from kcorpus.config import DataHome
+from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 from scrapers.replay import ReplayServer
 
-SNAPSHOTS = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots"
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
 FAST = asdict(CrawlSettings(delay=0))
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cleaners
-from cleaners.document import Document
+from core.document import Document
 
 # bench/fuzz.py raises this for long runs; the test suite runs 1,500 of each kind
 EXAMPLES = int(os.environ.get("KCORPUS_FUZZ_EXAMPLES", "1500"))

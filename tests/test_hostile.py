@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kcorpus.profiles import Profile
+from core.profiles import Profile
 from scrapers.crawl import crawl_site
 from scrapers.fetch import CrawlSettings, make_client
 from scrapers.replay import ReplayServer

@@ -11,18 +11,18 @@ import sys
 import time
 from pathlib import Path
 
-from kcorpus import pipeline
-from kcorpus.config import DataHome
+from flows import stages
+from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 from scrapers.replay import ReplayServer
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "kcorpus" / "snapshots" / "snapshot-1.warc.gz"
+SNAPSHOT = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
 SITES = ["globalsecurity", "kancc"]
 
 
 def released_content(home: DataHome) -> dict:
     """What a release says about each document's text: id -> (text digest, path, source URL)."""
-    outcome = pipeline.validate_and_release(home)
+    outcome = stages.validate_and_release(home)
     manifest = json.loads((Path(outcome.release.path) / "manifest.json").read_text())
     return {d["id"]: (d["text_sha256"], d["path"], d["source_url"]) for d in manifest["documents"]}
 
@@ -30,8 +30,8 @@ def released_content(home: DataHome) -> dict:
 def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp_path):
     home = DataHome.resolve(tmp_path).ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        first = pipeline.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
-        second = pipeline.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        first = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        second = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     assert sum(c["downloaded"] for c in first["crawl"].values()) == 19
     assert sum(c["downloaded"] for c in second["crawl"].values()) == 0
     assert sum(c["unchanged"] for c in second["crawl"].values()) == 19
@@ -42,18 +42,18 @@ def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp
 KILLABLE = """
 import sys
 from pathlib import Path
-from kcorpus import pipeline
-from kcorpus.config import DataHome
+from flows import stages
+from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 home = DataHome.resolve(sys.argv[1]).ensure()
-pipeline.refresh(home, {sites!r}, settings=CrawlSettings(delay=0.15), replay_port=int(sys.argv[2]))
+stages.refresh(home, {sites!r}, settings=CrawlSettings(delay=0.15), replay_port=int(sys.argv[2]))
 """
 
 
 def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
     whole, killed = DataHome.resolve(tmp_path / "whole").ensure(), DataHome.resolve(tmp_path / "killed").ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        pipeline.refresh(whole, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        stages.refresh(whole, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
         proc = subprocess.Popen([sys.executable, "-c", KILLABLE.format(sites=SITES), str(killed.root), str(server.port)])
         deadline = time.monotonic() + 60
         captured = 0
@@ -75,7 +75,7 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
         with sqlite3.connect(killed.state_db) as db:
             assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
         warcs_before = {p.name: p.stat().st_size for p in killed.warc_dir.iterdir()}
-        pipeline.refresh(killed, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        stages.refresh(killed, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     for name, size in warcs_before.items():  # nothing captured before the kill was lost or rewritten
         assert (killed.warc_dir / name).stat().st_size == size
     expected = released_content(whole)

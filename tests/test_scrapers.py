@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kcorpus.profiles import get_profile
+from core.profiles import get_profile
 from scrapers.crawl import crawl_site
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import CrawlSettings, make_client, payload_digest

@@ -12,7 +12,7 @@ import pytest
 from scrapers.replay import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOTS = ROOT / "kcorpus" / "snapshots"
+SNAPSHOTS = ROOT / "flows" / "snapshots"
 SEEDS = Path(__file__).resolve().parent / "seeds"
 GS = "https://www.globalsecurity.org/wmd/library/news/dprk/2010/"
 BOARD = "https://kancc.org/bbs/board.php?bo_table=heigo"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cleaners.document import Document
+from core.document import Document
 from corpus.release import build_release
 from corpus.tei import XML_UNSAFE_RULE, Change, ReleaseStamp, document_to_tei, validate_tei, when
-from kcorpus.config import DataHome
+from core.datahome import DataHome
 
 HERE = Path(__file__).resolve().parent
 SEEDS = HERE / "seeds"

@@ -1,4 +1,4 @@
-"""Where kcorpus keeps its data, and the settings every stage reads."""
+"""The data home: where kcorpus keeps every capture, document, verdict, release and report."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from pathlib import Path
 
 DEFAULT_HOME = "./kcorpus-data"
 
-# Identifies the crawler to site operators, as Scrapy's template asks every project to do; set
-# KCORPUS_CONTACT to a URL or e-mail address where an operator can reach whoever runs the crawl.
-CONTACT = os.environ.get("KCORPUS_CONTACT", "https://github.com/kcorpus/kcorpus")
-USER_AGENT = f"kcorpus/0.1 (+{CONTACT}; archival research crawler)"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The pipeline's stage functions: what the CLI and the Prefect flows both call.
+"""The stage functions: what the CLI and the Prefect flows both call (remove Prefect and these still run).
 
 Each stage reads only what the one before it wrote (design.md): crawl -> WARC + crawl state;
 clean -> documents/ (from WARC, never the network); validate + release -> releases/ (from documents,
@@ -11,14 +11,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kcorpus.config import DataHome
-from kcorpus.documents import StampIndex, current_documents, retire_document, save_document
-from kcorpus.profiles import Profile, get_profile
+from cleaners.store import StampIndex, current_documents, document_exists, retire_document, save_document
+from core.datahome import DataHome
+from core.document import Document
+from core.profiles import Profile, get_profile
 from scrapers.crawl import SiteCrawlReport, crawl_site
 from scrapers.fetch import CrawlSettings, make_client
 from scrapers.state import CrawlState, new_run_id, row_to_capture
-from cleaners.document import Document
-from kcorpus.documents import document_exists
 from scrapers.warcstore import read_response
 
 

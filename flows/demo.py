@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kcorpus.config import DataHome
-
-SNAPSHOTS = ("snapshot-1", "snapshot-2")
-
+from core.datahome import DataHome
 
 class DemoHomeNotEmpty(RuntimeError):
     """The demo writes into a fresh data home only: it never mixes with, or touches, existing data."""
@@ -34,7 +31,7 @@ def check_fresh(home: DataHome) -> None:
 
 def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message: None) -> DemoResult:
     """Refresh + release over each snapshot in turn (embedded Prefect), then diff the two releases."""
-    from kcorpus.cli import run_refresh, run_release
+    from flows.runs import run_refresh, run_release
     from corpus.diff import diff_releases
     from corpus.report import render_html
     from scrapers.audit import audit_latest

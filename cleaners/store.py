@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 from pathlib import Path
 
-from cleaners.document import Document
-from kcorpus.config import DataHome
+from core.document import Document
+from core.datahome import DataHome
+from core.ids import ID_PATTERN, SITE_PATTERN
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9][a-z0-9._-]*$")
-_SITE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 GONE = "_gone"
 
 
 def _path(home: DataHome, site: str, doc_id: str, gone: bool = False) -> Path:
-    if not _SITE_PATTERN.match(site) or not ID_PATTERN.match(doc_id):
+    if not SITE_PATTERN.match(site) or not ID_PATTERN.match(doc_id):
         raise ValueError(f"unsafe document path: site={site!r} id={doc_id!r}")
     base = home.documents_dir / GONE if gone else home.documents_dir
     return base / site / f"{doc_id}.json"
@@ -77,8 +75,14 @@ class StampIndex:
 
     def __init__(self, home: DataHome):
         home.documents_dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(home.documents_dir / "stamps.sqlite", timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        # Autocommit, one short write per stamp: sites are cleaned concurrently, and a transaction held
+        # for a whole site's cleaning made the other site's writer fail with "database is locked".
+        self.db = sqlite3.connect(home.documents_dir / "stamps.sqlite", timeout=30, isolation_level=None)
+        # Switching to WAL needs the write lock; once set it persists in the file, so only the first
+        # connection ever asks.
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # a cache: the JSON documents are the truth
         self.db.execute("CREATE TABLE IF NOT EXISTS stamps (id TEXT PRIMARY KEY, payload_digest TEXT, cleaner_version TEXT)")
 
     def get(self, doc_id: str) -> tuple[str, str] | None:

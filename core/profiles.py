@@ -118,7 +118,7 @@ def load_profile(path: str | Path) -> Profile:
 @lru_cache(maxsize=1)
 def builtin_profiles() -> dict[str, Profile]:
     """The profiles shipped in kcorpus/profiles/, by name."""
-    folder = resources.files("kcorpus") / "profiles"
+    folder = resources.files("core") / "profiles"
     profiles = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):

@@ -5,7 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TypedDict
+
+
+class Repair(TypedDict, total=False):
+    """One repair rule's record on one document (cleaners.repairs.RepairLog writes these, in rule order).
+
+    rule      the rule's name, e.g. "backslash-space"
+    where     the field it touched: "title", "body", a metadata field
+    count     how many times it fired there
+    examples  up to a few [before, after] pairs, as found in the text
+    detail    optional counts per variant, e.g. {"\\and": 123, "\\union": 64}
+    """
+
+    rule: str
+    where: str
+    count: int
+    examples: list[list[str]]
+    detail: dict[str, int]
+
 
 # The JSON keys `kcorpus clean` prints, in order (the cleaners issue fixes this contract).
 PUBLIC_KEYS = ("id", "site", "source_url", "title", "date", "place", "agency", "distributor",
@@ -22,7 +40,7 @@ class Document:
                  site's section label
     paragraphs   the body, one string per paragraph, after all repairs
     flags        e.g. "truncated"
-    repairs      [{"rule": str, "count": int, "examples": [[before, after], ...]}, ...] in rule order
+    repairs      Repair records, in rule order
     extra        site-specific metadata (board, post_id, poster, comment_count, ...)
     capture      provenance of the capture it came from (Capture.provenance()), None for `kcorpus clean`
     """
@@ -42,7 +60,7 @@ class Document:
     lang: str | None = None
     paragraphs: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
-    repairs: list[dict[str, Any]] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     capture: dict[str, Any] | None = None
     cleaner_version: str = ""

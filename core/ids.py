@@ -1,0 +1,22 @@
+"""Id rules: which document ids and site names are well-formed (and so safe as file names).
+
+A document id is "<site>-<local id from the URL>", e.g. kancc-heigo-504 or
+globalsecurity-dprk-100914-kcna01; file names are built only from ids that match these patterns,
+never from URL text.
+"""
+
+from __future__ import annotations
+
+import re
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9][a-z0-9._-]*$")
+SITE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def is_document_id(value: str) -> bool:
+    """True for a well-formed document id.
+
+    >>> is_document_id("kancc-heigo-504"), is_document_id("../etc/passwd")
+    (True, False)
+    """
+    return bool(ID_PATTERN.match(value))

@@ -1,0 +1,3 @@
+"""kcorpus's version: stamped into WARC warcinfo, documents, TEI headers and release manifests."""
+
+__version__ = "0.1.0"

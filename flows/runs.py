@@ -1,0 +1,57 @@
+"""Running the Prefect flows from a command or the demo: quiet settings first, a local replay server
+for archived WARCs, the chosen task runner. The CLI and the demo both call these."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from pathlib import Path
+
+from core.datahome import DataHome
+
+SNAPSHOTS = ("snapshot-1", "snapshot-2")
+
+
+def snapshot_path(name: str) -> Path:
+    """A replay snapshot shipped with kcorpus (flows/snapshots/<name>.warc.gz)."""
+    from importlib import resources
+    return Path(str(resources.files("flows") / "snapshots" / f"{name}.warc.gz"))
+
+
+def task_runner_for(name: str, dask_address: str | None):
+    """The Prefect task runner: threads (default) or Dask (a local cluster, or the one at `dask_address`)."""
+    if name == "thread":
+        return None
+    if name != "dask":
+        raise ValueError(f"unknown task runner {name!r} (thread, dask)")
+    from prefect_dask import DaskTaskRunner
+    return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
+
+
+def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
+                task_runner=None, progress=None):
+    """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(home.root)
+    from flows.refresh import refresh as refresh_flow
+    from scrapers.fetch import CrawlSettings
+    from scrapers.replay import ReplayServer
+
+    if task_runner is not None:
+        refresh_flow = refresh_flow.with_options(task_runner=task_runner)
+    # A local replay is not somebody's small server: no politeness delay unless asked for.
+    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
+    with progress or contextlib.nullcontext():
+        if replay_warcs:
+            with ReplayServer(replay_warcs) as server:
+                return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
+                                    settings=asdict(settings))
+        return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
+
+
+def run_release(home: DataHome, version: str | None, allow_partial: bool):
+    """Run the release flow; returns the ReleaseOutcome, or a BlockedRelease when the gate refuses."""
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(home.root)
+    from flows.refresh import release as release_flow
+    return release_flow(home=str(home.root), version=version, allow_partial=allow_partial)
