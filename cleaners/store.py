@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from core.document import Document
-from core.datahome import DataHome
+from core.datahome import DataHome, temp_name
 from core.ids import ID_PATTERN, SITE_PATTERN
 
 GONE = "_gone"
@@ -31,9 +31,13 @@ def save_document(home: DataHome, doc: Document) -> Path:
     """Write (atomically: temp file + rename) the current document for its id."""
     path = _path(home, doc.site, doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = temp_name(path)  # unique per writer: two writers of one id never share a temp file
+    try:
+        tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import shlex
+import sys
+import time
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 DEFAULT_HOME = "./kcorpus-data"
@@ -60,9 +67,112 @@ class DataHome:
     def gx_dir(self) -> Path:
         return self.root / "gx"
 
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "writer.lock"
+
+    def exists(self) -> bool:
+        """True when the folder is a data home already (read-only commands never create one)."""
+        return self.root.is_dir()
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete what a killed writer left behind (temporary release folders, *.tmp files of the
+        document store and the quarantine, a half-made latest link). Call only under the writer lock:
+        then no live writer owns any of them. Returns what was removed."""
+        import shutil
+
+        removed = []
+        candidates = []
+        if self.releases_dir.is_dir():
+            candidates += [p for p in self.releases_dir.iterdir() if p.name.startswith((".tmp-", ".latest-"))]
+        for folder in (self.documents_dir, self.quarantine_dir):
+            if folder.is_dir():
+                candidates += [p for p in folder.rglob("*.tmp") if p.is_file()]
+        for path in candidates:
+            if path.is_dir() and not path.is_symlink():
+                for sub in path.rglob("*"):  # release files are read-only: make them deletable
+                    if sub.is_file():
+                        sub.chmod(0o644)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+        return removed
+
     def ensure(self) -> "DataHome":
         """Create the folders of the layout (idempotent)."""
         for path in (self.warc_dir, self.documents_dir, self.quarantine_dir,
                      self.releases_dir, self.reports_dir, self.gx_dir):
             path.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def temp_name(path: Path) -> Path:
+    """A temporary name beside `path`, unique per writer (pid + random), ending in .tmp so a killed
+    writer's leftovers are found and removed at the next start (DataHome.remove_leftovers)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+class DataHomeBusy(RuntimeError):
+    """Another kcorpus command is writing to this data home."""
+
+
+class WriterLock:
+    """One writer per data home: an exclusive flock on <home>/writer.lock, which holds the holder's pid,
+    command and start time for the message a second writer gets. The kernel drops the lock when the
+    holder dies (kill -9 included), so a stale file never blocks: its text is only information.
+
+    wait=0 fails at once with DataHomeBusy("data home busy: kcorpus release (pid N) since T");
+    wait>0 retries for that many seconds (calling on_wait(holder) once) before failing.
+    """
+
+    def __init__(self, home: DataHome, command: str | None = None, wait: float = 0.0, on_wait=None):
+        self.home, self.wait, self.on_wait = home, wait, on_wait
+        self.command = command or "kcorpus " + " ".join(shlex.quote(a) for a in sys.argv[1:2])
+        self._fd = None
+
+    def holder(self) -> str:
+        """Who holds the lock, in words (from the lock file; "another kcorpus command" if unreadable)."""
+        try:
+            info = json.loads(self.home.lock_path.read_text(encoding="utf-8"))
+            return f"{info['command']} (pid {info['pid']}) since {info['since']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "another kcorpus command"
+
+    def acquire(self) -> "WriterLock":
+        self.home.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.home.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise DataHomeBusy(f"data home busy: {self.holder()}") from None
+                if not told and self.on_wait:
+                    self.on_wait(self.holder())
+                    told = True
+                time.sleep(0.2)
+        info = {"pid": os.getpid(), "command": self.command,
+                "since": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "WriterLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

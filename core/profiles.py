@@ -46,6 +46,10 @@ class Profile:
     metadata: dict[str, Any] = field(default_factory=dict)
     chrome: dict[str, Any] = field(default_factory=dict)
     expectations: dict[str, Any] = field(default_factory=dict)  # quality-gate bounds (expectations/)
+    canary: dict[str, Any] = field(default_factory=dict)        # layout-change thresholds (scrapers/canary.py)
+    # Title or body phrases of the site's own error page served with 200 ("soft 404"): such a page
+    # retires its document like a 404 does.
+    soft_404: tuple[re.Pattern, ...] = ()
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -111,6 +115,8 @@ def load_profile(path: str | Path) -> Profile:
         metadata=data.get("metadata", {}),
         chrome=data.get("chrome", {}),
         expectations=data.get("expectations", {}),
+        canary=data.get("canary", {}),
+        soft_404=_compile_all(data.get("soft_404", {}).get("patterns", [])),
         source_path=str(path),
     )
 

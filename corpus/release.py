@@ -145,7 +145,7 @@ def _unsafe(doc: Document) -> str | None:
     return None
 
 
-def _check_version(home: DataHome, version: str) -> None:
+def check_version(home: DataHome, version: str) -> None:
     """An explicit version must be a plain name that no release (nor the latest link) already uses."""
     if not VERSION_PATTERN.match(version) or version in RESERVED_VERSIONS:
         raise ValueError(f"bad release version {version!r} (use e.g. 2026.11.24 or v1.0; "
@@ -180,12 +180,14 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
 
 def build_release(home: DataHome, documents: list[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
-                  quarantined: list[dict] | None = None) -> Release:
+                  quarantined: list[dict] | None = None, crawl_outcomes: dict[str, dict] | None = None) -> Release:
     """Write a new release of `documents` (those that passed the quality gate).
 
     version      explicit version; default YYYY.MM.DD[.N] of `today`. An existing one raises ReleaseExists.
     partial      batch-expectation failures released anyway (--allow-partial): recorded in the manifest
     quarantined  [{id, site, failed}] held back by the gate, listed in the manifest
+    crawl_outcomes  {site: {outcome, cause, run_id}} of each site's last crawl, written to the manifest
+                 (the audit reads it to say "not checked" rather than "removed")
     Every TEI file is validated against the project schema; a failing one is left out and reported.
     """
     today = today or date.today()
@@ -194,7 +196,7 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
     if duplicates:
         raise ValueError(f"documents share an id (one file each is required): {', '.join(duplicates)}")
     if version is not None:
-        _check_version(home, version)
+        check_version(home, version)
     else:
         version = next_version(home, today)
     stamp = ReleaseStamp(version, today.isoformat())
@@ -271,7 +273,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             "release_date": stamp.date, "kcorpus_version": __version__,
             "cleaner_versions": sorted({d.cleaner_version for d in released}),
             "previous": previous_dir.name if previous_dir else None,
-            "counts_by_site": counts, "partial": partial or None, "quarantined": quarantined or [],
+            "counts_by_site": counts, "partial": partial or None, "allow_partial": bool(partial),
+            "crawl_outcomes": crawl_outcomes or {}, "quarantined": quarantined or [],
             "rejected": rejected, "tei_corpus": corpus_name if elements else None, "documents": entries,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -281,6 +284,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
         (tmp / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files),
                                         encoding="utf-8")
+        for path in files + [tmp / "SHA256SUMS"]:
+            path.chmod(0o444)  # a release is immutable: its files are written read-only
         target = home.releases_dir / version
         try:
             # atomic on one filesystem; fails rather than replace an existing (never empty) release folder
@@ -295,6 +300,39 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         raise
     _point_latest(home, version)
     return Release(version, target, len(released), counts, rejected, added, removed, edited)
+
+
+def verify_checksums(release_dir: Path) -> list[str]:
+    """Problems with a release's files, one line each (empty when every checksum holds): SHA256SUMS
+    entries that are missing or differ, files SHA256SUMS does not list, manifest entries whose TEI
+    file differs from the digest the manifest records. Raises FileNotFoundError / ValueError (one
+    line) for a folder that is not a release."""
+    release_dir = Path(release_dir)
+    manifest = read_manifest(release_dir)
+    sums_path = release_dir / "SHA256SUMS"
+    if not sums_path.exists():
+        raise FileNotFoundError(f"{release_dir} is not a complete kcorpus release (no SHA256SUMS)")
+    problems, listed = [], set()
+    for number, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest) or ".." in Path(name).parts or name.startswith("/"):
+            problems.append(f"SHA256SUMS line {number} is malformed")
+            continue
+        listed.add(name)
+        path = release_dir / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{name}: checksum differs from SHA256SUMS")
+    for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(release_dir).as_posix()
+        if name != "SHA256SUMS" and name not in listed:
+            problems.append(f"{name}: not listed in SHA256SUMS")
+    for entry in manifest.get("documents", []):
+        path = release_dir / entry["path"]
+        if path.is_file() and sha256_file(path) != entry["sha256"]:
+            problems.append(f"{entry['path']}: checksum differs from manifest.json")
+    return problems
 
 
 def _point_latest(home: DataHome, version: str) -> None:

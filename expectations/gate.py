@@ -117,10 +117,12 @@ def _failing_rows(result, index_column: str):
 
 def validate_batch(documents: list[Document], *, home: DataHome, previous_counts: dict[str, int] | None = None,
                    settings: GateSettings | None = None, today: date | None = None,
-                   build_docs: bool = True) -> BatchResult:
+                   build_docs: bool = True, crawl_outcomes: dict[str, dict] | None = None) -> BatchResult:
     """Validate a batch: every document against the per-document suite, then each site's figures.
 
     previous_counts  documents per site in the previous release (corpus.release.previous_counts)
+    crawl_outcomes   {site: {"outcome", "cause", "run_id"}} of each site's last crawl (from the crawl
+                     state, passed by the caller): a site not ok blocks, a partial one may lose nothing
     Returns the verdict per document id, the passed and quarantined documents, the batch failures and
     the Data Docs page built for this run.
     """
@@ -150,21 +152,39 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
     for doc in documents:
         counts[doc.site] = counts.get(doc.site, 0) + 1
         held[doc.site] = held.get(doc.site, 0) + (1 if verdicts[doc.id] else 0)
-    sites = sorted(set(counts) | set(previous_counts))
+    crawl_outcomes = crawl_outcomes or {}
+    sites = sorted(set(counts) | set(previous_counts) | set(crawl_outcomes))
     site_rows = []
     for site in sites:
         found, before = counts.get(site, 0), previous_counts.get(site, 0)
         released = found - held.get(site, 0)
+        drop = round(max(0.0, (before - released) / before), 4) if before else 0.0
+        last_crawl = crawl_outcomes.get(site, {}).get("outcome", "not crawled")
         site_rows.append({"site": site, "documents": found, "previous_release": before,
-                          "count_drop_share": round(max(0.0, (before - released) / before), 4) if before else 0.0,
-                          "quarantine_share": round(held.get(site, 0) / found, 4) if found else 0.0})
+                          "count_drop_share": drop,
+                          "quarantine_share": round(held.get(site, 0) / found, 4) if found else 0.0,
+                          "to_release": released, "last_crawl": last_crawl,
+                          "count_drop_after_partial": drop if last_crawl == "partial" else 0.0})
     batch_failures: list[BatchFailure] = []
     if site_rows:
         checkpoint = _checkpoint(context, "sites", batch_expectations(settings), "site")
         by_site = {r["site"]: r for r in site_rows}
         for name, column, site, _ in _failing_rows(checkpoint.run(batch_parameters={"dataframe": pd.DataFrame(site_rows)}), "site"):
             row = by_site[site]
-            if column == "count_drop_share":
+            crawl = crawl_outcomes.get(site, {})
+            if column == "to_release":
+                message = (f"{site}: no documents to release"
+                           + (f" (last crawl {crawl['outcome']}: {crawl['cause']})" if crawl.get("cause") else "")
+                           + ("" if row["previous_release"] else "; a first release needs documents for every site"))
+                limit = 1
+            elif column == "last_crawl":
+                message = f"{site}: last crawl {crawl.get('run_id', '')} was {crawl.get('outcome')}: {crawl.get('cause')}"
+                limit = 0
+            elif column == "count_drop_after_partial":
+                message = (f"{site}: {row['to_release']} documents to release, fewer than the previous release's "
+                           f"{row['previous_release']} after a partial crawl ({crawl.get('cause')})")
+                limit = 0.0
+            elif column == "count_drop_share":
                 limit = settings.max_count_drop
                 message = (f"{site}: {row['documents'] - held.get(site, 0)} documents to release, "
                            f"{row['count_drop_share']:.0%} below the previous release's {row['previous_release']} "

@@ -12,7 +12,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.datahome import DataHome
+from core.datahome import DataHome, temp_name
 from core.ids import ID_PATTERN
 
 RESOLVED = "resolved"
@@ -36,7 +36,7 @@ def write_quarantine(home: DataHome, result) -> list[Path]:
             "document": doc.to_dict(),
         }
         path = _path(home, doc.id)
-        tmp = path.with_suffix(".json.tmp")
+        tmp = temp_name(path)  # unique per writer (a killed one's leftovers go at the next start)
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
         written.append(path)

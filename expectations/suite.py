@@ -110,11 +110,22 @@ def document_expectations(today: date, settings: GateSettings) -> list[tuple[str
     return specs
 
 
+# Outcomes of a site's last crawl that let it be released ("not crawled": released before, no crawl since).
+RELEASABLE_CRAWLS = ("ok", "partial", "not crawled")
+
+
 def batch_expectations(settings: GateSettings) -> list[tuple[str, dict]]:
     """(expectation class name, kwargs) for the per-site batch suite (one row per site)."""
     return [
         ("ExpectColumnValuesToBeBetween", {"column": "count_drop_share", "max_value": settings.max_count_drop}),
         ("ExpectColumnValuesToBeBetween", {"column": "quarantine_share", "max_value": settings.max_quarantine_share}),
+        # No empty release: every site crawled or released before must have documents to release, a
+        # first release included (an outage once wrote an immutable empty release and exited 0).
+        ("ExpectColumnValuesToBeBetween", {"column": "to_release", "min_value": 1}),
+        # A site whose last crawl could not reach it, or whose layout changed, is not released from
+        # what that crawl left behind; a partial crawl may not lose any document at all.
+        ("ExpectColumnValuesToBeInSet", {"column": "last_crawl", "value_set": list(RELEASABLE_CRAWLS)}),
+        ("ExpectColumnValuesToBeBetween", {"column": "count_drop_after_partial", "max_value": 0.0}),
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from prefect import flow, task
+from prefect.states import Failed
 
 from flows import stages
 from core.datahome import DataHome
@@ -34,12 +35,21 @@ def clean_site_task(home_root: str, site: str, run_id: str) -> dict:
     return stages.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
 
 
+@task(name="site-outcome")
+def site_outcome_task(home_root: str, site: str, run_id: str, crawl_report: dict, clean_report: dict) -> dict:
+    """The site's outcome (ok, partial, unreachable, changed-layout), recorded in the crawl state."""
+    return stages.settle_outcome(DataHome.resolve(home_root), site, run_id, crawl_report, clean_report)
+
+
 @flow(name="kcorpus-refresh", log_prints=True)
 def refresh(sites: list[str] | None = None, home: str | None = None, replay_port: int | None = None,
             settings: dict | None = None) -> dict:
     """Crawl the sites (concurrently with each other, politely within each) and clean what changed.
 
-    Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}}.
+    Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}, "outcomes":
+    {site: {"outcome", "cause", "run_id"}}}. When a site is not ok the run ends Failed, its message one
+    "site: outcome: cause" per such site, and the same summary as the state's data (call with
+    return_state=True and read it with state.result(raise_on_failure=False)).
     """
     data_home = DataHome.resolve(home)
     sites = sites or sorted(builtin_profiles())
@@ -50,8 +60,16 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     crawl_reports = {site: future.result() for site, future in crawls.items()}
     cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
     clean_reports = {site: future.result() for site, future in cleans.items()}
+    outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site], clean_reports[site])
+                for site in sites}
     stages.end_run(data_home, run_id)
-    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
+    summary = {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes}
+    failed = stages.failure_lines(outcomes)
+    if failed:
+        # a Failed state, not an exception: the run shows Failed in the UI with this message, and no
+        # traceback is logged for an outcome kcorpus itself decided
+        return Failed(message="; ".join(failed), data=summary)
+    return summary
 
 
 @task(name="validate-and-release")

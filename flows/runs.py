@@ -33,6 +33,8 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
+    from flows.server import ensure_api
+    ensure_api()  # the embedded server dies with this process, SIGKILL included
     from flows.refresh import refresh as refresh_flow
     from scrapers.fetch import CrawlSettings
     from scrapers.replay import ReplayServer
@@ -44,14 +46,29 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     with progress or contextlib.nullcontext():
         if replay_warcs:
             with ReplayServer(replay_warcs) as server:
-                return refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
-                                    settings=asdict(settings))
-        return refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings))
+                state = refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
+                                     settings=asdict(settings), return_state=True)
+        else:
+            state = refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings), return_state=True)
+    return flow_summary(state)
+
+
+def flow_summary(state) -> dict:
+    """The refresh summary from the flow's final state: a Failed state the flow returned itself (some
+    site not ok) still carries it; any other failure (a crash) is raised as its exception."""
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, dict) and "outcomes" in summary:
+        return summary
+    if isinstance(summary, BaseException):
+        raise summary
+    raise RuntimeError(f"the refresh flow ended {state.type.value}: {state.message}")
 
 
 def run_release(home: DataHome, version: str | None, allow_partial: bool):
     """Run the release flow; returns the ReleaseOutcome, or a BlockedRelease when the gate refuses."""
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
+    from flows.server import ensure_api
+    ensure_api()
     from flows.refresh import release as release_flow
     return release_flow(home=str(home.root), version=version, allow_partial=allow_partial)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.states import Failed
 
 from flows.refresh import refresh, release
 from flows import stages
@@ -27,20 +28,33 @@ def audit(home: str | None = None) -> stages.AuditOutcome:
 
 @flow(name="kcorpus-scheduled-refresh", log_prints=True)
 def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, replay_port: int | None = None,
-                      settings: dict | None = None, allow_partial: bool = False) -> dict:
+                      settings: dict | None = None, allow_partial: bool = False):
     """Refresh all sites, validate and release, audit against the previous release; publish artifacts.
 
-    A blocked release (a failed batch expectation) still publishes the summary and the Data Docs link,
-    then fails the run so the schedule's failure is visible in the UI.
+    A site that was not ok (unreachable, partial, changed-layout) or a blocked release still publishes
+    the summary (with the failure) and the Data Docs link, then the run ends Failed with the same
+    one-line-per-site message, so the schedule's failure is visible in the UI. The gate refuses to
+    release a site whose crawl was unreachable or changed-layout, so such a run writes no release.
+    Holds the data home's writer lock for the whole run.
     """
+    from core.datahome import WriterLock
+    from flows.runs import flow_summary
+
     data_home = DataHome.resolve(home)
-    summary = refresh(sites=sites, home=str(data_home.root), replay_port=replay_port, settings=settings)
-    outcome = release(home=str(data_home.root), allow_partial=allow_partial)
-    blocked = outcome if isinstance(outcome, stages.BlockedRelease) else None
-    if blocked:
-        outcome = None
-    audited = audit(home=str(data_home.root))
+    with WriterLock(data_home, "kcorpus scheduled run"):
+        data_home.ensure()
+        data_home.remove_leftovers()
+        summary = flow_summary(refresh(sites=sites, home=str(data_home.root), replay_port=replay_port,
+                                       settings=settings, return_state=True))
+        failed = stages.failure_lines(summary["outcomes"])
+        outcome = release(home=str(data_home.root), allow_partial=allow_partial)
+        blocked = outcome if isinstance(outcome, stages.BlockedRelease) else None
+        if blocked:
+            outcome = None
+        audited = audit(home=str(data_home.root))
     markdown = stages.run_summary_markdown(summary, outcome, audited)
+    if failed:
+        markdown += "\n**Crawl not ok**:\n\n" + "".join(f"- {line}\n" for line in failed)
     if blocked:
         markdown += "\n**Release blocked**: " + "; ".join(blocked.messages) + "\n"
     create_markdown_artifact(key="kcorpus-run-summary", markdown=markdown, description="kcorpus run summary")
@@ -49,9 +63,12 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
         create_link_artifact(key="kcorpus-data-docs", link=f"file://{docs}", link_text="Great Expectations Data Docs")
     if audited.report:
         create_link_artifact(key="kcorpus-audit-report", link=f"file://{audited.report}", link_text="Audit report")
-    if blocked:
-        # fail the scheduled run, so the refusal shows in the UI (the summary above says why)
-        raise RuntimeError("release blocked by the quality gate: " + "; ".join(blocked.messages))
+    messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])
+    if messages:
+        # the run ends Failed with the reasons (a returned state: no traceback for a decided outcome)
+        return Failed(message="; ".join(messages),
+                      data={"run_id": summary["run_id"], "release": outcome.release.version if outcome else None,
+                            "outcomes": summary["outcomes"], "messages": messages})
     return {"run_id": summary["run_id"], "release": outcome.release.version,
             "report": str(audited.report) if audited.report else None}
 

@@ -67,8 +67,11 @@ class CleanReport:
     site: str
     cleaned: list[str] = field(default_factory=list)     # documents (re)cleaned from a capture
     reused: list[str] = field(default_factory=list)      # same payload, same cleaner: not re-cleaned
-    retired: list[str] = field(default_factory=list)     # article gone upstream (404/410)
+    retired: list[str] = field(default_factory=list)     # article gone upstream (404/410, soft 404)
     failures: list[dict] = field(default_factory=list)   # pages the cleaner refused, with the reason
+    not_checked: list[str] = field(default_factory=list)  # no answer this run (timeout, 403, 5xx, not in a replay): kept
+    no_body: int = 0                                      # pages where the profile's body selector found nothing
+    body_chars: list[int] = field(default_factory=list)  # body length of each (re)cleaned document
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -86,10 +89,14 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
     """Clean the article captures of `run_id` for `site` into the document store.
 
     A capture whose payload digest and cleaner version match the stored document's is not re-cleaned
-    (unless `force`). A 404/410 retires the document. A page the cleaner refuses is recorded as a
-    failure (with its capture) and the previous document, if any, is kept.
+    (unless `force`). Why gone: only a 404/410 from the site (scrapers.crawl.retires) or the site's own
+    error page (a soft 404, from the profile) retires a document; a timeout, 403, 429, 5xx or a URL a
+    replay does not hold leaves it in place, listed as not checked. A page the cleaner refuses, or any
+    error on one page, is recorded as that page's failure (with its capture); the previous document,
+    if any, is kept and the other pages go on.
     """
     import cleaners
+    from scrapers.crawl import retires
 
     profile = get_profile(site)
     report = CleanReport(site)
@@ -100,19 +107,28 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
             doc_id = profile.document_id(url)
             if doc_id is None:
                 continue
-            if row["status"] in (404, 410):
-                if retire_document(home, site, doc_id):
-                    stamps.forget(doc_id)
-                    report.retired.append(doc_id)
-                continue
-            if row["body_warc_file"] is None or not (200 <= row["status"] < 300 or row["status"] == 304):
+            if row["status"] in (404, 410) or row["body_warc_file"] is None \
+                    or not (200 <= row["status"] < 300 or row["status"] == 304):
+                if retires(row["status"], json.loads(row["headers"])):
+                    if retire_document(home, site, doc_id):
+                        stamps.forget(doc_id)
+                        report.retired.append(doc_id)
+                elif document_exists(home, site, doc_id):
+                    report.not_checked.append(doc_id)
                 continue
             capture = row_to_capture(row)
             if not force and stamps.get(doc_id) == (capture.payload_digest, cleaners.CLEANER_VERSION) \
                     and document_exists(home, site, doc_id):
                 report.reused.append(doc_id)
                 continue
-            doc = _clean_capture(home, profile, capture, report)
+            try:
+                doc = _clean_capture(home, profile, capture, report)
+            except OSError:
+                raise  # disk full, unreadable data home: a local fault, not this page's
+            except Exception as exc:  # one page's fault never stops the others
+                report.failures.append({"url": capture.url, "site": site, "error": f"{type(exc).__name__}: {exc}"
+                                        .splitlines()[0], "capture": capture.provenance()})
+                continue
             if doc is not None:
                 stamps.put(doc)
                 report.cleaned.append(doc_id)
@@ -123,19 +139,31 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
 
 
 def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanReport) -> Document | None:
-    """Clean one capture from WARC and store the document; None (and a recorded failure) if refused."""
+    """Clean one capture from WARC and store the document; None (and a recorded failure, or a
+    retirement for a soft 404) when there is no article in it."""
     import cleaners
+    from cleaners.soft404 import is_soft_404
 
     stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
     try:
         doc = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
                                   capture=capture.provenance())
     except cleaners.CleaningError as exc:
-        failure = {"url": capture.url, "site": profile.name, "error": str(exc),
+        doc, refusal = None, str(exc)
+    if doc is None or doc.extra.get("extraction") != "profile":
+        if is_soft_404(profile, stored.body):
+            doc_id = profile.document_id(capture.url)
+            if retire_document(home, profile.name, doc_id):
+                report.retired.append(doc_id)
+            return None
+        report.no_body += 1
+    if doc is None:
+        failure = {"url": capture.url, "site": profile.name, "error": refusal,
                    "capture": capture.provenance()}
         report.failures.append(failure)
         return None
     save_document(home, doc)
+    report.body_chars.append(len(doc.text))
     return doc
 
 
@@ -203,12 +231,15 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     Raises ReleaseBlocked when a batch expectation fails and `allow_partial` is false; with
     `allow_partial`, the failures are recorded in the release manifest.
     """
-    from corpus.release import build_release, previous_counts
+    from corpus.release import build_release, check_version, previous_counts
     from expectations import validate_batch
     from expectations.quarantine import write_quarantine
 
+    if version is not None:
+        check_version(home, version)  # a taken or malformed version fails before the gate runs
     documents = current_documents(home)
-    result = validate_batch(documents, home=home, previous_counts=previous_counts(home))
+    outcomes = last_crawl_outcomes(home)
+    result = validate_batch(documents, home=home, previous_counts=previous_counts(home), crawl_outcomes=outcomes)
     write_quarantine(home, result)
     if result.batch_failures and not allow_partial:
         raise ReleaseBlocked(result.batch_failures, result.data_docs_path)
@@ -216,27 +247,111 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,
                             partial=[f.message for f in result.batch_failures] or None,
-                            quarantined=quarantined)
+                            quarantined=quarantined, crawl_outcomes=outcomes)
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
                           [f.message for f in result.batch_failures], result.data_docs_path)
+
+
+def settle_outcome(home: DataHome, site: str, run_id: str, crawl_report: dict, clean_report: dict) -> dict:
+    """The site's outcome for this run, recorded in the crawl state: the crawl's own (ok, partial,
+    unreachable), or changed-layout when the layout canaries trip against its last ok crawl.
+
+    Returns {"outcome", "cause", "run_id"} (what the release manifest carries under crawl_outcomes).
+    """
+    from scrapers.canary import layout_change, layout_metrics
+
+    profile = get_profile(site)
+    metrics = layout_metrics(
+        list_pages=crawl_report.get("index_pages_ok", 0),
+        empty_list_pages=crawl_report.get("empty_index_pages", 0),
+        cleaned_pages=len(clean_report["cleaned"]) + len(clean_report["failures"]),
+        no_body_pages=clean_report.get("no_body", 0), body_chars=clean_report.get("body_chars", []))
+    outcome, cause = crawl_report.get("outcome", "ok"), crawl_report.get("cause", "")
+    state = CrawlState(home.state_db)
+    try:
+        if outcome != "unreachable":
+            baseline = state.last_outcomes(only_ok=True, before_run=run_id).get(site)
+            changed = layout_change(metrics, baseline["metrics"] if baseline else None, profile.canary)
+            if changed:
+                outcome, cause = "changed-layout", changed + (f"; also {cause}" if cause else "")
+        state.set_outcome(run_id, site, outcome, cause, metrics)
+    finally:
+        state.close()
+    return {"outcome": outcome, "cause": cause, "run_id": run_id}
+
+
+def failure_lines(outcomes: dict[str, dict]) -> list[str]:
+    """One line per site whose run was not ok: "site: outcome: cause" (the CLI's and the flow's message)."""
+    return [f"{site}: {o['outcome']}: {o['cause']}" for site, o in sorted(outcomes.items()) if o["outcome"] != "ok"]
+
+
+class RunFailed(RuntimeError):
+    """A refresh in which some site was not ok; carries the summary (everything was still recorded)."""
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        super().__init__("; ".join(failure_lines(summary["outcomes"])))
 
 
 def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,
             replay_port: int | None = None) -> dict:
     """Crawl and clean without Prefect: the flow's work, sites crawled concurrently in threads.
 
-    Returns the same summary as flows.refresh.refresh: {"run_id", "crawl": {...}, "clean": {...}}.
+    Returns the same summary as flows.refresh.refresh: {"run_id", "crawl": {...}, "clean": {...},
+    "outcomes": {site: {"outcome", "cause", "run_id"}}}; the caller decides what a not-ok outcome
+    means (see failure_lines).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     run_id = begin_run(home, sites)
-    with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
-        crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
-                  for site in sites}
-        crawl_reports = {site: future.result().to_dict() for site, future in crawls.items()}
-    clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
+            crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
+                      for site in sites}
+            crawl_reports = {site: future.result().to_dict() for site, future in crawls.items()}
+        clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
+        outcomes = {site: settle_outcome(home, site, run_id, crawl_reports[site], clean_reports[site])
+                    for site in sites}
+    except BaseException:
+        end_run(home, run_id, "failed")
+        raise
     end_run(home, run_id)
-    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
+    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes}
+
+
+def last_crawl_outcomes(home: DataHome) -> dict[str, dict]:
+    """Per site, {"outcome", "cause", "run_id"} of its latest crawl (empty before the first)."""
+    if not home.state_db.exists():
+        return {}
+    state = CrawlState(home.state_db)
+    try:
+        return {site: {"outcome": o["outcome"], "cause": o["cause"], "run_id": o["run_id"]}
+                for site, o in state.last_outcomes().items()}
+    finally:
+        state.close()
+
+
+def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
+    """Recheck a release: every checksum (SHA256SUMS, manifest) and, for each document, the WARC
+    payload its capture points to. Returns (documents checked, problems, one line each)."""
+    from corpus.release import verify_checksums
+    from scrapers.warcstore import check_payload
+
+    problems = verify_checksums(release_dir)
+    records = Path(release_dir) / "documents.jsonl"
+    checked = 0
+    if records.exists():
+        for line in records.read_text(encoding="utf-8").splitlines():
+            doc = json.loads(line)
+            checked += 1
+            capture = doc.get("capture") or {}
+            if not capture.get("warc_file"):
+                continue
+            problem = check_payload(home.warc_dir, capture["warc_file"], int(capture["warc_offset"]),
+                                    capture.get("payload_digest") or "")
+            if problem:
+                problems.append(f"{doc['id']}: {problem}")
+    return checked, problems
 
 
 # --- audit ---------------------------------------------------------------------------------------

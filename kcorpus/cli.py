@@ -6,20 +6,69 @@ so `kcorpus clean` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
-from core.datahome import DataHome
+from core.datahome import DataHome, DataHomeBusy, WriterLock
 from flows.runs import SNAPSHOTS, run_refresh, run_release, snapshot_path, task_runner_for
 
+# --debug (before the command) shows tracebacks; without it every failure is one `error: ...` line.
+DEBUG = {"on": False}
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An exception as the one line a user reads after `error:` (no traceback, Prefect's included)."""
+    import errno
+    import sqlite3
+
+    from scrapers.crawl import describe_sqlite_error
+    from scrapers.warcstore import WarcWriteError, describe_os_error
+
+    if isinstance(exc, WarcWriteError):
+        return exc.strerror
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"the crawl state could not be written: {describe_sqlite_error(exc)}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"{describe_os_error(exc)}{where}; nothing already written was lost"
+    if isinstance(exc, OSError) and exc.errno is not None and not exc.args[1:2] == (None,):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{describe_os_error(exc)}{where}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class _Commands(typer.core.TyperGroup):
+    """Every command's unexpected failure becomes one `error: ...` line and exit 1 (`--debug` shows
+    the traceback); usage errors keep click's exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            err.print("error: interrupted", highlight=False)
+            raise typer.Exit(130)
+        except Exception as exc:
+            if DEBUG["on"]:
+                import traceback
+                traceback.print_exception(exc, file=sys.stderr)
+            err.print(f"[red]error:[/red] {describe_failure(exc)}", highlight=False, soft_wrap=True, markup=True)
+            raise typer.Exit(1)
+
+
 app = typer.Typer(help="kcorpus: archive, clean, validate and release North Korean state media reposted on the web.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_Commands)
 quarantine_app = typer.Typer(help="List and inspect documents held back by the quality gate.",
                              invoke_without_command=True)
 app.add_typer(quarantine_app, name="quarantine")
@@ -32,8 +81,40 @@ HomeOption = Annotated[Optional[Path], typer.Option(
     "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
 
 
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of a failure (before the command: kcorpus --debug refresh).")] = False) -> None:
+    """kcorpus: archive, clean, validate and release North Korean state media reposted on the web."""
+    DEBUG["on"] = debug
+
+
 def _home(home: Path | None) -> DataHome:
     return DataHome.resolve(home).ensure()
+
+
+def _existing_home(home: Path | None) -> DataHome:
+    """The data home of a read-only command: never created (a typo must not make an empty one)."""
+    data_home = DataHome.resolve(home)
+    if not data_home.exists():
+        _fail(f"no data home at {data_home.root} (nothing to read; --home or $KCORPUS_HOME names another)")
+    return data_home
+
+
+@contextlib.contextmanager
+def _writer(home: Path | None, command: str):
+    """The data home, held by this command alone (one writer per data home); leftovers of a killed
+    writer (temporary release folders, *.tmp files) are removed once the lock is held."""
+    data_home = DataHome.resolve(home)
+    lock = WriterLock(data_home, f"kcorpus {command}")
+    try:
+        lock.acquire()
+    except DataHomeBusy as exc:
+        _fail(str(exc))
+    try:
+        data_home.ensure()
+        data_home.remove_leftovers()
+        yield data_home
+    finally:
+        lock.release()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -113,12 +194,14 @@ class CrawlProgress:
 
 def print_refresh(summary: dict) -> None:
     table = Table(title=f"Crawl run {summary['run_id']}")
-    for col in ("site", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
+    for col in ("site", "outcome", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
                 "cleaned", "re-used", "retired", "refused"):
-        table.add_column(col, justify="right" if col != "site" else "left")
+        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left")
     for site, crawl in summary["crawl"].items():
         clean = summary["clean"][site]
-        table.add_row(site, str(crawl["index_pages"]), str(crawl["articles"]), str(crawl["downloaded"]),
+        outcome = summary.get("outcomes", {}).get(site, {}).get("outcome", "")
+        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", str(crawl["index_pages"]),
+                      str(crawl["articles"]), str(crawl["downloaded"]),
                       str(crawl["unchanged"]), str(crawl["gone"]), str(len(crawl["failed"])),
                       str(len(clean["cleaned"])), str(len(clean["reused"])), str(len(clean["retired"])),
                       str(len(clean["failures"])))
@@ -129,6 +212,12 @@ def print_refresh(summary: dict) -> None:
         for failure in summary["clean"][site]["failures"]:
             console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
                           highlight=False)
+        for href, reason in crawl.get("bad_links", []):
+            console.print(f"  [yellow]{site}: bad link skipped[/yellow] {reason}", highlight=False)
+        not_checked = summary["clean"][site].get("not_checked", [])
+        if not_checked:
+            console.print(f"  {site}: {len(not_checked)} documents not checked this run (kept): "
+                          f"{', '.join(not_checked[:5])}{' ...' if len(not_checked) > 5 else ''}", highlight=False)
 
 
 @app.command()
@@ -150,8 +239,15 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
         runner = task_runner_for(task_runner, dask_address)
     except ValueError as exc:
         _fail(str(exc), 2)
-    data_home = _home(home)
-    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=CrawlProgress(data_home)))
+    from flows.stages import failure_lines
+    with _writer(home, "refresh") as data_home:
+        summary = run_refresh(data_home, site, replay, delay, runner, progress=CrawlProgress(data_home))
+    print_refresh(summary)
+    failed = failure_lines(summary.get("outcomes", {}))
+    for line in failed:  # one line per site that was not ok: site, outcome, cause
+        err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -164,14 +260,21 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
     """
     import os
 
+    from flows.settings import apply_prefect_defaults
+    apply_prefect_defaults(None)
+    from prefect.client.schemas.schedules import CronSchedule
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        _fail(f"bad cron schedule {cron!r} (five fields: minute hour day month weekday, e.g. \"0 3 * * *\")", 2)
     if not os.environ.get("PREFECT_API_URL"):
         _fail("no Prefect server configured: run `prefect server start` in another terminal, then "
               "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and try again")
-    from flows.settings import apply_prefect_defaults
-    apply_prefect_defaults(None)
     from prefect import serve
     from flows.scheduled import build_deployment
 
+    from flows.server import ensure_api
+    ensure_api()  # a configured server that does not answer is one line, not a Prefect traceback
     data_home = _home(home)
     console.print(f"Serving the kcorpus scheduled refresh ({cron}) for {data_home.root}; Ctrl-C stops.")
     serve(build_deployment(cron, home=str(data_home.root), sites=site))
@@ -188,6 +291,11 @@ def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or -
 
     if format not in ("json", "text", "tei"):
         _fail(f"unknown format {format!r} (json, text, tei)", 2)
+    from scrapers.urls import BadURL, to_uri
+    try:
+        to_uri(url)
+    except BadURL as exc:
+        _fail(f"bad --url: {exc}", 2)
     try:
         body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
@@ -211,7 +319,9 @@ def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="On
     """Re-clean every current document from its archived capture (after a cleaning rule changed)."""
     from flows.stages import reclean as reclean_documents
 
-    for report in reclean_documents(_home(home), site):
+    with _writer(home, "reclean") as data_home:
+        reports = reclean_documents(data_home, site)
+    for report in reports:
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
 
 
@@ -239,10 +349,14 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from corpus.release import ReleaseExists
     from flows.stages import BlockedRelease
 
-    try:
-        outcome = run_release(_home(home), version, allow_partial)
-    except (ReleaseExists, ValueError) as exc:
-        _fail(str(exc))
+    from corpus.release import check_version
+    with _writer(home, "release") as data_home:
+        try:
+            if version is not None:
+                check_version(data_home, version)  # before the gate (and Prefect) start
+            outcome = run_release(data_home, version, allow_partial)
+        except (ReleaseExists, ValueError) as exc:
+            _fail(str(exc))
     if isinstance(outcome, BlockedRelease):
         if outcome.data_docs_path:
             err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
@@ -258,7 +372,7 @@ def releases(home: HomeOption = None) -> None:
     table = Table()
     for col in ("version", "created", "documents", "per site", "partial", "path"):
         table.add_column(col)
-    for info in list_releases(_home(home)):
+    for info in list_releases(_existing_home(home)):
         table.add_row(info.version, str(info.created_at), str(info.documents),
                       ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
                       "yes" if info.partial else "", str(info.path))
@@ -266,8 +380,13 @@ def releases(home: HomeOption = None) -> None:
 
 
 def _release_dir(home: DataHome, name: str) -> Path:
+    from corpus.release import read_manifest
     path = Path(name)
     if path.is_dir():
+        try:
+            read_manifest(path)
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
         return path
     candidate = home.releases_dir / name
     if candidate.is_dir():
@@ -285,7 +404,7 @@ def diff(old: Annotated[str, typer.Argument(help="Older release: version or fold
     from corpus.diff import diff_releases, render_text
     from corpus.report import render_html
 
-    data_home = _home(home)
+    data_home = DataHome.resolve(home)  # read-only: never created
     result = diff_releases(_release_dir(data_home, old), _release_dir(data_home, new))
     if as_json:
         print(result.to_json())
@@ -303,7 +422,10 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit 
     from scrapers.audit import audit_latest
     from scrapers.state import CrawlState
 
-    state = CrawlState(_home(home).state_db)
+    data_home = _existing_home(home)
+    if not data_home.state_db.exists():
+        _fail(f"no crawl state in {data_home.root}: run kcorpus refresh first")
+    state = CrawlState(data_home.state_db)
     try:
         result = audit_latest(state)
     except LookupError as exc:
@@ -328,12 +450,12 @@ def demo(home: HomeOption = None) -> None:
     from flows.demo import DemoHomeNotEmpty, run_demo
     from corpus.diff import render_text
 
-    data_home = DataHome.resolve(home)
-    try:
-        result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
-                          on_step=lambda message: console.rule(message))
-    except DemoHomeNotEmpty as exc:
-        _fail(str(exc))
+    with _writer(home, "demo") as data_home:
+        try:
+            result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
+                              on_step=lambda message: console.rule(message))
+        except DemoHomeNotEmpty as exc:
+            _fail(str(exc))
     console.rule("Summary")
     for summary, outcome in zip(result.refreshes, result.releases):
         print_refresh(summary)
@@ -346,6 +468,29 @@ def demo(home: HomeOption = None) -> None:
     console.print(f"Data home: {data_home.root}", highlight=False)
 
 
+@app.command()
+def verify(version: Annotated[Optional[str], typer.Argument(help="Release version or folder (default: the latest).")] = None,
+           home: HomeOption = None) -> None:
+    """Recheck a release: every checksum, and the WARC payload digest of every document's capture."""
+    from corpus.release import latest_release
+    from flows.stages import verify_release
+
+    data_home = DataHome.resolve(home)
+    if version is None:
+        if not data_home.exists() or latest_release(data_home) is None:
+            _fail(f"no release to verify in {data_home.root}")
+        path = latest_release(data_home)
+    else:
+        path = _release_dir(data_home, version)
+    checked, problems = verify_release(data_home, path)
+    for problem in problems:
+        err.print(f"[red]error:[/red] {path.name}: {problem}", highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"Release {path.name}: every checksum holds, {checked} documents' WARC payloads match "
+                  f"their digests", highlight=False)
+
+
 # --- quarantine ------------------------------------------------------------------------------------
 
 @quarantine_app.callback()
@@ -356,7 +501,7 @@ def quarantine_list(ctx: typer.Context, home: HomeOption = None) -> None:
         return
     from expectations.quarantine import list_quarantine
 
-    entries = list_quarantine(_home(home))
+    entries = list_quarantine(_existing_home(home))
     if not entries:
         console.print("No quarantined documents.")
         return
@@ -376,7 +521,7 @@ def quarantine_show(doc_id: Annotated[str, typer.Argument(help="Document id.")],
     from expectations.quarantine import load_quarantine
 
     try:
-        entry = load_quarantine(_home(home or ctx.obj), doc_id)
+        entry = load_quarantine(_existing_home(home or ctx.obj), doc_id)
     except KeyError as exc:
         _fail(str(exc.args[0]) if exc.args else f"no quarantined document {doc_id!r}")
     print(json.dumps(entry, ensure_ascii=False, indent=2))

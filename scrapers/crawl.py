@@ -7,7 +7,8 @@ import time
 import urllib.robotparser
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+import sqlite3
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -16,7 +17,8 @@ from core.capture import Capture
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
 from scrapers.state import CrawlState
-from scrapers.warcstore import WarcStore, utc_now_iso
+from scrapers.urls import BadURL, join_link, redirect_refusal, to_uri
+from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, utc_now_iso
 
 log = logging.getLogger("kcorpus.crawl")
 
@@ -34,11 +36,79 @@ class SiteCrawlReport:
     downloaded: int = 0            # bodies archived in full (new or changed payloads)
     unchanged: int = 0             # 304 or identical payload: a revisit record, no second copy
     gone: int = 0                  # 404/410 for an article URL
+    not_checked: int = 0           # a replay that does not hold the URL: neither there nor gone
     failed: list[tuple[str, str]] = field(default_factory=list)   # (url, last error)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (url, reason): robots, foreign host
+    bad_links: list[tuple[str, str]] = field(default_factory=list)  # (href, reason): malformed, not requested
+    requests: int = 0              # URLs requested (final answer counted once, retries not)
+    unanswered: int = 0            # of those: no usable answer (transport error, 403, 429, 5xx)
+    index_pages_ok: int = 0        # list pages that answered 200
+    empty_index_pages: int = 0     # list pages that answered 200 but linked no article (a layout canary)
+    robots_errors: list[str] = field(default_factory=list)  # robots.txt unreachable: nothing may be fetched
+    start_failures: int = 0        # start pages without a usable answer
+    stopped: str | None = None     # why the crawl stopped early (disk full, state unwritable)
+    budget_exhausted: int = 0      # URLs left for the next run by the time budget
+    outcome: str = "ok"            # ok | partial | unreachable (changed-layout is decided after cleaning)
+    cause: str = ""
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+# Answers that say nothing about the page: the site (or the way to it) did not answer usefully.
+UNANSWERED_STATUSES = {0, 403, 407, 408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+
+
+def unanswered(status: int) -> bool:
+    """No usable answer: no response at all, 403/429, or a server error (5xx)."""
+    return status in UNANSWERED_STATUSES or status >= 500
+
+
+def replay_missing(headers) -> bool:
+    """True for the replay server's own 404 for a URL its WARCs do not hold (the site was not asked)."""
+    from scrapers.replay import REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE
+    items = headers.items() if hasattr(headers, "items") else headers
+    return any(k.lower() == REPLAY_MISSING_HEADER.lower() and v == REPLAY_MISSING_VALUE for k, v in items)
+
+
+def retires(status: int, headers) -> bool:
+    """Why gone: only a 404 or 410 from the site itself retires a document (a soft 404 is recognised
+    when cleaning). Timeouts, 403, 429, 5xx and URLs a replay does not hold leave it in place: the page
+    was not checked this run."""
+    return status in (404, 410) and not replay_missing(headers)
+
+
+def crawl_outcome(report: SiteCrawlReport, start_pages: int) -> tuple[str, str]:
+    """The crawl's outcome and its cause in words, from what the report counted.
+
+    unreachable  robots.txt could not be read, every start page failed, or most requests got no
+                 usable answer (timeouts, DNS, a refusing proxy, 403/429/5xx): nothing can be said
+                 about the site this run
+    partial      the crawl stopped early (disk full), some pages failed, or the time budget ran out
+    ok           every page answered (404/410 are answers)
+    """
+    if report.robots_errors:
+        return "unreachable", f"robots.txt unreachable ({report.robots_errors[0]})"
+    if start_pages and report.start_failures >= start_pages:
+        errors = [e for _, e in report.failed]
+        return "unreachable", f"every start page failed ({errors[0] if errors else 'no answer'})"
+    if report.requests and report.unanswered * 2 > report.requests:
+        errors = [e for _, e in report.failed]
+        return "unreachable", (f"{report.unanswered} of {report.requests} requests got no usable answer"
+                               + (f" ({_most_common(errors)})" if errors else ""))
+    if report.stopped:
+        return "partial", report.stopped
+    if report.failed:
+        return "partial", (f"{len(report.failed)} of {report.requests} pages failed "
+                           f"({_most_common([e for _, e in report.failed])})")
+    if report.budget_exhausted:
+        return "partial", f"time budget exhausted: {report.budget_exhausted} URLs left for the next run"
+    return "ok", ""
+
+
+def _most_common(errors: list[str]) -> str:
+    from collections import Counter
+    return Counter(errors).most_common(1)[0][0]
 
 
 class _Politeness:
@@ -124,6 +194,8 @@ class SiteCrawler:
             attempt = fetch_with_retries(self.client, robots_url, self.settings,
                                          on_attempt=lambda a: self._record(a, "robots"))
             parser = urllib.robotparser.RobotFileParser(robots_url)
+            if attempt.error or unanswered(attempt.status):
+                self.report.robots_errors.append(attempt.error or f"HTTP {attempt.status}")
             if attempt.status == 200 and not attempt.error:
                 parser.parse(attempt.body.decode("utf-8", "replace").splitlines())
             elif 400 <= attempt.status < 500:
@@ -138,9 +210,11 @@ class SiteCrawler:
 
         Returns the final attempt (None when not fetched) and the final URL.
         """
-        for _ in range(self.settings.max_redirects + 1):
-            if not self.profile.owns(url):
-                self.report.skipped.append((url, "redirect to a host outside the site profile"))
+        for hop in range(self.settings.max_redirects + 1):
+            refusal = redirect_refusal(url, self.profile.hosts) if hop else (
+                None if self.profile.owns(url) else "a host outside the site profile")
+            if refusal:
+                self.report.skipped.append((url, refusal))
                 return None, url
             if not self._allowed_by_robots(url):
                 self.report.skipped.append((url, "disallowed by robots.txt"))
@@ -151,8 +225,15 @@ class SiteCrawler:
                                          on_attempt=lambda a: self._record(a, kind))
             location = attempt.header("location")
             if attempt.status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)
+                try:
+                    url = join_link(url, location)
+                except BadURL as exc:
+                    self.report.skipped.append((url, f"redirect to a malformed URL: {exc}"))
+                    return None, url
                 continue
+            self.report.requests += 1
+            if (attempt.error and attempt.status == 0) or unanswered(attempt.status) or replay_missing(attempt.headers):
+                self.report.unanswered += 1
             return attempt, url
         self.report.failed.append((url, f"more than {self.settings.max_redirects} redirects"))
         return None, url
@@ -171,19 +252,28 @@ class SiteCrawler:
     # --- the crawl ------------------------------------------------------------------------
 
     def discover(self, start_urls: list[str]) -> list[str]:
-        """Walk list/index pages breadth-first (pagination included); return article URLs found."""
+        """Walk list/index pages breadth-first (pagination included); return article URLs found.
+
+        Each page is isolated: a page that cannot be parsed or requested is recorded as failed and the
+        walk goes on. Only a local fault that stops all archiving (LocalFault) ends it.
+        """
+        starts = set(start_urls)
         queue, seen, articles = list(start_urls), set(start_urls), {}
         while queue and self.report.index_pages < self.profile.max_index_pages:
             url = queue.pop(0)
-            attempt, final_url = self.fetch(url, "index")
-            if attempt is None:
+            try:
+                index_pages, article_urls = self._discover_page(url)
+            except LocalFault:
+                raise
+            except Exception as exc:  # one hostile page never stops the crawl: record it, go on
+                self.report.failed.append((url, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                index_pages, article_urls = None, []
+            if index_pages is None:
+                if url in starts:
+                    self.report.start_failures += 1
                 continue
-            self.report.index_pages += 1
-            if attempt.error or attempt.status != 200:
-                self.report.failed.append((url, attempt.error or f"HTTP {attempt.status}"))
-                continue
-            body = _decoded_body(attempt)
-            index_pages, article_urls = classify_links(self.profile, extract_links(body, final_url))
+            if not article_urls:
+                self.report.empty_index_pages += 1
             articles.update(dict.fromkeys(article_urls))
             for page in index_pages:
                 if page not in seen:
@@ -191,46 +281,105 @@ class SiteCrawler:
                     queue.append(page)
         return list(articles)
 
+    def _discover_page(self, url: str) -> tuple[list[str] | None, list[str]]:
+        """(list pages, article URLs) linked from one list page; (None, []) when it gave no page."""
+        attempt, final_url = self.fetch(url, "index")
+        if attempt is None:
+            return None, []
+        self.report.index_pages += 1
+        if attempt.error or attempt.status != 200:
+            why = attempt.error or f"HTTP {attempt.status}" + (
+                " (not in the replayed WARCs)" if replay_missing(attempt.headers) else "")
+            self.report.failed.append((url, why))
+            return None, []
+        self.report.index_pages_ok += 1
+        rejected: list[tuple[str, str]] = []
+        links = extract_links(_decoded_body(attempt), final_url, rejected)
+        self.report.bad_links += rejected
+        return classify_links(self.profile, links)
+
     def crawl_articles(self, urls: list[str]) -> None:
         """Fetch each article (conditionally when a payload is already held), within the time budget.
 
         The budget is the crawl's timeout: it stops between requests, so nothing is left half-written,
         and every URL not reached is reported and fetched by the next run (it stays a known URL).
+        Each page is isolated: an exception while fetching or recording one is recorded as its failure.
         """
         deadline = self.started + self.settings.max_seconds
         for position, url in enumerate(urls):
             if time.monotonic() > deadline:
                 self.report.skipped += [(u, "time budget exhausted: left for the next run") for u in urls[position:]]
+                self.report.budget_exhausted = len(urls) - position
                 return
             self.report.articles += 1
-            attempt, _ = self.fetch(url, "article", conditional=True)
-            if attempt is None:
-                continue
-            if attempt.error:
-                self.report.failed.append((url, attempt.error))
-            elif attempt.status in (404, 410):
-                self.report.gone += 1
-            elif attempt.status == 304:
+            try:
+                self._crawl_article(url)
+            except LocalFault:
+                raise
+            except Exception as exc:
+                self.report.failed.append((url, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+
+    def _crawl_article(self, url: str) -> None:
+        try:
+            url = to_uri(url)
+        except BadURL as exc:
+            self.report.bad_links.append((url, str(exc)))
+            return
+        attempt, _ = self.fetch(url, "article", conditional=True)
+        if attempt is None:
+            return
+        if attempt.error:
+            self.report.failed.append((url, attempt.error))
+        elif replay_missing(attempt.headers):
+            self.report.not_checked += 1
+        elif attempt.status in (404, 410):
+            self.report.gone += 1
+        elif attempt.status == 304:
+            self.report.unchanged += 1
+        elif attempt.status == 200:
+            ctype = (attempt.header("content-type") or "").split(";")[0].strip().lower()
+            if ctype and ctype not in HTML_TYPES:
+                self.report.skipped.append((url, f"not HTML: {ctype}"))
+            elif self.state.latest_usable(url)["record_type"] == "revisit":
                 self.report.unchanged += 1
-            elif attempt.status == 200:
-                ctype = (attempt.header("content-type") or "").split(";")[0].strip().lower()
-                if ctype and ctype not in HTML_TYPES:
-                    self.report.skipped.append((url, f"not HTML: {ctype}"))
-                elif self.state.latest_usable(url)["record_type"] == "revisit":
-                    self.report.unchanged += 1
-                else:
-                    self.report.downloaded += 1
             else:
-                self.report.failed.append((url, f"HTTP {attempt.status}"))
+                self.report.downloaded += 1
+        else:
+            self.report.failed.append((url, f"HTTP {attempt.status}"))
 
     def run(self, start_urls: list[str] | None = None) -> SiteCrawlReport:
+        """Crawl, then state the outcome (report.outcome, report.cause). A local fault (disk full, an
+        unwritable crawl state) stops the crawl and is the cause; what was archived before it stays."""
+        starts = list(start_urls or self.profile.start_urls)
         try:
-            discovered = self.discover(list(start_urls or self.profile.start_urls))
+            discovered = self.discover(starts)
             known = self.state.known_urls(self.profile.name)
             self.crawl_articles(list(dict.fromkeys(discovered + known)))
+        except WarcWriteError as exc:
+            self.report.stopped = f"crawl stopped: {exc.strerror}"
+        except sqlite3.OperationalError as exc:
+            self.report.stopped = f"crawl stopped: the crawl state could not be written: {describe_sqlite_error(exc)}"
+        except OSError as exc:
+            self.report.stopped = f"crawl stopped: {describe_os_error(exc)}"
         finally:
             self.store.close()
+        self.report.outcome, self.report.cause = crawl_outcome(self.report, len(starts))
         return self.report
+
+
+# Faults on this machine, not on the site: archiving cannot go on, so the crawl stops (never per page).
+LocalFault = (WarcWriteError, sqlite3.OperationalError, OSError)
+
+
+def describe_sqlite_error(exc: sqlite3.Error) -> str:
+    """SQLite's errors in words: "database or disk is full" and "disk I/O error" both say disk full
+    when the disk is full (SQLite reports ENOSPC during a journal write as an I/O error)."""
+    text = str(exc)
+    if "disk is full" in text:
+        return "disk full (no space left on device)"
+    if "disk I/O error" in text:
+        return "disk I/O error (the disk is full or failing)"
+    return text
 
 
 def _stored_headers(row) -> dict[str, str]:

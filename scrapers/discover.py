@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 import lxml.html
 from lxml import etree
 
 from core.profiles import Profile
+from scrapers.urls import BadURL, join_link
 
 # HTML parsing in libxml2 never loads DTDs or external entities; no_network makes sure of it.
 _PARSER = lxml.html.HTMLParser(no_network=True, recover=True)
+# Links that are not pages at all: not crawled, and not counted as bad links either.
+_NOT_PAGES = ("mailto:", "javascript:", "tel:", "data:")
 
 
-def extract_links(html: bytes, base_url: str) -> list[str]:
-    """Absolute URLs of every <a href> in the page, in document order (broken HTML tolerated).
+def extract_links(html: bytes, base_url: str, rejected: list[tuple[str, str]] | None = None) -> list[str]:
+    """Absolute URIs of every <a href> in the page, in document order (broken HTML tolerated).
 
+    Each link is made an ASCII URI (scrapers.urls.to_uri); a malformed one (`http://[oops/`, a
+    mailto:, a bad port) is left out and, when `rejected` is given, appended to it as (href, reason).
     The parser never resolves entities nor touches the network.
     """
     if not html.strip():
@@ -24,8 +27,20 @@ def extract_links(html: bytes, base_url: str) -> list[str]:
         root = lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return []
-    base = root.base or base_url
-    return [urljoin(base_url, urljoin(base, href.strip())) for href in root.xpath("//a/@href") if href.strip()]
+    try:
+        base = join_link(base_url, root.base) if root.base else base_url
+    except BadURL:
+        base = base_url
+    links = []
+    for href in root.xpath("//a/@href"):
+        if not href.strip() or href.strip().startswith("#") or href.strip().lower().startswith(_NOT_PAGES):
+            continue
+        try:
+            links.append(join_link(base, href))
+        except BadURL as exc:
+            if rejected is not None:
+                rejected.append((href, str(exc)))
+    return links
 
 
 def classify_links(profile: Profile, links: list[str]) -> tuple[list[str], list[str]]:

@@ -8,6 +8,7 @@ the snapshot gets 404. Conditional requests get 304 when the recorded validators
 
 from __future__ import annotations
 
+import errno
 import html
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+
+# A 404 the replay makes up for a URL its WARCs do not hold carries this header: the site was not
+# asked, so the page is "not checked" this run, never "deleted upstream" (scrapers.crawl.retires).
+REPLAY_MISSING_HEADER = "X-Kcorpus-Replay"
+REPLAY_MISSING_VALUE = "not-in-snapshot"
 
 # Hop-by-hop and framing headers are recomputed for the replayed body, never copied.
 _NOT_REPLAYED = {"content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -37,21 +43,36 @@ class RecordedResponse:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
+class ReplayError(RuntimeError):
+    """A replay that cannot start: an unreadable WARC file, or the port is taken."""
+
+
 def load_snapshot(warc_paths: list[Path]) -> dict[str, RecordedResponse]:
-    """Index the response records of the WARC files by target URL (later files win)."""
+    """Index the response records of the WARC files by target URL (later files win).
+
+    Raises ReplayError naming the file for one that cannot be read as WARC (not WARC at all, torn)."""
     recorded: dict[str, RecordedResponse] = {}
     for path in warc_paths:
-        with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type != "response":
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                status_line = record.http_headers.statusline or "200 OK"
-                code, _, reason = status_line.partition(" ")
-                recorded[url] = RecordedResponse(
-                    url, int(code), reason, tuple(record.http_headers.headers),
-                    record.raw_stream.read())  # raw: content-encoding is replayed as recorded
+        try:
+            _load_one(Path(path), recorded)
+        except OSError as exc:
+            raise ReplayError(f"cannot read WARC {path}: {exc.strerror or exc}") from exc
+        except Exception as exc:  # warcio raises several kinds for a file that is not (whole) WARC
+            raise ReplayError(f"unreadable WARC {path}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
     return recorded
+
+
+def _load_one(path: Path, recorded: dict[str, RecordedResponse]) -> None:
+    with open(path, "rb") as fh:
+        for record in ArchiveIterator(fh):
+            if record.rec_type != "response":
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            status_line = record.http_headers.statusline or "200 OK"
+            code, _, reason = status_line.partition(" ")
+            recorded[url] = RecordedResponse(
+                url, int(code), reason, tuple(record.http_headers.headers),
+                record.raw_stream.read())  # raw: content-encoding is replayed as recorded
 
 
 def _not_modified(request_headers, response: RecordedResponse) -> bool:
@@ -115,7 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
         response = next((snapshot[u] for u in self._candidates() if u in snapshot), None)
         if response is None:
             body = b"<html><body><h1>404 Not Found</h1><p>not in this snapshot</p></body></html>"
-            self._send(404, [("Content-Type", "text/html; charset=utf-8")], body, head_only)
+            self._send(404, [("Content-Type", "text/html; charset=utf-8"),
+                             (REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE)], body, head_only)
         elif response.status == 200 and _not_modified(self.headers, response):
             kept = [(k, v) for k, v in response.headers if k.lower() in ("etag", "last-modified", "date")]
             self._send(304, kept, b"", True)
@@ -145,7 +167,12 @@ class ReplayServer:
         every host (`fault_delay`: how long the "timeout" fault stalls)."""
         self.warc_paths = [Path(p) for p in warc_paths]
         self.snapshot = load_snapshot(self.warc_paths)
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        try:
+            self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ReplayError(f"port {port} on {host} is in use (--port 0 picks a free one)") from None
+            raise
         self._httpd.daemon_threads = True
         self._httpd.snapshot = self.snapshot  # type: ignore[attr-defined]
         self._httpd.faults = faults  # type: ignore[attr-defined]

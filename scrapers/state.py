@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at  TEXT NOT NULL,
     finished_at TEXT,
     sites       TEXT NOT NULL,
-    status      TEXT NOT NULL DEFAULT 'running'
+    status      TEXT NOT NULL DEFAULT 'running',
+    outcomes    TEXT                    -- JSON {site: {outcome, cause, metrics}}: ok | partial | unreachable | changed-layout
 );
 CREATE TABLE IF NOT EXISTS captures (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +73,9 @@ class CrawlState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(runs)")}
+        if "outcomes" not in columns:  # a crawl state written before outcomes were recorded
+            self.db.execute("ALTER TABLE runs ADD COLUMN outcomes TEXT")
 
     @contextmanager
     def transaction(self):
@@ -97,6 +101,32 @@ class CrawlState:
     def finish_run(self, run_id: str, status: str = "finished") -> None:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+
+    def set_outcome(self, run_id: str, site: str, outcome: str, cause: str, metrics: dict | None = None) -> None:
+        """Record one site's crawl outcome in its run (read back by the gate, the release and the audit)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT outcomes FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise LookupError(f"no crawl run {run_id!r}")
+            outcomes = json.loads(row["outcomes"] or "{}")
+            outcomes[site] = {"outcome": outcome, "cause": cause, "metrics": metrics or {}}
+            db.execute("UPDATE runs SET outcomes = ? WHERE run_id = ?", (json.dumps(outcomes), run_id))
+
+    def run_outcomes(self, run_id: str) -> dict[str, dict]:
+        row = self.db.execute("SELECT outcomes FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row["outcomes"] or "{}") if row else {}
+
+    def last_outcomes(self, only_ok: bool = False, before_run: str | None = None) -> dict[str, dict]:
+        """Per site, the outcome of its latest crawl that recorded one: {site: {outcome, cause, run_id,
+        metrics}} (`only_ok`: the latest ok one, the baseline of the layout canaries)."""
+        latest: dict[str, dict] = {}
+        for row in self.runs():
+            if before_run is not None and row["run_id"] == before_run:
+                break
+            for site, entry in json.loads(row["outcomes"] or "{}").items():
+                if not only_ok or entry.get("outcome") == "ok":
+                    latest[site] = {**entry, "run_id": row["run_id"]}
+        return latest
 
     def runs(self, status: str | None = None) -> list[sqlite3.Row]:
         """Runs oldest first (optionally only those with `status`)."""
@@ -126,7 +156,8 @@ class CrawlState:
             # Usable: we hold a payload for it (a full response, or a revisit pointing at one).
             usable = body_location is not None and (200 <= capture.status < 300 or record_type == "revisit")
             failed = capture.status == 0 or capture.status == 429 or capture.status >= 500
-            gone = capture.status in (404, 410)
+            from scrapers.crawl import retires
+            gone = retires(capture.status, capture.headers)
             db.execute(
                 """INSERT INTO urls(url, site, kind, first_run, last_run, last_capture_id, last_status,
                        failures, last_error, gone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -33,12 +34,26 @@ class WrittenRecord:
     payload_digest: str
 
 
+class WarcWriteError(OSError):
+    """A WARC record could not be written (the file was truncated back to its last whole record)."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OS error in words: ENOSPC and EDQUOT say "disk full", whatever the library wrapped them in."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full (no space left on device)"
+    return exc.strerror or str(exc)
+
+
 class WarcStore:
     """Appends records to one WARC file per crawl run and site: warc/<run_id>-<site>.warc.gz.
 
-    Each record is flushed and fsynced before `write_*` returns, so the crawl state written
-    afterwards never points at bytes that are not on disk (a kill -9 loses at most the exchange in
-    flight). Files are opened in append mode and never truncated or rewritten.
+    Each record is whole or absent: it is compressed in memory, appended with one loop of writes,
+    then fsynced before `write_*` returns, so the crawl state written afterwards never points at bytes
+    that are not on disk. When a write fails (ENOSPC on a full disk, EIO), the file is truncated back
+    to the end of its last whole record and WarcWriteError is raised: a torn record never stays in
+    the file for a retry to append after. A tail torn by a kill -9 mid-write is cut off the same way
+    when the file is opened again (those bytes were never recorded in the crawl state).
     """
 
     def __init__(self, warc_dir: Path, run_id: str, site: str):
@@ -48,9 +63,16 @@ class WarcStore:
         warc_dir.mkdir(parents=True, exist_ok=True)
         self.name = f"{run_id}-{site}.warc.gz"
         self.path = warc_dir / self.name
-        self._fh = open(self.path, "ab")
-        self._writer = WARCWriter(self._fh, gzip=True)
-        if self._fh.tell() == 0:
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        # create_* builds records; writing goes through _write (to memory first, then the file)
+        self._writer = WARCWriter(io.BytesIO(), gzip=True)
+        size = os.fstat(self._fd).st_size
+        if size:
+            whole = last_whole_record_end(self.path)
+            if whole < size:
+                os.ftruncate(self._fd, whole)
+                os.fsync(self._fd)
+        if os.fstat(self._fd).st_size == 0:
             info = self._writer.create_warcinfo_record(self.name, {
                 "software": f"kcorpus/{__version__}",
                 "format": "WARC File Format 1.1",
@@ -58,11 +80,28 @@ class WarcStore:
             })
             self._write(info)
 
-    def _write(self, record) -> int:
-        offset = self._fh.tell()
-        self._writer.write_record(record)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+    def _write(self, *records) -> int:
+        """Append `records` as one unit; returns the offset of the first. All or nothing on disk."""
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        for record in records:
+            writer.write_record(record)
+        data = memoryview(buffer.getvalue())
+        offset = os.fstat(self._fd).st_size
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, offset)
+                os.fsync(self._fd)
+            except OSError:
+                pass  # the next open cuts the torn tail (last_whole_record_end)
+            raise WarcWriteError(exc.errno, f"cannot write a WARC record to warc/{self.name}: "
+                                            f"{describe_os_error(exc)}; the file was cut back to its "
+                                            f"last whole record") from exc
         return offset
 
     def write_exchange(self, url: str, *, method: str, request_headers: list[tuple[str, str]],
@@ -80,8 +119,7 @@ class WarcStore:
                                           protocol="HTTP/1.1"),
             warc_headers_dict={"WARC-Date": warc_date})
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
-        offset = self._write(response)
-        self._write(request)
+        offset = self._write(response, request)  # the pair is one unit: both on disk or neither
         return WrittenRecord(self.name, offset, response.rec_headers.get_header("WARC-Record-ID"),
                              response.rec_headers.get_header("WARC-Payload-Digest"))
 
@@ -108,13 +146,31 @@ class WarcStore:
         return WrittenRecord(self.name, offset, record.rec_headers.get_header("WARC-Record-ID"), "")
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> "WarcStore":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def last_whole_record_end(path: Path) -> int:
+    """Byte offset just past the last record that reads back whole (digest-checked by warcio)."""
+    end = 0
+    try:
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh, check_digests=True)
+            for record in iterator:
+                iterator.read_to_end(record)
+                if record.digest_checker.problems:
+                    break
+                end = iterator.get_record_offset() + iterator.get_record_length()
+    except Exception:  # warcio raises several kinds on a torn gzip member or header; all mean "stop here"
+        pass
+    return end
 
 
 def _request_target(url: str) -> str:
@@ -147,3 +203,29 @@ def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse
                                   int(record.http_headers.get_statuscode()), headers,
                                   record.content_stream().read())
     raise ValueError(f"no record at {warc_file}:{offset}")
+
+
+def check_payload(warc_dir: Path, warc_file: str, offset: int, expected_digest: str) -> str | None:
+    """Why the response at warc/<warc_file>:<offset> is not the payload `expected_digest` names
+    (None when it is): the record's recorded digest and the digest of its bytes must both match."""
+    from scrapers.fetch import payload_digest
+    if not _SAFE_NAME.match(warc_file or ""):
+        return f"unsafe WARC file name {warc_file!r}"
+    path = warc_dir / warc_file
+    if not path.exists():
+        return f"warc/{warc_file} is missing"
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            record = next(iter(ArchiveIterator(fh)), None)
+            if record is None or record.rec_type != "response":
+                return f"warc/{warc_file}:{offset} holds no response record"
+            recorded = record.rec_headers.get_header("WARC-Payload-Digest")
+            actual = payload_digest(record.raw_stream.read())
+    except Exception as exc:  # a torn or overwritten file: say where, never crash the check
+        return f"warc/{warc_file}:{offset} is unreadable: {type(exc).__name__}: {exc}".splitlines()[0]
+    if recorded != expected_digest:
+        return f"warc/{warc_file}:{offset} records digest {recorded}, the release says {expected_digest}"
+    if actual != expected_digest:
+        return f"warc/{warc_file}:{offset}: payload bytes do not match their digest {expected_digest}"
+    return None

@@ -49,7 +49,9 @@ def write_snapshot(path: Path, pages: dict[str, tuple[int, bytes, str]]) -> Path
     return store.path
 
 
-def site_pages(edited: bool = False, deleted: bool = False) -> dict:
+def site_pages(edited: bool = False, deleted: bool = False, absent: bool = False) -> dict:
+    """The test board; `deleted`: post 103 answers a recorded 404 (deleted upstream); `absent`: post 103
+    is simply not in the snapshot (a partial replay: the site was not asked about it)."""
     pages = {
         "https://kancc.org/robots.txt": (200, b"User-agent: *\nDisallow: /bbs/login.php\n", "r"),
         f"{BOARD}&page=1": (200, _list_page([101, 102], 1, 2), "l1"),
@@ -58,7 +60,9 @@ def site_pages(edited: bool = False, deleted: bool = False) -> dict:
         f"{BOARD}&wr_id=102": (200, _post(102, "edited text" if edited else "original text"),
                                "p102b" if edited else "p102"),
     }
-    if not deleted:
+    if deleted:
+        pages[f"{BOARD}&wr_id=103"] = (404, b"<html><body><h1>Not Found</h1></body></html>", "gone")
+    elif not absent:
         pages[f"{BOARD}&wr_id=103"] = (200, _post(103, "third post"), "p103")
     return pages
 
@@ -144,6 +148,15 @@ def test_recrawl_sees_edit_and_deletion_of_known_urls(tmp_path, first_snapshot):
     assert (report.downloaded, report.unchanged, report.gone) == (1, 1, 1)
     gone = state.url_rows("kancc")
     assert [r["url"] for r in gone if r["gone"]] == [f"{BOARD}&wr_id=103"]
+
+
+def test_a_url_the_replay_does_not_hold_is_not_checked_not_gone(tmp_path, first_snapshot):
+    """Why gone: a replay's own 404 for a URL missing from its WARCs says nothing about the site."""
+    crawl(tmp_path, first_snapshot, "run1")
+    second = write_snapshot(tmp_path / "snap2", site_pages(absent=True))
+    state, report = crawl(tmp_path, second, "run2")
+    assert (report.gone, report.not_checked) == (0, 1)
+    assert not [r["url"] for r in state.url_rows("kancc") if r["gone"]]
 
 
 def test_load_snapshot_indexes_responses(first_snapshot):
