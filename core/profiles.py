@@ -90,7 +90,9 @@ class Profile:
 
 
 def _compile_all(patterns: list[str]) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(p) for p in patterns)
+    """URL patterns, compiled ASCII-only: Python's \\d also matches Arabic-Indic digits (`wr_id=٥٠٤`),
+    which would make a hostile link an article id."""
+    return tuple(re.compile(p, re.ASCII) for p in patterns)
 
 
 def load_profile(path: str | Path) -> Profile:

@@ -40,7 +40,7 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" writing {exc.filename}" if exc.filename else ""
         return f"{describe_os_error(exc)}{where}; nothing already written was lost"
-    if isinstance(exc, OSError) and exc.errno is not None and not exc.args[1:2] == (None,):
+    if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{describe_os_error(exc)}{where}"
     text = str(exc).strip().splitlines()

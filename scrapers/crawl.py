@@ -283,6 +283,11 @@ class SiteCrawler:
 
     def _discover_page(self, url: str) -> tuple[list[str] | None, list[str]]:
         """(list pages, article URLs) linked from one list page; (None, []) when it gave no page."""
+        try:
+            url = to_uri(url)
+        except BadURL as exc:
+            self.report.bad_links.append((url, str(exc)))
+            return None, []
         attempt, final_url = self.fetch(url, "index")
         if attempt is None:
             return None, []

@@ -1,0 +1,455 @@
+"""Faults injected one by one: a failed run never looks like success, and nothing earlier is lost.
+
+Outage (a refusing proxy), bad links and non-ASCII digits, a partial replay, a changed layout, a soft
+404, a full disk (injected ENOSPC), a torn WARC tail, two writers, leftovers of a killed run. Each test
+asserts the outcome, the message, and that earlier captures, documents and releases are intact.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from core.datahome import DataHome, DataHomeBusy, WriterLock
+from flows import stages
+from scrapers.fetch import CrawlSettings
+from scrapers.replay import ReplayServer, load_snapshot
+from scrapers.warcstore import WarcStore
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
+SNAPSHOT_1 = SNAPSHOTS / "snapshot-1.warc.gz"
+SITES = ["globalsecurity", "kancc"]
+FAST = CrawlSettings(delay=0, retries=0, timeout=5)
+BOARD = "https://kancc.org/bbs/board.php?bo_table=heigo"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_warc(folder: Path, pages: dict) -> Path:
+    """A replay WARC of url -> RecordedResponse-like (status, headers, body), written by WarcStore."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with WarcStore(folder, "snapshot", "test") as store:
+        for url, (status, headers, body) in pages.items():
+            store.write_exchange(url, method="GET", request_headers=[], status=status,
+                                 reason="OK" if status == 200 else "Not Found", response_headers=list(headers),
+                                 body=body, warc_date="2026-10-01T00:00:00Z")
+    return store.path
+
+
+def snapshot_pages(keep=lambda url: True) -> dict:
+    return {url: (r.status, r.headers, r.body) for url, r in load_snapshot([SNAPSHOT_1]).items() if keep(url)}
+
+
+def documents_on_disk(home: DataHome) -> dict[str, str]:
+    """Every current document file (path relative to documents/) -> its bytes' text."""
+    return {p.relative_to(home.documents_dir).as_posix(): p.read_text()
+            for p in home.documents_dir.glob("*/*.json") if not p.parent.name.startswith("_")}
+
+
+def whole_records(path: Path) -> list[tuple[str, int]]:
+    """(record type, offset) of every record; raises if any record is torn."""
+    out = []
+    with open(path, "rb") as fh:
+        iterator = ArchiveIterator(fh, check_digests=True)
+        for record in iterator:
+            iterator.read_to_end(record)
+            out.append((record.rec_type, iterator.get_record_offset()))
+    return out
+
+
+@pytest.fixture
+def refreshed(tmp_path):
+    """A data home after one ok refresh of both sites over snapshot 1."""
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    with ReplayServer([SNAPSHOT_1]) as server:
+        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+    assert {s: o["outcome"] for s, o in summary["outcomes"].items()} == {"globalsecurity": "ok", "kancc": "ok"}
+    return home
+
+
+# --- outage ----------------------------------------------------------------------------------------
+
+def test_outage_through_a_refusing_proxy_is_unreachable_and_blocks_an_empty_first_release(tmp_path, monkeypatch):
+    port = closed_port()
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    home = DataHome.resolve(tmp_path).ensure()
+    summary = stages.refresh(home, SITES, settings=FAST)
+    lines = stages.failure_lines(summary["outcomes"])
+    assert len(lines) == 2
+    for site, line in zip(SITES, lines):
+        assert line.startswith(f"{site}: unreachable: robots.txt unreachable (")
+        assert "ProxyError" in line or "ConnectError" in line
+    from scrapers.state import CrawlState
+    state = CrawlState(home.state_db)
+    assert state.runs()[-1]["status"] == "finished"
+    assert json.loads(state.runs()[-1]["outcomes"])["kancc"]["outcome"] == "unreachable"
+    state.close()
+    with pytest.raises(stages.ReleaseBlocked) as blocked:
+        stages.validate_and_release(home)
+    message = str(blocked.value)
+    assert "globalsecurity: no documents to release" in message and "a first release needs documents" in message
+    assert "kancc: last crawl" in message and "was unreachable: robots.txt unreachable" in message
+    assert not [p for p in home.releases_dir.iterdir()]
+
+
+def test_scheduled_run_with_the_sites_unreachable_ends_failed_writes_no_release_and_says_why(
+        prefect_harness, tmp_path, monkeypatch):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.scheduled import scheduled_refresh
+
+    port = closed_port()
+    for name in ("HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    home = DataHome.resolve(tmp_path).ensure()
+    from dataclasses import asdict
+    state = scheduled_refresh(home=str(home.root), settings=asdict(FAST), return_state=True)
+    assert state.is_failed()
+    assert "globalsecurity: unreachable: robots.txt unreachable" in state.message
+    assert "kancc: unreachable: robots.txt unreachable" in state.message
+    assert "release blocked by the quality gate" in state.message
+    assert not [p for p in home.releases_dir.iterdir()]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["kcorpus-run-summary", "kcorpus-data-docs"])))
+    mine = [a for a in artifacts if a.flow_run_id == state.state_details.flow_run_id]
+    assert {a.key for a in mine} == {"kcorpus-run-summary", "kcorpus-data-docs"}
+    summary = next(a for a in mine if a.key == "kcorpus-run-summary").data
+    assert "**Crawl not ok**" in summary and "kancc: unreachable" in summary and "**Release blocked**" in summary
+
+
+# --- hostile links -----------------------------------------------------------------------------------
+
+def test_bad_links_and_non_ascii_digits_never_stop_the_run(tmp_path):
+    pages = snapshot_pages()
+    list_url = f"{BOARD}&page=1"
+    status, headers, body = pages[list_url]
+    hostile = ('<a href="http://[oops/">broken</a><a href="./board.php?bo_table=heigo&amp;wr_id=٥٠٤">504?</a>'
+               '<a href="https://kancc.org:99999/x">bad port</a><a href="mailto:webmaster@kancc.org">mail</a>')
+    pages[list_url] = (status, headers, body.replace(b"</body>", hostile.encode("utf-8") + b"</body>"))
+    warc = write_warc(tmp_path / "snap", pages)
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    with ReplayServer([warc]) as server:
+        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+    kancc = summary["crawl"]["kancc"]
+    assert summary["outcomes"]["kancc"]["outcome"] == "ok"
+    assert sorted(reason.split(" ")[0] for _, reason in kancc["bad_links"]) == ["malformed", "malformed"]
+    assert len(summary["clean"]["kancc"]["cleaned"]) == 9 and len(summary["clean"]["globalsecurity"]["cleaned"]) == 10
+    # the Arabic-Indic digits never became an article id, and the WARC holds only ASCII URIs
+    assert not [d for d in documents_on_disk(home) if "504" in d and "٥" in d]
+    for warc_file in home.warc_dir.iterdir():
+        whole_records(warc_file)
+        with open(warc_file, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                assert uri is None or uri.isascii()
+
+
+def test_a_non_ascii_start_url_is_percent_encoded_before_the_request_and_the_warc(tmp_path):
+    from core.profiles import get_profile
+    from scrapers.crawl import crawl_site
+    from scrapers.fetch import make_client
+    from scrapers.state import CrawlState
+
+    warc = write_warc(tmp_path / "snap", snapshot_pages())
+    state = CrawlState(tmp_path / "state.sqlite")
+    state.start_run("r1", ["kancc"])
+    with ReplayServer([warc]) as server, make_client(FAST, server.port) as client:
+        report = crawl_site(get_profile("kancc"), state=state, warc_dir=tmp_path / "warc", run_id="r1",
+                            client=client, settings=FAST, start_urls=[f"{BOARD}&page=١"])
+    urls = [r["url"] for r in state.run_captures("r1", kind="index")]
+    assert urls == [f"{BOARD}&page=%D9%A1"]
+    assert report.outcome == "unreachable" and "every start page failed" in report.cause
+
+
+def test_redirects_stay_on_the_profile_hosts_default_ports_and_http():
+    from scrapers.urls import redirect_refusal
+
+    hosts = ("kancc.org",)
+    assert redirect_refusal("ftp://kancc.org/x", hosts).startswith("redirect to a non-http(s) URL")
+    assert redirect_refusal("file:///etc/passwd", hosts).startswith("redirect to a non-http(s) URL")
+    assert redirect_refusal("https://evil.example/", hosts) == "redirect to a host outside the site profile"
+    assert redirect_refusal("http://kancc.org:6379/", hosts).startswith("redirect to a non-default port")
+    assert redirect_refusal("http://kancc.org:80/bbs/", hosts) is None
+
+
+# --- why gone ------------------------------------------------------------------------------------------
+
+def test_a_partial_replay_retires_nothing_and_says_not_checked(refreshed, tmp_path):
+    home = refreshed
+    before = documents_on_disk(home)
+    only_gs = write_warc(tmp_path / "gs-only", snapshot_pages(lambda url: "globalsecurity" in url))
+    with ReplayServer([only_gs]) as server:
+        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+    assert summary["outcomes"]["globalsecurity"]["outcome"] == "ok"
+    kancc = summary["outcomes"]["kancc"]
+    assert kancc["outcome"] == "unreachable" and "not in the replayed WARCs" in kancc["cause"]
+    assert summary["clean"]["kancc"]["retired"] == [] and len(summary["clean"]["kancc"]["not_checked"]) == 9
+    assert documents_on_disk(home) == before                       # nothing retired, nothing rewritten
+    assert not (home.documents_dir / "_gone").exists()
+    with pytest.raises(stages.ReleaseBlocked, match="kancc: last crawl .* was unreachable"):
+        stages.validate_and_release(home)
+    outcome = stages.validate_and_release(home, allow_partial=True)   # the explicit override, recorded
+    manifest = json.loads((outcome.release.path / "manifest.json").read_text())
+    assert manifest["allow_partial"] is True and any("kancc: last crawl" in m for m in manifest["partial"])
+    assert manifest["crawl_outcomes"]["kancc"]["outcome"] == "unreachable"
+    assert manifest["crawl_outcomes"]["kancc"]["run_id"] == summary["run_id"]
+    assert manifest["counts_by_site"] == {"globalsecurity": 10, "kancc": 9}
+
+
+def test_a_soft_404_retires_its_document_and_a_5xx_does_not(refreshed, tmp_path):
+    home = refreshed
+    pages = snapshot_pages()
+    alert = ('<html><head><meta charset="utf-8"><script>alert("글이 존재하지 않습니다.\\n\\n글이 삭제되었거나 '
+             '이동된 경우입니다.");history.back();</script></head><body></body></html>').encode("utf-8")
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("ETag", '"soft"')]
+    pages[f"{BOARD}&wr_id=504"] = (200, headers, alert)
+    pages[f"{BOARD}&wr_id=503"] = (503, [("Content-Type", "text/html")], b"<html><body>busy</body></html>")
+    with ReplayServer([write_warc(tmp_path / "snap", pages)]) as server:
+        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+    clean = summary["clean"]["kancc"]
+    assert clean["retired"] == ["kancc-heigo-504"]
+    assert (home.documents_dir / "_gone" / "kancc" / "kancc-heigo-504.json").exists()
+    assert "kancc-heigo-503" in clean["not_checked"]
+    assert (home.documents_dir / "kancc" / "kancc-heigo-503.json").exists()
+    assert summary["outcomes"]["kancc"]["outcome"] == "partial" and "HTTP 503" in summary["outcomes"]["kancc"]["cause"]
+
+
+# --- layout canaries ----------------------------------------------------------------------------------
+
+def test_a_changed_layout_is_detected_and_blocks_the_sites_release(refreshed, tmp_path):
+    home = refreshed
+    pages = snapshot_pages()
+    for url, (status, headers, body) in list(pages.items()):
+        if "wr_id=" in url and status == 200:  # the board's new skin: the post body moved to another id
+            headers = [(k, v if k.lower() != "etag" else '"new-skin"') for k, v in headers
+                       if k.lower() != "last-modified"]
+            pages[url] = (status, headers, body.replace(b'id="bo_v_con"', b'id="bo_v_content"'))
+    with ReplayServer([write_warc(tmp_path / "snap", pages)]) as server:
+        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+    kancc = summary["outcomes"]["kancc"]
+    assert kancc["outcome"] == "changed-layout", kancc
+    assert "article pages where the profile found no body: 100% (was 0%" in kancc["cause"]
+    assert summary["outcomes"]["globalsecurity"]["outcome"] == "ok"
+    with pytest.raises(stages.ReleaseBlocked, match="kancc: last crawl .* was changed-layout"):
+        stages.validate_and_release(home)
+
+
+def test_layout_canary_thresholds():
+    from scrapers.canary import layout_change, layout_metrics
+
+    base = layout_metrics(list_pages=4, empty_list_pages=0, cleaned_pages=10, no_body_pages=0,
+                          body_chars=[3000] * 10)
+    same = layout_metrics(list_pages=4, empty_list_pages=1, cleaned_pages=10, no_body_pages=1,
+                          body_chars=[2800] * 10)
+    shrunk = layout_metrics(list_pages=4, empty_list_pages=0, cleaned_pages=10, no_body_pages=0,
+                            body_chars=[400] * 10)
+    assert layout_change(same, base) is None
+    assert layout_change(shrunk, base).startswith("median body length 400 characters (was 3000")
+    assert layout_change(shrunk, base, {"max_median_drop": 0.9}) is None
+    few = layout_metrics(list_pages=1, empty_list_pages=0, cleaned_pages=2, no_body_pages=2, body_chars=[])
+    assert layout_change(few, base) is None   # two pages say nothing
+
+
+# --- full disk ------------------------------------------------------------------------------------------
+
+def test_a_full_disk_cuts_the_torn_record_and_says_disk_full(refreshed, tmp_path, monkeypatch):
+    home = refreshed
+    before_docs = documents_on_disk(home)
+    before_warcs = {p.name: p.read_bytes() for p in home.warc_dir.iterdir()}
+    import scrapers.warcstore as warcstore
+
+    real_write, calls = os.write, {"n": 0}
+
+    def filling_disk(fd, data):
+        calls["n"] += 1
+        if calls["n"] >= 6:  # a few records in, the disk fills: half a record lands, then ENOSPC
+            real_write(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(warcstore.os, "write", filling_disk)
+    with ReplayServer([SNAPSHOT_1]) as server:
+        summary = stages.refresh(home, ["kancc"], settings=FAST, replay_port=server.port)
+    monkeypatch.undo()
+    kancc = summary["outcomes"]["kancc"]
+    assert kancc["outcome"] == "partial" and "disk full (no space left on device)" in kancc["cause"]
+    assert "cut back to its last whole record" in kancc["cause"]
+    new_warc = home.warc_dir / f"{summary['run_id']}-kancc.warc.gz"
+    offsets = {offset for _, offset in whole_records(new_warc)}      # every record whole: no torn tail
+    from scrapers.state import CrawlState
+    state = CrawlState(home.state_db)
+    assert all(r["warc_offset"] in offsets for r in state.run_captures(summary["run_id"]))
+    state.close()
+    assert {p: b for p, b in before_warcs.items()} == {p.name: p.read_bytes() for p in home.warc_dir.iterdir()
+                                                      if p.name in before_warcs}
+    assert documents_on_disk(home) == before_docs
+    # the same file takes the retry's records after the last whole one
+    store = WarcStore(home.warc_dir, summary["run_id"], "kancc")
+    store.write_failure("https://kancc.org/x", error="retry", warc_date="2026-10-02T00:00:00Z")
+    store.close()
+    assert len(whole_records(new_warc)) == len(offsets) + 1
+
+
+def test_a_torn_tail_from_a_killed_writer_is_cut_when_the_file_is_opened_again(tmp_path):
+    store = WarcStore(tmp_path, "run1", "kancc")
+    store.write_failure("https://kancc.org/a", error="x", warc_date="2026-10-01T00:00:00Z")
+    store.close()
+    path = tmp_path / "run1-kancc.warc.gz"
+    whole = path.stat().st_size
+    with open(path, "ab") as fh:
+        fh.write(b"\x1f\x8b\x08\x00torn")
+    WarcStore(tmp_path, "run1", "kancc").close()
+    assert path.stat().st_size == whole and len(whole_records(path)) == 2
+
+
+def test_disk_full_and_sqlite_errors_read_in_words():
+    import sqlite3
+
+    from kcorpus.cli import describe_failure
+
+    assert describe_failure(OSError(errno.ENOSPC, "No space left on device", "/data/x.json")).startswith(
+        "disk full (no space left on device) writing /data/x.json")
+    assert "disk full" in describe_failure(sqlite3.OperationalError("database or disk is full"))
+
+
+# --- one writer, temp names, leftovers -------------------------------------------------------------------
+
+HOLDER = """
+import sys, time
+from core.datahome import DataHome, WriterLock
+lock = WriterLock(DataHome.resolve(sys.argv[1]), "kcorpus release").acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_writer_is_refused_with_the_holder_and_a_killed_holder_frees_the_lock(tmp_path):
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = CliRunner().invoke(app, ["release", "--home", str(tmp_path)])
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"error: data home busy: kcorpus release (pid {holder.pid}) since 20")
+        with pytest.raises(DataHomeBusy):
+            WriterLock(DataHome.resolve(tmp_path), "kcorpus refresh", wait=0.5).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    # SIGKILL dropped the flock: the stale file does not block
+    WriterLock(DataHome.resolve(tmp_path), "kcorpus refresh").acquire().release()
+
+
+def test_leftovers_of_a_killed_run_are_removed_at_the_next_writer_start(refreshed):
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    home = refreshed
+    leftovers = [home.releases_dir / ".tmp-0123abcd", home.documents_dir / "kancc" / "kancc-heigo-504.json.tmp",
+                 home.documents_dir / "kancc" / ".kancc-heigo-504.json.4242-deadbeef.tmp",
+                 home.quarantine_dir / ".x.json.4242-deadbeef.tmp"]
+    (leftovers[0] / "tei").mkdir(parents=True)
+    (leftovers[0] / "manifest.json").write_text("{}")
+    for path in leftovers[1:]:
+        path.write_text("{")
+    docs = documents_on_disk(home)
+    result = CliRunner().invoke(app, ["reclean", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    assert not [p for p in leftovers if p.exists()]
+    assert set(documents_on_disk(home)) == set(docs)
+
+
+def test_temp_names_are_unique_per_writer(tmp_path):
+    from core.datahome import temp_name
+
+    path = tmp_path / "kancc-heigo-504.json"
+    names = {temp_name(path) for _ in range(50)}
+    assert len(names) == 50 and all(n.name.endswith(".tmp") and str(os.getpid()) in n.name for n in names)
+
+
+# --- no orphans ---------------------------------------------------------------------------------------
+
+SERVER_PARENT = """
+import os, sys, time
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_HOME"] = sys.argv[1]
+from flows.settings import apply_prefect_defaults
+apply_prefect_defaults()
+from flows import server
+if sys.argv[2] == "started":
+    server.ensure_api()
+    print(server._started.process.pid, flush=True)
+else:
+    import threading
+    threading.Timer(0.5, lambda: print("starting", flush=True)).start()
+    server.ensure_api()
+time.sleep(120)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _gone(pid: int, within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat.split(")")[1].split()[0] == "Z":  # a zombie waiting for its reaper: dead
+                return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc (Linux)")
+@pytest.mark.parametrize("when", ["started", "starting"])
+def test_sigkill_of_kcorpus_leaves_no_embedded_prefect_server(tmp_path, when):
+    import signal
+
+    parent = subprocess.Popen([sys.executable, "-c", SERVER_PARENT, str(tmp_path), when], stdout=subprocess.PIPE,
+                              text=True, env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"})
+    try:
+        line = parent.stdout.readline().strip()
+        assert line, "the parent died before its server started"
+        if when == "started":
+            server_pid = int(line)
+        else:
+            deadline = time.monotonic() + 10
+            while not _children(parent.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            server_pid = _children(parent.pid)[0]
+        assert not _gone(server_pid, within=0.5)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert _gone(server_pid), f"embedded Prefect server {server_pid} outlived its kcorpus parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
