@@ -453,3 +453,92 @@ def test_sigkill_of_kcorpus_leaves_no_embedded_prefect_server(tmp_path, when):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+# --- errors in words ---------------------------------------------------------------------------------
+
+def _cli(*args, env=None):
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def _one_error_line(result, code: int, *needles: str) -> str:
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.output, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_release_version_taken_or_malformed_fails_before_the_gate(tmp_path):
+    home = DataHome.resolve(tmp_path).ensure()
+    (home.releases_dir / "2026.01.01").mkdir()
+    _one_error_line(_cli("release", "--version", "2026.01.01", "--home", str(tmp_path)), 1, "already exists")
+    _one_error_line(_cli("release", "--version", "latest", "--home", str(tmp_path)), 1, "bad release version")
+    assert not (home.reports_dir / "data_docs").exists()  # the gate never ran
+
+
+def test_unreadable_warc_and_port_in_use_are_one_line(tmp_path):
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(b"this is not a WARC file at all\n" * 10)
+    _one_error_line(_cli("replay", str(bad), "--port", "0"), 1, "unreadable WARC", str(bad))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        _one_error_line(_cli("replay", str(SNAPSHOT_1), "--port", str(port)), 1, f"port {port} on 127.0.0.1 is in use")
+    debug = _cli("--debug", "replay", str(bad), "--port", "0")
+    assert debug.exit_code == 1 and "Traceback" in debug.stderr and "error: unreadable WARC" in debug.stderr
+
+
+def test_bad_cron_unreachable_prefect_bad_url_and_not_a_release(tmp_path):
+    _one_error_line(_cli("schedule", "--cron", "every night", "--home", str(tmp_path)), 2, "bad cron schedule")
+    dead = f"http://127.0.0.1:{closed_port()}/api"
+    _one_error_line(_cli("schedule", "--home", str(tmp_path), env={"PREFECT_API_URL": dead}), 1,
+                    f"Prefect server unreachable at {dead}")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>text</p></body></html>")
+    _one_error_line(_cli("clean", str(page), "--url", "http://[oops/"), 2, "bad --url", "Invalid IPv6 URL")
+    folder = tmp_path / "not-a-release"
+    folder.mkdir()
+    _one_error_line(_cli("diff", str(folder), str(folder)), 1, "is not a kcorpus release")
+
+
+def test_read_only_commands_never_create_a_data_home(tmp_path):
+    missing = tmp_path / "typo-home"
+    for args in (["releases"], ["audit"], ["quarantine"], ["quarantine", "show", "kancc-heigo-504"], ["verify"]):
+        result = _cli(*args, "--home", str(missing))
+        assert result.exit_code == 1 and result.stderr.startswith("error: "), (args, result.output)
+        assert not missing.exists(), args
+
+
+def test_verify_rechecks_checksums_and_warc_digests_of_a_read_only_release(refreshed):
+    home = refreshed
+    outcome = stages.validate_and_release(home)
+    release = outcome.release.path
+    assert all(p.stat().st_mode & 0o222 == 0 for p in release.rglob("*") if p.is_file())
+    ok = _cli("verify", "--home", str(home.root))
+    assert ok.exit_code == 0 and "every checksum holds, 19 documents' WARC payloads match" in ok.stdout
+    tei = next(release.glob("tei/kancc/*.xml"))
+    tei.chmod(0o644)
+    tei.write_bytes(tei.read_bytes() + b"<!-- edited after release -->\n")
+    warc = next(home.warc_dir.glob("*-globalsecurity.warc.gz"))
+    warc.rename(warc.with_name("moved.warc.gz"))
+    result = _cli("verify", outcome.release.version, "--home", str(home.root))
+    assert result.exit_code == 1
+    assert f"{tei.relative_to(release).as_posix()}: checksum differs from SHA256SUMS" in result.stderr
+    assert "checksum differs from manifest.json" in result.stderr
+    assert f"warc/{warc.name} is missing" in result.stderr
+
+
+def test_refresh_exits_non_zero_naming_site_outcome_and_cause(prefect_harness, refreshed, tmp_path):
+    only_gs = write_warc(tmp_path / "gs-only", snapshot_pages(lambda url: "globalsecurity" in url))
+    result = _cli("refresh", "--replay", str(only_gs), "--home", str(refreshed.root))
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [next(line for line in errors if line.startswith("error: kancc: unreachable: every start page failed"))]
+    assert "globalsecurity" in result.stdout and "unreachable" in result.stdout
+    assert len(documents_on_disk(refreshed)) == 19
