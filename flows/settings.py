@@ -39,5 +39,10 @@ def apply_prefect_defaults(data_home: Path | None = None) -> None:
     """
     for key, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    # The embedded Prefect server is on 127.0.0.1: a web proxy (HTTPS_PROXY, down or not) must not
+    # stand between kcorpus and it, or an outage of the proxy would read as "Prefect unreachable".
+    for key in ("NO_PROXY", "no_proxy"):
+        hosts = [h for h in os.environ.get(key, "").split(",") if h.strip()]
+        os.environ[key] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     if data_home is not None and "PREFECT_API_URL" not in os.environ and "PREFECT_HOME" not in os.environ:
         os.environ["PREFECT_HOME"] = str(Path(data_home) / "prefect")

@@ -196,7 +196,8 @@ def print_refresh(summary: dict) -> None:
     table = Table(title=f"Crawl run {summary['run_id']}")
     for col in ("site", "outcome", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
                 "cleaned", "re-used", "retired", "refused"):
-        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left")
+        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left",
+                         no_wrap=col in ("site", "outcome"))
     for site, crawl in summary["crawl"].items():
         clean = summary["clean"][site]
         outcome = summary.get("outcomes", {}).get(site, {}).get("outcome", "")

@@ -294,7 +294,7 @@ class SiteCrawler:
         self.report.index_pages += 1
         if attempt.error or attempt.status != 200:
             why = attempt.error or f"HTTP {attempt.status}" + (
-                " (not in the replayed WARCs)" if replay_missing(attempt.headers) else "")
+                ", not in the replayed WARCs" if replay_missing(attempt.headers) else "")
             self.report.failed.append((url, why))
             return None, []
         self.report.index_pages_ok += 1
