@@ -55,13 +55,17 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     sites = sites or sorted(builtin_profiles())
     settings = settings or asdict(CrawlSettings())
     run_id = stages.begin_run(data_home, sites)
-    crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
-              for site in sites}
-    crawl_reports = {site: future.result() for site, future in crawls.items()}
-    cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
-    clean_reports = {site: future.result() for site, future in cleans.items()}
-    outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site], clean_reports[site])
-                for site in sites}
+    try:
+        crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
+                  for site in sites}
+        crawl_reports = {site: future.result() for site, future in crawls.items()}
+        cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
+        clean_reports = {site: future.result() for site, future in cleans.items()}
+        outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site],
+                                            clean_reports[site]) for site in sites}
+    except BaseException:
+        stages.end_run(data_home, run_id, "failed")  # a crashed run never stays "running"
+        raise
     stages.end_run(data_home, run_id)
     summary = {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes}
     failed = stages.failure_lines(outcomes)
@@ -84,10 +88,17 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
                                              allow_partial=allow_partial)
     except stages.ReleaseBlocked as blocked:
         return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
+    except OSError as exc:  # a full disk: said in words, no traceback (the temporary folder is removed)
+        from scrapers.warcstore import describe_os_error
+        return Failed(message=f"release not written: {describe_os_error(exc)}"
+                              + (f" ({exc.filename})" if exc.filename else "") + "; earlier releases are intact")
 
 
 @flow(name="kcorpus-release", log_prints=True)
 def release(home: str | None = None, version: str | None = None, allow_partial: bool = False):
     """Validate the current documents and write an immutable release of those that pass."""
     data_home = DataHome.resolve(home)
-    return validate_and_release_task(str(data_home.root), version, allow_partial)
+    state = validate_and_release_task(str(data_home.root), version, allow_partial, return_state=True)
+    if state.is_failed():
+        return Failed(message=state.message)  # the flow ends Failed with the task's one-line message
+    return state.result()

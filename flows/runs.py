@@ -71,4 +71,7 @@ def run_release(home: DataHome, version: str | None, allow_partial: bool):
     from flows.server import ensure_api
     ensure_api()
     from flows.refresh import release as release_flow
-    return release_flow(home=str(home.root), version=version, allow_partial=allow_partial)
+    state = release_flow(home=str(home.root), version=version, allow_partial=allow_partial, return_state=True)
+    if state.is_failed() or state.is_crashed():
+        raise RuntimeError(state.message or f"the release flow ended {state.type.value}")
+    return state.result()

@@ -47,7 +47,9 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
         summary = flow_summary(refresh(sites=sites, home=str(data_home.root), replay_port=replay_port,
                                        settings=settings, return_state=True))
         failed = stages.failure_lines(summary["outcomes"])
-        outcome = release(home=str(data_home.root), allow_partial=allow_partial)
+        release_state = release(home=str(data_home.root), allow_partial=allow_partial, return_state=True)
+        outcome = (release_state.result() if not release_state.is_failed()
+                   else stages.BlockedRelease([release_state.message or "release failed"], None))
         blocked = outcome if isinstance(outcome, stages.BlockedRelease) else None
         if blocked:
             outcome = None

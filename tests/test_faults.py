@@ -543,3 +543,22 @@ def test_refresh_exits_non_zero_naming_site_outcome_and_cause(prefect_harness, r
     assert errors == [next(line for line in errors if line.startswith("error: kancc: unreachable: every start page failed"))]
     assert "unreachable" in result.stdout and "not checked this run (kept)" in result.stdout
     assert len(documents_on_disk(refreshed)) == 19
+
+
+def test_a_full_disk_during_a_release_is_one_line_and_leaves_no_half_release(prefect_harness, refreshed, monkeypatch):
+    home = refreshed
+    real = Path.write_bytes
+
+    def full(self, data):
+        if ".tmp-" in str(self) and self.suffix == ".xml":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    result = _cli("release", "--home", str(home.root))
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]  # Prefect logs the rest
+    assert len(errors) == 1 and errors[0].startswith("error: release not written: disk full (no space left on device)")
+    assert errors[0].endswith("earlier releases are intact")
+    assert [p.name for p in home.releases_dir.iterdir()] == []
