@@ -25,9 +25,15 @@ class CrawlAudit:
 
 def _outcomes(state: CrawlState, run_id: str) -> dict[str, tuple[int, str | None]]:
     """URL -> (status, payload digest) of the last article capture of each URL in the run."""
+    import json
+
+    from scrapers.crawl import replay_missing
+
     out = {}
     for row in state.run_captures(run_id, kind="article"):
-        out[row["url"]] = (row["status"], row["payload_digest"])
+        # a replay's 404 for a URL its WARCs lack is no answer from the site: failed (not checked), not gone
+        status = 0 if row["status"] == 404 and replay_missing(json.loads(row["headers"])) else row["status"]
+        out[row["url"]] = (status, row["payload_digest"])
     return out
 
 
