@@ -352,12 +352,13 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit 
         print(json.dumps(result.to_dict(), indent=2))
         return
     console.print(f"Crawl {result.old_run} -> {result.new_run}: {len(result.new)} new, {len(result.gone)} gone, "
-                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed",
+                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed, "
+                  f"{len(result.not_checked)} not checked",
                   highlight=False)
     for label, urls in (("new", result.new), ("gone", result.gone), ("changed", result.changed),
-                        ("failed", result.failed)):
+                        ("failed", result.failed), ("not checked", result.not_checked)):
         for url in urls:
-            console.print(f"  {label:8} {url}", highlight=False)
+            console.print(f"  {label:11} {url}", highlight=False)
 
 
 @app.command()
