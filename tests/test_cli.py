@@ -33,8 +33,9 @@ def test_clean_json_has_the_contract_keys(seed_page):
     result = runner.invoke(app, ["clean", str(seed_page), "--url", SEED_URL])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert list(doc) == ["id", "site", "source_url", "title", "date", "place", "agency", "distributor", "author",
-                         "series", "chapter", "section", "lang", "paragraphs", "flags", "repairs"]
+    assert list(doc) == ["id", "site", "source_url", "title", "date", "posted_at", "place", "agency", "distributor",
+                         "author", "series", "chapter", "section", "site_section", "lang", "paragraphs", "flags",
+                         "repairs"]
     assert doc["title"] == "Let Us Defend the Soviet Union with Arms!" and doc["flags"] == ["truncated"]
 
 
