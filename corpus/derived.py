@@ -112,7 +112,15 @@ def arrow_schema():
 
     types = {"string": pa.string(), "int32": pa.int32(), "date32": pa.date32(),
              "timestamp": pa.timestamp("us", tz="UTC"), "list<string>": pa.list_(pa.string())}
-    return pa.schema([pa.field(f.name, types[f.type], nullable=f.name not in ("id", "site")) for f in CODEBOOK])
+    schema = pa.schema([pa.field(f.name, types[f.type], nullable=f.name not in ("id", "site")) for f in CODEBOOK])
+    # pandas metadata in the file, so that a plain pandas.read_parquet gives nullable integers (Int32)
+    # and strings, not floats with NaN for a chapter that is missing on some rows
+    import pandas as pd
+
+    dtypes = {"string": "string", "int32": "Int32", "timestamp": "datetime64[us, UTC]"}
+    empty = pd.DataFrame({f.name: pd.Series([], dtype=dtypes.get(f.type, "object")) for f in CODEBOOK})
+    pandas_meta = pa.Schema.from_pandas(empty, preserve_index=False).metadata
+    return schema.with_metadata(pandas_meta)
 
 
 def _tsv_value(value) -> str:

@@ -63,3 +63,45 @@ def read_frame(release: Path):
     mapping = {pa.int32(): pd.Int32Dtype(), pa.string(): pd.StringDtype()}
     frame = table.to_pandas(types_mapper=mapping.get, date_as_object=False)
     return frame[[f.name for f in CODEBOOK]]
+
+
+EXPORT_FORMATS = ("txt", "parquet", "conllu", "jsonl")
+
+
+def export_release(release: Path, fmt: str, output: Path) -> Path:
+    """Write one format of a release to `output`: jsonl and parquet as one file, conllu as one file (all
+    sites), txt as a folder of <site>/<id>.txt. A release written before a format existed gets it made
+    from its documents.jsonl (the same writer a release uses). Returns what was written."""
+    import shutil
+    import tempfile
+
+    from corpus.derived import DerivedWriter
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r} ({', '.join(EXPORT_FORMATS)})")
+    release, output = Path(release), Path(output)
+    if output.exists():
+        raise FileExistsError(f"{output} exists; exports never overwrite")
+    if fmt == "jsonl":
+        shutil.copyfile(release / "documents.jsonl", output)
+        return output
+    source = release
+    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists() else None) as scratch:
+        needed = {"parquet": "documents.parquet", "conllu": "conllu", "txt": "text"}[fmt]
+        if not (release / needed).exists():
+            writer = DerivedWriter(Path(scratch))
+            try:
+                for doc in iter_documents(release):
+                    writer.add(doc, f"tei/{doc.site}/{doc.id}.xml")
+            finally:
+                writer.close()
+            source = Path(scratch)
+        if fmt == "parquet":
+            shutil.copyfile(source / "documents.parquet", output)
+        elif fmt == "txt":
+            shutil.copytree(source / "text", output)
+        else:
+            with open(output, "w", encoding="utf-8") as out:
+                for part in sorted((source / "conllu").glob("*.conllu")):
+                    out.write(part.read_text(encoding="utf-8"))
+    return output

@@ -57,8 +57,19 @@ def _english(text: str) -> list[Sentence]:
                 if end > start and (not spans or start >= spans[-1][1]):
                     spans.append((start, end))
             if spans:
+                spans = _fill_gaps(text, spans)
                 sentences.append(_sentence(text, spans, [Token(text[s:e]) for s, e in spans]))
     return sentences
+
+
+def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Characters between tokens that a segmenter passed over (syntok skips the hyphen of "high-ranking")
+    become tokens of their own: the words must spell the sentence exactly."""
+    out = [spans[0]]
+    for start, end in spans[1:]:
+        out += [(out[-1][1] + m.start(), out[-1][1] + m.end()) for m in re.finditer(r"\S+", text[out[-1][1]:start])]
+        out.append((start, end))
+    return out
 
 
 def _sentence(text: str, spans: list[tuple[int, int]], tokens: list[Token]) -> Sentence:
@@ -133,7 +144,7 @@ def conllu_document(doc_id: str, title: str, paragraphs: list[str], lang: str | 
                                         "_", "_", "_", "_", misc)))
                 tokens += 1
             lines.append("")
-    return "\n".join(lines) + ("\n" if lines[-1] else ""), tokens, sentences
+    return "\n".join(lines) + "\n", tokens, sentences
 
 
 def _comment(value: str) -> str:
