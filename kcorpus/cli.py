@@ -313,12 +313,11 @@ def releases(home: HomeOption = None) -> None:
     from corpus.release import list_releases
 
     table = Table()
-    # versions and counts are never cut; the path folds onto more lines when the width runs out
-    for col in ("version", "created", "documents", "per site", "partial"):
-        table.add_column(col, no_wrap=True, overflow="ellipsis" if col == "created" else "fold")
-    table.add_column("path", overflow="fold")
+    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
+    for col in ("version", "created", "documents", "per site", "partial", "path"):
+        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
     for info in list_releases(_home(home)):
-        table.add_row(info.version, str(info.created_at), str(info.documents),
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
                       ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
                       "yes" if info.partial else "", str(info.path))
     console.print(table)

@@ -92,7 +92,7 @@ def test_parquet_has_typed_columns_and_dates_pandas_reads(demo):
     assert kancc.posted_at.notna().all() and str(kancc.posted_at.dtype).startswith("datetime64")
     gs = df[df.site == "globalsecurity"]
     assert gs.site_section.eq("Weapons of Mass Destruction (WMD)").all() and gs.section.isna().all()
-    assert df.tokens.gt(50).all() and df.sentences.gt(2).all()
+    assert df.tokens.gt(20).all() and df.sentences.gt(0).all() and df.tokens.sum() > 5000
     tsv = list(csv.DictReader(open(releases[-1] / "meta.tsv", encoding="utf-8"), delimiter="\t"))
     assert [row["id"] for row in tsv] == list(df.id) and "text" not in tsv[0]
     for row in tsv:
