@@ -41,10 +41,19 @@ class Capture:
     def provenance(self) -> dict:
         """The part of a capture a document carries with it (and a TEI header cites)."""
         return {
-            "record_id": self.record_id,
+            "record_id": plain_record_id(self.record_id),
             "payload_digest": self.payload_digest,
             "warc_file": self.warc_file,
             "warc_offset": self.warc_offset,
             "captured_at": self.captured_at,
             "run_id": self.run_id,
         }
+
+
+def plain_record_id(record_id: str) -> str:
+    """A WARC-Record-ID as citable text: `<urn:uuid:…>` (the WARC header's form) -> `urn:uuid:…`.
+
+    >>> plain_record_id("<urn:uuid:0f6a7e1c-3b8e-4d36-9a43-2f3c1d5e6a7b>")
+    'urn:uuid:0f6a7e1c-3b8e-4d36-9a43-2f3c1d5e6a7b'
+    """
+    return record_id[1:-1] if record_id.startswith("<") and record_id.endswith(">") else record_id

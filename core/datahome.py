@@ -16,6 +16,7 @@ class DataHome:
 
     Layout (each stage owns one folder and only reads the ones before it):
       warc/         raw captures, one WARC file per crawl run and site — never rewritten
+      wacz/         each crawl run packaged for replay tools: wacz/<run_id>.wacz — never rewritten
       state.sqlite  crawl state: runs, URLs, captures (WARC file + offset, digests, validators)
       documents/    the current cleaned document per id: documents/<site>/<id>.json
       quarantine/   documents that failed validation, with their reasons: quarantine/<id>.json
@@ -35,6 +36,10 @@ class DataHome:
     @property
     def warc_dir(self) -> Path:
         return self.root / "warc"
+
+    @property
+    def wacz_dir(self) -> Path:
+        return self.root / "wacz"
 
     @property
     def state_db(self) -> Path:

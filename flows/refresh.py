@@ -34,24 +34,33 @@ def clean_site_task(home_root: str, site: str, run_id: str) -> dict:
     return stages.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
 
 
+@task(name="package-wacz")
+def package_wacz_task(home_root: str, run_id: str) -> dict:
+    """Package the run's WARC files as a WACZ with its pages (after cleaning: pages carry titles)."""
+    return stages.package_wacz(DataHome.resolve(home_root), run_id)
+
+
 @flow(name="kcorpus-refresh", log_prints=True)
 def refresh(sites: list[str] | None = None, home: str | None = None, replay_port: int | None = None,
-            settings: dict | None = None) -> dict:
+            settings: dict | None = None, replay_of: list[dict] | None = None) -> dict:
     """Crawl the sites (concurrently with each other, politely within each) and clean what changed.
+    `replay_of` names the WARC files ({file, sha256}) the replay server on `replay_port` serves.
 
-    Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}}.
+    Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport},
+    "wacz": {"file", "pages", "warcs"} or {"error"}}.
     """
     data_home = DataHome.resolve(home)
     sites = sites or sorted(builtin_profiles())
     settings = settings or asdict(CrawlSettings())
-    run_id = stages.begin_run(data_home, sites)
+    run_id = stages.begin_run(data_home, sites, replay_of)
     crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
               for site in sites}
     crawl_reports = {site: future.result() for site, future in crawls.items()}
     cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
     clean_reports = {site: future.result() for site, future in cleans.items()}
+    wacz = package_wacz_task(str(data_home.root), run_id)
     stages.end_run(data_home, run_id)
-    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
+    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "wacz": wacz}
 
 
 @task(name="validate-and-release")

@@ -23,16 +23,31 @@ from scrapers.warcstore import read_response
 
 # --- crawl ------------------------------------------------------------------------------------
 
-def begin_run(home: DataHome, sites: list[str]) -> str:
-    """Register a crawl run in the state database; returns its id."""
+def begin_run(home: DataHome, sites: list[str], replay_of: list[dict] | None = None) -> str:
+    """Register a crawl run in the state database; returns its id. `replay_of`: the WARC files a
+    replay run serves ({file, sha256}, see replay_sources), recorded in the runs table and warcinfo."""
     home.ensure()
     run_id = new_run_id()
     state = CrawlState(home.state_db)
     try:
-        state.start_run(run_id, sites)
+        state.start_run(run_id, sites, replay_of)
     finally:
         state.close()
     return run_id
+
+
+def replay_sources(warc_paths: list[Path]) -> list[dict]:
+    """Name the WARC files a replay serves: file name and sha256 of each (what a run is a replay of)."""
+    import hashlib
+
+    sources = []
+    for path in warc_paths:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        sources.append({"file": Path(path).name, "sha256": digest.hexdigest()})
+    return sources
 
 
 def end_run(home: DataHome, run_id: str, status: str = "finished") -> None:
@@ -56,6 +71,42 @@ def crawl(home: DataHome, site: str, run_id: str, *, settings: CrawlSettings | N
     finally:
         client.close()
         state.close()
+
+
+def package_wacz(home: DataHome, run_id: str) -> dict:
+    """Package crawl run `run_id` as wacz/<run_id>.wacz: its WARC files plus the earlier ones its
+    revisits point at, and a page per article captured in the run (kcorpus id and title from the
+    current documents). Returns {"file", "pages", "warcs"}, or {"error"} when the wacz tool refused."""
+    from scrapers.waczpack import Page, WaczError, package_run, wacz_name
+
+    state = CrawlState(home.state_db)
+    try:
+        rows = state.run_captures(run_id)
+        replayed = state.replay_of(run_id)
+    finally:
+        state.close()
+    warcs = list(dict.fromkeys([r["warc_file"] for r in rows] + [r["body_warc_file"] for r in rows
+                                                                   if r["body_warc_file"]]))
+    if not warcs:
+        return {"error": f"run {run_id} captured nothing: no WACZ"}
+    titles = {doc.id: doc.title for doc in current_documents(home)}
+    pages, seen = [], set()
+    for row in reversed(rows):  # the last capture of each URL in the run
+        if row["kind"] != "article" or row["body_warc_file"] is None or row["url"] in seen:
+            continue
+        seen.add(row["url"])
+        doc_id = get_profile(row["site"]).document_id(row["url"])
+        if doc_id in titles:
+            pages.append(Page(row["url"], row["captured_at"], doc_id, titles[doc_id]))
+    description = f"kcorpus crawl run {run_id}" + (
+        f", a replay of {', '.join(r['file'] for r in replayed)}" if replayed else "")
+    out = home.wacz_dir / wacz_name(run_id)
+    try:
+        package_run([home.warc_dir / w for w in warcs], sorted(pages, key=lambda p: p.kcorpus_id), out,
+                    title=f"kcorpus crawl {run_id}", description=description)
+    except (WaczError, FileExistsError) as exc:
+        return {"error": str(exc)}
+    return {"file": str(out), "pages": len(pages), "warcs": warcs}
 
 
 # --- clean ------------------------------------------------------------------------------------
@@ -222,21 +273,22 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
 
 
 def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,
-            replay_port: int | None = None) -> dict:
+            replay_port: int | None = None, replay_of: list[dict] | None = None) -> dict:
     """Crawl and clean without Prefect: the flow's work, sites crawled concurrently in threads.
 
     Returns the same summary as flows.refresh.refresh: {"run_id", "crawl": {...}, "clean": {...}}.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    run_id = begin_run(home, sites)
+    run_id = begin_run(home, sites, replay_of)
     with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
         crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
                   for site in sites}
         crawl_reports = {site: future.result().to_dict() for site, future in crawls.items()}
     clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
+    wacz = package_wacz(home, run_id)
     end_run(home, run_id)
-    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports}
+    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "wacz": wacz}
 
 
 # --- audit ---------------------------------------------------------------------------------------

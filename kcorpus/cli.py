@@ -129,6 +129,11 @@ def print_refresh(summary: dict) -> None:
         for failure in summary["clean"][site]["failures"]:
             console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
                           highlight=False)
+    wacz = summary.get("wacz") or {}
+    if wacz.get("file"):
+        console.print(f"  WACZ: {wacz['file']} ({wacz['pages']} pages)", highlight=False)
+    elif wacz.get("error"):
+        console.print(f"  [yellow]no WACZ:[/yellow] {wacz['error']}", highlight=False)
 
 
 @app.command()
