@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-# Hop-by-hop and framing headers are recomputed for the replayed body, never copied.
+# Hop-by-hop and framing headers are recomputed for the replayed body, never copied (Content-Length is
+# written where it was recorded, with the length of the body sent).
 _NOT_REPLAYED = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
 
@@ -127,10 +128,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers, body: bytes, head_only: bool, warc_date: str = "") -> None:
         self.send_response(status)
+        length_sent = False
         for name, value in headers:
-            if name.lower() not in _NOT_REPLAYED:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+            if name.lower() == "content-length":  # in its recorded place, true to the body sent
+                value, length_sent = str(len(body)), True
+            elif name.lower() in _NOT_REPLAYED:
+                continue
+            self.send_header(name, value)
+        if not length_sent:
+            self.send_header("Content-Length", str(len(body)))
         memento = _memento_datetime(warc_date) if warc_date else None
         if memento:
             self.send_header("Memento-Datetime", memento)
