@@ -39,9 +39,14 @@ class Capture:
         return cls(**data)
 
     def provenance(self) -> dict:
-        """The part of a capture a document carries with it (and a TEI header cites)."""
+        """The part of a capture a document carries with it (and a TEI header cites): the capture's
+        WARC record id (plain urn:uuid:…), the payload's record as WARC file (under warc/) and offset,
+        and the run's WACZ package (under wacz/), which holds that WARC file too."""
+        from core.datahome import wacz_name
+
         return {
             "record_id": plain_record_id(self.record_id),
+            "wacz_file": wacz_name(self.run_id) if self.run_id else None,
             "payload_digest": self.payload_digest,
             "warc_file": self.warc_file,
             "warc_offset": self.warc_offset,

@@ -10,6 +10,11 @@ DEFAULT_HOME = "./kcorpus-data"
 
 
 
+def wacz_name(run_id: str) -> str:
+    """The WACZ package of crawl run `run_id`, relative to the data home's wacz/ folder."""
+    return f"{run_id}.wacz"
+
+
 @dataclass(frozen=True)
 class DataHome:
     """The data home: every capture, document, verdict, release and report lives under `root`.

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from core.capture import plain_record_id
 from core.document import Document
 from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -249,7 +250,13 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             entries.append({
                 "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
                 "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
-                "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
+                "capture_id": plain_record_id(capture.get("record_id") or "") or None,
+                "payload_digest": capture.get("payload_digest"), "captured_at": capture.get("captured_at"),
+                # where the archived page is: the payload's WARC file (under warc/) and record offset,
+                # and the run's WACZ (under wacz/) that packages it for replay tools
+                "warc_file": f"warc/{capture['warc_file']}" if capture.get("warc_file") else None,
+                "warc_offset": capture.get("warc_offset"),
+                "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
                 "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
             dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
             if dropped is not None:

@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.datahome import wacz_name  # noqa: F401  (the naming rule is the ground's; re-exported)
+
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles (kcorpus documents)"}
 
 
@@ -36,11 +38,6 @@ class Page:
         # the WACZ page id is the kcorpus id: stable, and unique within one run
         return json.dumps({"id": self.kcorpus_id, "url": self.url, "ts": self.ts, "title": self.title,
                            "kcorpus_id": self.kcorpus_id}, ensure_ascii=False)
-
-
-def wacz_name(run_id: str) -> str:
-    """The WACZ file of a crawl run, relative to the data home's wacz/ folder."""
-    return f"{run_id}.wacz"
 
 
 def package_run(warc_paths: list[Path], pages: list[Page], out: Path, *, title: str, description: str) -> Path:
