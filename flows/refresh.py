@@ -74,7 +74,8 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
         return stages.validate_and_release(DataHome.resolve(home_root), version=version,
                                              allow_partial=allow_partial)
     except stages.ReleaseBlocked as blocked:
-        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
+        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
+                                     blocked.quality_report)
 
 
 @flow(name="kcorpus-release", log_prints=True)

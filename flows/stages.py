@@ -8,7 +8,9 @@ never HTML). So any stage can be rerun on its own.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cleaners.store import StampIndex, current_documents, document_exists, retire_document, save_document
@@ -222,9 +224,10 @@ def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]
 class ReleaseBlocked(RuntimeError):
     """A batch expectation failed: the release is refused unless --allow-partial."""
 
-    def __init__(self, failures: list, data_docs_path):
+    def __init__(self, failures: list, data_docs_path, quality_report: Path | None = None):
         self.failures = failures
         self.data_docs_path = data_docs_path
+        self.quality_report = quality_report
         super().__init__("; ".join(f.message for f in failures))
 
 
@@ -234,6 +237,7 @@ class BlockedRelease:
 
     messages: list[str]
     data_docs_path: Path | None
+    quality_report: Path | None = None
 
 
 @dataclass
@@ -245,6 +249,7 @@ class ReleaseOutcome:
     quarantined: list[str]
     batch_failures: list[str]
     data_docs_path: Path | None
+    quality_report: Path | None = None   # reports/quality-<version>.html
 
 
 def validate_and_release(home: DataHome, *, version: str | None = None, allow_partial: bool = False,
@@ -259,17 +264,37 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     from expectations.quarantine import write_quarantine
 
     documents = current_documents(home)
-    result = validate_batch(documents, home=home, previous_counts=previous_counts(home))
+    before = previous_counts(home)
+    result = validate_batch(documents, home=home, previous_counts=before)
     write_quarantine(home, result)
     if result.batch_failures and not allow_partial:
-        raise ReleaseBlocked(result.batch_failures, result.data_docs_path)
-    quarantined = [{"id": d.id, "site": d.site, "failed": [f.expectation for f in result.verdicts[d.id]]}
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dt%H%M%S")
+        report = write_quality_report(home, result, f"quality-refused-{stamp}.html", title="Release refused",
+                                      release=None, previous=before)
+        raise ReleaseBlocked(result.batch_failures, result.data_docs_path, report)
+    quarantined = [{"id": d.id, "site": d.site, "failed": [f.message.split(": ", 1)[-1] for f in result.verdicts[d.id]]}
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,
                             partial=[f.message for f in result.batch_failures] or None,
                             quarantined=quarantined)
+    report = write_quality_report(home, result, f"quality-{release.version}.html",
+                                  title=f"Release {release.version}", release=release.version, previous=before)
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
-                          [f.message for f in result.batch_failures], result.data_docs_path)
+                          [f.message for f in result.batch_failures], result.data_docs_path, report)
+
+
+def write_quality_report(home: DataHome, result, name: str, *, title: str, release: str | None,
+                         previous: dict[str, int]) -> Path:
+    """Write the offline quality report of a gate run under reports/ (expectations.report)."""
+    from expectations.report import render_quality_report
+
+    home.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = home.reports_dir / name
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render_quality_report(result, title=title, release=release, previous_counts=previous),
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,

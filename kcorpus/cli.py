@@ -234,6 +234,8 @@ def print_release(outcome) -> None:
         console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
     if outcome.data_docs_path:
         console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+    if getattr(outcome, "quality_report", None):
+        console.print(f"  Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
 
 
 @app.command()
@@ -251,6 +253,8 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     if isinstance(outcome, BlockedRelease):
         if outcome.data_docs_path:
             err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
+        if outcome.quality_report:
+            err.print(f"Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
         _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
     print_release(outcome)
 
