@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
+from core.capture import plain_record_id
+
 # Nothing may load or run: styles inline only, no script, no fetch, no form target, no frame.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 
@@ -81,7 +83,7 @@ def render_quality_report(result, *, title: str, release: str | None, previous_c
                    f"<td class='num'>{held[site]}</td><td class='num'>{previous_counts.get(site, 0)}</td></tr>")
     out.append("</table>")
 
-    out.append("<h2>Checks</h2><table><tr><th>check</th><th>what it wants</th>"
+    out.append("<h2>Checks</h2><table><tr><th>check</th><th>a document fails it when</th>"
                + "".join(f"<th>{escape(site)}</th>" for site in sites) + "</tr>")
     rows: dict[tuple[str, str], dict[str, object]] = {}
     for outcome in result.checks:
@@ -100,7 +102,7 @@ def render_quality_report(result, *, title: str, release: str | None, previous_c
         out.append(f"<div class='doc'><h3>{escape(doc.title or '(no title)')}</h3>"
                    f"<p class='meta'>{escape(doc.id)} · {escape(doc.site)} · {_link(doc.source_url)}<br>"
                    f"captured {escape(str(capture.get('captured_at') or 'unknown'))} · WARC record "
-                   f"{escape(str(capture.get('record_id') or '—'))} · warc/{escape(str(capture.get('warc_file') or '—'))}"
+                   f"{escape(plain_record_id(str(capture.get('record_id') or '—')))} · warc/{escape(str(capture.get('warc_file') or '—'))}"
                    f" at offset {escape(str(capture.get('warc_offset', '—')))}</p><ul>")
         for failure in result.verdicts.get(doc.id, []):
             where = f" <i>({escape(failure.where)})</i>" if failure.where else ""

@@ -18,7 +18,7 @@ from flows import stages
 MARK = "KXSS"
 HOSTILE = (f"<script>alert('{MARK}')</script> <img src=x onerror=alert('{MARK}')> "
            f"<a href=\"javascript:alert('{MARK}')\">read</a> [more](javascript:alert('{MARK}')) "
-           f"<svg onload=alert('{MARK}')>")
+           f"<svg onload=alert('{MARK}')> <img src=x onerror=\"document.body.setAttribute('data-{MARK}','ran')\">")
 PASSING = "globalsecurity-dprk-100909-kcna01"
 HELD = "globalsecurity-dprk-100910-kcna02"
 
@@ -127,3 +127,20 @@ def test_gx_config_keeps_relative_paths_so_a_moved_home_writes_its_docs_inside_i
     shutil.copytree(home.root, moved.root, symlinks=True)
     result = validate_batch(current_documents(moved)[:3], home=moved)
     assert result.data_docs_path.is_relative_to(moved.root)
+
+
+from tests.tools.browser import chromium, open_page  # noqa: E402
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (Debian: apt-get install chromium)")
+def test_reports_open_offline_in_a_real_browser_and_run_nothing(hostile_home, tmp_path):
+    """Headless Chromium opens the quality report and the audit report: no request leaves the machine,
+    no upstream script runs, and the pages render (screenshots written)."""
+    home, first, second, audit = hostile_home
+    for report in (second.quality_report, audit.report):
+        shot = tmp_path / (report.stem + ".png")
+        opened = open_page(report, screenshot=shot)
+        assert opened.requests == [], (report.name, opened.requests)
+        assert "<body" in opened.dom and f'data-{MARK.lower()}="ran"' not in opened.dom.lower()
+        assert MARK in opened.dom                       # shown, as text
+        assert shot.exists() and shot.stat().st_size > 10_000
