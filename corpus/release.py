@@ -312,7 +312,9 @@ def _point_latest(home: DataHome, version: str) -> None:
     os.replace(tmp_link, link)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")
+# Characters Markdown (or HTML inside Markdown) acts on mid-line; changelog lines all start with "- ",
+# so line-start markers (#, +, -, 1.) cannot take effect and are left alone.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>&|~])")
 
 
 def md_escape(text: str) -> str:
