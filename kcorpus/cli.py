@@ -477,11 +477,12 @@ def quarantine_list(ctx: typer.Context, home: HomeOption = None) -> None:
         console.print("No quarantined documents.")
         return
     table = Table()
-    for col in ("id", "site", "failed expectations", "source URL"):
+    for col in ("id", "site", "why (check: where)", "source URL"):
         table.add_column(col)
     for entry in entries:
-        table.add_row(entry["id"], entry["site"], ", ".join(f["expectation"] for f in entry["failed"]),
-                      entry["source_url"])
+        # records written before reasons existed name only the GX expectation
+        why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
+        table.add_row(entry["id"], entry["site"], why, entry["source_url"])
     console.print(table)
 
 
