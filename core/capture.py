@@ -39,12 +39,26 @@ class Capture:
         return cls(**data)
 
     def provenance(self) -> dict:
-        """The part of a capture a document carries with it (and a TEI header cites)."""
+        """The part of a capture a document carries with it (and a TEI header cites): the capture's
+        WARC record id (plain urn:uuid:…), the payload's record as WARC file (under warc/) and offset,
+        and the run's WACZ package (under wacz/), which holds that WARC file too."""
+        from core.datahome import wacz_name
+
         return {
-            "record_id": self.record_id,
+            "record_id": plain_record_id(self.record_id),
+            "wacz_file": wacz_name(self.run_id) if self.run_id else None,
             "payload_digest": self.payload_digest,
             "warc_file": self.warc_file,
             "warc_offset": self.warc_offset,
             "captured_at": self.captured_at,
             "run_id": self.run_id,
         }
+
+
+def plain_record_id(record_id: str) -> str:
+    """A WARC-Record-ID as citable text: `<urn:uuid:…>` (the WARC header's form) -> `urn:uuid:…`.
+
+    >>> plain_record_id("<urn:uuid:0f6a7e1c-3b8e-4d36-9a43-2f3c1d5e6a7b>")
+    'urn:uuid:0f6a7e1c-3b8e-4d36-9a43-2f3c1d5e6a7b'
+    """
+    return record_id[1:-1] if record_id.startswith("<") and record_id.endswith(">") else record_id

@@ -17,12 +17,18 @@ DEFAULT_HOME = "./kcorpus-data"
 
 
 
+def wacz_name(run_id: str) -> str:
+    """The WACZ package of crawl run `run_id`, relative to the data home's wacz/ folder."""
+    return f"{run_id}.wacz"
+
+
 @dataclass(frozen=True)
 class DataHome:
     """The data home: every capture, document, verdict, release and report lives under `root`.
 
     Layout (each stage owns one folder and only reads the ones before it):
       warc/         raw captures, one WARC file per crawl run and site — never rewritten
+      wacz/         each crawl run packaged for replay tools: wacz/<run_id>.wacz — never rewritten
       state.sqlite  crawl state: runs, URLs, captures (WARC file + offset, digests, validators)
       documents/    the current cleaned document per id: documents/<site>/<id>.json
       quarantine/   documents that failed validation, with their reasons: quarantine/<id>.json
@@ -43,6 +49,10 @@ class DataHome:
     @property
     def warc_dir(self) -> Path:
         return self.root / "warc"
+
+    @property
+    def wacz_dir(self) -> Path:
+        return self.root / "wacz"
 
     @property
     def state_db(self) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from core.capture import plain_record_id
 from core.document import Document
 from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
 from corpus.derived import DerivedWriter, Stats
@@ -319,7 +320,13 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             entries.append({
                 "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
                 "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
-                "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
+                "capture_id": plain_record_id(capture.get("record_id") or "") or None,
+                "payload_digest": capture.get("payload_digest"), "captured_at": capture.get("captured_at"),
+                # where the archived page is: the payload's WARC file (under warc/) and record offset,
+                # and the run's WACZ (under wacz/) that packages it for replay tools
+                "warc_file": f"warc/{capture['warc_file']}" if capture.get("warc_file") else None,
+                "warc_offset": capture.get("warc_offset"),
+                "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
                 "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
             if checked and doc.source_url in checked:
                 entries[-1]["last_checked"] = checked[doc.source_url]
@@ -436,6 +443,28 @@ def _point_latest(home: DataHome, version: str) -> None:
     os.replace(tmp_link, link)
 
 
+# Characters Markdown (or HTML inside Markdown) acts on mid-line; changelog lines all start with "- ",
+# so line-start markers (#, +, -, 1.) cannot take effect and are left alone.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>&|~])")
+
+
+def md_escape(text: str) -> str:
+    """Upstream text as inert Markdown: every character Markdown (or HTML inside it) could act on is
+    backslash-escaped, so a title holding `<script>` or `[x](javascript:…)` renders as that text.
+
+    >>> print(md_escape("<script>alert(1)</script> *Juche*"))
+    \\<script\\>alert\\(1\\)\\</script\\> \\*Juche\\*
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def md_url(url: str) -> str:
+    """A source URL as a Markdown autolink when it is a plain http(s) URL, else as escaped text."""
+    if re.match(r"^https?://[^\s<>]+$", url or "", re.IGNORECASE):
+        return f"<{url}>"
+    return md_escape(url or "")
+
+
 def _changelog(version, previous_version, added, removed, edited, previous, released, partial, quarantined,
                rejected) -> str:
     lines = [f"# kcorpus release {version}", ""]
@@ -445,22 +474,23 @@ def _changelog(version, previous_version, added, removed, edited, previous, rele
               f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)", ""]
     if partial:
         lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
-        lines += [f"- {message}" for message in partial] + [""]
+        lines += [f"- {md_escape(message)}" for message in partial] + [""]
     for heading, ids, source in (("Added", added, released), ("Removed", removed, None)):
         if ids:
             lines += [f"## {heading}", ""]
             for doc_id in ids:
                 title = source[doc_id].title if source else previous[doc_id].get("title", "")
                 url = source[doc_id].source_url if source else previous[doc_id]["source_url"]
-                lines.append(f"- `{doc_id}` {title} <{url}>")
+                lines.append(f"- `{doc_id}` {md_escape(title)} {md_url(url)}")
             lines.append("")
     if edited:
         lines += ["## Edited", ""]
-        lines += [f"- `{doc_id}` ({kind}) {released[doc_id].title}" for doc_id, kind in sorted(edited.items())]
+        lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id].title)}" for doc_id, kind in sorted(edited.items())]
         lines.append("")
     if quarantined:
         lines += ["## Held back by the quality gate", ""]
-        lines += [f"- `{q['id']}`: {', '.join(q.get('failed', []))}" for q in quarantined] + [""]
+        lines += [f"- `{q['id']}`: {md_escape('; '.join(q.get('failed', [])))}" for q in quarantined] + [""]
     if rejected:
-        lines += ["## Rejected (TEI invalid)", ""] + [f"- `{r['id']}`: {r['errors'][0]}" for r in rejected] + [""]
+        lines += ["## Rejected (TEI invalid)", ""] + [f"- {md_escape(r['id'])}: {md_escape(r['errors'][0])}"
+                                                     for r in rejected] + [""]
     return "\n".join(lines)

@@ -52,6 +52,8 @@ def render_html(diff: ReleaseDiff) -> str:
     (<del>/<ins>) and its changed metadata fields."""
     rows = _summary_rows(diff)
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+           # nothing may load or run, whatever the text: inline styles only
+           f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
            f"<title>kcorpus audit: {escape(diff.old)} → {escape(diff.new)}</title><style>{CSS}</style></head><body>",
            f"<h1>What changed: release {escape(diff.old)} → {escape(diff.new)}</h1>",
            f"<p><b>{len(diff.added)}</b> added, <b>{len(diff.removed)}</b> removed, <b>{len(diff.edited)}</b> edited, "

@@ -11,6 +11,7 @@ from importlib import resources
 
 from lxml import etree
 
+from core.capture import plain_record_id
 from core.document import Document
 from core.version import __version__
 
@@ -267,9 +268,16 @@ def _source_desc(w: TeiWriter, file_desc, doc: Document) -> None:
     if capture.get("captured_at"):
         w.el(bibl, "date", capture["captured_at"], when=when(capture["captured_at"]), type="captured")
     if capture.get("record_id"):
-        w.el(bibl, "idno", capture["record_id"], type="warc-record-id")
+        w.el(bibl, "idno", plain_record_id(capture["record_id"]), type="warc-record-id")
     if capture.get("payload_digest"):
         w.el(bibl, "idno", capture["payload_digest"], type="warc-payload-digest")
+    # where the payload is: a WARC file under the data home's warc/, the record's byte offset, and the
+    # crawl run's WACZ under wacz/ (which holds that WARC file as archive/<name>)
+    if capture.get("warc_file"):
+        w.el(bibl, "idno", f"warc/{capture['warc_file']}", type="warc-file")
+        w.el(bibl, "idno", str(capture.get("warc_offset", "")), type="warc-offset")
+    if capture.get("wacz_file"):
+        w.el(bibl, "idno", f"wacz/{capture['wacz_file']}", type="wacz-file")
 
 
 def _header(w: TeiWriter, root, doc: Document, release: ReleaseStamp | None,

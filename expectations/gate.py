@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from core.document import Document
+from expectations.reasons import check_words, explain
 from expectations.suite import (GateSettings, batch_expectations, describe, document_expectations,
                                 document_row)
 from core.datahome import DataHome
@@ -19,12 +20,16 @@ DOCS_SITE = "kcorpus"
 
 @dataclass(frozen=True)
 class Failure:
-    """A per-document expectation a document failed."""
+    """A per-document expectation a document failed, and why in words (expectations.reasons)."""
 
     expectation: str
     column: str
     message: str
     observed: str | None = None
+    check: str = ""               # short name of the check, e.g. "backslash-residue"
+    reason: str = ""              # what the check wants, in words
+    where: str = ""               # where in the document, e.g. "paragraph 3, character 120"
+    snippet: dict | None = None   # {"before", "match", "after"}: the offending text in context
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -42,6 +47,22 @@ class BatchFailure:
 
 
 @dataclass
+class CheckOutcome:
+    """One declared check on one site's documents: passed, or which documents failed it."""
+
+    site: str
+    check: str
+    words: str
+    expectation: str
+    failed: list[str] = field(default_factory=list)   # document ids (per-document checks)
+    observed: float | None = None                     # the site's figure (batch checks)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+
+@dataclass
 class BatchResult:
     verdicts: dict[str, list[Failure]]
     passed: list[Document]
@@ -49,6 +70,7 @@ class BatchResult:
     batch_failures: list[BatchFailure]
     data_docs_path: Path | None
     counts_by_site: dict[str, int] = field(default_factory=dict)
+    checks: list[CheckOutcome] = field(default_factory=list)   # every check x site, in declaration order
 
     @property
     def ok_for_release(self) -> bool:
@@ -62,12 +84,17 @@ def _context(home: DataHome):
 
     home.gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(home.gx_dir))
-    docs_dir = home.reports_dir / "data_docs"
-    if DOCS_SITE not in (context.get_site_names() or []):
-        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
-            "class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+    # Relative to the GX context's own folder (<home>/gx/gx), so a data home moved elsewhere writes its
+    # Data Docs inside itself, never to the place it was first created in.
+    docs_dir = os.path.relpath(home.reports_dir / "data_docs", context.root_directory)
+    site_config = {"class_name": "SiteBuilder", "show_how_to_buttons": False,
+                   "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+                   "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+    sites = context.get_site_names() or []
+    if DOCS_SITE not in sites:
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config=site_config)
+    elif context.variables.data_docs_sites[DOCS_SITE]["store_backend"].get("base_directory") != docs_dir:
+        context.update_data_docs_site(site_name=DOCS_SITE, site_config=site_config)  # an absolute path of old
     # Progress bars would print on every run; the CLI reports results itself.
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     context.variables.save()
@@ -93,14 +120,20 @@ def _checkpoint(context, name: str, specs: list[tuple[str, dict]], index_column:
     suite = context.suites.add_or_update(suite)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"kcorpus_{name}", data=batch, suite=suite))
+    # No Data Docs action: the results hold upstream text, which GX renders as live HTML; the docs are
+    # built from an escaped copy instead (_publish_safe_docs).
     return context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"kcorpus_{name}", validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+        name=f"kcorpus_{name}", validation_definitions=[definition], actions=[],
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [index_column]}))
 
 
+def _check_key(name: str, kwargs: dict) -> str:
+    """One declared check, told apart from the others of the same GX name by its regex."""
+    return name + "|" + str(kwargs.get("regex", ""))
+
+
 def _failing_rows(result, index_column: str):
-    """Yield (expectation name, column, failing row's index value, observed value) from a checkpoint run."""
+    """Yield (expectation name, check key, GX type, kwargs, failing row's index value, observed value)."""
     for run in result.run_results.values():
         for outcome in run.results:
             if outcome.success:
@@ -108,11 +141,44 @@ def _failing_rows(result, index_column: str):
             config = outcome.expectation_config
             kwargs = dict(config.kwargs)
             name = describe("".join(w.capitalize() for w in config.type.split("_")), kwargs)
+            key = _check_key(name, kwargs)
             for row in outcome.result.get("unexpected_index_list") or []:
                 if isinstance(row, dict):
-                    yield name, kwargs.get("column", ""), row.get(index_column), row.get(kwargs.get("column"))
+                    yield name, key, config.type, kwargs, row.get(index_column), row.get(kwargs.get("column"))
                 else:
-                    yield name, kwargs.get("column", ""), row, None
+                    yield name, key, config.type, kwargs, row, None
+
+
+def _escaped(value):
+    """Every string inside `value` HTML-escaped (dicts and lists walked)."""
+    from html import escape
+
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escaped(v) for v in value)
+    return value
+
+
+def _publish_safe_docs(context, result) -> None:
+    """Store an escaped copy of each validation result and build Data Docs from it.
+
+    GX renders observed values (document text, titles, ids) into Data Docs as HTML without escaping: an
+    article quoting `<script>` would run script when the page is opened. The copy escapes every observed
+    string first, so Data Docs show upstream text as text.
+    """
+    import copy
+
+    identifiers = []
+    for identifier, run in result.run_results.items():
+        safe = copy.deepcopy(run)
+        for outcome in safe.results:
+            outcome.result = _escaped(dict(outcome.result or {}))
+        context.validation_results_store.set(identifier, safe)
+        identifiers.append(identifier)
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
 
 
 def validate_batch(documents: list[Document], *, home: DataHome, previous_counts: dict[str, int] | None = None,
@@ -135,15 +201,28 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
     context = _context(home)
 
     rows = [document_row(doc) for doc in documents]
+    by_id = {doc.id: {**row, "paragraphs": doc.paragraphs} for doc, row in zip(documents, rows)}
     verdicts: dict[str, list[Failure]] = {doc.id: [] for doc in documents}
+    failed_by_check: dict[str, list[str]] = {}
+    document_specs = document_expectations(today, settings)
     if rows:
         frame = pd.DataFrame(rows)
-        checkpoint = _checkpoint(context, "documents", document_expectations(today, settings), "id")
-        for name, column, doc_id, observed in _failing_rows(checkpoint.run(batch_parameters={"dataframe": frame}), "id"):
+        checkpoint = _checkpoint(context, "documents", document_specs, "id")
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        for name, key, spec_type, kwargs, doc_id, observed in _failing_rows(outcome, "id"):
             observed_text = None if observed is None else str(observed)[:200]
-            failure = Failure(name, column, f"{doc_id}: failed {name}", observed_text)
+            reason = explain(spec_type, kwargs, by_id.get(doc_id, {}))
+            failure = Failure(name, kwargs.get("column", ""), f"{doc_id}: {reason.sentence}", observed_text,
+                              reason.check, reason.words, reason.where,
+                              {"before": reason.before, "match": reason.match, "after": reason.after}
+                              if reason.match else None)
             if failure not in verdicts.setdefault(doc_id, []):
                 verdicts[doc_id].append(failure)
+            failed_by_check.setdefault(key, [])
+            if doc_id not in failed_by_check[key]:
+                failed_by_check[key].append(doc_id)
+        if build_docs:
+            _publish_safe_docs(context, outcome)
     passed = [d for d in documents if not verdicts[d.id]]
     quarantined = [d for d in documents if verdicts[d.id]]
 
@@ -166,11 +245,15 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
                           "to_release": released, "last_crawl": last_crawl,
                           "count_drop_after_partial": drop if last_crawl == "partial" else 0.0})
     batch_failures: list[BatchFailure] = []
+    failing_sites: dict[str, list[str]] = {}
     if site_rows:
         checkpoint = _checkpoint(context, "sites", batch_expectations(settings), "site")
         by_site = {r["site"]: r for r in site_rows}
-        for name, column, site, _ in _failing_rows(checkpoint.run(batch_parameters={"dataframe": pd.DataFrame(site_rows)}), "site"):
+        outcome = checkpoint.run(batch_parameters={"dataframe": pd.DataFrame(site_rows)})
+        for name, key, _, _, site, _ in _failing_rows(outcome, "site"):
+            failing_sites.setdefault(key, []).append(site)
             row = by_site[site]
+            column = key.split("(")[1].split(")")[0]
             crawl = crawl_outcomes.get(site, {})
             if column == "to_release":
                 message = (f"{site}: no documents to release"
@@ -194,10 +277,30 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
                 message = (f"{site}: {held.get(site, 0)} of {row['documents']} documents quarantined "
                            f"({row['quarantine_share']:.0%}, limit {limit:.0%})")
             batch_failures.append(BatchFailure(site, name, row[column], limit, message))
+        if build_docs:
+            _publish_safe_docs(context, outcome)
+
+    checks: list[CheckOutcome] = []
+    for spec_type, kwargs in document_specs:
+        name = describe(spec_type, kwargs)
+        check, words = check_words(spec_type, kwargs)
+        only = name.rsplit("[", 1)[1].rstrip("]") if name.endswith("]") else None
+        failed = failed_by_check.get(_check_key(name, kwargs), [])
+        for site in sorted(counts):
+            if only is None or only == site:
+                checks.append(CheckOutcome(site, check, words, name,
+                                           [i for i in failed if by_id.get(i, {}).get("site") == site]))
+    for spec_type, kwargs in batch_expectations(settings):
+        name = describe(spec_type, kwargs)
+        check, words = check_words(spec_type, kwargs)
+        for site in sites:
+            checks.append(CheckOutcome(site, check, words, name,
+                                       [site] if site in failing_sites.get(_check_key(name, kwargs), []) else [],
+                                       next((r[kwargs["column"]] for r in site_rows if r["site"] == site), None)))
 
     docs_path = None
     if build_docs:
         urls = context.get_docs_sites_urls(site_names=[DOCS_SITE])
         if urls and urls[0].get("site_url"):
-            docs_path = Path(urls[0]["site_url"].removeprefix("file://"))
-    return BatchResult(verdicts, passed, quarantined, batch_failures, docs_path, counts)
+            docs_path = Path(os.path.normpath(urls[0]["site_url"].removeprefix("file://")))
+    return BatchResult(verdicts, passed, quarantined, batch_failures, docs_path, counts, checks)

@@ -41,20 +41,27 @@ def site_outcome_task(home_root: str, site: str, run_id: str, crawl_report: dict
     return stages.settle_outcome(DataHome.resolve(home_root), site, run_id, crawl_report, clean_report)
 
 
+@task(name="package-wacz")
+def package_wacz_task(home_root: str, run_id: str) -> dict:
+    """Package the run's WARC files as a WACZ with its pages (after cleaning: pages carry titles)."""
+    return stages.package_wacz(DataHome.resolve(home_root), run_id)
+
+
 @flow(name="kcorpus-refresh", log_prints=True)
 def refresh(sites: list[str] | None = None, home: str | None = None, replay_port: int | None = None,
-            settings: dict | None = None) -> dict:
+            settings: dict | None = None, replay_of: list[dict] | None = None) -> dict:
     """Crawl the sites (concurrently with each other, politely within each) and clean what changed.
+    `replay_of` names the WARC files ({file, sha256}) the replay server on `replay_port` serves.
 
     Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}, "outcomes":
-    {site: {"outcome", "cause", "run_id"}}}. When a site is not ok the run ends Failed, its message one
+    {site: {"outcome", "cause", "run_id"}}, "wacz": {"file", "pages", "warcs"} or {"error"}}. When a site is not ok the run ends Failed, its message one
     "site: outcome: cause" per such site, and the same summary as the state's data (call with
     return_state=True and read it with state.result(raise_on_failure=False)).
     """
     data_home = DataHome.resolve(home)
     sites = sites or sorted(builtin_profiles())
     settings = settings or asdict(CrawlSettings())
-    run_id = stages.begin_run(data_home, sites)
+    run_id = stages.begin_run(data_home, sites, replay_of)
     try:
         crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
                   for site in sites}
@@ -63,11 +70,13 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
         clean_reports = {site: future.result() for site, future in cleans.items()}
         outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site],
                                             clean_reports[site]) for site in sites}
+        wacz = package_wacz_task(str(data_home.root), run_id)
     except BaseException:
         stages.end_run(data_home, run_id, "failed")  # a crashed run never stays "running"
         raise
     stages.end_run(data_home, run_id)
-    summary = {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes}
+    summary = {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes,
+               "wacz": wacz}
     failed = stages.failure_lines(outcomes)
     if failed:
         # a Failed state, not an exception: the run shows Failed in the UI with this message, and no
@@ -87,7 +96,8 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
         return stages.validate_and_release(DataHome.resolve(home_root), version=version,
                                              allow_partial=allow_partial)
     except stages.ReleaseBlocked as blocked:
-        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path)
+        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
+                                     blocked.quality_report)
     except OSError as exc:  # a full disk: said in words, no traceback (the temporary folder is removed)
         from scrapers.warcstore import describe_os_error
         return Failed(message=f"release not written: {describe_os_error(exc)}"

@@ -45,9 +45,11 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
     with progress or contextlib.nullcontext():
         if replay_warcs:
+            from flows.stages import replay_sources
             with ReplayServer(replay_warcs) as server:
                 state = refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
-                                     settings=asdict(settings), return_state=True)
+                                     settings=asdict(settings), replay_of=replay_sources(replay_warcs),
+                                     return_state=True)
         else:
             state = refresh_flow(sites=sites, home=str(home.root), settings=asdict(settings), return_state=True)
     return flow_summary(state)

@@ -63,6 +63,9 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     docs = outcome.data_docs_path if outcome else blocked.data_docs_path
     if docs:
         create_link_artifact(key="kcorpus-data-docs", link=f"file://{docs}", link_text="Great Expectations Data Docs")
+    quality = outcome.quality_report if outcome else blocked.quality_report
+    if quality:
+        create_link_artifact(key="kcorpus-quality-report", link=f"file://{quality}", link_text="Quality report")
     if audited.report:
         create_link_artifact(key="kcorpus-audit-report", link=f"file://{audited.report}", link_text="Audit report")
     messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])

@@ -8,7 +8,9 @@ never HTML). So any stage can be rerun on its own.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cleaners.store import StampIndex, current_documents, document_exists, retire_document, save_document
@@ -23,16 +25,31 @@ from scrapers.warcstore import read_response
 
 # --- crawl ------------------------------------------------------------------------------------
 
-def begin_run(home: DataHome, sites: list[str]) -> str:
-    """Register a crawl run in the state database; returns its id."""
+def begin_run(home: DataHome, sites: list[str], replay_of: list[dict] | None = None) -> str:
+    """Register a crawl run in the state database; returns its id. `replay_of`: the WARC files a
+    replay run serves ({file, sha256}, see replay_sources), recorded in the runs table and warcinfo."""
     home.ensure()
     run_id = new_run_id()
     state = CrawlState(home.state_db)
     try:
-        state.start_run(run_id, sites)
+        state.start_run(run_id, sites, replay_of)
     finally:
         state.close()
     return run_id
+
+
+def replay_sources(warc_paths: list[Path]) -> list[dict]:
+    """Name the WARC files a replay serves: file name and sha256 of each (what a run is a replay of)."""
+    import hashlib
+
+    sources = []
+    for path in warc_paths:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        sources.append({"file": Path(path).name, "sha256": digest.hexdigest()})
+    return sources
 
 
 def end_run(home: DataHome, run_id: str, status: str = "finished") -> None:
@@ -56,6 +73,42 @@ def crawl(home: DataHome, site: str, run_id: str, *, settings: CrawlSettings | N
     finally:
         client.close()
         state.close()
+
+
+def package_wacz(home: DataHome, run_id: str) -> dict:
+    """Package crawl run `run_id` as wacz/<run_id>.wacz: its WARC files plus the earlier ones its
+    revisits point at, and a page per article captured in the run (kcorpus id and title from the
+    current documents). Returns {"file", "pages", "warcs"}, or {"error"} when the wacz tool refused."""
+    from scrapers.waczpack import Page, WaczError, package_run, wacz_name
+
+    state = CrawlState(home.state_db)
+    try:
+        rows = state.run_captures(run_id)
+        replayed = state.replay_of(run_id)
+    finally:
+        state.close()
+    warcs = list(dict.fromkeys([r["warc_file"] for r in rows] + [r["body_warc_file"] for r in rows
+                                                                   if r["body_warc_file"]]))
+    if not warcs:
+        return {"error": f"run {run_id} captured nothing: no WACZ"}
+    titles = {doc.id: doc.title for doc in current_documents(home)}
+    pages, seen = [], set()
+    for row in reversed(rows):  # the last capture of each URL in the run
+        if row["kind"] != "article" or row["body_warc_file"] is None or row["url"] in seen:
+            continue
+        seen.add(row["url"])
+        doc_id = get_profile(row["site"]).document_id(row["url"])
+        if doc_id in titles:
+            pages.append(Page(row["url"], row["captured_at"], doc_id, titles[doc_id]))
+    description = f"kcorpus crawl run {run_id}" + (
+        f", a replay of {', '.join(r['file'] for r in replayed)}" if replayed else "")
+    out = home.wacz_dir / wacz_name(run_id)
+    try:
+        package_run([home.warc_dir / w for w in warcs], sorted(pages, key=lambda p: p.kcorpus_id), out,
+                    title=f"kcorpus crawl {run_id}", description=description)
+    except (WaczError, FileExistsError) as exc:
+        return {"error": str(exc)}
+    return {"file": str(out), "pages": len(pages), "warcs": warcs}
 
 
 # --- clean ------------------------------------------------------------------------------------
@@ -199,9 +252,10 @@ def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]
 class ReleaseBlocked(RuntimeError):
     """A batch expectation failed: the release is refused unless --allow-partial."""
 
-    def __init__(self, failures: list, data_docs_path):
+    def __init__(self, failures: list, data_docs_path, quality_report: Path | None = None):
         self.failures = failures
         self.data_docs_path = data_docs_path
+        self.quality_report = quality_report
         super().__init__("; ".join(f.message for f in failures))
 
 
@@ -211,6 +265,7 @@ class BlockedRelease:
 
     messages: list[str]
     data_docs_path: Path | None
+    quality_report: Path | None = None
 
 
 @dataclass
@@ -222,6 +277,7 @@ class ReleaseOutcome:
     quarantined: list[str]
     batch_failures: list[str]
     data_docs_path: Path | None
+    quality_report: Path | None = None   # reports/quality-<version>.html
 
 
 def validate_and_release(home: DataHome, *, version: str | None = None, allow_partial: bool = False,
@@ -239,17 +295,37 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
         check_version(home, version)  # a taken or malformed version fails before the gate runs
     documents = current_documents(home)
     outcomes = last_crawl_outcomes(home)
-    result = validate_batch(documents, home=home, previous_counts=previous_counts(home), crawl_outcomes=outcomes)
+    before = previous_counts(home)
+    result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
     write_quarantine(home, result)
     if result.batch_failures and not allow_partial:
-        raise ReleaseBlocked(result.batch_failures, result.data_docs_path)
-    quarantined = [{"id": d.id, "site": d.site, "failed": [f.expectation for f in result.verdicts[d.id]]}
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dt%H%M%S")
+        report = write_quality_report(home, result, f"quality-refused-{stamp}.html", title="Release refused",
+                                      release=None, previous=before)
+        raise ReleaseBlocked(result.batch_failures, result.data_docs_path, report)
+    quarantined = [{"id": d.id, "site": d.site, "failed": [f.message.split(": ", 1)[-1] for f in result.verdicts[d.id]]}
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,
                             partial=[f.message for f in result.batch_failures] or None,
                             quarantined=quarantined, checked=last_checked(home), crawl_outcomes=outcomes)
+    report = write_quality_report(home, result, f"quality-{release.version}.html",
+                                  title=f"Release {release.version}", release=release.version, previous=before)
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
-                          [f.message for f in result.batch_failures], result.data_docs_path)
+                          [f.message for f in result.batch_failures], result.data_docs_path, report)
+
+
+def write_quality_report(home: DataHome, result, name: str, *, title: str, release: str | None,
+                         previous: dict[str, int]) -> Path:
+    """Write the offline quality report of a gate run under reports/ (expectations.report)."""
+    from expectations.report import render_quality_report
+
+    home.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = home.reports_dir / name
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render_quality_report(result, title=title, release=release, previous_counts=previous),
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def settle_outcome(home: DataHome, site: str, run_id: str, crawl_report: dict, clean_report: dict) -> dict:
@@ -294,7 +370,7 @@ class RunFailed(RuntimeError):
 
 
 def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,
-            replay_port: int | None = None) -> dict:
+            replay_port: int | None = None, replay_of: list[dict] | None = None) -> dict:
     """Crawl and clean without Prefect: the flow's work, sites crawled concurrently in threads.
 
     Returns the same summary as flows.refresh.refresh: {"run_id", "crawl": {...}, "clean": {...},
@@ -303,7 +379,7 @@ def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None 
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    run_id = begin_run(home, sites)
+    run_id = begin_run(home, sites, replay_of)
     try:
         with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
             crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
@@ -312,11 +388,13 @@ def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None 
         clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
         outcomes = {site: settle_outcome(home, site, run_id, crawl_reports[site], clean_reports[site])
                     for site in sites}
+        wacz = package_wacz(home, run_id)
     except BaseException:
         end_run(home, run_id, "failed")
         raise
     end_run(home, run_id)
-    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes}
+    return {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes,
+            "wacz": wacz}
 
 
 def last_crawl_outcomes(home: DataHome) -> dict[str, dict]:

@@ -268,6 +268,11 @@ def print_refresh(summary: dict) -> None:
         if not_checked:
             console.print(f"  {site}: {len(not_checked)} documents not checked this run (kept): "
                           f"{', '.join(not_checked[:5])}{' ...' if len(not_checked) > 5 else ''}", highlight=False)
+    wacz = summary.get("wacz") or {}
+    if wacz.get("file"):
+        console.print(f"  WACZ: {wacz['file']} ({wacz['pages']} pages)", highlight=False)
+    elif wacz.get("error"):
+        console.print(f"  [yellow]no WACZ:[/yellow] {wacz['error']}", highlight=False)
 
 
 @app.command()
@@ -391,6 +396,8 @@ def print_release(outcome) -> None:
         console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
     if outcome.data_docs_path:
         console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+    if getattr(outcome, "quality_report", None):
+        console.print(f"  Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
 
 
 @app.command()
@@ -413,6 +420,8 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
         if isinstance(outcome, BlockedRelease):
             if outcome.data_docs_path:
                 err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
+            if outcome.quality_report:
+                err.print(f"Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
             _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
         print_release(outcome)
         print_release_audit(_publish(data_home))  # the audit pages and feeds are written under the lock too
@@ -786,11 +795,12 @@ def quarantine_list(ctx: typer.Context, home: HomeOption = None) -> None:
         console.print("No quarantined documents.")
         return
     table = Table()
-    for col in ("id", "site", "failed expectations", "source URL"):
+    for col in ("id", "site", "why (check: where)", "source URL"):
         table.add_column(col)
     for entry in entries:
-        table.add_row(entry["id"], entry["site"], ", ".join(f["expectation"] for f in entry["failed"]),
-                      entry["source_url"])
+        # records written before reasons existed name only the GX expectation
+        why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
+        table.add_row(entry["id"], entry["site"], why, entry["source_url"])
     console.print(table)
 
 

@@ -18,7 +18,7 @@ from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
 from scrapers.state import CrawlState
 from scrapers.urls import BadURL, join_link, redirect_refusal, to_uri
-from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, utc_now_iso
+from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, read_head, utc_now_iso
 
 log = logging.getLogger("kcorpus.crawl")
 
@@ -133,7 +133,7 @@ class SiteCrawler:
                  client: httpx.Client, settings: CrawlSettings):
         self.profile, self.state, self.run_id = profile, state, run_id
         self.client, self.settings = client, settings
-        self.store = WarcStore(warc_dir, run_id, profile.name)
+        self.store = WarcStore(warc_dir, run_id, profile.name, replay_of=state.replay_of(run_id))
         self.report = SiteCrawlReport(profile.name, run_id)
         self.politeness = _Politeness(settings.delay)
         self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
@@ -142,8 +142,12 @@ class SiteCrawler:
     # --- recording ------------------------------------------------------------------------
 
     def _record(self, attempt: Attempt, kind: str) -> int:
-        """Archive one attempt (WARC first, flushed), then record it in the crawl state."""
-        when = utc_now_iso()
+        """Archive one attempt (WARC first, flushed), then record it in the crawl state.
+
+        A response replayed from an archive keeps its original capture date (the replay server's
+        Memento-Datetime): a replay does not rewrite history.
+        """
+        when = attempt.archived_at or utc_now_iso()
         headers = {k.lower(): v for k, v in attempt.headers}
         previous = self.state.latest_usable(attempt.url)
         if attempt.error and attempt.status == 0:
@@ -155,19 +159,20 @@ class SiteCrawler:
                 reason=attempt.reason, response_headers=attempt.headers, body=b"", warc_date=when)
             record_type, body_location = "refused", None
         elif attempt.status == 304 and previous is not None:
-            written = self.store.write_revisit(
-                attempt.url, refers_to=previous["record_id"], refers_to_date=previous["captured_at"],
-                payload_digest=previous["payload_digest"], status=304, reason=attempt.reason,
-                response_headers=attempt.headers, warc_date=when)
+            original = read_head(self.store.path.parent, previous["body_warc_file"], previous["body_offset"])
+            written = self.store.write_not_modified(
+                attempt.url, original=original, payload_digest=previous["payload_digest"], reason=attempt.reason,
+                response_headers=attempt.headers, request_headers=attempt.request_headers, warc_date=when)
             record_type = "revisit"
             body_location = (previous["body_warc_file"], previous["body_offset"])
             headers = {**_stored_headers(previous), **headers}
         elif (attempt.status == 200 and previous is not None
               and previous["payload_digest"] == payload_digest(attempt.body)):
+            original = read_head(self.store.path.parent, previous["body_warc_file"], previous["body_offset"])
             written = self.store.write_revisit(
-                attempt.url, refers_to=previous["record_id"], refers_to_date=previous["captured_at"],
-                payload_digest=previous["payload_digest"], status=200, reason=attempt.reason,
-                response_headers=attempt.headers, warc_date=when)
+                attempt.url, refers_to=original.record_id, refers_to_date=original.warc_date,
+                refers_to_uri=original.target_uri, payload_digest=previous["payload_digest"], status=200, reason=attempt.reason,
+                response_headers=attempt.headers, warc_date=when, request_headers=attempt.request_headers)
             record_type, body_location = "revisit", (previous["body_warc_file"], previous["body_offset"])
         else:
             written = self.store.write_exchange(

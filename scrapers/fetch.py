@@ -46,6 +46,7 @@ class Attempt:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     error: str | None = None      # no usable response: timeout, connection error, too large
+    archived_at: str | None = None  # a replayed response: its original capture date (WARC-Date form)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -64,10 +65,30 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
+MEMENTO_DATETIME = "memento-datetime"
+ARCHIVED_AT = "kcorpus.archived_at"   # response extension: the replayed record's WARC-Date
+
+
+def http_date_to_warc_date(value: str) -> str | None:
+    """An HTTP-date (RFC 9110) as a WARC-Date; None when it does not parse.
+
+    >>> http_date_to_warc_date("Thu, 01 Oct 2026 03:00:00 GMT")
+    '2026-10-01T03:00:00Z'
+    """
+    from datetime import timezone
+    try:
+        return parsedate_to_datetime(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 class ReplayTransport(httpx.BaseTransport):
     """Routes every request to a local replay server, keeping the original Host header.
 
-    The crawl code is unchanged between live and replay runs: only the transport differs.
+    The crawl code is unchanged between live and replay runs: only the transport differs. The replay
+    server says when each response was originally captured in a last Memento-Datetime header (RFC 7089);
+    the transport takes that header off the response (it is the replay's, not the site's, so it is never
+    archived) and hands the date on as the `kcorpus.archived_at` response extension.
     """
 
     def __init__(self, port: int):
@@ -78,12 +99,24 @@ class ReplayTransport(httpx.BaseTransport):
         local = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
         headers = request.headers.copy()
         headers["Host"] = request.url.netloc.decode("ascii")
-        return self._inner.handle_request(
+        response = self._inner.handle_request(
             httpx.Request(request.method, local, headers=headers, stream=request.stream,
                           extensions=request.extensions))
+        items = _raw_items(response.headers)
+        last = max((i for i, (k, _) in enumerate(items) if k.lower() == MEMENTO_DATETIME), default=None)
+        if last is not None:
+            archived_at = http_date_to_warc_date(items[last][1])
+            response.headers = httpx.Headers(items[:last] + items[last + 1:])
+            response.extensions = {**response.extensions, ARCHIVED_AT: archived_at}
+        return response
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _raw_items(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Header fields as sent, names in their original case (httpx's items() lower-cases them)."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
 
 
 def make_client(settings: CrawlSettings, replay_port: int | None = None) -> httpx.Client:
@@ -114,8 +147,9 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
     """One GET of `url`, body read raw (content-encoding kept, as WARC wants) up to the size limit."""
     try:
         with client.stream("GET", url, headers=extra_headers or {}) as response:
-            attempt = Attempt(url, list(response.request.headers.multi_items()), response.status_code,
-                              response.reason_phrase, list(response.headers.multi_items()))
+            attempt = Attempt(url, _raw_items(response.request.headers), response.status_code,
+                              response.reason_phrase, _raw_items(response.headers),
+                              archived_at=response.extensions.get(ARCHIVED_AT))
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 attempt.error = f"too large: Content-Length {declared} > limit {settings.max_bytes}"

@@ -4,6 +4,10 @@ Requests are matched by their Host header and path (so a crawler aimed at the re
 routed here unchanged), by an absolute request URI (proxy style), or, for a browser, by
 http://127.0.0.1:PORT/<recorded URL>; the root page lists every recorded URL. A URL that is not in
 the snapshot gets 404. Conditional requests get 304 when the recorded validators match.
+
+A replay adds nothing of its own to what it replays: no Server or Date header of the replay server,
+only the recorded ones. It says when a response was recorded in one Memento-Datetime header (RFC 7089),
+sent last, which kcorpus's replay transport takes off again before anything is archived.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import errno
 import html
 import threading
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +29,8 @@ from warcio.archiveiterator import ArchiveIterator
 REPLAY_MISSING_HEADER = "X-Kcorpus-Replay"
 REPLAY_MISSING_VALUE = "not-in-snapshot"
 
-# Hop-by-hop and framing headers are recomputed for the replayed body, never copied.
+# Hop-by-hop and framing headers are recomputed for the replayed body, never copied (Content-Length is
+# written where it was recorded, with the length of the body sent).
 _NOT_REPLAYED = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
 
@@ -37,6 +43,7 @@ class RecordedResponse:
     reason: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    warc_date: str = ""   # the record's WARC-Date: when the response was captured
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -48,13 +55,19 @@ class ReplayError(RuntimeError):
 
 
 def load_snapshot(warc_paths: list[Path]) -> dict[str, RecordedResponse]:
-    """Index the response records of the WARC files by target URL (later files win).
+    """Index the responses of the WARC files by target URL (later captures win).
 
-    Raises ReplayError naming the file for one that cannot be read as WARC (not WARC at all, torn)."""
+    A revisit record (an unchanged page: 304 or identical payload) replays as the page it confirms —
+    its own date and HTTP head, the payload of the response record with its payload digest — so a
+    crawl kcorpus made, revisits and all, can be replayed date by date. A revisit whose head is a
+    3xx (as other crawlers write a 304), or whose payload is not in these files, is skipped.
+    Raises ReplayError naming the file for one that cannot be read as WARC (not WARC at all, torn).
+    """
     recorded: dict[str, RecordedResponse] = {}
+    bodies: dict[tuple[str, str], bytes] = {}   # (URL, payload digest) -> raw payload
     for path in warc_paths:
         try:
-            _load_one(Path(path), recorded)
+            _load_one(Path(path), recorded, bodies)
         except OSError as exc:
             raise ReplayError(f"cannot read WARC {path}: {exc.strerror or exc}") from exc
         except Exception as exc:  # warcio raises several kinds for a file that is not (whole) WARC
@@ -62,17 +75,35 @@ def load_snapshot(warc_paths: list[Path]) -> dict[str, RecordedResponse]:
     return recorded
 
 
-def _load_one(path: Path, recorded: dict[str, RecordedResponse]) -> None:
+def _load_one(path: Path, recorded: dict[str, RecordedResponse], bodies: dict[tuple[str, str], bytes]) -> None:
     with open(path, "rb") as fh:
         for record in ArchiveIterator(fh):
-            if record.rec_type != "response":
+            if record.rec_type not in ("response", "revisit"):
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI")
-            status_line = record.http_headers.statusline or "200 OK"
-            code, _, reason = status_line.partition(" ")
+            status_line = record.http_headers.statusline if record.http_headers else ""
+            code, _, reason = (status_line or "200 OK").partition(" ")
+            digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+            if record.rec_type == "response":
+                body = record.raw_stream.read()  # raw: content-encoding is replayed as recorded
+                bodies[(url, digest)] = body
+            else:
+                origin = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url
+                body = bodies.get((origin, digest))
+                if body is None or not status_line or code.startswith("3"):
+                    continue
             recorded[url] = RecordedResponse(
-                url, int(code), reason, tuple(record.http_headers.headers),
-                record.raw_stream.read())  # raw: content-encoding is replayed as recorded
+                url, int(code), reason, tuple(record.http_headers.headers), body,
+                record.rec_headers.get_header("WARC-Date") or "")
+
+
+def _memento_datetime(warc_date: str) -> str | None:
+    """A WARC-Date as an HTTP-date, for the Memento-Datetime header."""
+    try:
+        moment = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
 def _not_modified(request_headers, response: RecordedResponse) -> bool:
@@ -100,6 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # the crawl records every exchange; no stderr noise
         pass
 
+    def send_response(self, code, message=None):
+        """The status line only: BaseHTTPRequestHandler would add its own Server and Date headers,
+        which a crawl of the replay would then archive as if the site had sent them."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+
     def _candidates(self) -> list[str]:
         target = self.path
         if target.startswith(("http://", "https://")):
@@ -109,12 +146,20 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         return [f"https://{host}{target}", f"http://{host}{target}"]
 
-    def _send(self, status: int, headers, body: bytes, head_only: bool) -> None:
+    def _send(self, status: int, headers, body: bytes, head_only: bool, warc_date: str = "") -> None:
         self.send_response(status)
+        length_sent = False
         for name, value in headers:
-            if name.lower() not in _NOT_REPLAYED:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+            if name.lower() == "content-length":  # in its recorded place, true to the body sent
+                value, length_sent = str(len(body)), True
+            elif name.lower() in _NOT_REPLAYED:
+                continue
+            self.send_header(name, value)
+        if not length_sent:
+            self.send_header("Content-Length", str(len(body)))
+        memento = _memento_datetime(warc_date) if warc_date else None
+        if memento:
+            self.send_header("Memento-Datetime", memento)
         self.end_headers()
         if not head_only:
             self.wfile.write(body)
@@ -140,9 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
                              (REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE)], body, head_only)
         elif response.status == 200 and _not_modified(self.headers, response):
             kept = [(k, v) for k, v in response.headers if k.lower() in ("etag", "last-modified", "date")]
-            self._send(304, kept, b"", True)
+            self._send(304, kept, b"", True, response.warc_date)
         else:
-            self._send(response.status, response.headers, response.body, head_only)
+            self._send(response.status, response.headers, response.body, head_only, response.warc_date)
 
     def do_GET(self):
         self._serve(head_only=False)

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     sites       TEXT NOT NULL,
     status      TEXT NOT NULL DEFAULT 'running',
-    outcomes    TEXT                    -- JSON {site: {outcome, cause, metrics}}: ok | partial | unreachable | changed-layout
+    outcomes    TEXT,                   -- JSON {site: {outcome, cause, metrics}}: ok | partial | unreachable | changed-layout
+    replay_of   TEXT                    -- JSON [{file, sha256}] of the WARCs a replay run served; NULL: live
 );
 CREATE TABLE IF NOT EXISTS captures (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,8 +75,10 @@ class CrawlState:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(runs)")}
-        if "outcomes" not in columns:  # a crawl state written before outcomes were recorded
-            self.db.execute("ALTER TABLE runs ADD COLUMN outcomes TEXT")
+        # a crawl state written before outcomes / replay provenance were recorded
+        for column in ("outcomes", "replay_of"):
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
     @contextmanager
     def transaction(self):
@@ -93,10 +96,16 @@ class CrawlState:
 
     # --- runs -------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, sites: list[str]) -> None:
+    def start_run(self, run_id: str, sites: list[str], replay_of: list[dict] | None = None) -> None:
+        """Register a run; `replay_of` names the WARC files ({file, sha256}) when it is a replay."""
         with self.transaction() as db:
-            db.execute("INSERT INTO runs(run_id, started_at, sites) VALUES (?, ?, ?)",
-                       (run_id, _now(), json.dumps(sites)))
+            db.execute("INSERT INTO runs(run_id, started_at, sites, replay_of) VALUES (?, ?, ?, ?)",
+                       (run_id, _now(), json.dumps(sites), json.dumps(replay_of) if replay_of else None))
+
+    def replay_of(self, run_id: str) -> list[dict] | None:
+        """The WARC files a run replayed ({file, sha256} each), None for a live crawl or an unknown run."""
+        row = self.db.execute("SELECT replay_of FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row["replay_of"]) if row and row["replay_of"] else None
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
         with self.transaction() as db:

@@ -17,6 +17,12 @@ from warcio.warcwriter import WARCWriter
 from core.version import __version__
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+WARC_VERSION = "WARC/1.1"
+# WARC 1.1 section 6.7.3: the server answered a conditional request with 304 Not Modified.
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Per-connection and framing headers: a 304 never updates them in a stored response (RFC 9111 3.2).
+_NOT_FRESHENED = {"content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer",
+                  "upgrade", "proxy-connection"}
 
 
 def utc_now_iso() -> str:
@@ -56,7 +62,9 @@ class WarcStore:
     when the file is opened again (those bytes were never recorded in the crawl state).
     """
 
-    def __init__(self, warc_dir: Path, run_id: str, site: str):
+    def __init__(self, warc_dir: Path, run_id: str, site: str, replay_of: list[dict] | None = None):
+        """`replay_of`: [{"file", "sha256"}] of the WARC files this run replays (None for a live crawl);
+        named in the warcinfo record, so the file itself says it is a replay and of what."""
         for part in (run_id, site):
             if not _SAFE_NAME.match(part):
                 raise ValueError(f"unsafe WARC file name part: {part!r}")
@@ -65,7 +73,7 @@ class WarcStore:
         self.path = warc_dir / self.name
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         # create_* builds records; writing goes through _write (to memory first, then the file)
-        self._writer = WARCWriter(io.BytesIO(), gzip=True)
+        self._writer = WARCWriter(io.BytesIO(), gzip=True, warc_version=WARC_VERSION)
         size = os.fstat(self._fd).st_size
         if size:
             whole = last_whole_record_end(self.path)
@@ -73,17 +81,19 @@ class WarcStore:
                 os.ftruncate(self._fd, whole)
                 os.fsync(self._fd)
         if os.fstat(self._fd).st_size == 0:
-            info = self._writer.create_warcinfo_record(self.name, {
-                "software": f"kcorpus/{__version__}",
-                "format": "WARC File Format 1.1",
-                "isPartOf": run_id,
-            })
+            fields = {"software": f"kcorpus/{__version__}", "format": "WARC File Format 1.1",
+                      "isPartOf": run_id}
+            if replay_of:
+                fields["description"] = ("A replay: every response was served from archived WARC records, "
+                                         "each record keeping its original WARC-Date")
+                fields["replayOf"] = " ".join(f"{r['file']} sha256:{r['sha256']}" for r in replay_of)
+            info = self._writer.create_warcinfo_record(self.name, fields)
             self._write(info)
 
     def _write(self, *records) -> int:
         """Append `records` as one unit; returns the offset of the first. All or nothing on disk."""
         buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True)
+        writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
         for record in records:
             writer.write_record(record)
         data = memoryview(buffer.getvalue())
@@ -108,11 +118,7 @@ class WarcStore:
                        status: int, reason: str, response_headers: list[tuple[str, str]],
                        body: bytes, warc_date: str) -> WrittenRecord:
         """Write a request/response pair; returns the response record's location and digests."""
-        request = self._writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""),
-            http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
-                                          request_headers, is_http_request=True),
-            warc_headers_dict={"WARC-Date": warc_date})
+        request = self._request_record(url, method, request_headers, warc_date)
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
@@ -123,18 +129,69 @@ class WarcStore:
         return WrittenRecord(self.name, offset, response.rec_headers.get_header("WARC-Record-ID"),
                              response.rec_headers.get_header("WARC-Payload-Digest"))
 
+    def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str):
+        return self._writer.create_warc_record(
+            url, "request", payload=io.BytesIO(b""),
+            http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
+                                          request_headers, is_http_request=True),
+            warc_headers_dict={"WARC-Date": warc_date})
+
     def write_revisit(self, url: str, *, refers_to: str, refers_to_date: str, payload_digest: str,
                       status: int, reason: str, response_headers: list[tuple[str, str]],
-                      warc_date: str) -> WrittenRecord:
-        """Record a response whose payload we already hold (304, or same digest): no second copy."""
+                      warc_date: str, request_headers: list[tuple[str, str]] | None = None,
+                      method: str = "GET", refers_to_uri: str | None = None) -> WrittenRecord:
+        """A full response whose payload we already hold (same digest): an identical-payload-digest
+        revisit carrying the response's own status and headers, plus the request record."""
         record = self._writer.create_revisit_record(
-            url, digest=payload_digest, refers_to_uri=url, refers_to_date=refers_to_date,
+            url, digest=payload_digest, refers_to_uri=refers_to_uri or url, refers_to_date=refers_to_date,
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
-                                          protocol="HTTP/1.1"))
-        record.rec_headers.replace_header("WARC-Date", warc_date)
+                                          protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": warc_date})
         record.rec_headers.add_header("WARC-Refers-To", refers_to)
         offset = self._write(record)
+        if request_headers is not None:
+            self._write_concurrent_request(url, method, request_headers, warc_date, record)
         return WrittenRecord(self.name, offset, record.rec_headers.get_header("WARC-Record-ID"), payload_digest)
+
+    def write_not_modified(self, url: str, *, original: "StoredHead", payload_digest: str, reason: str,
+                           response_headers: list[tuple[str, str]], request_headers: list[tuple[str, str]],
+                           warc_date: str, method: str = "GET") -> WrittenRecord:
+        """A conditional request answered 304 Not Modified, as three records:
+
+        - the request (with its If-None-Match / If-Modified-Since);
+        - a `revisit` record, WARC 1.1 profile server-not-modified, naming the capture it confirms
+          (WARC-Refers-To, -Target-URI, -Date, and its payload digest). Its HTTP block is the stored
+          response freshened by the 304 (RFC 9111 4.3.4: the 304's fields replace the stored ones):
+          what the server said the page is at this date. Replay tools need that: pywb serves a revisit
+          whose block says 304 as an empty 304, and only a non-3xx block makes it load the payload;
+        - a `metadata` record holding the 304's own status line and headers exactly as received
+          (application/warc-fields, skipped by replay indexers), so nothing the server sent is lost.
+        Returns the revisit record's location.
+        """
+        record = self._writer.create_revisit_record(
+            url, digest=payload_digest, refers_to_uri=original.target_uri, refers_to_date=original.warc_date,
+            http_headers=StatusAndHeaders(original.statusline, freshened_headers(original.headers, response_headers),
+                                          protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": warc_date})
+        record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
+        record.rec_headers.add_header("WARC-Refers-To", original.record_id)
+        offset = self._write(record)
+        revisit_id = record.rec_headers.get_header("WARC-Record-ID")
+        self._write_concurrent_request(url, method, request_headers, warc_date, record)
+        as_received = "".join([f"http-status: 304 {reason or 'Not Modified'}\r\n"]
+                              + [f"http-header: {name}: {value}\r\n" for name, value in response_headers])
+        metadata = self._writer.create_warc_record(
+            url, "metadata", payload=io.BytesIO(as_received.encode("utf-8")),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": warc_date, "WARC-Refers-To": revisit_id,
+                               "WARC-Concurrent-To": revisit_id})
+        self._write(metadata)
+        return WrittenRecord(self.name, offset, revisit_id, payload_digest)
+
+    def _write_concurrent_request(self, url, method, request_headers, warc_date, response_record) -> None:
+        request = self._request_record(url, method, request_headers, warc_date)
+        request.rec_headers.add_header("WARC-Concurrent-To", response_record.rec_headers.get_header("WARC-Record-ID"))
+        self._write(request)
 
     def write_failure(self, url: str, *, error: str, warc_date: str) -> WrittenRecord:
         """Record a fetch that produced no HTTP response (timeout, refused, too large ...)."""
@@ -173,6 +230,19 @@ def last_whole_record_end(path: Path) -> int:
     return end
 
 
+def freshened_headers(stored: list[tuple[str, str]], not_modified: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The stored response's headers updated by a 304 (RFC 9111 3.2 and 4.3.4): each field the 304
+    carries replaces the stored field of that name; framing and per-connection fields are kept.
+
+    >>> freshened_headers([("Content-Type", "text/html"), ("ETag", '"a"'), ("Content-Length", "9")],
+    ...                   [("ETag", '"b"'), ("Date", "Sun, 01 Nov 2026 03:00:00 GMT"), ("Content-Length", "0")])
+    [('Content-Type', 'text/html'), ('Content-Length', '9'), ('ETag', '"b"'), ('Date', 'Sun, 01 Nov 2026 03:00:00 GMT')]
+    """
+    updates = [(k, v) for k, v in not_modified if k.lower() not in _NOT_FRESHENED]
+    replaced = {k.lower() for k, _ in updates}
+    return [(k, v) for k, v in stored if k.lower() not in replaced] + updates
+
+
 def _request_target(url: str) -> str:
     from urllib.parse import urlsplit
     parts = urlsplit(url)
@@ -187,6 +257,35 @@ class StoredResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+@dataclass(frozen=True)
+class StoredHead:
+    """The WARC and HTTP head of a stored response record: what a revisit of it must name."""
+
+    record_id: str
+    warc_date: str
+    target_uri: str
+    statusline: str
+    headers: list[tuple[str, str]]
+
+
+def read_head(warc_dir: Path, warc_file: str, offset: int) -> StoredHead:
+    """The head of the response record at `offset` in warc/<warc_file> (the payload is not read)."""
+    if not _SAFE_NAME.match(warc_file):
+        raise ValueError(f"unsafe WARC file name: {warc_file!r}")
+    with open(warc_dir / warc_file, "rb") as fh:
+        fh.seek(offset)
+        for record in ArchiveIterator(fh):
+            if record.rec_type != "response":
+                raise ValueError(f"record at {warc_file}:{offset} is a {record.rec_type}, not a response")
+            head = record.http_headers
+            return StoredHead(record.rec_headers.get_header("WARC-Record-ID"),
+                              record.rec_headers.get_header("WARC-Date"),
+                              record.rec_headers.get_header("WARC-Target-URI"),
+                              head.statusline,
+                              list(head.headers))
+    raise ValueError(f"no record at {warc_file}:{offset}")
 
 
 def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse:

@@ -428,7 +428,7 @@ def _etag(body: bytes) -> str:
 def build_warc(snapshot: int, previous: dict[str, tuple[int, bytes, str]] | None = None) -> bytes:
     """The WARC of one snapshot. Unchanged pages keep the previous snapshot's Last-Modified/Date."""
     warc_date, http_date = SNAPSHOT_DATES[snapshot]
-    writer = BufferWARCWriter(gzip=False)
+    writer = BufferWARCWriter(gzip=False, warc_version="1.1")
     records = []
     first = pages_for(1) if snapshot == 3 else {}
     for url, (status, body, ctype) in sorted(pages_for(snapshot).items()):
@@ -455,7 +455,7 @@ def build_warc(snapshot: int, previous: dict[str, tuple[int, bytes, str]] | None
     # One gzip member per record (as WARC readers expect), without timestamps: byte-reproducible.
     out = io.BytesIO()
     for record in records:
-        buffer = BufferWARCWriter(gzip=False)
+        buffer = BufferWARCWriter(gzip=False, warc_version="1.1")
         buffer.write_record(record)
         out.write(gzip.compress(buffer.get_contents(), mtime=0))
     return out.getvalue()
