@@ -9,6 +9,7 @@ backslash repairs per word ("\\and": 123).
 Order (stable names, used in logs and TEI):
   per string (title, each paragraph), repeated until nothing changes:
     html-entity      entities left after parsing, however many times escaped ("&amp;rsquo;")
+    legacy-cjk       EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1 ("¡°" -> "“", cleaners/legacy.py)
     ftfy             mojibake (UTF-8 read as windows-1252/Latin-1), ftfy with an explicit config
     form-feed-from   "\\from" whose "\\f" became a form feed: "way\\x0crom" -> "way from"
     control-char     other control characters -> a space
@@ -212,6 +213,35 @@ def fix_mojibake(text: str) -> str:
     'Let Us Defend the Soviet Union with Arms! 《세기와 더불어》'
     """
     return ftfy.fix_text(text, config=FTFY_CONFIG)
+
+
+@lru_cache(maxsize=4096)
+def _legacy_repair(text: str) -> dict[tuple[int, int], str]:
+    """Where legacy CJK bytes read as Latin-1 stand in `text`: (start, end) -> the decoded run."""
+    from cleaners.legacy import LATIN1_RUN, repair_latin1_cjk
+
+    repaired, pairs, _ = repair_latin1_cjk(text)
+    if not pairs:
+        return {}
+    spans, decoded = {}, dict(pairs)
+    for m in LATIN1_RUN.finditer(text):
+        if m.group(0) in decoded:
+            spans[(m.start(), m.end())] = decoded[m.group(0)]
+    return spans
+
+
+def _legacy_cjk(m: re.Match) -> str | None:
+    """EUC-KR / CP949, GBK or KPS 9566 text read as Latin-1: "¡°Song of Comradeship¡±" (“ and ” in
+    EUC-KR), "Kim Il Sung¡¯s", whole Korean words ("±èÀϼº" 김일성). Decided per string, on certain
+    evidence only (cleaners.legacy.repair_latin1_cjk): correct Latin-1 text is never touched.
+
+    >>> fix = RULES_BY_NAME["legacy-cjk"].fix
+    >>> fix("the ¡°Song of Comradeship¡± and Kim Il Sung¡¯s works")
+    'the “Song of Comradeship” and Kim Il Sung’s works'
+    >>> fix("Grüße an Herrn Müller, ¡Él vino!")
+    'Grüße an Herrn Müller, ¡Él vino!'
+    """
+    return _legacy_repair(m.string).get((m.start(), m.end()))
 
 
 # An entity, possibly escaped more than once ("&amp;amp;rsquo;"): all layers go in one step, so a
@@ -430,6 +460,8 @@ def _whitespace(m: re.Match) -> str:
 
 RULES: list[Rule] = [
     Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY),
+    Rule("legacy-cjk", "EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1", _legacy_cjk,
+         re.compile("[\u00a1-\u00fe]{2,}")),
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
     Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)")),
     Rule("control-char", "control characters", _control_char, CONTROL),
