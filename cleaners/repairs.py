@@ -20,6 +20,7 @@ Order (stable names, used in logs and TEI):
                      "Soviet\\union" -> "Soviet Union" from proper_names.toml)
     rom-from         "rom" standing for "from" ("From" at a sentence start)
     rom-glued        "wayrom" (the form feed dropped) -> "way from"
+    footnote-mark    a footnote number stuck to a name: "Yun Kwan5" -> "Yun Kwan" (the number is logged)
     whitespace       runs of spaces collapsed, ends trimmed
   per body (repair_paragraphs): paragraph-rejoin (a paragraph broken where a printed page ended),
   then the per-string rules, then again until stable; the `truncated` flag.
@@ -444,6 +445,28 @@ def _print_hyphen(m: re.Match) -> str | None:
     return joined
 
 
+# Korean family names as the memoir romanises them: a footnote digit glued to the given name after one
+# ("Yun Kwan5") is a note mark of the printed book; a digit after anything else is left alone.
+FAMILY_NAMES = ("Kim Ri Pak Choe Jong Kang Cho Jo Yun Jang Rim Han O So Sin Kwon Hwang An Song Ryu Hong Jon Ko Mun "
+                "Yang Son Pae Paek Ho Yu Nam Sim No Ha Kwak Cha Ju U Ku Min Chon Chae Won Pang Kong Hyon Ham Pyon "
+                "Yom Chu Pyo Tong Myong Ki Pan Ma Chi Hyong Ok Im Sol Tae To Yo").split()
+FOOTNOTE_MARK = re.compile(r"\b(?P<name>(?:%s)(?: [A-Z][a-z]{1,7}){1,2})(?P<note>\d{1,2})(?![\w\d]|[.,]\d)"
+                           % "|".join(FAMILY_NAMES))
+
+
+def _footnote_mark(m: re.Match) -> str:
+    """A footnote number of the printed memoir stuck to a name ("Yun Kwan5", "Ri Je Sun12"): the name
+    alone (the log keeps the number). Never a digit after other words ("Su-25", "MiG21", "B52", "Unit 731").
+
+    >>> fix = RULES_BY_NAME["footnote-mark"].fix
+    >>> fix("a letter from Yun Kwan5 and Ri Je Sun12, who"), fix("the MiG21 of Kang Kon, Su-25 and B52 units")
+    ('a letter from Yun Kwan and Ri Je Sun, who', 'the MiG21 of Kang Kon, Su-25 and B52 units')
+    >>> fix("Kim Il Sung 2, Kim Jong Il2000, Pak Tal3.5 km")
+    'Kim Il Sung 2, Kim Jong Il2000, Pak Tal3.5 km'
+    """
+    return m.group("name")
+
+
 SPACES = re.compile(r"[ \t]{2,}|^[ \t]+|[ \t]+$", re.MULTILINE)
 
 
@@ -471,6 +494,7 @@ RULES: list[Rule] = [
     Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
     Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
     Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
+    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK),
     Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

@@ -69,6 +69,7 @@ class CleanReport:
     reused: list[str] = field(default_factory=list)      # same payload, same cleaner: not re-cleaned
     retired: list[str] = field(default_factory=list)     # article gone upstream (404/410)
     failures: list[dict] = field(default_factory=list)   # pages the cleaner refused, with the reason
+    soft_404: list[dict] = field(default_factory=list)   # error pages served as 200: counted as gone
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -112,7 +113,15 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
                     and document_exists(home, site, doc_id):
                 report.reused.append(doc_id)
                 continue
-            doc = _clean_capture(home, profile, capture, report)
+            try:
+                doc = _clean_capture(home, profile, capture, report)
+            except cleaners.SoftNotFound as exc:
+                # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404
+                report.soft_404.append({"url": url, "reason": exc.reason})
+                if retire_document(home, site, doc_id):
+                    stamps.forget(doc_id)
+                    report.retired.append(doc_id)
+                continue
             if doc is not None:
                 stamps.put(doc)
                 report.cleaned.append(doc_id)
@@ -130,6 +139,8 @@ def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanRepor
     try:
         doc = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
                                   capture=capture.provenance())
+    except cleaners.SoftNotFound:
+        raise  # the caller retires the document: the URL is gone
     except cleaners.CleaningError as exc:
         failure = {"url": capture.url, "site": profile.name, "error": str(exc),
                    "capture": capture.provenance()}
