@@ -123,3 +123,21 @@ def test_legacy_text_read_as_latin1_is_repaired_with_the_right_table(codec):
 def test_legacy_repair_never_touches_correct_text(correct):
     assert RULES_BY_NAME["legacy-cjk"].fix(correct) == correct
     assert repair_latin1_cjk(correct)[0] == correct
+
+
+def test_every_kancc_board_is_crawled_and_named():
+    """heigo, eng_news, news and data: list pages followed, posts (with their list's search and sort
+    parameters dropped) taken as articles with a per-board id."""
+    from core.profiles import get_profile
+    from scrapers.discover import classify_links
+
+    profile = get_profile("kancc")
+    base = "https://kancc.org/bbs/board.php?bo_table="
+    assert all(any(f"bo_table={board}&page=1" in u for u in profile.start_urls) for board in ("eng_news", "news", "data"))
+    links = [f"{base}eng_news&page=2", f"{base}news&page=3",
+             f"{base}eng_news&wr_id=1541&sst=wr_datetime&sod=desc&sop=and&page=16", f"{base}news&wr_id=28147&page=1",
+             f"{base}data&wr_id=502&sca=%EA%B8%B0%ED%96%89"]
+    index_pages, articles = classify_links(profile, links)
+    assert index_pages == links[:2]
+    assert articles == [f"{base}eng_news&wr_id=1541", f"{base}news&wr_id=28147", f"{base}data&wr_id=502"]
+    assert [profile.document_id(u) for u in articles] == ["kancc-eng_news-1541", "kancc-news-28147", "kancc-data-502"]
