@@ -374,7 +374,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     # page's text) and are kept in `extra`, so nothing is lost.
     chapter_heading = (f"Chapter {parsed['chapter']}. {parsed['chapter_title']}"
                        if parsed.get("chapter") and parsed.get("chapter_title") else "")
-    headings = [repair_text(subject), title, f"{parsed['section']} {title}" if parsed.get("section") else "",
+    # a subject led by a source tag ("【로동신문】…", "[Reminiscences]…") is repeated without it too
+    untagged = re.sub(r"^\s*[\[【][^\]】]{1,20}[\]】]\s*", "", subject)
+    headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
                 chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
     paragraphs, spaced = split_spaced_headings(paragraphs)

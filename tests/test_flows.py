@@ -50,7 +50,7 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     for artifact in sorted(artifacts, key=lambda a: a.created):
         latest[artifact.key] = artifact
     summary = latest["kcorpus-run-summary"].data
-    assert "| globalsecurity | 11 | 2 | 8 | 1 | 0 | 2 | 0 |" in summary
+    assert "| globalsecurity | 16 | 2 | 13 | 1 | 0 | 2 | 0 |" in summary
     assert "2 new, 1 changed (1 upstream, 0 pipeline), 1 removed" in summary
     assert "data_docs" in latest["kcorpus-data-docs"].data and "diff-" in latest["kcorpus-audit-report"].data
 
