@@ -18,8 +18,9 @@ from core.profiles import Profile
 # unclosed <font><span> per line, and beyond the limit libxml2 drops the text without a word.
 _PARSER = lxml.html.HTMLParser(no_network=True, recover=True, remove_comments=True, remove_pis=True,
                                encoding="utf-8", huge_tree=True)
-# Deeper than this even with huge_tree: the nesting is flattened before parsing (see flatten_deep_nesting).
-MAX_DEPTH = 1500
+# Deeper than this, the nesting is flattened before parsing (see flatten_deep_nesting): huge_tree parses
+# up to 2048 levels, but walking the tree recursively (block_texts) must stay well inside Python's stack.
+MAX_DEPTH = 500
 INLINE_TAGS = ("font", "span", "b", "i", "u", "em", "strong", "small", "big", "sup", "sub", "strike", "s", "nobr")
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
               "footer", "table", "tr", "td", "th", "blockquote", "dd", "dt", "dl", "nav", "aside", "main",
@@ -64,7 +65,7 @@ def flatten_deep_nesting(text: str) -> str:
 def parse_html(text: str) -> etree._Element:
     """Parse decoded HTML (broken markup tolerated); CleaningError when nothing is left. A page nested
     deeper than the parser goes is flattened first, so no text is dropped."""
-    if text.count("<") > MAX_DEPTH and max_open_depth(text) > MAX_DEPTH:
+    if text.count("<") > MAX_DEPTH * 2 and max_open_depth(text) > MAX_DEPTH:
         text = flatten_deep_nesting(text)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)

@@ -320,8 +320,6 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
     an error page served as 200 (the crawl counts the URL as gone).
     """
-    from cleaners import CLEANER_VERSION
-
     log = RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
     text = text.replace("\x0c", FORM_FEED_STAND_IN)
@@ -329,6 +327,17 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
+    try:
+        return _clean_text(text, url, profile, log, capture)
+    except RecursionError:
+        # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
+        raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
+
+
+def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, capture: dict | None) -> Document:
+    """clean_page after decoding: extraction, metadata, repairs (see clean_page)."""
+    from cleaners import CLEANER_VERSION
+
     extracted = extract_with_profile(text, profile) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows

@@ -141,3 +141,17 @@ def test_every_kancc_board_is_crawled_and_named():
     assert index_pages == links[:2]
     assert articles == [f"{base}eng_news&wr_id=1541", f"{base}news&wr_id=28147", f"{base}data&wr_id=502"]
     assert [profile.document_id(u) for u in articles] == ["kancc-eng_news-1541", "kancc-news-28147", "kancc-data-502"]
+
+
+def test_nesting_deeper_than_huge_tree_is_flattened_and_kept():
+    """Past even huge_tree's 2048 levels the inline tags are flattened before parsing: the text stays."""
+    body = (FIXTURES / "kancc" / "data-18476-nesting-deeper-than-libxml2.html").read_text(encoding="utf-8")
+    deeper = body.replace('<div id="bo_v_con">', '<div id="bo_v_con">' + '<font face="arial"><span>' * 1500, 1)
+    doc = clean_page(deeper.encode("utf-8"), "http://kancc.org/bbs/board.php?bo_table=data&wr_id=18476")
+    assert any("근본바탕을 두고 있다는 글을 게재하였다." in p for p in doc.paragraphs)
+
+
+def test_block_nesting_thousands_deep_is_refused_with_a_reason():
+    page = ("<html><body>" + "<div>" * 5000 + "text at the bottom" + "</div>" * 5000 + "</body></html>").encode()
+    with pytest.raises(CleaningError):
+        clean_page(page, "https://www.globalsecurity.org/wmd/library/news/dprk/2010/dprk-100901-kcna01.htm")
