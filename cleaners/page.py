@@ -13,7 +13,8 @@ from core.document import Document
 from cleaners.errors import CleaningError, SoftNotFound
 from cleaners.errorpages import error_page_reason
 from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html
-from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
+from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
+from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
 
 MONTHS = {m: i for i, m in enumerate(
@@ -34,6 +35,7 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # A repost that states the article's own date in its text: "(KCNA - August 15, 2019)", "(KCNA, Aug. 15, 2019)",
@@ -309,35 +311,9 @@ def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
     return bool(paragraphs) and all(any(c.search(p.strip()) for c in compiled) for p in paragraphs)
 
 
-def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
-               capture: dict | None = None) -> Document:
-    """Clean one captured page into a Document.
-
-    body      the response body as archived (bytes)
-    url       the page's URL: picks the site profile (by host) and the document id
-    headers   response headers (lower-case names), for the declared charset
-    capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
-    Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
-    an error page served as 200 (the crawl counts the URL as gone).
-    """
-    log = RepairLog()
-    text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
-    text = text.replace("\x0c", FORM_FEED_STAND_IN)
-    text, removed = PARSE_HOSTILE.subn(" ", text)
-    if removed:
-        log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
-    profile = profile_for_url(url)
-    try:
-        return _clean_text(text, url, profile, log, capture)
-    except RecursionError:
-        # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
-        raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
-
-
-def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, capture: dict | None) -> Document:
-    """clean_page after decoding: extraction, metadata, repairs (see clean_page)."""
-    from cleaners import CLEANER_VERSION
-
+def _extract(text: str, profile: Profile | None) -> Extracted:
+    """The article of a decoded page: the profile's selectors, else the generic extractor; error pages
+    served as 200 raise SoftNotFound, pages of only footer and chrome CleaningError."""
     extracted = extract_with_profile(text, profile) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
@@ -352,12 +328,65 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
     if _only_chrome(extracted.paragraphs, profile):
         raise CleaningError("no article text found: the page's text is only its footer and chrome "
                             f"({extracted.paragraphs[0][:60]!r} …)")
+    return extracted
+
+
+def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None,
+                 log: RepairLog | None = None) -> tuple[Profile | None, Extracted]:
+    """Decode and extract one page, before any text repair: (its site profile, what extraction found).
+    The paragraphs are the text as the site served it, the baseline every recorded repair starts from.
+    Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
+    log = log if log is not None else RepairLog()
+    text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
+    text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    text, removed = PARSE_HOSTILE.subn(" ", text)
+    if removed:
+        log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
+    profile = profile_for_url(url)
+    try:
+        extracted = _extract(text, profile)
+    except RecursionError:
+        # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
+        raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
     restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
     extracted.title = restore(extracted.title)
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
+    return profile, extracted
 
+
+def served_headline(extracted: Extracted, parsed: dict[str, str]) -> str:
+    """The headline as served, before repairs: the title part of the post's subject (or the page title),
+    without the quotes that wrap it whole."""
+    return unquote_title(parsed.get("title") or extracted.title)
+
+
+def document_spans(title: Tracked, paragraphs: list[Tracked]) -> list[list]:
+    """The document's repair spans (core.document.Span): where in the title and in each paragraph a
+    repair changed the served text, what was served there, and which rules did it."""
+    spans = [["title", 0, start, end, served, " ".join(rules)] for start, end, served, rules in title.spans()]
+    for index, paragraph in enumerate(paragraphs):
+        spans += [["body", index, start, end, served, " ".join(rules)]
+                  for start, end, served, rules in paragraph.spans()]
+    return spans
+
+
+def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
+               capture: dict | None = None) -> Document:
+    """Clean one captured page into a Document.
+
+    body      the response body as archived (bytes)
+    url       the page's URL: picks the site profile (by host) and the document id
+    headers   response headers (lower-case names), for the declared charset
+    capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
+    Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
+    an error page served as 200 (the crawl counts the URL as gone).
+    """
+    from cleaners import CLEANER_VERSION
+
+    log = RepairLog()
+    profile, extracted = extract_page(body, url, headers, log)
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
     sources = meta.pop("sources", [])
@@ -376,11 +405,14 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
         groups = next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})
 
     subject = extracted.title
-    title = repair_text(unquote_title(parsed.get("title") or subject), log, "title")
-    paragraphs, flags = repair_paragraphs(body_lines, log, "body")
-    # The post repeats its subject, chapter and section heading above the text (GNUBoard pastes):
-    # structure, not body text. They were repaired with the body (the log counts every repair on the
-    # page's text) and are kept in `extra`, so nothing is lost.
+    headline = Tracked(served_headline(extracted, parsed))
+    title = repair_tracked(headline, log, "title").text
+    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in body_lines], log, "body")
+    paragraphs = [t.text for t in tracked]
+    # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
+    # not body text. They were repaired with the body (the log counts every repair on the page's
+    # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded
+    # into the first paragraph of the text.
     chapter_heading = (f"Chapter {parsed['chapter']}. {parsed['chapter_title']}"
                        if parsed.get("chapter") and parsed.get("chapter_title") else "")
     # a subject led by a source tag ("【로동신문】…", "[Reminiscences]…") is repeated without it too
@@ -388,17 +420,25 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
     headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
                 chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
-    paragraphs, spaced = split_spaced_headings(paragraphs)
-    heading_lines += spaced
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
+        if len(tracked) > 1:
+            tracked = fold_into_neighbour(tracked, 0, "heading-line")
+    # Korean headings set with spaced syllables ("머 리 글") anywhere in the text: structure too
+    for index in reversed([i for i, p in enumerate(paragraphs) if SPACED_HEADING.match(p.strip())]):
+        heading_lines.append(paragraphs.pop(index))
+        log.add("heading-line", "body", (heading_lines[-1][:60], ""))
+        if len(tracked) > 1:
+            tracked = fold_into_neighbour(tracked, index, "heading-line")
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
+    spans = document_spans(headline, tracked)
 
-    source = match_source(extracted.fields.get("source_line") or "", sources) if extracted.fields.get("source_line") else None
-    agency = (source or {}).get("agency") or (extracted.fields.get("source_line") or None)
+    # who published it: the page's own source line (profile [[metadata.sources]]), else the dateline's agency
+    source = match_source(extracted.fields["source_line"], sources) if extracted.fields.get("source_line") else None
+    agency = (source or {}).get("agency") or extracted.fields.get("source_line") or meta.get("agency") or None
     distributor = (source or {}).get("distributor") or parsed.get("distributor") or meta.get("distributor")
-    doc_date, place = None, meta.get("place")
+    doc_date, posted_at, place = None, None, meta.get("place")
     url_date = yymmdd_date(groups.get("yymmdd") or parsed.get("url_yymmdd"))
     page_date = day_first_date(extracted.fields.get("page_date"))
     dateline = find_dateline(paragraphs)
@@ -428,7 +468,10 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
     if parsed.get("posted") and meta.get("date_format"):
         try:
             posted = datetime.strptime(parsed["posted"], meta["date_format"])
-            doc_date = posted.isoformat() + meta.get("timezone", "")
+            # the posting's date-time has a field of its own; `date` is always a plain ISO date (the
+            # dateline's, when the text has one, else the day it was posted, in the site's time zone)
+            posted_at = posted.isoformat() + meta.get("timezone", "")
+            doc_date = doc_date or posted.date().isoformat()
         except ValueError:
             flags.append("date-invalid")
     if doc_date is None and extracted.fields.get("date"):
@@ -439,6 +482,9 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
         doc_date = own
     page_own = (extracted.fields.get("date") or "")[:10] or None
     repost_date = page_own if page_own and doc_date and page_own != doc_date[:10] else None
+    if doc_date is not None and not ISO_DATE.fullmatch(doc_date):
+        doc_date = None
+        flags.append("date-invalid")
 
     if profile is None:
         site, doc_id = "web", generic_id(url)
@@ -464,8 +510,11 @@ def _clean_text(text: str, url: str, profile: Profile | None, log: RepairLog, ca
         distributor=distributor, author=parsed.get("author") or meta.get("author"),
         series=parsed.get("series") or meta.get("series"),
         chapter=int(chapter) if chapter else None,
-        section=parsed.get("section") or (extracted.fields.get("section") or None),
-        lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), extra=extra,
+        section=int(parsed["section"]) if parsed.get("section", "").isdigit() else None,
+        site_section=parsed.get("site_section") or extracted.fields.get("site_section") or None,
+        posted_at=posted_at,
+        lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), spans=spans,
+        extra=extra,
         capture=capture, cleaner_version=CLEANER_VERSION)
 
 

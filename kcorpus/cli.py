@@ -24,9 +24,62 @@ quarantine_app = typer.Typer(help="List and inspect documents held back by the q
                              invoke_without_command=True)
 app.add_typer(quarantine_app, name="quarantine")
 
-# Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of Rich's 80.
-console = Console(width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+
+
+def _width(stream) -> int | None:
+    """The table width: the terminal's; when piped, $COLUMNS if set (Rich reads it), else 132 rather
+    than Rich's 80, so the summary tables fit in CI logs and `| less`."""
+    import os
+    return None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 132
+
+
+console = Console(width=_width(sys.stdout))
+err = Console(stderr=True, width=_width(sys.stderr))
+# Set by the global options (--quiet / --verbose / --log-file), read when a command runs Prefect.
+LOGGING = {"console_level": "WARNING", "log_file": None}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from core.version import __version__
+        print(f"kcorpus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                               help="Print kcorpus's version and exit.")] = False,
+         quiet: Annotated[bool, typer.Option("--quiet", help="Only errors from Prefect on the terminal, no progress line.")] = False,
+         verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too.")] = False,
+         log_file: Annotated[Optional[Path], typer.Option("--log-file", help="Where Prefect's log lines go (default: <data home>/logs/kcorpus.log).")] = None) -> None:
+    """kcorpus: archive, clean, validate and release North Korean state media reposted on the web."""
+    LOGGING["console_level"] = "ERROR" if quiet else "INFO" if verbose else "WARNING"
+    LOGGING["log_file"] = log_file
+    if quiet:
+        console.quiet = True
+
+
+def _prefect_logging(home: DataHome) -> Path:
+    """Prefect's log lines: at the chosen level on the terminal (WARNING unless --verbose), and all of
+    them (INFO and up) in the log file. Called before a command runs a flow; returns the log file."""
+    import logging
+    import os
+
+    from flows.settings import apply_prefect_defaults
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", LOGGING["console_level"])
+    apply_prefect_defaults(home.root)
+    import prefect  # noqa: F401 - configures Prefect's logging; the file handler goes on after it
+
+    path = Path(LOGGING["log_file"] or home.root / "logs" / "kcorpus.log")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    return path
 
 HomeOption = Annotated[Optional[Path], typer.Option(
     "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
@@ -153,7 +206,9 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
     except ValueError as exc:
         _fail(str(exc), 2)
     data_home = _home(home)
-    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=CrawlProgress(data_home)))
+    _prefect_logging(data_home)
+    progress = CrawlProgress(data_home) if not console.quiet else None
+    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=progress))
 
 
 @app.command()
@@ -241,8 +296,10 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from corpus.release import ReleaseExists
     from flows.stages import BlockedRelease
 
+    data_home = _home(home)
+    _prefect_logging(data_home)
     try:
-        outcome = run_release(_home(home), version, allow_partial)
+        outcome = run_release(data_home, version, allow_partial)
     except (ReleaseExists, ValueError) as exc:
         _fail(str(exc))
     if isinstance(outcome, BlockedRelease):
@@ -250,6 +307,29 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
             err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
         _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
     print_release(outcome)
+    print_release_audit(_publish(_home(home)))
+
+
+def _publish(data_home: DataHome):
+    """Write the newest release's audit, history pages and feeds; a bad watch-list is a one-line error."""
+    from corpus.watchlist import WatchlistError
+    from flows.stages import publish_release_audit
+
+    try:
+        return publish_release_audit(data_home)
+    except WatchlistError as exc:
+        _fail(str(exc))
+
+
+def print_release_audit(audit_) -> None:
+    """The events, moves and not-checked sites of the newest release, and where its report and feeds are."""
+    from corpus.events_report import render_changes_text
+
+    if audit_.changes is None:
+        return
+    console.print(render_changes_text(audit_.changes), highlight=False, soft_wrap=True)
+    console.print(f"Audit report (HTML): {audit_.report}", highlight=False)
+    console.print(f"Atom feeds: {audit_.feeds['all.atom'].parent} ({len(audit_.feeds)} files)", highlight=False)
 
 
 @app.command()
@@ -258,10 +338,11 @@ def releases(home: HomeOption = None) -> None:
     from corpus.release import list_releases
 
     table = Table()
+    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
     for col in ("version", "created", "documents", "per site", "partial", "path"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
     for info in list_releases(_home(home)):
-        table.add_row(info.version, str(info.created_at), str(info.documents),
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
                       ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
                       "yes" if info.partial else "", str(info.path))
     console.print(table)
@@ -300,11 +381,26 @@ def diff(old: Annotated[str, typer.Argument(help="Older release: version or fold
 
 @app.command()
 def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+          since: Annotated[Optional[str], typer.Option("--since", help="Release timeline from this version or date (YYYY-MM-DD) to the newest release: events, moves, not-checked sites and watch-list counts per release.")] = None,
           home: HomeOption = None) -> None:
-    """Compare the two latest crawl runs at the capture level: new, gone and changed article URLs."""
+    """Compare the two latest crawl runs (new, gone, changed URLs), or with --since the releases over time."""
     from scrapers.audit import audit_latest
     from scrapers.state import CrawlState
 
+    if since is not None:
+        from corpus.events_report import render_timeline_text
+        from corpus.watchlist import WatchlistError
+        from flows.stages import audit_since
+
+        try:
+            tl = audit_since(_home(home), since)
+        except (LookupError, WatchlistError) as exc:
+            _fail(str(exc))
+        if as_json:
+            print(json.dumps(tl.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            console.print(render_timeline_text(tl), highlight=False, soft_wrap=True)
+        return
     state = CrawlState(_home(home).state_db)
     try:
         result = audit_latest(state)
@@ -316,21 +412,82 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit 
         print(json.dumps(result.to_dict(), indent=2))
         return
     console.print(f"Crawl {result.old_run} -> {result.new_run}: {len(result.new)} new, {len(result.gone)} gone, "
-                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed",
+                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed, "
+                  f"{len(result.not_checked)} not checked",
                   highlight=False)
     for label, urls in (("new", result.new), ("gone", result.gone), ("changed", result.changed),
-                        ("failed", result.failed)):
+                        ("failed", result.failed), ("not checked", result.not_checked)):
         for url in urls:
-            console.print(f"  {label:8} {url}", highlight=False)
+            console.print(f"  {label:11} {url}", highlight=False)
+
+
+@app.command()
+def history(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. globalsecurity-dprk-100917-kcna04.")],
+            as_json: Annotated[bool, typer.Option("--json", help="Print the history as JSON.")] = False,
+            html: Annotated[Optional[Path], typer.Option("--html", help="Also write the history as a self-contained HTML page here.")] = None,
+            home: HomeOption = None) -> None:
+    """Every capture and every released version of one document, with each change's diff and class."""
+    from corpus.events_report import render_history_html, render_history_text
+    from flows.stages import document_history
+
+    try:
+        result = document_history(_home(home), doc_id)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(render_history_text(result), highlight=False, soft_wrap=True)
+    if html:
+        html.write_text(render_history_html(result), encoding="utf-8")
+        err.print(f"HTML history: {html}", highlight=False)
+
+
+@app.command()
+def watchlist(init: Annotated[bool, typer.Option("--init", help="Write the shipped example to <data home>/watchlist.toml (never over an existing one).")] = False,
+              home: HomeOption = None) -> None:
+    """Show the watch-list and how many documents of the newest release mention each entry."""
+    from corpus.events import ReleaseView, mentions_in
+    from corpus.release import latest_release
+    from corpus.watchlist import WatchlistError, example_watchlist, load_watchlist
+
+    data_home = _home(home)
+    if init:
+        if data_home.watchlist.exists():
+            _fail(f"{data_home.watchlist} already exists (nothing was changed)")
+        data_home.watchlist.write_text(example_watchlist(), encoding="utf-8")
+        console.print(f"Wrote the example watch-list to {data_home.watchlist}", highlight=False)
+    try:
+        entries = load_watchlist(data_home.watchlist)
+    except WatchlistError as exc:
+        _fail(str(exc))
+    if not entries:
+        console.print(f"No watch-list at {data_home.watchlist} (kcorpus watchlist --init writes an example).",
+                      highlight=False)
+        return
+    latest = latest_release(data_home)
+    counts = {e.name: len(ids) for e, ids in zip(entries, mentions_in(ReleaseView.read(latest).records(None), entries).values())} \
+        if latest else {}
+    table = Table(title=f"Watch-list {data_home.watchlist}" + (f" in release {latest.name}" if latest else ""))
+    for col in ("name", "aliases", "documents"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.name, ", ".join(e.aliases), str(counts.get(e.name, "")))
+    console.print(table)
 
 
 @app.command()
 def demo(home: HomeOption = None) -> None:
-    """Replay two recorded snapshots of both sites, release each, and show what changed between them."""
-    from flows.demo import DemoHomeNotEmpty, run_demo
+    """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
+    from flows.demo import DemoHomeNotEmpty, check_fresh, run_demo
     from corpus.diff import render_text
 
     data_home = DataHome.resolve(home)
+    try:
+        check_fresh(data_home)
+    except DemoHomeNotEmpty as exc:
+        _fail(str(exc))
+    _prefect_logging(data_home)
     try:
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
                           on_step=lambda message: console.rule(message))
@@ -345,7 +502,132 @@ def demo(home: HomeOption = None) -> None:
                   f"{len(audit_.changed)} changed URLs", highlight=False)
     console.print(render_text(result.diff), highlight=False)
     console.print(f"Audit report (HTML): {result.diff_html}", highlight=False)
+    last = result.audits[-1] if result.audits else None
+    if last is not None and last.changes is not None:
+        console.rule(f"Release {last.changes.old} -> {last.changes.new}: events, moves, sites not checked")
+        if len(result.releases) >= 3:
+            console.print("The third release was made with allow_partial=True: KANCC did not answer (HTTP 503), so its "
+                          "documents are kept as last seen and reported as not checked.", highlight=False)
+        print_release_audit(last)
+        for event in last.changes.events[:1]:
+            console.print(f"EVENT: {event.label}", highlight=False)
+        for move in last.changes.of("moved"):
+            console.print(f"MOVE: {move.moved_from['id']} -> {move.id}", highlight=False)
+        for site, row in last.changes.not_checked.items():
+            console.print(f"NOT CHECKED: {site}: {row['documents']} documents, none removed", highlight=False)
     console.print(f"Data home: {data_home.root}", highlight=False)
+
+
+# --- status / show / export ---------------------------------------------------------------------------
+
+def _disk_use(root: Path) -> dict[str, int]:
+    """Bytes under each top-level folder (and file) of the data home."""
+    use: dict[str, int] = {}
+    for entry in sorted(root.iterdir()) if root.exists() else []:
+        paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
+        use[entry.name] = sum(p.stat().st_size for p in paths)
+    return use
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+           home: HomeOption = None) -> None:
+    """The state of a data home: each site's last crawl and its outcome, the last release, quarantined
+    documents, disk use."""
+    from corpus.release import list_releases
+    from expectations.quarantine import list_quarantine
+    from scrapers.status import last_crawls
+
+    data_home = _home(home)
+    releases = list_releases(data_home)
+    last = releases[-1] if releases else None
+    report = {
+        "home": str(data_home.root), "crawls": last_crawls(data_home.state_db),
+        "last_release": {"version": last.version, "created_at": last.created_at, "documents": last.documents,
+                         "counts_by_site": last.counts_by_site, "partial": bool(last.partial)} if last else None,
+        "releases": len(releases), "quarantined": len(list_quarantine(data_home)),
+        "disk_use": _disk_use(data_home.root),
+    }
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    console.print(f"Data home {report['home']}", highlight=False)
+    table = Table(title="Last crawl per site")
+    for col in ("site", "run", "started", "status", "downloaded", "unchanged", "gone", "failed"):
+        table.add_column(col, no_wrap=col != "run", overflow="fold")
+    for site, crawl in report["crawls"].items():
+        table.add_row(site, crawl["run_id"], crawl["started_at"][:19], crawl["status"], str(crawl["downloaded"]),
+                      str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
+    console.print(table if report["crawls"] else "No crawl yet.")
+    if last:
+        console.print(f"Last release: {last.version} ({last.created_at[:19]}), {last.documents} documents "
+                      f"({', '.join(f'{k} {v}' for k, v in sorted(last.counts_by_site.items()))})"
+                      f"{', partial' if last.partial else ''}; {len(releases)} release(s) in all", highlight=False)
+    else:
+        console.print("No release yet.")
+    console.print(f"Quarantined documents: {report['quarantined']}", highlight=False)
+    console.print("Disk use: " + ", ".join(f"{name} {_size(n)}" for name, n in report["disk_use"].items()) +
+                  f" (total {_size(sum(report['disk_use'].values()))})", highlight=False)
+
+
+@app.command()
+def show(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. kancc-heigo-504.")],
+         release: Annotated[str, typer.Option("--release", help="Release version or folder.")] = "latest",
+         format: Annotated[str, typer.Option("--format", help="Output: text, json or tei.")] = "text",
+         home: HomeOption = None) -> None:
+    """Print one document of a release: its text, its JSON record, or its TEI file."""
+    import cleaners
+    from corpus.load import NoSuchRelease, find_document, resolve_release
+    from corpus.release import read_manifest
+
+    if format not in ("text", "json", "tei"):
+        _fail(f"unknown format {format!r} (text, json, tei)", 2)
+    data_home = _home(home)
+    try:
+        folder = resolve_release(release, data_home)
+        doc = find_document(folder, doc_id)
+    except NoSuchRelease as exc:
+        _fail(str(exc))
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    if format == "json":
+        print(json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False, indent=2))
+    elif format == "text":
+        print(cleaners.render_text(doc), end="")
+    else:
+        entry = next(d for d in read_manifest(folder)["documents"] if d["id"] == doc_id)
+        sys.stdout.write((folder / entry["path"]).read_text(encoding="utf-8"))
+
+
+@app.command()
+def export(version: Annotated[str, typer.Argument(help="Release version or folder (or latest).")],
+           format: Annotated[str, typer.Option("--format", help="txt, parquet, conllu or jsonl.")] = "jsonl",
+           output: Annotated[Optional[Path], typer.Option("--output", help="Where to write (default: kcorpus-<version>.<format> here; txt: a folder).")] = None,
+           home: HomeOption = None) -> None:
+    """Export a release in one format: plain text per document, Parquet, CoNLL-U or JSON lines."""
+    from corpus.load import EXPORT_FORMATS, NoSuchRelease, export_release, resolve_release
+
+    if format not in EXPORT_FORMATS:
+        _fail(f"unknown format {format!r} ({', '.join(EXPORT_FORMATS)})", 2)
+    try:
+        folder = resolve_release(version, _home(home))
+    except NoSuchRelease as exc:
+        _fail(str(exc))
+    name = folder.resolve().name
+    target = output or Path(f"kcorpus-{name}" + ("-text" if format == "txt" else f".{format}"))
+    try:
+        written = export_release(folder, format, target)
+    except (FileExistsError, ValueError) as exc:
+        _fail(str(exc))
+    err.print(f"Release {name} as {format}: {written}", highlight=False)
 
 
 # --- quarantine ------------------------------------------------------------------------------------
