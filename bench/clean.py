@@ -39,9 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     import trafilatura
 
-    snapshot = load_snapshot([ROOT / "kcorpus" / "snapshots" / "snapshot-1.warc.gz"])
+    snapshot = load_snapshot([ROOT / "flows" / "snapshots" / "snapshot-1.warc.gz"])
     pages = [(url, r) for url, r in sorted(snapshot.items())
-             if r.status == 200 and ("kcna" in url or "&wr_id=" in url)]
+             if r.status == 200 and ("kcna" in url or "&wr_id=" in url)
+             and not cleaners.is_error_page(r.body, url, {k.lower(): v for k, v in r.headers})]
     decoded = [r.body.decode("utf-8" if "utf-8" in (r.header("content-type") or "") else "cp1252", "replace")
                for _, r in pages]
     kcorpus_s = timed(lambda p: cleaners.clean_page(p[1].body, p[0], headers={k.lower(): v for k, v in p[1].headers}),

@@ -1,6 +1,7 @@
 """cleaners: turn raw captured pages into clean documents, recording every repair made.
 
-Public API: clean_page(body, url, headers=, capture=) -> Document; CleaningError; CLEANER_VERSION;
+Public API: clean_page(body, url, headers=, capture=) -> Document; CleaningError and its subclass
+SoftNotFound (an error page served as 200: the URL is gone); is_error_page(body, url); CLEANER_VERSION;
 render_text(doc). Cheap to import: trafilatura is loaded only for sites without a profile.
 """
 
@@ -19,12 +20,12 @@ def _cleaner_version() -> str:
     rules consult). Any change gives a new version, so the audit can tell pipeline changes apart."""
     from importlib.metadata import version
 
-    from cleaners import decode, extract, page, repairs
+    from cleaners import decode, errorpages, extract, legacy, page, repairs
     from core.profiles import builtin_profiles
 
     digest = hashlib.sha256()
     digest.update(" ".join(rule.name for rule in repairs.RULES).encode("utf-8"))
-    for module in (decode, extract, page, repairs):
+    for module in (decode, errorpages, extract, legacy, page, repairs):
         digest.update(inspect.getsource(module).encode("utf-8"))
     digest.update(repairs.NAMES_FILE.read_bytes())
     for profile in builtin_profiles().values():
@@ -34,9 +35,9 @@ def _cleaner_version() -> str:
     return f"{__version__}+{digest.hexdigest()[:10]}"
 
 
-from cleaners.errors import CleaningError  # noqa: E402
-from cleaners.page import clean_page, render_text  # noqa: E402
+from cleaners.errors import CleaningError, SoftNotFound  # noqa: E402
+from cleaners.page import clean_page, is_error_page, render_text  # noqa: E402
 
 CLEANER_VERSION = _cleaner_version()
 
-__all__ = ["CLEANER_VERSION", "CleaningError", "clean_page", "render_text"]
+__all__ = ["CLEANER_VERSION", "CleaningError", "SoftNotFound", "clean_page", "is_error_page", "render_text"]

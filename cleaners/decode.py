@@ -7,6 +7,7 @@ import codecs
 import re
 
 from cleaners.errors import CleaningError
+from cleaners.legacy import decode_legacy, sniff_legacy_page
 from cleaners.repairs import RepairLog
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -15,6 +16,14 @@ HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORE
 # declare iso-8859-1 (GlobalSecurity's old static HTML) are what the author saw.
 WINDOWS_1252_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819",
                        "iso_8859-1", "windows-1252", "cp1252", "x-cp1252"}
+# WHATWG again: "euc-kr" and its aliases decode as windows-949 (CP949, EUC-KR plus the 8,822 extra
+# syllables Korean Windows added: a strict EUC-KR decoder fails on most real Korean pages), and "gb2312" /
+# "gbk" as GB18030. North Korea's own KPS 9566 has no Python codec: cleaners.legacy decodes it.
+SUPERSET_LABELS = {"euc-kr": "cp949", "euc_kr": "cp949", "euckr": "cp949", "ks_c_5601-1987": "cp949",
+                   "ks_c_5601": "cp949", "ksc5601": "cp949", "windows-949": "cp949", "cp949": "cp949",
+                   "x-windows-949": "cp949", "uhc": "cp949", "gb2312": "gb18030", "gbk": "gb18030",
+                   "x-gbk": "gb18030", "gb_2312-80": "gb18030", "cp936": "gb18030", "gb18030": "gb18030",
+                   "kps9566": "kps9566", "kps-9566": "kps9566", "kps_9566": "kps9566", "kps 9566": "kps9566"}
 MARKUP = re.compile(r"<\s*(?:html|head|body|p|div|table|title|meta|br|a|span|h[1-6])\b", re.IGNORECASE)
 
 
@@ -25,6 +34,8 @@ def _normalise(label: str | None) -> str | None:
     label = label.strip().lower()
     if label in WINDOWS_1252_LABELS:
         return "cp1252"
+    if label in SUPERSET_LABELS:
+        return SUPERSET_LABELS[label]
     try:
         return codecs.lookup(label).name
     except LookupError:
@@ -54,7 +65,7 @@ def looks_binary(body: bytes) -> bool:
 
 def _strict(body: bytes, codec: str) -> str | None:
     try:
-        return body.decode(codec)
+        return decode_legacy(body, codec)
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -91,6 +102,14 @@ def decode_html(body: bytes, headers: dict[str, str] | None = None, log: RepairL
     if text is None and declared:
         text = _strict(body, declared)
         used = declared if text is not None else None
+    if text is None and not declared:
+        # Undeclared and not UTF-8: a Korean (or Chinese, or North Korean) page of the 2000s says nothing
+        # about its charset far more often than a Western one; its bytes decode as plausible text.
+        sniffed = sniff_legacy_page(body) if _strict(body, "utf-8") is None else None
+        if sniffed:
+            text, used = _strict(body, sniffed), sniffed
+            if log is not None:
+                log.add("charset", "page", ("declared nothing", f"decoded as {sniffed} (the bytes are {sniffed} text)"))
     if text is None:
         for codec in ("utf-8", "cp1252"):
             text = _strict(body, codec)

@@ -14,8 +14,14 @@ from core.profiles import Profile
 # libxml2's HTML parser never loads DTDs or external entities; no_network makes sure of it.
 # The text is already decoded (cleaners.decode weighs the charset evidence): lxml must not re-sniff
 # the page's <meta charset> and decode the UTF-8 we hand it as something else.
+# huge_tree lifts libxml2's nesting limit (256 levels, 2048 with it): pasted editor markup nests an
+# unclosed <font><span> per line, and beyond the limit libxml2 drops the text without a word.
 _PARSER = lxml.html.HTMLParser(no_network=True, recover=True, remove_comments=True, remove_pis=True,
-                               encoding="utf-8")
+                               encoding="utf-8", huge_tree=True)
+# Deeper than this, the nesting is flattened before parsing (see flatten_deep_nesting): huge_tree parses
+# up to 2048 levels, but walking the tree recursively (block_texts) must stay well inside Python's stack.
+MAX_DEPTH = 500
+INLINE_TAGS = ("font", "span", "b", "i", "u", "em", "strong", "small", "big", "sup", "sub", "strike", "s", "nobr")
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
               "footer", "table", "tr", "td", "th", "blockquote", "dd", "dt", "dl", "nav", "aside", "main",
               "form", "center", "caption", "figure", "figcaption", "address", "hr", "tbody", "thead"}
@@ -33,8 +39,34 @@ class Extracted:
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
 
 
+def max_open_depth(text: str) -> int:
+    """A cheap upper bound of the page's element nesting: start tags minus end tags, at their peak."""
+    depth = peak = 0
+    for m in re.finditer(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>", text):
+        if m.group(1):
+            depth -= 1
+        elif not m.group(3) and m.group(2).lower() not in ("br", "img", "hr", "meta", "link", "input", "wbr"):
+            depth += 1
+            peak = max(peak, depth)
+    return peak
+
+
+def flatten_deep_nesting(text: str) -> str:
+    """Inline formatting tags (<font>, <span>, <b> …) removed, their text kept: the last resort for pages
+    nested deeper than libxml2 parses even with huge_tree (an editor that opened a <font><span> per line
+    and never closed them). Block structure (<p>, <div>, <br>) stays.
+
+    >>> flatten_deep_nesting('<p><font face="a"><span style="x">deep</span> text</font></p>')
+    '<p>deep text</p>'
+    """
+    return re.sub(r"</?(?:%s)\b[^>]*>" % "|".join(INLINE_TAGS), "", text, flags=re.IGNORECASE)
+
+
 def parse_html(text: str) -> etree._Element:
-    """Parse decoded HTML (broken markup tolerated); CleaningError when nothing is left."""
+    """Parse decoded HTML (broken markup tolerated); CleaningError when nothing is left. A page nested
+    deeper than the parser goes is flattened first, so no text is dropped."""
+    if text.count("<") > MAX_DEPTH * 2 and max_open_depth(text) > MAX_DEPTH:
+        text = flatten_deep_nesting(text)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
@@ -63,6 +95,8 @@ def block_texts(element) -> list[str]:
     Source newlines inside running text are spaces, as a browser renders them; spaces are kept
     as they are (the repairs decide what to change, and log it).
     """
+    if element.tag == "pre":  # a profile may select the <pre> itself as the body (GlobalSecurity 2003-06)
+        return _pre_paragraphs(element.text_content())
     chunks: list[str] = []
 
     def walk(el):
@@ -133,12 +167,16 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     spec = profile.extract
     fields = {name: _first_text(root, selectors) for name, selectors in spec.get("fields", {}).items()}
     title = _first_text(root, spec.get("title", ["title"]))
-    if spec.get("title_strip"):
-        title = re.sub(spec["title_strip"], "", title)
+    strips = spec.get("title_strip", [])
+    for pattern in [strips] if isinstance(strips, str) else strips:
+        title = re.sub(pattern, "", title)
     for selector in spec.get("remove", []):
         for el in _select(root, selector):
             el.drop_tree()
-    bodies = _select(root, spec["body"]) if spec.get("body") else []
+    # `body`: one selector, or alternatives tried in order (layouts of different eras of the same site)
+    selectors = spec.get("body") or []
+    bodies = next((found for sel in ([selectors] if isinstance(selectors, str) else selectors)
+                   if (found := _select(root, sel))), [])
     if not bodies:
         return Extracted(title, [], fields, method="profile")
     body = bodies[0]
@@ -154,7 +192,9 @@ def densest_block(root) -> etree._Element | None:
     the article body of an old table- or div-based page that main-text extractors flatten."""
     best, best_score = None, 0
     for el in root.iter("td", "div", "article", "section", "main", "body", "blockquote"):
+        # <pre> children count too: GlobalSecurity's bodies of 2003-06 are one <pre> of indented lines
         score = sum(len(p.text_content()) for p in el.findall("p")) + \
+            sum(len(pre.text_content()) for pre in el.findall("pre")) + \
             sum(len(br.tail or "") for br in el.findall("br")) + len((el.text or "").strip())
         if score > best_score:
             best, best_score = el, score

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 from cleaners.decode import decode_html
 from core.document import Document
-from cleaners.errors import CleaningError
-from cleaners.extract import Extracted, extract_generic, extract_with_profile
+from cleaners.errors import CleaningError, SoftNotFound
+from cleaners.errorpages import error_page_reason
+from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -35,6 +36,147 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# A repost that states the article's own date in its text: "(KCNA - August 15, 2019)", "(KCNA, Aug. 15, 2019)",
+# "(Rodong Sinmun, 15 August 2019)". The blog's own post date is then the repost's, not the article's.
+STATED_DATE = re.compile(
+    r"\((?P<source>KCNA|KNS|Rodong Sinmun|Minju Joson|Uriminzokkiri|Naenara|Pyongyang Times)\s*(?:[-–—,:]\s*)"
+    r"(?:(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})|(?P<day_first>\d{1,2})\s+(?P<month_after>[A-Z][a-z]{2,8})\.?)"
+    r",?\s+(?P<year>(?:19|20)\d\d)\)")
+# A Korean heading typeset with a space between its syllables ("머 리 글", "차 례"): structure, not text.
+SPACED_HEADING = re.compile(r"^(?:[\uac00-\ud7a3][ \u00a0\u3000]){1,7}[\uac00-\ud7a3]$")
+META_LINE_SEARCH = 5  # opening body lines searched for metadata lines (source line, "Date:" line)
+
+
+def stated_date(paragraphs: list[str]) -> str | None:
+    """The article's own date when a repost states it in its text ("(KCNA - August 15, 2019)"), ISO format.
+
+    >>> stated_date(["Pyongyang, August 15 (KCNA) -- text", "(KCNA - August 15, 2019)"])
+    '2019-08-15'
+    >>> stated_date(["He was born in August 15, 1912 (the record says)."]) is None
+    True
+    """
+    for paragraph in paragraphs[:3] + paragraphs[-3:]:
+        m = STATED_DATE.search(paragraph)
+        if m:
+            month = (m.group("month") or m.group("month_after"))[:3].lower()
+            try:
+                return date(int(m.group("year")), MONTHS[month], int(m.group("day") or m.group("day_first"))).isoformat()
+            except (KeyError, ValueError):
+                continue
+    return None
+
+
+def closest_year(month: int, day: int, reference: date) -> date | None:
+    """The date with this month and day nearest to `reference`: a dateline gives month and day only, and
+    a repost is dated a day or two later, so a "December 31" dateline in a file of January 2 is of the
+    year before.
+
+    >>> closest_year(12, 31, date(2005, 1, 2)), closest_year(8, 1, date(2004, 8, 2))
+    (datetime.date(2004, 12, 31), datetime.date(2004, 8, 1))
+    """
+    best = None
+    for year in (reference.year - 1, reference.year, reference.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs((candidate - reference).days) < abs((best - reference).days):
+            best = candidate
+    return best
+
+
+def yymmdd_date(value: str | None) -> date | None:
+    """A date from a file name's YYMMDD (GlobalSecurity's posting day), or None."""
+    if not value or not re.fullmatch(r"\d{6}", value):
+        return None
+    yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
+    try:
+        return date(2000 + yy if yy < 90 else 1900 + yy, mm, dd)
+    except ValueError:
+        return None
+
+
+def day_first_date(value: str | None) -> date | None:
+    """A DD/MM/YYYY date ("Date: 07/03/2020" on GlobalSecurity pages of the 2020s), or None."""
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)", (value or "").strip())
+    if not m:
+        return None
+    try:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
+def match_source(line: str, sources: list[dict]) -> dict | None:
+    """Agency (and distributor) named by a page's source line, from the profile's [[metadata.sources]]
+    (first match; named groups of the pattern override the entry's constants), or None."""
+    for entry in sources:
+        m = re.search(entry["pattern"], line.strip())
+        if m:
+            found = {k: v for k, v in entry.items() if k != "pattern"}
+            found.update({k: v.strip() for k, v in m.groupdict().items() if v})
+            return found
+    return None
+
+
+def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: list[dict],
+                     limit: int = META_LINE_SEARCH) -> tuple[list[str], dict[str, str], list[str]]:
+    r"""Metadata lines among the opening body lines (a source line "Korean Central News Agency of DPRK",
+    a "Date: 07/03/2020" line): removed from the body. Returns (the rest, fields, the removed lines);
+    a source line becomes field `source_line`, a line pattern's named groups become fields. Searching
+    stops at the first line that is neither (the text has begun).
+
+    >>> split_meta_lines(["KCNA", "Date: 07/03/2020", "Pyongyang, March 6 (KCNA) -- Text"],
+    ...                  [r"^Date:\s*(?P<page_date>\d{2}/\d{2}/\d{4})$"], [{"pattern": "^KCNA$"}])
+    (['Pyongyang, March 6 (KCNA) -- Text'], {'source_line': 'KCNA', 'page_date': '07/03/2020'}, ['KCNA', 'Date: 07/03/2020'])
+    """
+    compiled = [re.compile(p) for p in line_patterns]
+    fields: dict[str, str] = {}
+    removed: list[str] = []
+    n = 0
+    while n < min(limit, len(paragraphs)):
+        line = paragraphs[n].replace("\u00a0", " ").strip()
+        m = next((m for c in compiled if (m := c.search(line))), None)
+        if m:
+            fields.update({k: v.strip() for k, v in m.groupdict().items() if v and k not in fields})
+        elif len(line) <= 120 and "source_line" not in fields and match_source(line, sources) is not None:
+            fields["source_line"] = line
+        else:
+            break
+        removed.append(paragraphs[n])
+        n += 1
+    return paragraphs[n:], fields, removed
+
+
+def uncut_subject(subject: str, paragraphs: list[str]) -> str:
+    """A subject cut with "…" (GNUBoard 5.2's cut_str at 70 characters) completed from the content, which
+    repeats the full subject in its opening lines; unchanged when no opening line extends it.
+
+    >>> uncut_subject("[R]Chapter 10. With the Conviction 1. A R…", ["", "[R]Chapter 10. With the Conviction 1. A Raging Whirlwind"])
+    '[R]Chapter 10. With the Conviction 1. A Raging Whirlwind'
+    """
+    stem = subject.rstrip()
+    if not (stem.endswith("…") or stem.endswith("...")):
+        return subject
+    stem_key = heading_key(stem.rstrip(".…"))
+    for paragraph in paragraphs[:6]:
+        if heading_key(paragraph).startswith(stem_key) and len(paragraph.strip()) >= len(stem.rstrip(".…")):
+            return " ".join(paragraph.split())
+    return subject
+
+
+def split_spaced_headings(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """Korean headings typeset with spaced syllables ("머 리 글"): (the body without them, the headings).
+
+    >>> split_spaced_headings(["머 리 글", "나는 이 글을 쓰면서", "차 례"])
+    (['나는 이 글을 쓰면서'], ['머 리 글', '차 례'])
+    """
+    kept, headings = [], []
+    for paragraph in paragraphs:
+        (headings if SPACED_HEADING.match(paragraph.strip()) else kept).append(paragraph)
+    return kept, headings
 
 
 def parse_dateline(paragraph: str) -> dict | None:
@@ -124,24 +266,76 @@ def generic_id(url: str) -> str:
 
 def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict[str, str]:
     """Apply the profile's [[metadata.parse]] regexes to the extracted fields, the title or the page's
-    URL (field = "url"); named groups become metadata, the first match of each name wins."""
+    URL (field = "url"); named groups become metadata, the first match of each name wins. A rule's
+    `set` table adds constants when it matches (the memoir's series and author only on memoir posts)."""
     values: dict[str, str] = {}
     for rule in profile.metadata.get("parse", []):
         sources = {"title": extracted.title, "url": url}
         source = sources[rule["field"]] if rule["field"] in sources else extracted.fields.get(rule["field"], "")
         m = re.search(rule["pattern"], source)
         if m:
-            for name, value in m.groupdict().items():
+            for name, value in {**m.groupdict(), **rule.get("set", {})}.items():
                 if value is not None and name not in values:
                     values[name] = value.strip()
     return values
+
+
+def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None) -> None:
+    """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
+    patterns = profile.extract.get("error_patterns", []) if profile else []
+    reason = error_page_reason(parse_html(text), "\n".join(extracted.paragraphs), patterns)
+    if reason:
+        raise SoftNotFound(reason)
+
+
+def is_error_page(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> str | None:
+    """Why a captured page is an error page served as 200 (one line: "alert: 글이 존재하지 않습니다. …",
+    "title: Page Not Found"), or None. For the crawl, which counts such a URL as gone; clean_page raises
+    SoftNotFound with the same reason."""
+    try:
+        clean_page(body, url, headers=headers)
+    except SoftNotFound as exc:
+        return exc.reason
+    except CleaningError:
+        return None
+    return None
+
+
+def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
+    """True when every extracted line is site chrome or a footer (copyright, maintainer, mailing list):
+    what an extraction that missed the article returns. Never a document."""
+    patterns = list(profile.chrome.get("footer_lines", [])) if profile else []
+    patterns += [r"(?i)^copyright\b|^©|\ball rights reserved\b", r"(?i)^site maintained by\b",
+                 r"(?i)mailing list|newsletter|subscribe"]
+    compiled = [re.compile(p) for p in patterns]
+    return bool(paragraphs) and all(any(c.search(p.strip()) for c in compiled) for p in paragraphs)
+
+
+def _extract(text: str, profile: Profile | None) -> Extracted:
+    """The article of a decoded page: the profile's selectors, else the generic extractor; error pages
+    served as 200 raise SoftNotFound, pages of only footer and chrome CleaningError."""
+    extracted = extract_with_profile(text, profile) if profile else None
+    if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
+        extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
+    if extracted is None or not extracted.paragraphs:
+        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
+    _refuse_error_page(text, extracted, profile)
+    if not extracted.paragraphs and extracted.dropped:
+        raise CleaningError(f"no article text found: the page's text is only its footer and chrome "
+                            f"({len(extracted.dropped)} chrome lines, {extracted.dropped[0][:60]!r} …)")
+    if not extracted.paragraphs:
+        raise CleaningError("no article text found on the page")
+    if _only_chrome(extracted.paragraphs, profile):
+        raise CleaningError("no article text found: the page's text is only its footer and chrome "
+                            f"({extracted.paragraphs[0][:60]!r} …)")
+    return extracted
 
 
 def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None,
                  log: RepairLog | None = None) -> tuple[Profile | None, Extracted]:
     """Decode and extract one page, before any text repair: (its site profile, what extraction found).
     The paragraphs are the text as the site served it, the baseline every recorded repair starts from.
-    Raises CleaningError when the page holds no article text."""
+    Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
     text = text.replace("\x0c", FORM_FEED_STAND_IN)
@@ -149,11 +343,11 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
-    extracted = extract_with_profile(text, profile) if profile else None
-    if extracted is None or not extracted.paragraphs:
-        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
-    if not extracted.paragraphs:
-        raise CleaningError("no article text found on the page")
+    try:
+        extracted = _extract(text, profile)
+    except RecursionError:
+        # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
+        raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
     restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
     extracted.title = restore(extracted.title)
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
@@ -186,7 +380,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     url       the page's URL: picks the site profile (by host) and the document id
     headers   response headers (lower-case names), for the declared charset
     capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
-    Raises CleaningError (one line) for a page that cannot be cleaned.
+    Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
+    an error page served as 200 (the crawl counts the URL as gone).
     """
     from cleaners import CLEANER_VERSION
 
@@ -194,36 +389,70 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     profile, extracted = extract_page(body, url, headers, log)
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
+    sources = meta.pop("sources", [])
+    meta_line_patterns = meta.pop("lines", [])
+    # Metadata lines at the top of the body (a source line, a "Date:" line) are metadata, not text.
+    body_lines, line_fields, meta_lines = split_meta_lines(list(extracted.paragraphs), meta_line_patterns, sources)
+    for line in meta_lines:
+        log.add("meta-line", "body", (line[:60], ""))
+    for name, value in line_fields.items():
+        if not extracted.fields.get(name):  # a selector's field wins; an empty one is filled from the line
+            extracted.fields[name] = value
+    extracted.title = uncut_subject(extracted.title, body_lines)
     parsed = _parse_fields(profile, extracted, url) if profile else {}
     groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
+    if not groups and profile:
+        groups = next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})
 
     subject = extracted.title
     headline = Tracked(served_headline(extracted, parsed))
     title = repair_tracked(headline, log, "title").text
-    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in extracted.paragraphs], log, "body")
+    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in body_lines], log, "body")
     paragraphs = [t.text for t in tracked]
     # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
     # not body text. They were repaired with the body (the log counts every repair on the page's
     # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded
     # into the first paragraph of the text.
-    headings = [repair_text(subject), title, f"{parsed['section']} {title}" if parsed.get("section") else ""]
-    heading_lines, paragraphs = split_heading_lines(paragraphs, headings)
+    chapter_heading = (f"Chapter {parsed['chapter']}. {parsed['chapter_title']}"
+                       if parsed.get("chapter") and parsed.get("chapter_title") else "")
+    # a subject led by a source tag ("【로동신문】…", "[Reminiscences]…") is repeated without it too
+    untagged = re.sub(r"^\s*[\[【][^\]】]{1,20}[\]】]\s*", "", subject)
+    headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
+                chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
+    heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
         if len(tracked) > 1:
             tracked = fold_into_neighbour(tracked, 0, "heading-line")
+    # Korean headings set with spaced syllables ("머 리 글") anywhere in the text: structure too
+    for index in reversed([i for i, p in enumerate(paragraphs) if SPACED_HEADING.match(p.strip())]):
+        heading_lines.append(paragraphs.pop(index))
+        log.add("heading-line", "body", (heading_lines[-1][:60], ""))
+        if len(tracked) > 1:
+            tracked = fold_into_neighbour(tracked, index, "heading-line")
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
     spans = document_spans(headline, tracked)
 
-    doc_date, posted_at, place, agency = None, None, meta.get("place"), meta.get("agency")
+    # who published it: the page's own source line (profile [[metadata.sources]]), else the dateline's agency
+    source = match_source(extracted.fields["source_line"], sources) if extracted.fields.get("source_line") else None
+    agency = (source or {}).get("agency") or extracted.fields.get("source_line") or meta.get("agency") or None
+    distributor = (source or {}).get("distributor") or parsed.get("distributor") or meta.get("distributor")
+    doc_date, posted_at, place = None, None, meta.get("place")
+    url_date = yymmdd_date(groups.get("yymmdd") or parsed.get("url_yymmdd"))
+    page_date = day_first_date(extracted.fields.get("page_date"))
     dateline = find_dateline(paragraphs)
     if dateline:
         place = dateline["place"]
         agency = agency or AGENCIES.get(dateline["agency"])
-        # the dateline gives month and day; the year from the dateline itself, the URL, the page's own
-        # date, or, failing all of these, the capture (flagged: a repost may be years younger)
-        year = dateline["year"] or year_from_url(groups, url) or _year_from(extracted.fields.get("date"))
+        # month and day from the dateline; the year from the dateline itself, else the date nearest to the
+        # page's own date (the file name's posting day, a "Date:" line), else the URL's year folder, the
+        # page's date field, or, failing all of these, the capture (flagged: a repost may be years younger)
+        reference = url_date or page_date
+        year = dateline["year"] or (None if reference else (year_from_url(groups, url) or _year_from(extracted.fields.get("date"))))
+        if dateline["year"] is None and reference:
+            nearest = closest_year(dateline["month"], dateline["day"], reference)
+            year = nearest.year if nearest else None
         if year is None and _year_from((capture or {}).get("captured_at")):
             year = _year_from(capture["captured_at"])
             flags.append("date-year-from-capture")
@@ -231,6 +460,11 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
             doc_date = date(year, dateline["month"], dateline["day"]).isoformat() if year else None
         except ValueError:
             flags.append("date-invalid")
+    elif page_date:
+        doc_date = page_date.isoformat()
+    elif url_date:
+        doc_date = url_date.isoformat()
+        flags.append("date-from-url")
     if parsed.get("posted") and meta.get("date_format"):
         try:
             posted = datetime.strptime(parsed["posted"], meta["date_format"])
@@ -242,11 +476,16 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
             flags.append("date-invalid")
     if doc_date is None and extracted.fields.get("date"):
         doc_date = extracted.fields["date"][:10]
+    # A repost that states the article's own date: that is the article's date; the repost's own is kept.
+    own = stated_date(paragraphs)
+    if own:
+        doc_date = own
+    page_own = (extracted.fields.get("date") or "")[:10] or None
+    repost_date = page_own if page_own and doc_date and page_own != doc_date[:10] else None
     if doc_date is not None and not ISO_DATE.fullmatch(doc_date):
         doc_date = None
         flags.append("date-invalid")
 
-    distributor = parsed.get("distributor") or meta.get("distributor")
     if profile is None:
         site, doc_id = "web", generic_id(url)
     else:
@@ -254,16 +493,22 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     chapter = parsed.get("chapter") or parsed.get("chapter_ko")
     extra = {k: v for k, v in {
         "board": parsed.get("board") or groups.get("board"), "post_id": parsed.get("post_id") or groups.get("wr_id"),
+        "board_name": parsed.get("board_name"),
         "poster": parsed.get("poster"),
         "comment_count": int(parsed["comment_count"]) if parsed.get("comment_count") else None,
         "posted": parsed.get("posted"), "subject": subject if subject != title else None,
         "subject_raw": subject if subject != title else None, "heading_lines": heading_lines or None,
-        "source_line": extracted.fields.get("source_line"), "series_ko": meta.get("series_ko"),
+        "chapter_title": parsed.get("chapter_title"),
+        "source_line": extracted.fields.get("source_line"), "meta_lines": meta_lines or None,
+        "page_date": page_date.isoformat() if page_date else None, "repost_date": repost_date,
+        "posting_date": url_date.isoformat() if url_date and dateline else None,
+        "series_ko": parsed.get("series_ko") or meta.get("series_ko"),
         "extraction": extracted.method,
     }.items() if v not in (None, "")}
     return Document(
         id=doc_id, site=site, source_url=url, title=title, date=doc_date, place=place, agency=agency,
-        distributor=distributor, author=meta.get("author"), series=meta.get("series"),
+        distributor=distributor, author=parsed.get("author") or meta.get("author"),
+        series=parsed.get("series") or meta.get("series"),
         chapter=int(chapter) if chapter else None,
         section=int(parsed["section"]) if parsed.get("section", "").isdigit() else None,
         site_section=parsed.get("site_section") or extracted.fields.get("site_section") or None,

@@ -9,6 +9,7 @@ backslash repairs per word ("\\and": 123).
 Order (stable names, used in logs and TEI):
   per string (title, each paragraph), repeated until nothing changes:
     html-entity      entities left after parsing, however many times escaped ("&amp;rsquo;")
+    legacy-cjk       EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1 ("¡°" -> "“", cleaners/legacy.py)
     ftfy             mojibake (UTF-8 read as windows-1252/Latin-1), ftfy with an explicit config
     form-feed-from   "\\from" whose "\\f" became a form feed: "way\\x0crom" -> "way from"
     control-char     other control characters -> a space
@@ -19,6 +20,7 @@ Order (stable names, used in logs and TEI):
                      "Soviet\\union" -> "Soviet Union" from proper_names.toml)
     rom-from         "rom" standing for "from" ("From" at a sentence start)
     rom-glued        "wayrom" (the form feed dropped) -> "way from"
+    footnote-mark    a footnote number stuck to a name: "Yun Kwan5" -> "Yun Kwan" (the number is logged)
     whitespace       runs of spaces collapsed, ends trimmed
   per body (repair_paragraphs): paragraph-rejoin (a paragraph broken where a printed page ended),
   then the per-string rules, then again until stable; the `truncated` flag.
@@ -245,6 +247,35 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_text(text, config=FTFY_CONFIG)
 
 
+@lru_cache(maxsize=4096)
+def _legacy_repair(text: str) -> dict[tuple[int, int], str]:
+    """Where legacy CJK bytes read as Latin-1 stand in `text`: (start, end) -> the decoded run."""
+    from cleaners.legacy import LATIN1_RUN, repair_latin1_cjk
+
+    repaired, pairs, _ = repair_latin1_cjk(text)
+    if not pairs:
+        return {}
+    spans, decoded = {}, dict(pairs)
+    for m in LATIN1_RUN.finditer(text):
+        if m.group(0) in decoded:
+            spans[(m.start(), m.end())] = decoded[m.group(0)]
+    return spans
+
+
+def _legacy_cjk(m: re.Match) -> str | None:
+    """EUC-KR / CP949, GBK or KPS 9566 text read as Latin-1: "¡°Song of Comradeship¡±" (“ and ” in
+    EUC-KR), "Kim Il Sung¡¯s", whole Korean words ("±èÀϼº" 김일성). Decided per string, on certain
+    evidence only (cleaners.legacy.repair_latin1_cjk): correct Latin-1 text is never touched.
+
+    >>> fix = RULES_BY_NAME["legacy-cjk"].fix
+    >>> fix("the ¡°Song of Comradeship¡± and Kim Il Sung¡¯s works")
+    'the “Song of Comradeship” and Kim Il Sung’s works'
+    >>> fix("Grüße an Herrn Müller, ¡Él vino!")
+    'Grüße an Herrn Müller, ¡Él vino!'
+    """
+    return _legacy_repair(m.string).get((m.start(), m.end()))
+
+
 # An entity, possibly escaped more than once ("&amp;amp;rsquo;"): all layers go in one step, so a
 # second cleaning finds nothing left to do.
 ENTITY = re.compile(r"&(?:amp;)*(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -445,6 +476,28 @@ def _print_hyphen(m: re.Match) -> str | None:
     return joined
 
 
+# Korean family names as the memoir romanises them: a footnote digit glued to the given name after one
+# ("Yun Kwan5") is a note mark of the printed book; a digit after anything else is left alone.
+FAMILY_NAMES = ("Kim Ri Pak Choe Jong Kang Cho Jo Yun Jang Rim Han O So Sin Kwon Hwang An Song Ryu Hong Jon Ko Mun "
+                "Yang Son Pae Paek Ho Yu Nam Sim No Ha Kwak Cha Ju U Ku Min Chon Chae Won Pang Kong Hyon Ham Pyon "
+                "Yom Chu Pyo Tong Myong Ki Pan Ma Chi Hyong Ok Im Sol Tae To Yo").split()
+FOOTNOTE_MARK = re.compile(r"\b(?P<name>(?:%s)(?: [A-Z][a-z]{1,7}){1,2})(?P<note>\d{1,2})(?![\w\d]|[.,]\d)"
+                           % "|".join(FAMILY_NAMES))
+
+
+def _footnote_mark(m: re.Match) -> str:
+    """A footnote number of the printed memoir stuck to a name ("Yun Kwan5", "Ri Je Sun12"): the name
+    alone (the log keeps the number). Never a digit after other words ("Su-25", "MiG21", "B52", "Unit 731").
+
+    >>> fix = RULES_BY_NAME["footnote-mark"].fix
+    >>> fix("a letter from Yun Kwan5 and Ri Je Sun12, who"), fix("the MiG21 of Kang Kon, Su-25 and B52 units")
+    ('a letter from Yun Kwan and Ri Je Sun, who', 'the MiG21 of Kang Kon, Su-25 and B52 units')
+    >>> fix("Kim Il Sung 2, Kim Jong Il2000, Pak Tal3.5 km")
+    'Kim Il Sung 2, Kim Jong Il2000, Pak Tal3.5 km'
+    """
+    return m.group("name")
+
+
 SPACES = re.compile(r"[ \t]{2,}|^[ \t]+|[ \t]+$", re.MULTILINE)
 
 
@@ -461,6 +514,8 @@ def _whitespace(m: re.Match) -> str:
 
 RULES: list[Rule] = [
     Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY),
+    Rule("legacy-cjk", "EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1", _legacy_cjk,
+         re.compile("[\u00a1-\u00fe]{2,}")),
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
     Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)")),
     Rule("control-char", "control characters", _control_char, CONTROL),
@@ -470,6 +525,7 @@ RULES: list[Rule] = [
     Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
     Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
     Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
+    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK),
     Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

@@ -125,6 +125,7 @@ class CleanReport:
     not_checked: list[str] = field(default_factory=list)  # no answer this run (timeout, 403, 5xx, not in a replay): kept
     no_body: int = 0                                      # pages where the profile's body selector found nothing
     body_chars: list[int] = field(default_factory=list)  # body length of each (re)cleaned document
+    soft_404: list[dict] = field(default_factory=list)   # error pages served as 200: counted as gone
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -176,6 +177,13 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
                 continue
             try:
                 doc = _clean_capture(home, profile, capture, report)
+            except cleaners.SoftNotFound as exc:
+                # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404
+                report.soft_404.append({"url": url, "reason": exc.reason})
+                if retire_document(home, site, doc_id):
+                    stamps.forget(doc_id)
+                    report.retired.append(doc_id)
+                continue
             except OSError:
                 raise  # disk full, unreadable data home: a local fault, not this page's
             except Exception as exc:  # one page's fault never stops the others
@@ -201,6 +209,8 @@ def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanRepor
     try:
         doc = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
                                   capture=capture.provenance())
+    except cleaners.SoftNotFound:
+        raise  # the caller retires the document: the URL is gone
     except cleaners.CleaningError as exc:
         doc, refusal = None, str(exc)
     if doc is None or doc.extra.get("extraction") != "profile":

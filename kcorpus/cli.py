@@ -259,6 +259,8 @@ def print_refresh(summary: dict) -> None:
     for site, crawl in summary["crawl"].items():
         for url, error in crawl["failed"]:
             console.print(f"  [yellow]{site}: failed[/yellow] {url}: {error}", highlight=False)
+        for soft in summary["clean"][site].get("soft_404", []):
+            console.print(f"  {site}: gone (error page served as 200) {soft['url']}: {soft['reason']}", highlight=False)
         for failure in summary["clean"][site]["failures"]:
             console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
                           highlight=False)

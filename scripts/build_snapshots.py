@@ -27,6 +27,38 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "flows" / "snapshots"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 SEED_COPY = ROOT / "tests" / "seeds"  # the seeds travel with the repo (CI has no ../shared)
+# Real-text pages of each era and board (tests/fixtures/README.md says where each text comes from)
+FIXTURES = ROOT / "tests" / "fixtures"
+GS_DPRK = "https://www.globalsecurity.org/wmd/library/news/dprk/"
+KANCC_BBS = "https://kancc.org/bbs/board.php?bo_table="
+# url -> fixture file: one page of each GlobalSecurity era, each KANCC board, a Korean post, soft-404s
+ERA_PAGES = {
+    GS_DPRK + "2003/dprk-030705-kcna01.htm": "globalsecurity/kcna-2003-pre-body-plain-layout.html",
+    GS_DPRK + "2003/dprk-030804-kcna01.htm": "globalsecurity/kcna-2003-several-items-one-headline.html",
+    GS_DPRK + "2004/08/dprk-040821-kcna02.htm": "globalsecurity/kcna-2004-pre-body-table-layout.html",
+    GS_DPRK + "2020/dprk-200102-kcna01.htm": "globalsecurity/kcna-2020s-date-line-year-before.html",
+    GS_DPRK + "2010/dprk-100930-kcna09.htm": "globalsecurity/soft-404-page-not-found.html",
+    KANCC_BBS + "eng_news&wr_id=1541": "kancc/eng-news-1541-disclaimer-board.html",
+    KANCC_BBS + "news&wr_id=28147": "kancc/news-28147-korean-notice-board.html",
+    KANCC_BBS + "news&wr_id=28150": "kancc/soft-404-gnuboard-alert.html",
+    KANCC_BBS + "data&wr_id=502": "kancc/data-502-korean-travelogue-spaced-heading.html",
+    KANCC_BBS + "data&wr_id=18476": "kancc/data-18476-nesting-deeper-than-libxml2.html",
+}
+# year indexes of the older eras, linked from the 2010 index: (folder, [(path under the folder, title)])
+ERA_INDEXES = [
+    ("2003", [("dprk-030804-kcna01.htm", "Election of Deputies to SPA Starts in DPRK"),
+              ("dprk-030705-kcna01.htm", "KCNA blasts U.S. psychological warfare")]),
+    ("2004", [("08/dprk-040821-kcna02.htm", "FM Spokesman Assails North-Targeted Military Exercise")]),
+    ("2020", [("dprk-200102-kcna01.htm", "Chief of KPA General Staff Issues Statement")]),
+]
+# the other boards' list pages: board -> (board title, [(wr_id, subject, posted)])
+OTHER_BOARDS = {
+    "eng_news": ("News", [(1541, "[Reminiscences]Chapter 4 7. The Summer of 1930", "20-06-02 13:51")]),
+    "news": ("새 소식", [(28150, "[Reminiscences]Chapter 15 8. (deleted)", "20-08-09 10:00"),
+                       (28147, "[Reminiscences]Chapter 15 7. A Written Warranty for a Good Citizen", "20-08-08 18:57")]),
+    "data": ("북녘 소식", [(18476, "【로동신문】정치사상적위력은 조선 특유의 힘이다", "24-05-17 10:02"),
+                        (502, "장군님에 대한 그리움으로 설레이는 2월의 백두산의 관문도시", "13-02-11 08:27")]),
+}
 
 GS = "https://www.globalsecurity.org/wmd/library/news/dprk/2010/"
 BOARD = "https://kancc.org/bbs/board.php?bo_table=heigo"
@@ -109,20 +141,21 @@ def seed_gs() -> tuple[str, str, list[str]]:
     return blocks[2], blocks[3], blocks[4:-1]
 
 
-def gs_index(items: list[tuple[str, str, str, str]]) -> str:
-    """The 2010 year index: "Title SOURCE DD Mon YYYY -- lead" bullets (plus one ROK NIS weekly)."""
+def gs_index(items: list[tuple[str, str, str, str]], year: str = "2010", archive: str = "") -> str:
+    """A year index: "Title SOURCE DD Mon YYYY -- lead" bullets (2010: plus one ROK NIS weekly and links to
+    the older years' indexes)."""
     lis = "\n".join(f'<li><a href="{stem}.htm">{E(title)}</a> {E(src)} {day} -- {E(lead, quote=False)}</li>'
                     for stem, title, src, day, lead in items)
     return f"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">
-<title>DPRK News - 2010</title></head>
+<title>DPRK News - {year}</title></head>
 <body>
 {U24}
 <table width="100%" class="layout"><tr><td id="content">
-<h1>North Korea News - 2010</h1>
+<h1>North Korea News - {year}</h1>
 <ul>
 {lis}
-</ul>
+</ul>{archive}
 </td></tr></table>
 <div id="footer"><a href="/join-mailing-list.htm">Join the GlobalSecurity.org mailing list</a></div>
 </body></html>
@@ -274,31 +307,32 @@ def kancc_content(subject: str, paragraphs: list[str], corrupted: bool = True) -
     return lines[:-1]
 
 
-def kancc_list(posts: list[tuple[int, str, str, int]], page: int, pages: int, total: int) -> str:
+def kancc_list(posts: list[tuple[int, str, str, int]], page: int, pages: int, total: int,
+               board: str = "heigo", board_title: str = BOARD_TITLE) -> str:
     """A GNUBoard list page: #bo_list table rows and the pg_wrap pagination."""
     rows = []
     for n, (wr_id, subject, posted, comments) in enumerate(posts):
         cnt = f' <span class="cnt_cmt">{comments}</span>' if comments else ""
         rows.append(f"""<tr>
 <td class="td_num">{total - (page - 1) * 5 - n}</td>
-<td class="td_subject"><a href="./board.php?bo_table=heigo&amp;wr_id={wr_id}&amp;page={page}">{E(subject)}</a>{cnt}</td>
+<td class="td_subject"><a href="./board.php?bo_table={board}&amp;wr_id={wr_id}&amp;page={page}">{E(subject)}</a>{cnt}</td>
 <td class="td_name sv_use"><span class="sv_member">편집국</span></td>
 <td class="td_date">{posted[3:8]}</td>
 </tr>""")
     links = []
     if page > 1:
-        links.append('<a href="./board.php?bo_table=heigo&amp;page=1" class="pg_page pg_start">처음</a>')
+        links.append(f'<a href="./board.php?bo_table={board}&amp;page=1" class="pg_page pg_start">처음</a>')
     for p in range(1, pages + 1):
         links.append(f'<span class="sound_only">열린</span><strong class="pg_current">{p}</strong>' if p == page
-                     else f'<a href="./board.php?bo_table=heigo&amp;page={p}" class="pg_page">{p}</a>')
+                     else f'<a href="./board.php?bo_table={board}&amp;page={p}" class="pg_page">{p}</a>')
     if page < pages:
-        links.append(f'<a href="./board.php?bo_table=heigo&amp;page={pages}" class="pg_page pg_end">맨끝</a>')
+        links.append(f'<a href="./board.php?bo_table={board}&amp;page={pages}" class="pg_page pg_end">맨끝</a>')
     return f"""<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>{BOARD_TITLE} {page} 페이지</title></head>
+<html lang="ko"><head><meta charset="utf-8"><title>{board_title} {page} 페이지</title></head>
 <body>
 <div id="skip_to_container"><a href="#container">본문 바로가기</a></div>
-<div id="container"><h2 id="container_title">{BOARD_TITLE}</h2>
-<div id="bo_list"><table><caption>{BOARD_TITLE} 목록</caption>
+<div id="container"><h2 id="container_title">{board_title}</h2>
+<div id="bo_list"><table><caption>{board_title} 목록</caption>
 <thead><tr><th>번호</th><th>제목</th><th>글쓴이</th><th>날짜</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
@@ -364,8 +398,18 @@ def pages_for(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
                                              ).encode("iso-8859-1"), html_iso)
     index_items.append((nis, "North Korea Weekly (September 13 ~ 19, 2010)", "ROK NIS", "19 Sep 2010",
                         "Weekly developments"))
+    index_items.append(("dprk-100930-kcna09", "KCNA Report (removed: the page answers \"Page Not Found\")", "KCNA",
+                        "30 Sep 2010", "Pyongyang, September 30 (KCNA) ..."))
     index_items.sort(key=lambda item: item[0], reverse=True)
-    pages[GS + "index.html"] = (200, gs_index(index_items).encode("cp1252"), html_iso)
+    archive = "\n<p>Archive: " + " ".join(f'<a href="../{year}/index.html">{year}</a>' for year, _ in ERA_INDEXES) + "</p>"
+    pages[GS + "index.html"] = (200, gs_index(index_items, archive=archive).encode("cp1252"), html_iso)
+    # the older eras (real text, reconstructed markup) and the error pages served as 200
+    for year, entries in ERA_INDEXES:
+        items = [(path[:-4], title, "KCNA", "", "") for path, title in entries]
+        pages[f"{GS_DPRK}{year}/index.html"] = (200, gs_index(items, year=year).encode("cp1252"), html_iso)
+    for url, fixture in ERA_PAGES.items():
+        ctype = html_iso if "globalsecurity" in url else html_utf8
+        pages[url] = (200, (FIXTURES / fixture).read_bytes(), ctype)
 
     # KANCC
     subject, content = seed_kancc()
@@ -382,6 +426,10 @@ def pages_for(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
     for wr_id, (subj, posted, comments, lines) in posts.items():
         pages[f"{BOARD}&wr_id={wr_id}"] = (200, kancc_post(wr_id, subj, posted, comments, lines).encode("utf-8"),
                                            html_utf8)
+    for board, (board_title, entries) in OTHER_BOARDS.items():
+        listing = [(wr_id, subject, posted, 0) for wr_id, subject, posted in entries]
+        pages[f"{KANCC_BBS}{board}&page=1"] = (
+            200, kancc_list(listing, 1, 1, len(listing), board=board, board_title=board_title).encode("utf-8"), html_utf8)
     ordered = sorted(posts.items(), key=lambda kv: kv[0], reverse=True)
     listing = [(wr_id, subj, posted, comments) for wr_id, (subj, posted, comments, _) in ordered]
     per_page = 5

@@ -50,8 +50,11 @@ def snapshot_documents():
     for url, page in sorted(load_snapshot([SNAPSHOT_DIR / "snapshot-1.warc.gz"]).items()):
         if page.status == 200 and ("kcna" in url or "&wr_id=" in url):
             digest = page.header("etag") or ""
-            docs.append(cleaners.clean_page(page.body, url, headers={k.lower(): v for k, v in page.headers},
-                                            capture={"record_id": f"<urn:uuid:{digest.strip(chr(34))}>",
-                                                     "payload_digest": "sha1:" + digest.strip('"'),
-                                                     "captured_at": "2026-10-01T03:00:00Z"}))
+            try:
+                docs.append(cleaners.clean_page(page.body, url, headers={k.lower(): v for k, v in page.headers},
+                                                capture={"record_id": f"<urn:uuid:{digest.strip(chr(34))}>",
+                                                         "payload_digest": "sha1:" + digest.strip('"'),
+                                                         "captured_at": "2026-10-01T03:00:00Z"}))
+            except cleaners.SoftNotFound:
+                continue  # the snapshot's error pages served as 200: never documents
     return docs

@@ -50,7 +50,7 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     for artifact in sorted(artifacts, key=lambda a: a.created):
         latest[artifact.key] = artifact
     summary = latest["kcorpus-run-summary"].data
-    assert "| globalsecurity | 11 | 2 | 8 | 1 | 0 | 2 | 0 |" in summary
+    assert "| globalsecurity | 16 | 2 | 13 | 1 | 0 | 2 | 0 |" in summary
     assert "2 new, 1 changed (1 upstream, 0 pipeline), 1 removed" in summary
     assert "data_docs" in latest["kcorpus-data-docs"].data and "diff-" in latest["kcorpus-audit-report"].data
 
@@ -66,7 +66,7 @@ def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp
         flow = refresh.with_options(task_runner=runner) if runner else refresh
         with ReplayServer([SNAPSHOTS / "snapshot-1.warc.gz"]) as server:
             summary = flow(home=str(home.root), replay_port=server.port, settings=FAST)
-        assert sum(c["downloaded"] for c in summary["crawl"].values()) == 19
+        assert sum(c["downloaded"] for c in summary["crawl"].values()) == 29  # 27 articles + 2 soft-404 pages
         outcomes.append(release(home=str(home.root)))
     assert _release_texts(outcomes[0].release.path) == _release_texts(outcomes[1].release.path)
-    assert len(_release_texts(outcomes[1].release.path)) == 19
+    assert len(_release_texts(outcomes[1].release.path)) == 27

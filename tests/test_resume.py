@@ -32,11 +32,12 @@ def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp
     with ReplayServer([SNAPSHOT]) as server:
         first = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
         second = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
-    assert sum(c["downloaded"] for c in first["crawl"].values()) == 19
+    assert sum(c["downloaded"] for c in first["crawl"].values()) == 29  # 27 articles + 2 soft-404 pages
     assert sum(c["downloaded"] for c in second["crawl"].values()) == 0
-    assert sum(c["unchanged"] for c in second["crawl"].values()) == 19
+    assert sum(c["unchanged"] for c in second["crawl"].values()) == 29
     assert sum(len(c["cleaned"]) for c in second["clean"].values()) == 0
-    assert sum(len(c["reused"]) for c in second["clean"].values()) == 19
+    assert sum(len(c["reused"]) for c in second["clean"].values()) == 27
+    assert sum(len(c["soft_404"]) for c in second["clean"].values()) == 2  # still gone, never a document
 
 
 KILLABLE = """
@@ -70,7 +71,7 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
             time.sleep(0.05)
         proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL, "the crawl finished before it could be killed"
-        assert 6 <= captured < 19
+        assert 6 <= captured < 29
         # the run was cut off: it stays "running" in the state, its WARC files stay on disk
         with sqlite3.connect(killed.state_db) as db:
             assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
@@ -79,4 +80,4 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
     for name, size in warcs_before.items():  # nothing captured before the kill was lost or rewritten
         assert (killed.warc_dir / name).stat().st_size == size
     expected = released_content(whole)
-    assert len(expected) == 19 and released_content(killed) == expected
+    assert len(expected) == 27 and released_content(killed) == expected

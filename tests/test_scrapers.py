@@ -106,11 +106,12 @@ def test_globalsecurity_discovery_skips_non_kcna_items():
 
 
 def crawl(tmp_path, snapshot, run_id):
+    """Crawl the memoir board of these small snapshots (the profile's other boards are not in them)."""
     profile = get_profile("kancc")
     state = CrawlState(tmp_path / "home" / "state.sqlite")
     with ReplayServer([snapshot]) as server, make_client(FAST, server.port) as client:
         report = crawl_site(profile, state=state, warc_dir=tmp_path / "home" / "warc", run_id=run_id,
-                            client=client, settings=FAST)
+                            client=client, settings=FAST, start_urls=[f"{BOARD}&page=1"])
     return state, report
 
 
