@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import lxml.html
 from lxml import etree
@@ -29,7 +32,7 @@ class Extracted:
     title: str
     paragraphs: list[str]
     fields: dict[str, str] = field(default_factory=dict)
-    method: str = "profile"       # "profile" or "trafilatura"
+    method: str = "profile"       # "profile", "trafilatura", "trafilatura-recall" or "densest-block"
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
 
 
@@ -149,40 +152,161 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
+GENERIC_CHROME_FILE = Path(__file__).with_name("generic_chrome.toml")
+# A precision-mode extraction shorter than this (about three sentences) may have cut the article
+# itself rather than its chrome: the recall-mode extraction is tried as well, and taken when it is
+# at least RECALL_GAIN times longer.
+RECALL_RETRY_CHARS = 500
+RECALL_GAIN = 2.0
+# A table cell holding this many words is a paragraph, not data: the table lays out the page.
+LAYOUT_CELL_WORDS = 40
+# Lines this short, without a sentence's closing punctuation, under a "Related posts" heading are links.
+LINK_LIST_WORDS = 15
+SENTENCE_END = re.compile(r"[.!?。…:;\"'”’»)\]]\s*(?:-0-)?$")
+LIST_ITEM = re.compile(r"^(?:[-–•*·▪►]|\d{1,2}[.)])\s")
+# the containers a page's running text belongs to; text in <p>, <font>, <span>, <b>, <a> belongs to
+# the nearest of these around it, so the container of an article's paragraphs collects them all
+TEXT_CONTAINERS = ("td", "th", "div", "article", "section", "main", "body", "blockquote", "center")
+
+
+@lru_cache(maxsize=2)
+def generic_chrome_lines(key: str = "lines") -> tuple[str, ...]:
+    """Whole-line regexes of the chrome of unprofiled sites (cleaners/generic_chrome.toml), anchored:
+    `lines` (chrome lines) or `list_headings` (headings of lists of links)."""
+    patterns = tomllib.loads(GENERIC_CHROME_FILE.read_text(encoding="utf-8"))[key]
+    return tuple(rf"^(?i:{p[4:]})$" if p.startswith("(?i)") else rf"^(?:{p})$" for p in patterns)
+
+
+def table_row_text(line: str) -> str | None:
+    r"""A row of the Markdown table trafilatura writes for <table>: its cells joined by " | " (the text a
+    reader sees), None for the separator row (|---|---|) and for rows with no text.
+
+    >>> table_row_text("| DL | Larry Ogunjobi | 63 | 85% | 1 sack \\| 1 TFL | ")
+    'DL | Larry Ogunjobi | 63 | 85% | 1 sack | 1 TFL'
+    >>> table_row_text("|---|---|") is None, table_row_text("|  |  | ") is None, table_row_text("A plain line.")
+    (True, True, 'A plain line.')
+    """
+    stripped = line.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|")):
+        return line
+    cells = [cell.replace("\\|", "|").strip() for cell in re.split(r"(?<!\\)\|", stripped[1:-1])]
+    cells = [cell for cell in cells if cell]
+    if not cells or all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells):
+        return None
+    return " | ".join(cells)
+
+
+def is_layout_table(lines: list[str]) -> bool:
+    """True when a table row of the extraction holds a paragraph-long cell: the page is laid out in
+    tables (old KCNA mirrors, 1990s-2000s static sites), and the extractor read the layout as data,
+    flattening the article into table cells. Data tables (scores, prices) have short cells.
+
+    >>> is_layout_table(["| Home | " + " ".join(["word"] * 45) + " |"]), is_layout_table(["| DL | 63 | 85% |"])
+    (True, False)
+    """
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            if any(len(cell.split()) >= LAYOUT_CELL_WORDS for cell in re.split(r"(?<!\\)\|", stripped)):
+                return True
+    return False
+
+
 def densest_block(root) -> etree._Element | None:
-    """The element whose own paragraphs (<p> children, or <br>-separated text) hold the most text:
-    the article body of an old table- or div-based page that main-text extractors flatten."""
-    best, best_score = None, 0
-    for el in root.iter("td", "div", "article", "section", "main", "body", "blockquote"):
-        score = sum(len(p.text_content()) for p in el.findall("p")) + \
-            sum(len(br.tail or "") for br in el.findall("br")) + len((el.text or "").strip())
-        if score > best_score:
-            best, best_score = el, score
-    return best
+    """The block element that itself holds the most running text: its own text and that of its
+    inline children (<font>, <b>, <span>, text between <br>s) and <p>s, not text inside nested tables
+    or divs, and not link text (menus). The article body of an old table- or div-based page, which
+    main-text extractors flatten into table cells or miss."""
+    owned: dict = {}
+
+    def credit(holder, text):
+        block, in_link = holder, False
+        while block is not None and block.tag not in TEXT_CONTAINERS:
+            in_link = in_link or block.tag == "a"
+            block = block.getparent()
+        if block is not None and not in_link:
+            owned[block] = owned.get(block, 0) + len(text.strip())
+
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag not in NEVER_TEXT and el.text and el.text.strip():
+            credit(el, el.text)
+        if el.tail and el.tail.strip() and el.getparent() is not None:
+            credit(el.getparent(), el.tail)
+    return max(owned, key=owned.get) if owned else None
 
 
-def extract_generic(text: str, chrome_lines: list[str] | None = None) -> Extracted:
-    """Sites without a profile (or whose markup the profile does not know): trafilatura finds the main
-    text and the title; where it finds nothing, or flattens a table layout into one line per cell,
-    the page's densest text block is read instead."""
+def drop_link_lists(paragraphs: list[str], headings: list[str]) -> tuple[list[str], list[str]]:
+    """Drop each list of links to other articles that a page sets in or under the article ("Related
+    posts:", "You may also like", "DON'T MISS"): the heading line (a whole-line regex of `headings`)
+    and the headline-like lines under it (short, not ending like a sentence), up to the next line of
+    running text. Lists without such a heading (tour dates, product lists, tables) are kept.
+
+    >>> drop_link_lists(["The meeting was held.", "Related posts:", "Envoy Leaves", "Talks Held", "More text."], [r"^Related posts:$"])
+    (['The meeting was held.', 'More text.'], ['Related posts:', 'Envoy Leaves', 'Talks Held'])
+    """
+    compiled = [re.compile(h) for h in headings]
+    kept, dropped, in_list = [], [], False
+    for paragraph in paragraphs:
+        probe = paragraph.replace("\u00a0", " ").strip()
+        if any(c.search(probe) for c in compiled):
+            in_list = True
+            dropped.append(paragraph)
+        elif in_list and " | " not in probe and len(probe.split()) <= LINK_LIST_WORDS and not SENTENCE_END.search(probe):
+            dropped.append(paragraph)
+        else:
+            in_list = False
+            kept.append(paragraph)
+    return kept, dropped
+
+
+def _trafilatura(text: str, focus: str, metadata: bool) -> dict:
+    """One trafilatura pass without its fallback extractors (fast=True: kcorpus does its own
+    fallbacks); "precision" prunes link-dense and teaser blocks harder, "recall" keeps more."""
     import trafilatura  # imported here: ~0.5 s, and only unknown sites need it
 
-    document = trafilatura.bare_extraction(text, include_comments=False, include_tables=True,
-                                           favor_precision=True, with_metadata=True)
-    data = (document.as_dict() if hasattr(document, "as_dict") else dict(document)) if document else {}
-    lines = [line.strip(" |\t") for line in (data.get("text") or "").split("\n")]
-    flattened = any(" | " in line for line in (data.get("text") or "").split("\n"))
-    root = parse_html(text)
+    document = trafilatura.bare_extraction(
+        text, include_comments=False, include_tables=True, fast=True, with_metadata=metadata,
+        favor_precision=focus == "precision", favor_recall=focus == "recall")
+    return (document.as_dict() if hasattr(document, "as_dict") else dict(document)) if document else {}
+
+
+def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
+    """Sites without a profile (or whose markup the profile does not know).
+
+    trafilatura in precision mode finds the main text and the title; when that is short, the recall
+    mode is tried too and taken if it finds much more (precision mode sometimes prunes the article
+    itself). When the page is laid out in tables (the extractor returns the article inside table
+    cells) or nothing is found, the page's densest text block is read instead. Then the lines of
+    generic chrome (cleaners/generic_chrome.toml) and of the profile, if any, are dropped, and a
+    closing list of links. `page_lines`: also return every line of the page (profiles read metadata
+    from it by text pattern).
+    """
+    data = _trafilatura(text, "precision", metadata=True)
     method = "trafilatura"
-    if flattened or not any(lines):
+    body = data.get("text") or ""
+    if len(body) < RECALL_RETRY_CHARS:
+        recall = _trafilatura(text, "recall", metadata=False).get("text") or ""
+        if len(recall) >= RECALL_GAIN * max(len(body), 1):
+            body, method = recall, "trafilatura-recall"
+    raw_lines = body.split("\n")
+    root = None
+    if is_layout_table(raw_lines) or not body.strip():
+        root = parse_html(text)
         block = densest_block(root)
         if block is not None:
-            lines, method = block_texts(block), "densest-block"
-    paragraphs, dropped = drop_chrome_lines([line for line in lines if line.strip()], chrome_lines or [])
+            raw_lines, method = block_texts(block), "densest-block"
+    lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
+    lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
+    paragraphs, dropped = drop_chrome_lines(lines, list(chrome_lines or []) + list(generic_chrome_lines()))
     fields = {k: str(data[k]) for k in ("date", "sitename", "author") if data.get(k)}
-    # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the page:
-    # profiles can read it by text pattern from `page_lines` when their selectors found nothing.
-    body = root.find("body")
-    fields["page_lines"] = "\n".join(line.strip() for line in block_texts(body if body is not None else root))
-    title = data.get("title") or (root.findtext(".//title") or "").strip()
-    return Extracted(title, paragraphs, fields, method, dropped)
+    if page_lines:
+        # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the
+        # page: profiles can read it by text pattern from `page_lines` when their selectors found nothing.
+        root = root if root is not None else parse_html(text)
+        page_body = root.find("body")
+        fields["page_lines"] = "\n".join(line.strip() for line in block_texts(page_body if page_body is not None else root))
+    title = data.get("title") or ""
+    if not title:
+        root = root if root is not None else parse_html(text)
+        title = (root.findtext(".//title") or "").strip()
+    return Extracted(title, paragraphs, fields, method, link_lists + dropped)
