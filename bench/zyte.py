@@ -10,8 +10,9 @@ hosts has a profile, so this is the pipeline's own generic path: decode, extract
 removal). The document's paragraphs, joined, are the `articleBody`; a refused page (CleaningError) scores
 an empty body. Writes `output/kcorpus.json` (and `output/trafilatura_plain.json`, bare
 `trafilatura.extract`, for comparison) in the benchmark's format, scores both with the benchmark's own
-`evaluate.py` functions, prints F1 / precision / recall, the pages kcorpus loses most on against
-trafilatura, and the cleaning time per page beside `trafilatura.extract`'s.
+`evaluate.py` functions, and prints F1 / precision / recall, the pages kcorpus scores worst on (beside
+trafilatura's score for the same page), and the CPU time per page beside `trafilatura.extract`'s.
+The benchmark's own `python3 evaluate.py` (run in its folder) then scores output/kcorpus.json too.
 """
 
 from __future__ import annotations

@@ -235,6 +235,28 @@ def densest_block(root) -> etree._Element | None:
     return max(owned, key=owned.get) if owned else None
 
 
+EMPHASIS = {"b", "strong", "big", "h1", "h2", "h3", "h4"}
+HEADLINE_MAX_WORDS = 20
+
+
+def headline_before(root, block) -> str:
+    """The headline a table layout sets in its own cell above the article: the last emphasised
+    (<b>, <strong>, <h1>-<h4>, <font size=4+>) short line before `block` in document order, or "".
+    Old KCNA mirrors title every page just "KCNA" and put the headline there."""
+    found = ""
+    for el in root.iter():
+        if el is block:
+            break
+        if not isinstance(el.tag, str):
+            continue
+        size = (el.get("size") or "").lstrip("+")
+        if el.tag in EMPHASIS or (el.tag == "font" and size.isdigit() and int(size) >= 4):
+            text = " ".join(el.text_content().split())
+            if text and len(text.split()) <= HEADLINE_MAX_WORDS:
+                found = text
+    return found
+
+
 def drop_link_lists(paragraphs: list[str], headings: list[str]) -> tuple[list[str], list[str]]:
     """Drop each list of links to other articles that a page sets in or under the article ("Related
     posts:", "You may also like", "DON'T MISS"): the heading line (a whole-line regex of `headings`)
@@ -337,9 +359,12 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
             body, method = recall, "trafilatura-recall"
     raw_lines = body.split("\n")
     if is_layout_table(raw_lines) or not body.strip():
-        block = densest_block(parse_html(text))
+        fresh = parse_html(text)
+        block = densest_block(fresh)
         if block is not None:
             raw_lines, method = block_texts(block), "densest-block"
+            if headline := headline_before(fresh, block):
+                fields["headline"] = headline
     lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
     lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
     paragraphs, dropped = drop_chrome_lines(lines, list(chrome_lines or []) + list(generic_chrome_lines()))

@@ -120,8 +120,8 @@ HEADLINE_WORDS = 20
 CHROME_ONLY_WORDS = 40
 # "Page not found" served with status 200 (a soft 404), in the forms sites and CMSs use; the Korean
 # line is GNUBoard's "the post does not exist"
-ERROR_PAGE = re.compile(r"(?i)\b(?:page|article|post|story|content)s? (?:(?:was|could) not (?:be )?found|not found|"
-                        r"(?:does not|doesn't|no longer) exists?|(?:is )?no longer available|has been (?:removed|deleted))\b"
+ERROR_PAGE = re.compile(r"(?i)\b(?:page|article|post|story|content|file)s?\b[^.]{0,60}?\b(?:(?:was|could|can) ?not (?:be )?found|"
+                        r"not found|(?:does not|doesn't|no longer) exists?|(?:is )?no longer available|has been (?:removed|deleted))\b"
                         r"|^\W*(?:error )?404\b|\bnot found\W*$|글이 존재하지 않습니다|페이지를 찾을 수 없습니다")
 ERROR_PAGE_WORDS = 80
 
@@ -254,7 +254,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
 
     if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
-        extracted.title = headline_from_body(extracted.paragraphs) or extracted.title
+        extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")
+                           or extracted.title)
     subject = extracted.title
     title = repair_text(unquote_title(parsed.get("title") or subject), log, "title")
     paragraphs, flags = repair_paragraphs(list(extracted.paragraphs), log, "body")
