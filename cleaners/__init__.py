@@ -16,7 +16,8 @@ def _cleaner_version() -> str:
     """The package version plus a digest of everything that decides the cleaned text: the ordered rule
     names and the source of every cleaning module (rules included), the declared proper names, the
     generic chrome lines (cleaners/generic_chrome.toml), the sites' [extract]/[metadata]/[chrome] data,
-    and the versions of ftfy and wordfreq (whose data the rules consult). Any change gives a new version, so the audit can tell pipeline changes apart."""
+    and the versions of ftfy and wordfreq (whose data the rules consult). Any change gives a new
+    version, so the audit can tell pipeline changes apart."""
     from importlib.metadata import version
 
     from cleaners import decode, extract, page, repairs
