@@ -334,15 +334,16 @@ def page_metadata(root) -> dict[str, str]:
 
 
 def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
-    """Sites without a profile (or whose markup the profile does not know).
+    """Sites without a profile (or whose markup the profile does not know): README, "The generic path".
 
-    trafilatura in precision mode finds the main text and the title; when that is short, the recall
-    mode is tried too and taken if it finds much more (precision mode sometimes prunes the article
-    itself). When the page is laid out in tables (the extractor returns the article inside table
-    cells) or nothing is found, the page's densest text block is read instead. Then the lines of
-    generic chrome (cleaners/generic_chrome.toml) and of the profile, if any, are dropped, and a
-    closing list of links. `page_lines`: also return every line of the page (profiles read metadata
-    from it by text pattern).
+    trafilatura in precision mode finds the main text; when that is short, the recall mode is tried
+    too and taken if it finds much more (precision mode sometimes prunes the article itself). When the
+    page is laid out in tables (the extractor returns the article inside a table cell) or nothing is
+    found, the page's densest text block is read instead, and the headline above it kept in
+    fields["headline"]. Then lists of links under a "Related posts"-style heading, the lines of generic
+    chrome (cleaners/generic_chrome.toml) and the profile's chrome lines, if any, are dropped (returned
+    in `dropped`). Title, date and site name come from the markup (page_metadata). `page_lines`: also
+    return every line of the page (profiles read metadata from it by text pattern).
     """
     root = parse_html(text)
     fields = page_metadata(root)
