@@ -291,7 +291,10 @@ def _trafilatura(page, focus: str) -> str:
     document = trafilatura.bare_extraction(
         page, include_comments=False, include_tables=True, fast=True, with_metadata=False,
         favor_precision=focus == "precision", favor_recall=focus == "recall")
-    return (getattr(document, "text", None) or (document or {}).get("text") or "") if document else ""
+    if document is None:
+        return ""
+    text = document.get("text") if isinstance(document, dict) else getattr(document, "text", None)
+    return text or ""
 
 
 TITLE_SEPARATOR = re.compile(r"\s+[|–—•·»:~-]\s+")
