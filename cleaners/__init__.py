@@ -16,8 +16,9 @@ from core.version import __version__
 def _cleaner_version() -> str:
     """The package version plus a digest of everything that decides the cleaned text: the ordered rule
     names and the source of every cleaning module (rules included), the declared proper names, the
-    sites' [extract]/[metadata]/[chrome] data, and the versions of ftfy and wordfreq (whose data the
-    rules consult). Any change gives a new version, so the audit can tell pipeline changes apart."""
+    generic chrome lines (cleaners/generic_chrome.toml), the sites' [extract]/[metadata]/[chrome] data,
+    and the versions of ftfy and wordfreq (whose data the rules consult). Any change gives a new
+    version, so the audit can tell pipeline changes apart."""
     from importlib.metadata import version
 
     from cleaners import decode, errorpages, extract, legacy, page, repairs
@@ -28,6 +29,7 @@ def _cleaner_version() -> str:
     for module in (decode, errorpages, extract, legacy, page, repairs):
         digest.update(inspect.getsource(module).encode("utf-8"))
     digest.update(repairs.NAMES_FILE.read_bytes())
+    digest.update(extract.GENERIC_CHROME_FILE.read_bytes())
     for profile in builtin_profiles().values():
         digest.update(repr((profile.name, profile.extract, profile.metadata, profile.chrome)).encode("utf-8"))
     for dependency in ("ftfy", "wordfreq"):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import lxml.html
 from lxml import etree
@@ -35,7 +38,7 @@ class Extracted:
     title: str
     paragraphs: list[str]
     fields: dict[str, str] = field(default_factory=dict)
-    method: str = "profile"       # "profile" or "trafilatura"
+    method: str = "profile"       # "profile", "trafilatura", "trafilatura-recall" or "densest-block"
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
 
 
@@ -187,42 +190,224 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
+GENERIC_CHROME_FILE = Path(__file__).with_name("generic_chrome.toml")
+# A precision-mode extraction shorter than this (about three sentences) may have cut the article
+# itself rather than its chrome: the recall-mode extraction is tried as well, and taken when it is
+# at least RECALL_GAIN times longer.
+RECALL_RETRY_CHARS = 500
+RECALL_GAIN = 2.0
+# A table cell holding this many words is a paragraph, not data: the table lays out the page.
+LAYOUT_CELL_WORDS = 40
+# Lines this short, without a sentence's closing punctuation, under a "Related posts" heading are links.
+LINK_LIST_WORDS = 15
+SENTENCE_END = re.compile(r"[.!?。…:;\"'”’»)\]]\s*(?:-0-)?$")
+LIST_ITEM = re.compile(r"^(?:[-–•*·▪►]|\d{1,2}[.)])\s")
+# the containers a page's running text belongs to; text in <p>, <font>, <span>, <b>, <a> belongs to
+# the nearest of these around it, so the container of an article's paragraphs collects them all
+TEXT_CONTAINERS = ("td", "th", "div", "article", "section", "main", "body", "blockquote", "center")
+
+
+@lru_cache(maxsize=2)
+def generic_chrome_lines(key: str = "lines") -> tuple[str, ...]:
+    """Whole-line regexes of the chrome of unprofiled sites (cleaners/generic_chrome.toml), anchored:
+    `lines` (chrome lines) or `list_headings` (headings of lists of links)."""
+    patterns = tomllib.loads(GENERIC_CHROME_FILE.read_text(encoding="utf-8"))[key]
+    return tuple(rf"^(?i:{p[4:]})$" if p.startswith("(?i)") else rf"^(?:{p})$" for p in patterns)
+
+
+def table_row_text(line: str) -> str | None:
+    r"""A row of the Markdown table trafilatura writes for <table>: its cells joined by " | " (the text a
+    reader sees), None for the separator row (|---|---|) and for rows with no text.
+
+    >>> table_row_text("| DL | Larry Ogunjobi | 63 | 85% | 1 sack \\| 1 TFL | ")
+    'DL | Larry Ogunjobi | 63 | 85% | 1 sack | 1 TFL'
+    >>> table_row_text("|---|---|") is None, table_row_text("|  |  | ") is None, table_row_text("A plain line.")
+    (True, True, 'A plain line.')
+    """
+    stripped = line.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|")):
+        return line
+    cells = [cell.replace("\\|", "|").strip() for cell in re.split(r"(?<!\\)\|", stripped[1:-1])]
+    cells = [cell for cell in cells if cell]
+    if not cells or all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells):
+        return None
+    return " | ".join(cells)
+
+
+def is_layout_table(lines: list[str]) -> bool:
+    """True when a table row of the extraction holds a paragraph-long cell: the page is laid out in
+    tables (old KCNA mirrors, 1990s-2000s static sites), and the extractor read the layout as data,
+    flattening the article into table cells. Data tables (scores, prices) have short cells.
+
+    >>> is_layout_table(["| Home | " + " ".join(["word"] * 45) + " |"]), is_layout_table(["| DL | 63 | 85% |"])
+    (True, False)
+    """
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            if any(len(cell.split()) >= LAYOUT_CELL_WORDS for cell in re.split(r"(?<!\\)\|", stripped)):
+                return True
+    return False
+
+
 def densest_block(root) -> etree._Element | None:
-    """The element whose own paragraphs (<p> children, or <br>-separated text) hold the most text:
-    the article body of an old table- or div-based page that main-text extractors flatten."""
-    best, best_score = None, 0
-    for el in root.iter("td", "div", "article", "section", "main", "body", "blockquote"):
-        # <pre> children count too: GlobalSecurity's bodies of 2003-06 are one <pre> of indented lines
-        score = sum(len(p.text_content()) for p in el.findall("p")) + \
-            sum(len(pre.text_content()) for pre in el.findall("pre")) + \
-            sum(len(br.tail or "") for br in el.findall("br")) + len((el.text or "").strip())
-        if score > best_score:
-            best, best_score = el, score
-    return best
+    """The block element that itself holds the most running text: its own text and that of its
+    inline children (<font>, <b>, <span>, text between <br>s) and <p>s, not text inside nested tables
+    or divs, and not link text (menus). The article body of an old table- or div-based page, which
+    main-text extractors flatten into table cells or miss."""
+    owned: dict = {}
+
+    def credit(holder, text):
+        block, in_link = holder, False
+        while block is not None and block.tag not in TEXT_CONTAINERS:
+            in_link = in_link or block.tag == "a"
+            block = block.getparent()
+        if block is not None and not in_link:
+            owned[block] = owned.get(block, 0) + len(text.strip())
+
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag not in NEVER_TEXT and el.text and el.text.strip():
+            credit(el, el.text)
+        if el.tail and el.tail.strip() and el.getparent() is not None:
+            credit(el.getparent(), el.tail)
+    return max(owned, key=owned.get) if owned else None
 
 
-def extract_generic(text: str, chrome_lines: list[str] | None = None) -> Extracted:
-    """Sites without a profile (or whose markup the profile does not know): trafilatura finds the main
-    text and the title; where it finds nothing, or flattens a table layout into one line per cell,
-    the page's densest text block is read instead."""
+EMPHASIS = {"b", "strong", "big", "h1", "h2", "h3", "h4"}
+HEADLINE_MAX_WORDS = 20
+
+
+def headline_before(root, block) -> str:
+    """The headline a table layout sets in its own cell above the article: the last emphasised
+    (<b>, <strong>, <h1>-<h4>, <font size=4+>) short line before `block` in document order, or "".
+    Old KCNA mirrors title every page just "KCNA" and put the headline there."""
+    found = ""
+    for el in root.iter():
+        if el is block:
+            break
+        if not isinstance(el.tag, str):
+            continue
+        size = (el.get("size") or "").lstrip("+")
+        if el.tag in EMPHASIS or (el.tag == "font" and size.isdigit() and int(size) >= 4):
+            text = " ".join(el.text_content().split())
+            if text and len(text.split()) <= HEADLINE_MAX_WORDS:
+                found = text
+    return found
+
+
+def drop_link_lists(paragraphs: list[str], headings: list[str]) -> tuple[list[str], list[str]]:
+    """Drop each list of links to other articles that a page sets in or under the article ("Related
+    posts:", "You may also like", "DON'T MISS"): the heading line (a whole-line regex of `headings`)
+    and the headline-like lines under it (short, not ending like a sentence), up to the next line of
+    running text. Lists without such a heading (tour dates, product lists, tables) are kept.
+
+    >>> drop_link_lists(["The meeting was held.", "Related posts:", "Envoy Leaves", "Talks Held", "More text."], [r"^Related posts:$"])
+    (['The meeting was held.', 'More text.'], ['Related posts:', 'Envoy Leaves', 'Talks Held'])
+    """
+    compiled = [re.compile(h) for h in headings]
+    kept, dropped, in_list = [], [], False
+    for paragraph in paragraphs:
+        probe = paragraph.replace("\u00a0", " ").strip()
+        if any(c.search(probe) for c in compiled):
+            in_list = True
+            dropped.append(paragraph)
+        elif in_list and " | " not in probe and len(probe.split()) <= LINK_LIST_WORDS and not SENTENCE_END.search(probe):
+            dropped.append(paragraph)
+        else:
+            in_list = False
+            kept.append(paragraph)
+    return kept, dropped
+
+
+def _trafilatura(page, focus: str) -> str:
+    """One trafilatura pass without its fallback extractors (fast=True: kcorpus does its own
+    fallbacks) and without its metadata (40% of its time; page_metadata reads what kcorpus uses):
+    "precision" prunes link-dense and teaser blocks harder, "recall" keeps more. `page` is the HTML
+    text or a parsed tree, which trafilatura prunes in place."""
     import trafilatura  # imported here: ~0.5 s, and only unknown sites need it
 
-    document = trafilatura.bare_extraction(text, include_comments=False, include_tables=True,
-                                           favor_precision=True, with_metadata=True)
-    data = (document.as_dict() if hasattr(document, "as_dict") else dict(document)) if document else {}
-    lines = [line.strip(" |\t") for line in (data.get("text") or "").split("\n")]
-    flattened = any(" | " in line for line in (data.get("text") or "").split("\n"))
+    document = trafilatura.bare_extraction(
+        page, include_comments=False, include_tables=True, fast=True, with_metadata=False,
+        favor_precision=focus == "precision", favor_recall=focus == "recall")
+    if document is None:
+        return ""
+    text = document.get("text") if isinstance(document, dict) else getattr(document, "text", None)
+    return text or ""
+
+
+TITLE_SEPARATOR = re.compile(r"\s+[|–—•·»:~-]\s+")
+META_TITLE = ("og:title", "twitter:title")
+META_DATE = ("article:published_time", "datePublished", "date", "pubdate", "publishdate", "DC.date.issued",
+             "dc.date", "og:published_time", "sailthru.date", "parsely-pub-date")
+ISO_DATE = re.compile(r"((?:19|20)\d\d)-([01]\d)-([0-3]\d)")
+
+
+def _meta(root, names: tuple[str, ...]) -> str:
+    """The content of the first <meta> whose property, name or itemprop is one of `names`, in that order."""
+    found = {}
+    for el in root.iter("meta"):
+        key = el.get("property") or el.get("name") or el.get("itemprop")
+        if key in names and key not in found and (el.get("content") or "").strip():
+            found[key] = el.get("content").strip()
+    return next((found[name] for name in names if name in found), "")
+
+
+def page_metadata(root) -> dict[str, str]:
+    """Title, publication date and site name of a page from its markup, for sites without a profile.
+
+    title: the page's only <h1>, else its og:/twitter: title, else the longest part of <title> split at
+    a site-name separator ("Talks Held - Example News" -> "Talks Held"). date: the first ISO date of
+    the publication-date <meta>s or of a <time datetime>. sitename: og:site_name.
+    """
+    h1s = [" ".join(h.text_content().split()) for h in root.iter("h1")]
+    title = h1s[0] if len(h1s) == 1 and h1s[0] else _meta(root, META_TITLE)
+    if not title:
+        whole = " ".join((root.findtext(".//title") or "").split())
+        title = max(TITLE_SEPARATOR.split(whole), key=len) if whole else (h1s[0] if h1s else "")
+    fields = {"title": title}
+    dates = [_meta(root, META_DATE)] + [el.get("datetime") or "" for el in root.iter("time")]
+    iso = next((m for m in (ISO_DATE.search(d) for d in dates if d) if m), None)
+    if iso:
+        fields["date"] = iso.group(0)
+    if sitename := _meta(root, ("og:site_name", "application-name")):
+        fields["sitename"] = sitename
+    return fields
+
+
+def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
+    """Sites without a profile (or whose markup the profile does not know): README, "The generic path".
+
+    trafilatura in precision mode finds the main text; when that is short, the recall mode is tried
+    too and taken if it finds much more (precision mode sometimes prunes the article itself). When the
+    page is laid out in tables (the extractor returns the article inside a table cell) or nothing is
+    found, the page's densest text block is read instead, and the headline above it kept in
+    fields["headline"]. Then lists of links under a "Related posts"-style heading, the lines of generic
+    chrome (cleaners/generic_chrome.toml) and the profile's chrome lines, if any, are dropped (returned
+    in `dropped`). Title, date and site name come from the markup (page_metadata). `page_lines`: also
+    return every line of the page (profiles read metadata from it by text pattern).
+    """
     root = parse_html(text)
-    method = "trafilatura"
-    if flattened or not any(lines):
-        block = densest_block(root)
+    fields = page_metadata(root)
+    title = fields.pop("title")
+    if page_lines:
+        # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the
+        # page: profiles can read it by text pattern from `page_lines` when their selectors found nothing.
+        page_body = root.find("body")
+        fields["page_lines"] = "\n".join(line.strip() for line in block_texts(page_body if page_body is not None else root))
+    body, method = _trafilatura(root, "precision"), "trafilatura"  # prunes `root`: not used after this
+    if len(body) < RECALL_RETRY_CHARS:
+        recall = _trafilatura(text, "recall")
+        if len(recall) >= RECALL_GAIN * max(len(body), 1):
+            body, method = recall, "trafilatura-recall"
+    raw_lines = body.split("\n")
+    if is_layout_table(raw_lines) or not body.strip():
+        fresh = parse_html(text)
+        block = densest_block(fresh)
         if block is not None:
-            lines, method = block_texts(block), "densest-block"
-    paragraphs, dropped = drop_chrome_lines([line for line in lines if line.strip()], chrome_lines or [])
-    fields = {k: str(data[k]) for k in ("date", "sitename", "author") if data.get(k)}
-    # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the page:
-    # profiles can read it by text pattern from `page_lines` when their selectors found nothing.
-    body = root.find("body")
-    fields["page_lines"] = "\n".join(line.strip() for line in block_texts(body if body is not None else root))
-    title = data.get("title") or (root.findtext(".//title") or "").strip()
-    return Extracted(title, paragraphs, fields, method, dropped)
+            raw_lines, method = block_texts(block), "densest-block"
+            if headline := headline_before(fresh, block):
+                fields["headline"] = headline
+    lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
+    lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
+    paragraphs, dropped = drop_chrome_lines(lines, list(chrome_lines or []) + list(generic_chrome_lines()))
+    return Extracted(title, paragraphs, fields, method, link_lists + dropped)

@@ -256,6 +256,86 @@ def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int =
     return paragraphs[:n], paragraphs[n:]
 
 
+# Running text: a paragraph of at least this many words (or CJK characters) that ends like a sentence.
+SENTENCE_WORDS = 8
+SENTENCE_CLOSE = re.compile(r"[.!?。！？…\"'”’»)]\s*(?:-0-)?$")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+HEADLINE_WORDS = 20
+CHROME_ONLY_WORDS = 40
+# "Page not found" served with status 200 (a soft 404), in the forms sites and CMSs use; the Korean
+# line is GNUBoard's "the post does not exist"
+ERROR_PAGE = re.compile(r"(?i)\b(?:page|article|post|story|content|file)s?\b[^.]{0,60}?\b(?:(?:was|could|can) ?not (?:be )?found|"
+                        r"not found|(?:does not|doesn't|no longer) exists?|(?:is )?no longer available|has been (?:removed|deleted))\b"
+                        r"|^\W*(?:error )?404\b|\bnot found\W*$|글이 존재하지 않습니다|페이지를 찾을 수 없습니다")
+ERROR_PAGE_WORDS = 80
+
+
+def is_sentence(paragraph: str) -> bool:
+    """A paragraph that reads as running text, not a menu item, a label or a button.
+
+    >>> is_sentence("The meeting discussed the organizational issue and elected a director."), is_sentence("Home | Contact")
+    (True, False)
+    """
+    text = paragraph.strip()
+    size = max(len(text.split()), len(CJK.findall(text)) // 2)
+    return size >= SENTENCE_WORDS and bool(SENTENCE_CLOSE.search(text))
+
+
+def refuse_chrome_only(paragraphs: list[str], title: str = "") -> None:
+    """Refuse what the fallback extraction found when it is not an article, rather than release a
+    near-empty document: CleaningError naming what was found.
+
+    - only chrome (a menu, a footer, a cookie button): fewer than CHROME_ONLY_WORDS words and no
+      paragraph that reads as a sentence (a list article, e.g. a race calendar, has more words);
+    - an error page served with status 200 ("Page not found", "글이 존재하지 않습니다"): a short body
+      whose title or opening line says the page does not exist.
+    """
+    words = sum(len(p.split()) for p in paragraphs)
+    sample = " / ".join(p.strip()[:40] for p in paragraphs[:3])
+    if words < CHROME_ONLY_WORDS and not any(is_sentence(p) for p in paragraphs):
+        raise CleaningError(f"only page chrome found, no sentence of article text "
+                            f"({len(paragraphs)} short line(s): {sample!r})")
+    if words < ERROR_PAGE_WORDS and any(ERROR_PAGE.search(line) for line in [title] + paragraphs[:2]):
+        raise CleaningError(f"error page served as a page (soft 404): {sample!r}")
+
+
+def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
+    """A page <title> that names the site rather than the article: one word ("KCNA", "Home"), the
+    site's own name, or a label of its host name. Old KCNA mirrors title every page "KCNA".
+
+    >>> looks_like_site_name("KCNA", None, "http://www.kcna.co.jp/item/2003/200312/news12/13.htm")
+    True
+    >>> looks_like_site_name("Meeting Held by Residents", "KCNA", "http://www.kcna.co.jp/x.htm")
+    False
+    """
+    words = title.split()
+    host_labels = set((urlsplit(url).hostname or "").lower().split("."))
+    return (len(words) <= 1 or title.strip().lower() == (sitename or "").strip().lower()
+            or title.strip().lower() in host_labels)
+
+
+def is_headline(line: str) -> bool:
+    """A short line that does not end like a sentence: a headline, not running text."""
+    text = line.strip()
+    return 0 < len(text.split()) <= HEADLINE_WORDS and not SENTENCE_CLOSE.search(text) and " | " not in text
+
+
+def headline_from_body(paragraphs: list[str]) -> str | None:
+    """The article's headline when the page title only names the site: the headline-like line just
+    above the first KCNA dateline (a mirror's page puts each item's headline there), else the first
+    line if it is headline-like and running text follows it.
+
+    >>> headline_from_body(["Home", "Talks Held", "Pyongyang, May 2 (KCNA) -- Talks were held here on Friday."])
+    'Talks Held'
+    """
+    for i, paragraph in enumerate(paragraphs[:DATELINE_SEARCH + 1]):
+        if parse_dateline(paragraph):
+            return paragraphs[i - 1].strip() if i and is_headline(paragraphs[i - 1]) else None
+    if len(paragraphs) > 1 and is_headline(paragraphs[0]) and not is_headline(paragraphs[1]):
+        return paragraphs[0].strip()
+    return None
+
+
 def generic_id(url: str) -> str:
     """A safe, stable id for a page of a site without a profile: host + path, slugged, + a digest."""
     parts = urlsplit(url)
@@ -318,7 +398,8 @@ def _extract(text: str, profile: Profile | None) -> Extracted:
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
     if extracted is None or not extracted.paragraphs:
-        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
+        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
+                                    page_lines=profile is not None)
     _refuse_error_page(text, extracted, profile)
     if not extracted.paragraphs and extracted.dropped:
         raise CleaningError(f"no article text found: the page's text is only its footer and chrome "
@@ -328,6 +409,8 @@ def _extract(text: str, profile: Profile | None) -> Extracted:
     if _only_chrome(extracted.paragraphs, profile):
         raise CleaningError("no article text found: the page's text is only its footer and chrome "
                             f"({extracted.paragraphs[0][:60]!r} …)")
+    if extracted.method != "profile":
+        refuse_chrome_only(extracted.paragraphs, extracted.title)
     return extracted
 
 
@@ -404,6 +487,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     if not groups and profile:
         groups = next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})
 
+    if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
+        extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")
+                           or extracted.title)
     subject = extracted.title
     headline = Tracked(served_headline(extracted, parsed))
     title = repair_tracked(headline, log, "title").text

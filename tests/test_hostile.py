@@ -77,4 +77,7 @@ def test_archived_hostile_bodies_end_as_documents_or_clear_cleaning_errors(tmp_p
     assert "“Let us defend the country with arms!” — said" in "\n".join(wrong.paragraphs)
     assert [r["rule"] for r in wrong.repairs][:1] == ["charset"]
     entity = outcomes["external-entity"]
-    assert "root:" not in "\n".join(entity.paragraphs)  # the entity was never resolved
+    # the entity was never resolved: a heading and a literal "&xxe;" are no article, so the generic path
+    # refuses the page (its reason quotes what it found); a cleaned document would not hold it either
+    text = entity if isinstance(entity, str) else "\n".join(entity.paragraphs)
+    assert "root:" not in text and "&xxe;" in text
