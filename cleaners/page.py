@@ -112,6 +112,46 @@ def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int =
     return paragraphs[:n], paragraphs[n:]
 
 
+# KCNA closes every item with " -0-" (the wire's end-of-item mark): structure, not text. Reposts drop it,
+# so it is taken off (and logged) before the copies are compared.
+END_MARK = re.compile(r"\s*-0-\s*$")
+JUCHE_OFFSET = 1911  # Juche 1 = 1912, the year of Kim Il Sung's birth
+
+
+def split_end_mark(paragraphs: list[str]) -> tuple[list[str], bool]:
+    """The paragraphs without KCNA's closing " -0-" mark, and whether it was there.
+
+    >>> split_end_mark(["Pyongyang, May 27 (KCNA) -- Text.", "A last line. -0-"])
+    (['Pyongyang, May 27 (KCNA) -- Text.', 'A last line.'], True)
+    >>> split_end_mark(["A score of 3-0-1 stays."])
+    (['A score of 3-0-1 stays.'], False)
+    """
+    if not paragraphs or not END_MARK.search(paragraphs[-1]) or re.search(r"\w-0-\s*$", paragraphs[-1]):
+        return paragraphs, False
+    last = END_MARK.sub("", paragraphs[-1])
+    return (paragraphs[:-1] + [last] if last.strip() else paragraphs[:-1]), True
+
+
+def page_date(parsed: dict[str, str]) -> date | None:
+    """The page's own date from parsed `page_year`/`juche_year`, `page_month` (number or name), `page_day`.
+
+    >>> page_date({"juche_year": "113", "page_month": "5", "page_day": "27"})
+    datetime.date(2024, 5, 27)
+    >>> page_date({"page_year": "2026", "page_month": "Feb", "page_day": "19"}), page_date({})
+    (datetime.date(2026, 2, 19), None)
+    """
+    year = int(parsed["page_year"]) if parsed.get("page_year") else \
+        int(parsed["juche_year"]) + JUCHE_OFFSET if parsed.get("juche_year") else None
+    month = parsed.get("page_month") or ""
+    month_number = int(month) if month.isdigit() else MONTHS.get(month[:3].lower())
+    if not (year and month_number and parsed.get("page_day")):
+        return None
+    try:
+        return date(year, month_number, int(parsed["page_day"]))
+    except ValueError:
+        return None
+
+
 def generic_id(url: str) -> str:
     """A safe, stable id for a page of a site without a profile: host + path, slugged, + a digest."""
     parts = urlsplit(url)
@@ -168,7 +208,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
     parsed = _parse_fields(profile, extracted, url) if profile else {}
-    groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
+    groups = profile.article_groups(url) if profile else {}
+    # the page's own date (kcna.kp's "Juche113.5.27.", Rodong's "2024.8.1."), or the one its URL carries
+    own_date = page_date(parsed) or page_date(groups)
 
     subject = extracted.title
     title = repair_text(unquote_title(parsed.get("title") or subject), log, "title")
@@ -180,6 +222,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings)
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
+    paragraphs, end_mark = split_end_mark(paragraphs)
+    if end_mark:
+        log.add("end-mark", "body", ("-0-", ""))
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
 
@@ -190,7 +235,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         agency = agency or AGENCIES.get(dateline["agency"])
         # the dateline gives month and day; the year from the dateline itself, the URL, the page's own
         # date, or, failing all of these, the capture (flagged: a repost may be years younger)
-        year = dateline["year"] or year_from_url(groups, url) or _year_from(extracted.fields.get("date"))
+        year = dateline["year"] or (own_date.year if own_date else None) or year_from_url(groups, url) \
+            or _year_from(extracted.fields.get("date"))
         if year is None and _year_from((capture or {}).get("captured_at")):
             year = _year_from(capture["captured_at"])
             flags.append("date-year-from-capture")
@@ -204,6 +250,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
             doc_date = posted.isoformat() + meta.get("timezone", "")
         except ValueError:
             flags.append("date-invalid")
+    if doc_date is None and own_date:
+        doc_date = own_date.isoformat()
     if doc_date is None and extracted.fields.get("date"):
         doc_date = extracted.fields["date"][:10]
 
@@ -220,7 +268,7 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         "posted": parsed.get("posted"), "subject": subject if subject != title else None,
         "subject_raw": subject if subject != title else None, "heading_lines": heading_lines or None,
         "source_line": extracted.fields.get("source_line"), "series_ko": meta.get("series_ko"),
-        "extraction": extracted.method,
+        "extraction": extracted.method, "end_mark": "-0-" if end_mark else None,
     }.items() if v not in (None, "")}
     return Document(
         id=doc_id, site=site, source_url=url, title=title, date=doc_date, place=place, agency=agency,

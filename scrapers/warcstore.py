@@ -41,7 +41,8 @@ class WarcStore:
     flight). Files are opened in append mode and never truncated or rewritten.
     """
 
-    def __init__(self, warc_dir: Path, run_id: str, site: str):
+    def __init__(self, warc_dir: Path, run_id: str, site: str, info: dict[str, str] | None = None):
+        """`info`: extra warcinfo fields, e.g. {"source": "Wayback Machine"} for a backfill's file."""
         for part in (run_id, site):
             if not _SAFE_NAME.match(part):
                 raise ValueError(f"unsafe WARC file name part: {part!r}")
@@ -55,6 +56,7 @@ class WarcStore:
                 "software": f"kcorpus/{__version__}",
                 "format": "WARC File Format 1.1",
                 "isPartOf": run_id,
+                **(info or {}),
             })
             self._write(info)
 
@@ -67,18 +69,20 @@ class WarcStore:
 
     def write_exchange(self, url: str, *, method: str, request_headers: list[tuple[str, str]],
                        status: int, reason: str, response_headers: list[tuple[str, str]],
-                       body: bytes, warc_date: str) -> WrittenRecord:
-        """Write a request/response pair; returns the response record's location and digests."""
+                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None) -> WrittenRecord:
+        """Write a request/response pair; returns the response record's location and digests.
+
+        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive)."""
         request = self._writer.create_warc_record(
             url, "request", payload=io.BytesIO(b""),
             http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
                                           request_headers, is_http_request=True),
-            warc_headers_dict={"WARC-Date": warc_date})
+            warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
                                           protocol="HTTP/1.1"),
-            warc_headers_dict={"WARC-Date": warc_date})
+            warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
         offset = self._write(response)
         self._write(request)
