@@ -23,6 +23,7 @@ from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, d
 from core.version import __version__
 from core.datahome import DataHome
 from core.ids import ID_PATTERN
+from corpus.witnesses import link_witnesses
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -159,7 +160,8 @@ def _classify(old: dict, new: Document) -> str:
     return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
 
 
-def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int]) -> bytes:
+def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int],
+                 works: list | None = None) -> bytes:
     corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
     corpus.set("version", "3.3.0")
     header = _el(corpus, "teiHeader")
@@ -174,6 +176,12 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
     per_site = ", ".join(f"{site}: {n}" for site, n in sorted(counts.items()))
     _el(_el(file_desc, "sourceDesc"), "p", f"{sum(counts.values())} documents ({per_site}), each with its own "
                                            f"source description.")
+    linked = [w for w in works or [] if len(w.witnesses) > 1]
+    if linked:
+        group = _el(_el(corpus, "standOff"), "linkGrp", type="witnesses")
+        for work in linked:
+            link = _el(group, "link", target=" ".join(f"#{i}" for i in work.witnesses))
+            link.set("{http://www.w3.org/XML/1998/namespace}id", work.id)
     corpus.extend(elements)
     return etree.tostring(corpus, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -201,6 +209,12 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
 
     previous_dir = latest_release(home)
     previous = {d["id"]: d for d in read_manifest(previous_dir)["documents"]} if previous_dir else {}
+    # copies of one work across sites: each document carries its work's id, the teiCorpus links them
+    works = link_witnesses([d for d in documents if not _unsafe(d)])
+    work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
+    for doc in documents:
+        if doc.id in work_of:
+            doc.extra = {**doc.extra, "work": work_of[doc.id]}
     history = _history(home)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
     (tmp / "tei").mkdir(parents=True)
@@ -250,7 +264,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
                 "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
                 "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
                 "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
-                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
+                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
+                "work": doc.extra.get("work")})
             dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
             if dropped is not None:
                 entries[-1]["tei_dropped_characters"] = int(dropped.get("n"))
@@ -260,8 +275,10 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         removed = sorted(set(previous) - {d.id for d in released})
         (tmp / "documents.jsonl").write_bytes(b"".join(records))
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
+        released_ids = {d.id for d in released}
+        kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
         if elements:
-            corpus_xml = _corpus_file(version, stamp.date, elements, counts)
+            corpus_xml = _corpus_file(version, stamp.date, elements, counts, kept_works)
             errors = validate_tei(corpus_xml)
             if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
                 raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
@@ -272,7 +289,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             "cleaner_versions": sorted({d.cleaner_version for d in released}),
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "quarantined": quarantined or [],
-            "rejected": rejected, "tei_corpus": corpus_name if elements else None, "documents": entries,
+            "rejected": rejected, "tei_corpus": corpus_name if elements else None,
+            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1}, "documents": entries,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "CHANGELOG.md").write_text(

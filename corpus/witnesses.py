@@ -177,15 +177,20 @@ class WitnessDifference:
     words_inserted: int = 0
 
 
+TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "--", "–": "-"})
+
+
 def _comparable(doc: Document) -> str:
-    return DATELINE.sub("", doc.text.strip(), count=1)
+    """The text witnesses are compared on: without the dateline (each site's own form) and with quotes and
+    dashes in one form (curly or straight is the site's typography, not a variant of the text)."""
+    return DATELINE.sub("", doc.text.strip(), count=1).translate(TYPOGRAPHY)
 
 
 def witness_differences(work: Work, documents: dict[str, Document],
                         source_sites: tuple[str, ...] = ("kcnakp", "rodong")) -> list[WitnessDifference]:
     """Each witness of a work against a base witness: the source's own site's copy when the work has one
-    (what the source says now), else the earliest dated. The dateline is left out (its form is each
-    site's own); identical texts give no difference."""
+    (what the source says now), else the earliest dated. Datelines and typography are left out (see
+    _comparable); identical texts give no difference."""
     members = [documents[i] for i in work.witnesses if i in documents]
     if len(members) < 2:
         return []
