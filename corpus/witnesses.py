@@ -203,3 +203,22 @@ def witness_differences(work: Work, documents: dict[str, Document],
         count = lambda kind: sum(len(WORD.findall(t)) for k, t in ops if k == kind)  # noqa: E731
         out.append(WitnessDifference(work.id, base.id, other.id, ops, count("delete"), count("insert")))
     return out
+
+
+def render_differences(works: list[Work], differences: list[WitnessDifference], context: int = 30) -> str:
+    """Works and their witnesses for a terminal, each difference as [-base-]{+other+} inside its sentence."""
+    from corpus.diff import changed_excerpts
+
+    lines = []
+    by_work: dict[str, list[WitnessDifference]] = {}
+    for d in differences:
+        by_work.setdefault(d.work, []).append(d)
+    for work in works:
+        lines.append(f"= {work.id}: {', '.join(work.witnesses)}")
+        for d in by_work.get(work.id, []):
+            lines.append(f"    {d.other} differs from {d.base}: -{d.words_deleted} +{d.words_inserted} words")
+            for excerpt in changed_excerpts(d.ops, context):
+                text = "".join(t if k == "equal" else (f"[-{t}-]" if k == "delete" else f"{{+{t}+}}")
+                               for k, t in excerpt)
+                lines.append("      " + text.replace("\n\n", " ¶ ").replace("\n", " "))
+    return "\n".join(lines)

@@ -18,6 +18,8 @@ class DemoResult:
     diff: object              # corpus.diff.ReleaseDiff
     diff_html: Path
     crawl_audit: object       # scrapers.audit.CrawlAudit
+    works: list = None        # corpus.witnesses.Work: one article's copies across sites (kcna.kp, GlobalSecurity)
+    witness_differences: list = None   # corpus.witnesses.WitnessDifference: where those copies differ
 
 
 def check_fresh(home: DataHome) -> None:
@@ -57,4 +59,6 @@ def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message:
         crawl_audit = audit_latest(state)
     finally:
         state.close()
-    return DemoResult(refreshes, outcomes, result, report, crawl_audit)
+    from flows.stages import witnesses
+    works, differences = witnesses(home)
+    return DemoResult(refreshes, outcomes, result, report, crawl_audit, works, differences)

@@ -415,3 +415,14 @@ def history(home: DataHome, sites: list[str] | None = None) -> list:
             docs.append(version)
         edits += version_edits(docs)
     return edits
+
+
+def witnesses(home: DataHome, sites: list[str] | None = None) -> tuple[list, list]:
+    """Copies of one article across the current documents: (works with more than one witness, and the
+    word-level differences of each witness from its work's base witness)."""
+    from corpus.witnesses import link_witnesses, witness_differences
+
+    documents = current_documents(home, sites)
+    by_id = {d.id: d for d in documents}
+    works = [w for w in link_witnesses(documents) if len(w.witnesses) > 1]
+    return works, [d for w in works for d in witness_differences(w, by_id)]
