@@ -96,7 +96,7 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     monkeypatch.setattr(repairs, "RULES", repairs.RULES + [romanised])
     monkeypatch.setattr(cleaners, "CLEANER_VERSION", cleaners.CLEANER_VERSION + "-changed")
     reports = reclean(home)
-    assert sum(len(r.cleaned) for r in reports) == 20
+    assert sum(len(r.cleaned) for r in reports) == 24  # 10 GlobalSecurity, 10 KANCC, 2 kcna.kp, 2 Rodong
     outcome = validate_and_release(home)
     diff = diff_releases(Path(result.releases[-1].release.path), Path(outcome.release.path))
     assert diff.added == [] and diff.removed == []
