@@ -1,87 +1,80 @@
-"""A document's history across its captures: the edits between successive versions, each dated by the
-captures that show it (a Wayback capture of 2012 against one of 2016 shows an edit made in between)."""
+"""The history of one document: every capture of its page and every released version, with the diff of
+each change and its class (upstream / pipeline / cosmetic). Pure: the captures are passed in as data
+(the crawl state belongs to the scrapers), the releases are read from their folders."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from core.document import Document
-from corpus.diff import changed_excerpts, word_diff
+from corpus.diff import word_diff
+from corpus.events import ReleaseView, change_class, full_text, read_records, words_of
 
 
 @dataclass
-class VersionEdit:
-    """One change of a document's text between two successive captured versions."""
+class DocumentHistory:
+    """captures: [{captured_at, run_id, url, status, record_type, payload_digest, record_id, warc_file}]
+    versions: one row per release: {release, date, state, title, source_url, text_sha256, payload_digest,
+              change, kind, ops, words_deleted, words_inserted}; state is present | absent | not_checked."""
 
     id: str
-    title: str
-    source_url: str
-    before_captured_at: str      # the last capture still showing the old text
-    after_captured_at: str       # the first capture showing the new text
-    before_via: str              # "wayback" or "crawl": where each version's capture came from
-    after_via: str
-    ops: list[list] = field(default_factory=list)
-    words_deleted: int = 0
-    words_inserted: int = 0
+    captures: list[dict] = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[dict]:
+        """The versions that differ from the one before (added, edited, moved, removed, restored)."""
+        return [v for v in self.versions if v["change"] not in ("unchanged", "not_checked", None)]
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _via(doc: Document) -> str:
-    return (doc.capture or {}).get("via") or "crawl"
-
-
-def _text(doc: Document) -> str:
-    return doc.title + "\n\n" + "\n\n".join(doc.paragraphs)
-
-
-def version_edits(versions: list[Document]) -> list[VersionEdit]:
-    """The edits between successive versions of one document, oldest first.
-
-    `versions` are cleanings of the document's captures (each with `capture.captured_at`); they are
-    ordered by capture date here, and a capture whose text equals the one before it is no edit (the
-    Wayback often re-captures an unchanged page). The edit is dated by the last capture with the old
-    text and the first with the new: the change happened between those two dates.
-    """
-    ordered = sorted(versions, key=lambda d: (d.capture or {}).get("captured_at", ""))
-    edits: list[VersionEdit] = []
-    previous: Document | None = None
-    last_same: Document | None = None
-    for doc in ordered:
-        if previous is None:
-            previous = last_same = doc
+def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict] | None = None) -> DocumentHistory:
+    """Build the history of `doc_id` over `release_dirs` (oldest first). Texts are read only for the
+    releases where the document's text digest changed. Raises KeyError when no release and no capture
+    knows the id."""
+    history = DocumentHistory(doc_id, sorted(captures or [], key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
+    last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
+    absent = False
+    for path in release_dirs:
+        view = ReleaseView.read(path)
+        entry = view.entries.get(doc_id)
+        row = {"release": view.version, "date": view.release_date, "change": None, "kind": None, "ops": [],
+               "words_deleted": 0, "words_inserted": 0}
+        if entry is None:
+            if last is None or absent:
+                continue  # not yet published, or already recorded as removed
+            site_ok = view.site_ok(last[0]["site"])
+            row.update(state="absent" if site_ok else "not_checked", change="removed" if site_ok else "not_checked",
+                       title=last[0].get("title", ""), source_url=last[0].get("source_url"), text_sha256=None)
+            history.versions.append(row)
+            absent = site_ok
             continue
-        if _text(doc) == _text(previous):
-            last_same = doc
-            continue
-        ops = word_diff(_text(previous), _text(doc))
-        count = lambda kind: sum(len(re.findall(r"\w+", t)) for k, t in ops if k == kind)  # noqa: E731
-        edits.append(VersionEdit(doc.id, doc.title, doc.source_url,
-                                 (last_same.capture or {}).get("captured_at", ""),
-                                 (doc.capture or {}).get("captured_at", ""), _via(last_same), _via(doc),
-                                 ops, count("delete"), count("insert")))
-        previous = last_same = doc
-    return edits
-
-
-def render_history(edits: list[VersionEdit], context: int = 30) -> str:
-    """The edits for a terminal: one line per edit with both capture dates, then each change in its sentence.
-
-    >>> a = Document("gs-1", "gs", "u", "T", paragraphs=["They met Kim and Jang on Friday."],
-    ...              capture={"captured_at": "2012-03-01T00:00:00Z", "via": "wayback"})
-    >>> b = Document("gs-1", "gs", "u", "T", paragraphs=["They met Kim on Friday."],
-    ...              capture={"captured_at": "2016-05-02T00:00:00Z", "via": "wayback"})
-    >>> print(render_history(version_edits([b, a])))
-    ~ gs-1  T  (captured 2012-03-01 (wayback) -> 2016-05-02 (wayback): -2 +0 words)
-        They met Kim [-and Jang -]on Friday.
-    """
-    lines = []
-    for e in edits:
-        lines.append(f"~ {e.id}  {e.title}  (captured {e.before_captured_at[:10]} ({e.before_via}) -> "
-                     f"{e.after_captured_at[:10]} ({e.after_via}): -{e.words_deleted} +{e.words_inserted} words)")
-        for excerpt in changed_excerpts(e.ops, context):
-            text = "".join(t if k == "equal" else (f"[-{t}-]" if k == "delete" else f"{{+{t}+}}") for k, t in excerpt)
-            lines.append("    " + text.replace("\n\n", " ¶ ").replace("\n", " "))
-    return "\n".join(lines)
+        row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
+                   text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
+                   last_checked=entry.get("last_checked"))
+        if last is None:
+            row["change"] = "added"
+        elif last[0]["text_sha256"] != entry["text_sha256"]:
+            # texts are read only here, where the digest says they differ
+            a = full_text(read_records(last[1], {doc_id})[doc_id])
+            b = full_text(read_records(path, {doc_id})[doc_id])
+            ops = word_diff(a, b)
+            row.update(change="restored" if absent else "edited",
+                       kind=change_class(a, b, last[0].get("payload_digest"), entry.get("payload_digest")),
+                       ops=ops, words_deleted=words_of(ops, "delete"), words_inserted=words_of(ops, "insert"))
+        elif absent:
+            row["change"] = "restored"
+        elif last[0].get("source_url") != entry.get("source_url"):
+            row.update(change="moved", kind="upstream")
+        elif not view.site_ok(entry["site"]) or (entry.get("last_checked") and
+                                                 entry.get("last_checked") == last[0].get("last_checked")):
+            row["change"] = "not_checked"
+        else:
+            row["change"] = "unchanged"
+        history.versions.append(row)
+        last, absent = (entry, path), False
+    if not history.versions and not history.captures:
+        raise KeyError(f"no release and no capture knows the document {doc_id!r}")
+    return history

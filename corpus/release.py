@@ -188,12 +188,15 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
 
 def build_release(home: DataHome, documents: list[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
-                  quarantined: list[dict] | None = None) -> Release:
+                  quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None) -> Release:
     """Write a new release of `documents` (those that passed the quality gate).
 
     version      explicit version; default YYYY.MM.DD[.N] of `today`. An existing one raises ReleaseExists.
     partial      batch-expectation failures released anyway (--allow-partial): recorded in the manifest
     quarantined  [{id, site, failed}] held back by the gate, listed in the manifest
+    checked      per source URL, the last usable answer of the page {"run_id", "at"} (a 304 keeps the
+                 document's older capture, so its capture date is not when it was last checked):
+                 written as each entry's "last_checked", so the audit can tell "not checked" from "unchanged"
     Every TEI file is validated against the project schema; a failing one is left out and reported.
     """
     today = today or date.today()
@@ -266,6 +269,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
                 "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
                 "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
                 "work": doc.extra.get("work")})
+            if checked and doc.source_url in checked:
+                entries[-1]["last_checked"] = checked[doc.source_url]
             dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
             if dropped is not None:
                 entries[-1]["tei_dropped_characters"] = int(dropped.get("n"))

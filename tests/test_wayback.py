@@ -66,7 +66,7 @@ def three_captures() -> list[RecordedCapture]:
 
 
 def test_backfill_archives_each_capture_with_its_date_and_the_audit_shows_the_edit(tmp_path):
-    from corpus.history import render_history
+    from corpus.versions import render_history
     from flows import stages
     from scrapers.state import CrawlState
 
@@ -113,7 +113,7 @@ def test_backfill_archives_each_capture_with_its_date_and_the_audit_shows_the_ed
     assert "ahead of schedule" not in doc.text
 
     # the audit: one edit, between the last capture with the old text (2012) and the first with the new (2016)
-    (edit,) = stages.history(home)
+    (edit,) = stages.version_edits(home)
     assert (edit.before_captured_at, edit.after_captured_at) == ("2012-03-04T05:06:07Z", "2016-07-09T10:11:12Z")
     assert edit.words_deleted > 0 and edit.words_inserted > 0
     shown = render_history([edit])
