@@ -18,7 +18,9 @@ from pathlib import Path
 from lxml import etree
 
 from core.document import Document
-from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, document_element, serialize,
+from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
+from corpus.derived import DerivedWriter, Stats
+from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
 from core.version import __version__
 from core.datahome import DataHome
@@ -160,13 +162,37 @@ def _classify(old: dict, new: Document) -> str:
     return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
 
 
+def tag_usage(elements: list[etree._Element]) -> Counter:
+    """How often each TEI element occurs in the documents' <text> (the corpus header's tagUsage)."""
+    usage: Counter = Counter()
+    for element in elements:
+        text = element.find(T + "text")
+        if text is not None:
+            usage.update(etree.QName(el).localname for el in text.iter() if isinstance(el.tag, str))
+    return usage
+
+
+def _measures(parent, counts: dict) -> None:
+    for unit in ("documents", "tokens", "sentences"):
+        _el(parent, "measure", str(counts.get(unit, 0)), unit=unit, quantity=str(counts.get(unit, 0)))
+
+
 def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int],
-                 works: list | None = None) -> bytes:
+                 stats: Stats | None = None, works: list | None = None) -> bytes:
+    """The teiCorpus file: a header with the release's statistics (documents, tokens, sentences, overall
+    and per site, language and year), its sources and tag usage, then every document's <TEI>."""
+    stats = stats or Stats()
     corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
     corpus.set("version", "3.3.0")
     header = _el(corpus, "teiHeader")
     file_desc = _el(header, "fileDesc")
     _el(_el(file_desc, "titleStmt"), "title", f"kcorpus release {version}")
+    extent = _el(file_desc, "extent")
+    _measures(extent, {"documents": stats.documents or sum(counts.values()), "tokens": stats.tokens,
+                       "sentences": stats.sentences})
+    for axis in ("site", "lang", "year"):
+        for key, group in sorted(stats.by[axis].items()):
+            _measures(_el(extent, "measureGrp", type=axis, n=key), group)
     pub = _el(file_desc, "publicationStmt")
     _el(pub, "publisher", "kcorpus")
     _el(pub, "idno", version, type="release")
@@ -174,16 +200,50 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
     _el(_el(pub, "availability"), "p", "A corpus of state media texts reposted on the open web, with "
                                         "provenance per document; check each original's rights before reuse.")
     per_site = ", ".join(f"{site}: {n}" for site, n in sorted(counts.items()))
-    _el(_el(file_desc, "sourceDesc"), "p", f"{sum(counts.values())} documents ({per_site}), each with its own "
-                                           f"source description.")
+    source_desc = _el(file_desc, "sourceDesc")
+    sources = _el(source_desc, "listBibl")
+    _el(sources, "head", f"{sum(counts.values())} documents ({per_site}), each with its own source description.")
+    for site in sorted(counts):
+        name, url = SITE_SOURCES.get(site, (site, None))
+        bibl = _el(sources, "bibl", n=site)
+        _el(bibl, "title", name)
+        if url:
+            _el(bibl, "ptr", target=url)
+        _el(_el(bibl, "extent"), "measure", str(counts[site]), unit="documents", quantity=str(counts[site]))
+    namespace = _el(_el(_el(header, "encodingDesc"), "tagsDecl"), "namespace", name=TEI_NS)
+    for gi, occurs in sorted(tag_usage(elements).items()):
+        _el(namespace, "tagUsage", gi=gi, occurs=str(occurs))
+    languages = _el(_el(header, "profileDesc"), "langUsage")
+    for lang, group in sorted(stats.by["lang"].items()):
+        share = round(100 * group["documents"] / stats.documents) if stats.documents else 0
+        _el(languages, "language", f"{LANGUAGES.get(lang, lang)}: {group['documents']} documents, "
+                                   f"{group['tokens']} tokens", ident=lang if lang != "unknown" else "und",
+            usage=str(share))
     linked = [w for w in works or [] if len(w.witnesses) > 1]
-    if linked:
+    if linked:  # copies of one work across sites (corpus.witnesses), after the header, before the documents
         group = _el(_el(corpus, "standOff"), "linkGrp", type="witnesses")
         for work in linked:
             link = _el(group, "link", target=" ".join(f"#{i}" for i in work.witnesses))
             link.set("{http://www.w3.org/XML/1998/namespace}id", work.id)
     corpus.extend(elements)
     return etree.tostring(corpus, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# The derived files of every release, as the manifest and README list them.
+RELEASE_FILES = {
+    "tei/<site>/<id>.xml": "one TEI P5 file per document, every repair inline",
+    "kcorpus-<version>.teiCorpus.xml": "all documents in one teiCorpus, its header with the statistics",
+    "documents.jsonl": "every document as JSON, one per line (all fields, repair log and spans, provenance)",
+    "documents.parquet": "one row per document, typed columns (the codebook below)",
+    "meta.tsv": "the same rows as tab-separated text, without `text`",
+    "text/<site>/<id>.txt": "plain text per document: the title, a blank line, the paragraphs",
+    "conllu/<site>.conllu": "sentences and tokens in CoNLL-U (Korean: Kiwi words with POS)",
+    "CITATION.cff": "how to cite this release (Citation File Format 1.2.0)",
+    ".zenodo.json": "deposit metadata for Zenodo",
+    "manifest.json": "per document: paths, checksums, provenance, history; per derived file its checksum",
+    "SHA256SUMS": "checksums of every file (sha256sum -c)",
+    "CHANGELOG.md": "what changed since the previous release",
+}
 
 
 def build_release(home: DataHome, documents: list[Document], *, version: str | None = None,
@@ -221,7 +281,9 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
     history = _history(home)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
     (tmp / "tei").mkdir(parents=True)
+    derived = None
     try:
+        derived = DerivedWriter(tmp)
         entries, elements, rejected, released, records = [], [], [], [], []
         added, edited = [], {}
         for doc in sorted(documents, key=lambda d: str(d.id)):
@@ -230,7 +292,7 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             unsafe = _unsafe(doc)
             try:
                 # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
-                line = json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")
+                line = json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
                 text_sha = doc.text_sha256()
             except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
                 unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
@@ -261,6 +323,7 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             (tmp / relative).write_bytes(xml)
             elements.append(element)
             released.append(doc)
+            derived.add(doc, relative.as_posix())
             records.append(line + b"\n")
             capture = doc.capture or {}
             entries.append({
@@ -271,7 +334,7 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
                 "work": doc.extra.get("work")})
             if checked and doc.source_url in checked:
                 entries[-1]["last_checked"] = checked[doc.source_url]
-            dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
+            dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
             if dropped is not None:
                 entries[-1]["tei_dropped_characters"] = int(dropped.get("n"))
         counts: dict[str, int] = {}
@@ -279,11 +342,17 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             counts[doc.site] = counts.get(doc.site, 0) + 1
         removed = sorted(set(previous) - {d.id for d in released})
         (tmp / "documents.jsonl").write_bytes(b"".join(records))
+        derived.close()
+        stats = derived.stats
+        sites = sorted(counts)
+        (tmp / "CITATION.cff").write_text(citation_cff(version, stamp.date, stats, sites), encoding="utf-8")
+        (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites), encoding="utf-8")
+        (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         released_ids = {d.id for d in released}
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
         if elements:
-            corpus_xml = _corpus_file(version, stamp.date, elements, counts, kept_works)
+            corpus_xml = _corpus_file(version, stamp.date, elements, counts, stats, kept_works)
             errors = validate_tei(corpus_xml)
             if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
                 raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
@@ -295,7 +364,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "quarantined": quarantined or [],
             "rejected": rejected, "tei_corpus": corpus_name if elements else None,
-            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1}, "documents": entries,
+            "statistics": stats.to_dict(),
+            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1}, "files": _derived_files(tmp), "documents": entries,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "CHANGELOG.md").write_text(
@@ -314,10 +384,26 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
                                     f"nothing was overwritten") from exc
             raise
     except BaseException:
+        if derived is not None:
+            derived.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _point_latest(home, version)
     return Release(version, target, len(released), counts, rejected, added, removed, edited)
+
+
+def _derived_files(folder: Path) -> list[dict]:
+    """Every file of a release that is not a per-document TEI file, with its format and checksum."""
+    formats = {".jsonl": "jsonl", ".parquet": "parquet", ".tsv": "tsv", ".txt": "txt", ".conllu": "conllu",
+               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus"}
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith("tei/") or path.name in ("manifest.json", "SHA256SUMS", "CHANGELOG.md"):
+            continue
+        out.append({"path": relative, "format": formats.get(path.suffix, path.suffix.lstrip(".")),
+                    "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+    return out
 
 
 def _point_latest(home: DataHome, version: str) -> None:
