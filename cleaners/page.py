@@ -336,6 +336,54 @@ def headline_from_body(paragraphs: list[str]) -> str | None:
     return None
 
 
+# KCNA closes every item with " -0-" (the wire's end-of-item mark): structure, not text. Reposts drop it,
+# so it is taken off (and logged) before the copies are compared.
+END_MARK = re.compile(r"\s*-0-\s*$")
+JUCHE_OFFSET = 1911  # Juche 1 = 1912, the year of Kim Il Sung's birth
+
+
+def strip_end_mark(paragraphs: list[Tracked]) -> tuple[list[Tracked], bool]:
+    """The paragraphs with KCNA's closing " -0-" mark taken off the last one (recorded as the repair
+    "end-mark", so the served text keeps it), and whether it was there.
+
+    >>> paras, found = strip_end_mark([Tracked("Pyongyang, May 27 (KCNA) -- Text."), Tracked("A last line. -0-")])
+    >>> [p.text for p in paras], paras[-1].served, found
+    (['Pyongyang, May 27 (KCNA) -- Text.', 'A last line.'], 'A last line. -0-', True)
+    >>> strip_end_mark([Tracked("A score of 3-0-1 stays.")])[1]
+    False
+    """
+    if not paragraphs:
+        return paragraphs, False
+    last = paragraphs[-1]
+    m = END_MARK.search(last.text)
+    if not m or re.search(r"\w-0-\s*$", last.text):
+        return paragraphs, False
+    last.replace(m.start(), m.end(), "", "end-mark")
+    if not last.text.strip() and len(paragraphs) > 1:  # the mark stood alone: its paragraph folds away
+        return fold_into_neighbour(paragraphs, len(paragraphs) - 1, "end-mark"), True
+    return paragraphs, True
+
+
+def own_page_date(parsed: dict[str, str]) -> date | None:
+    """The page's own date from parsed `page_year`/`juche_year`, `page_month` (number or name), `page_day`.
+
+    >>> own_page_date({"juche_year": "113", "page_month": "5", "page_day": "27"})
+    datetime.date(2024, 5, 27)
+    >>> own_page_date({"page_year": "2026", "page_month": "Feb", "page_day": "19"}), own_page_date({})
+    (datetime.date(2026, 2, 19), None)
+    """
+    year = int(parsed["page_year"]) if parsed.get("page_year") else \
+        int(parsed["juche_year"]) + JUCHE_OFFSET if parsed.get("juche_year") else None
+    month = parsed.get("page_month") or ""
+    month_number = int(month) if month.isdigit() else MONTHS.get(month[:3].lower())
+    if not (year and month_number and parsed.get("page_day")):
+        return None
+    try:
+        return date(year, month_number, int(parsed["page_day"]))
+    except ValueError:
+        return None
+
+
 def generic_id(url: str) -> str:
     """A safe, stable id for a page of a site without a profile: host + path, slugged, + a digest."""
     parts = urlsplit(url)
@@ -483,9 +531,10 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
             extracted.fields[name] = value
     extracted.title = uncut_subject(extracted.title, body_lines)
     parsed = _parse_fields(profile, extracted, url) if profile else {}
-    groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
-    if not groups and profile:
-        groups = next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})
+    groups = (profile.article_groups(url)
+              or next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})) if profile else {}
+    # the page's own date (kcna.kp's "Juche113.5.27.", Rodong's "2024.8.1."), or the one its URL carries
+    own_date = own_page_date(parsed) or own_page_date(groups)
 
     if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
         extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")
@@ -516,6 +565,12 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         log.add("heading-line", "body", (heading_lines[-1][:60], ""))
         if len(tracked) > 1:
             tracked = fold_into_neighbour(tracked, index, "heading-line")
+    # KCNA's closing "-0-": the body's last paragraph is the last tracked one (heading lines go from the start)
+    before = len(tracked)
+    tracked, end_mark = strip_end_mark(tracked)
+    if end_mark:
+        log.add("end-mark", "body", ("-0-", ""))
+        paragraphs = paragraphs[:-1] if len(tracked) < before else paragraphs[:-1] + [tracked[-1].text]
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
     spans = document_spans(headline, tracked)
@@ -534,7 +589,7 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         # month and day from the dateline; the year from the dateline itself, else the date nearest to the
         # page's own date (the file name's posting day, a "Date:" line), else the URL's year folder, the
         # page's date field, or, failing all of these, the capture (flagged: a repost may be years younger)
-        reference = url_date or page_date
+        reference = url_date or page_date or own_date
         year = dateline["year"] or (None if reference else (year_from_url(groups, url) or _year_from(extracted.fields.get("date"))))
         if dateline["year"] is None and reference:
             nearest = closest_year(dateline["month"], dateline["day"], reference)
@@ -560,6 +615,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
             doc_date = doc_date or posted.date().isoformat()
         except ValueError:
             flags.append("date-invalid")
+    if doc_date is None and own_date:
+        doc_date = own_date.isoformat()
     if doc_date is None and extracted.fields.get("date"):
         doc_date = extracted.fields["date"][:10]
     # A repost that states the article's own date: that is the article's date; the repost's own is kept.
@@ -590,6 +647,7 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         "posting_date": url_date.isoformat() if url_date and dateline else None,
         "series_ko": parsed.get("series_ko") or meta.get("series_ko"),
         "extraction": extracted.method,
+        "end_mark": "-0-" if end_mark else None,
     }.items() if v not in (None, "")}
     return Document(
         id=doc_id, site=site, source_url=url, title=title, date=doc_date, place=place, agency=agency,

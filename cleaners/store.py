@@ -45,6 +45,14 @@ def document_exists(home: DataHome, site: str, doc_id: str) -> bool:
     return _path(home, site, doc_id).exists()
 
 
+def load_document(home: DataHome, site: str, doc_id: str) -> Document | None:
+    """The current document with this id, or None when there is none."""
+    path = _path(home, site, doc_id)
+    if not path.exists():
+        return None
+    return Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def retire_document(home: DataHome, site: str, doc_id: str) -> bool:
     """Move a document whose article is gone upstream out of the current set. True if it was there."""
     path = _path(home, site, doc_id)

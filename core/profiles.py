@@ -50,6 +50,11 @@ class Profile:
     # Title or body phrases of the site's own error page served with 200 ("soft 404"): such a page
     # retires its document like a 404 does.
     soft_404: tuple[re.Pattern, ...] = ()
+    # Where the Wayback Machine holds the site's past (scrapers/wayback.py): `prefixes` to list with the CDX API.
+    wayback: dict[str, Any] = field(default_factory=dict)
+    # Sites whose article URLs carry their key base64-encoded (Rodong Sinmun's index.php?<base64>): an
+    # article pattern's `b64` group is decoded and matched against this; its named groups join the URL's.
+    id_b64_pattern: re.Pattern | None = None
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -76,17 +81,49 @@ class Profile:
                 return m
         return None
 
-    def document_id(self, url: str) -> str | None:
-        """Stable document id from the article URL, e.g. 'kancc-heigo-504'; None if not an article."""
-        m = self.article_match(url) or next((m for p in self.id_patterns if (m := p.search(url))), None)
+    def _groups(self, m: re.Match | None) -> dict[str, str] | None:
+        """A URL match's named groups, with a base64 `b64` group decoded through id_b64_pattern."""
         if not m:
             return None
-        return self.id_template.format(**m.groupdict()).lower()
+        groups = m.groupdict()
+        if groups.get("b64") is not None and self.id_b64_pattern is not None:
+            inner = self.id_b64_pattern.search(decode_b64(groups["b64"]) or "")
+            if not inner:
+                return None
+            groups.update(inner.groupdict())
+        return groups
+
+    def article_groups(self, url: str) -> dict[str, str]:
+        """The article URL's named groups (base64 keys decoded); {} when the URL is not an article."""
+        return self._groups(self.article_match(url)) or {}
+
+    def document_id(self, url: str) -> str | None:
+        """Stable document id from the article URL, e.g. 'kancc-heigo-504'; None if not an article."""
+        groups = self._groups(self.article_match(url)) or \
+            self._groups(next((m for p in self.id_patterns if (m := p.search(url))), None))
+        if groups is None:
+            return None
+        return self.id_template.format(**groups).lower()
 
     @property
     def chrome_strings(self) -> tuple[str, ...]:
         """Literal strings of site chrome that must never appear in a clean document."""
         return tuple(self.chrome.get("strings", ()))
+
+
+def decode_b64(value: str) -> str | None:
+    """A URL's base64 text decoded (padding restored), or None when it is not base64 of UTF-8 text.
+
+    >>> decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg==")
+    '12@2024-08-01-H005@15@1@@0@2'
+    """
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _compile_all(patterns: list[str]) -> tuple[re.Pattern, ...]:
@@ -119,6 +156,8 @@ def load_profile(path: str | Path) -> Profile:
         expectations=data.get("expectations", {}),
         canary=data.get("canary", {}),
         soft_404=_compile_all(data.get("soft_404", {}).get("patterns", [])),
+        wayback=data.get("wayback", {}),
+        id_b64_pattern=re.compile(crawl["id_b64_pattern"], re.ASCII) if crawl.get("id_b64_pattern") else None,
         source_path=str(path),
     )
 

@@ -26,6 +26,7 @@ from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Chan
 from core.version import __version__
 from core.datahome import DataHome
 from core.ids import ID_PATTERN
+from corpus.witnesses import link_witnesses
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -178,7 +179,7 @@ def _measures(parent, counts: dict) -> None:
 
 
 def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int],
-                 stats: Stats | None = None) -> bytes:
+                 stats: Stats | None = None, works: list | None = None) -> bytes:
     """The teiCorpus file: a header with the release's statistics (documents, tokens, sentences, overall
     and per site, language and year), its sources and tag usage, then every document's <TEI>."""
     stats = stats or Stats()
@@ -219,6 +220,12 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
         _el(languages, "language", f"{LANGUAGES.get(lang, lang)}: {group['documents']} documents, "
                                    f"{group['tokens']} tokens", ident=lang if lang != "unknown" else "und",
             usage=str(share))
+    linked = [w for w in works or [] if len(w.witnesses) > 1]
+    if linked:  # copies of one work across sites (corpus.witnesses), after the header, before the documents
+        group = _el(_el(corpus, "standOff"), "linkGrp", type="witnesses")
+        for work in linked:
+            link = _el(group, "link", target=" ".join(f"#{i}" for i in work.witnesses))
+            link.set("{http://www.w3.org/XML/1998/namespace}id", work.id)
     corpus.extend(elements)
     return etree.tostring(corpus, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -269,6 +276,12 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
 
     previous_dir = latest_release(home)
     previous = {d["id"]: d for d in read_manifest(previous_dir)["documents"]} if previous_dir else {}
+    # copies of one work across sites: each document carries its work's id, the teiCorpus links them
+    works = link_witnesses([d for d in documents if not _unsafe(d)])
+    work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
+    for doc in documents:
+        if doc.id in work_of:
+            doc.extra = {**doc.extra, "work": work_of[doc.id]}
     history = _history(home)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
     (tmp / "tei").mkdir(parents=True)
@@ -327,7 +340,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
                 "warc_file": f"warc/{capture['warc_file']}" if capture.get("warc_file") else None,
                 "warc_offset": capture.get("warc_offset"),
                 "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
-                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]})
+                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
+                "work": doc.extra.get("work")})
             if checked and doc.source_url in checked:
                 entries[-1]["last_checked"] = checked[doc.source_url]
             dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
@@ -345,8 +359,10 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites), encoding="utf-8")
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
+        released_ids = {d.id for d in released}
+        kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
         if elements:
-            corpus_xml = _corpus_file(version, stamp.date, elements, counts, stats)
+            corpus_xml = _corpus_file(version, stamp.date, elements, counts, stats, kept_works)
             errors = validate_tei(corpus_xml)
             if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
                 raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
@@ -359,7 +375,8 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             "counts_by_site": counts, "partial": partial or None, "allow_partial": bool(partial),
             "crawl_outcomes": crawl_outcomes or {}, "quarantined": quarantined or [],
             "rejected": rejected, "tei_corpus": corpus_name if elements else None,
-            "statistics": stats.to_dict(), "files": _derived_files(tmp), "documents": entries,
+            "statistics": stats.to_dict(),
+            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1}, "files": _derived_files(tmp), "documents": entries,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "CHANGELOG.md").write_text(

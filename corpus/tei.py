@@ -295,6 +295,8 @@ def _header(w: TeiWriter, root, doc: Document, release: ReleaseStamp | None,
         w.el(pub, "idno", release.version, type="release")
         w.el(pub, "date", release.date, when=when(release.date))
     w.el(pub, "idno", doc.id, type="kcorpus")
+    if doc.extra.get("work"):  # the work this document is a witness of (corpus.witnesses)
+        w.el(pub, "idno", str(doc.extra["work"]), type="work")
     w.el(w.el(pub, "availability"), "p", AVAILABILITY)
     _source_desc(w, file_desc, doc)
 

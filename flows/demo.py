@@ -23,6 +23,8 @@ class DemoResult:
     diff_html: Path
     crawl_audit: object       # scrapers.audit.CrawlAudit of crawls 1 -> 2
     audits: list = None       # flows.stages.ReleaseAudit per release after the first (events, feeds, histories)
+    works: list = None        # corpus.witnesses.Work: one article's copies across sites (kcna.kp, GlobalSecurity)
+    witness_differences: list = None   # corpus.witnesses.WitnessDifference: where those copies differ
 
 
 def check_fresh(home: DataHome) -> None:
@@ -73,4 +75,6 @@ def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message:
                 crawl_audit = audit_latest(state)
             finally:
                 state.close()
-    return DemoResult(refreshes, outcomes, result, report, crawl_audit, audits)
+    from flows.stages import witnesses
+    works, differences = witnesses(home)
+    return DemoResult(refreshes, outcomes, result, report, crawl_audit, audits, works, differences)

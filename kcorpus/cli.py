@@ -310,6 +310,38 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
 
 
 @app.command()
+def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name (the Wayback prefixes of its profile are listed).")],
+             from_year: Annotated[Optional[int], typer.Option("--from", help="First capture year (inclusive).")] = None,
+             to_year: Annotated[Optional[int], typer.Option("--to", help="Last capture year (inclusive).")] = None,
+             limit: Annotated[Optional[int], typer.Option("--limit", help="Fetch at most N captures this run (the rest on the next).")] = None,
+             delay: Annotated[float, typer.Option(help="Seconds between two requests to the Wayback Machine.")] = 2.0,
+             wayback: Annotated[str, typer.Option("--wayback", help="Wayback Machine base URL (CDX + id_ replay).")] = "https://web.archive.org",
+             home: HomeOption = None) -> None:
+    """Archive the Wayback Machine's captures of a site's articles (every version, original dates) and clean them."""
+    from core.profiles import UnknownSiteError, get_profile
+    from flows import stages
+    from scrapers.fetch import CrawlSettings
+
+    try:
+        get_profile(site)
+    except UnknownSiteError as exc:
+        _fail(str(exc))
+    if from_year and to_year and from_year > to_year:
+        _fail(f"--from {from_year} is after --to {to_year}", 2)
+    summary = stages.backfill(_home(home), site, from_year=from_year, to_year=to_year, limit=limit,
+                              settings=CrawlSettings(delay=delay, obey_robots=False), wayback=wayback)
+    report, clean = summary["backfill"], summary["clean"]
+    console.print(f"Backfill {summary['run_id']} of {site} from {wayback}: {report['listed']} captures listed, "
+                  f"{report['articles']} articles, {report['fetched']} fetched, {report['already_held']} already held, "
+                  f"{len(report['failed'])} failed; {len(clean['cleaned'])} documents cleaned with their history",
+                  highlight=False)
+    for url, error in report["failed"]:
+        console.print(f"  [yellow]failed[/yellow] {url}: {error}", highlight=False)
+    if report["outcome"] != "ok":
+        _fail(f"backfill of {site} {report['outcome']}: {report['detail']}")
+
+
+@app.command()
 def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of the unattended run (server time).")] = "0 3 * * *",
              site: Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")] = None,
              home: HomeOption = None) -> None:
@@ -505,11 +537,34 @@ def diff(old: Annotated[str, typer.Argument(help="Older release: version or fold
 
 @app.command()
 def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+          history: Annotated[bool, typer.Option("--history", help="Instead: the edits between each document's captured versions, with both capture dates.")] = False,
+          witnesses: Annotated[bool, typer.Option("--witnesses", help="Instead: copies of one article across sites, and where they differ.")] = False,
           since: Annotated[Optional[str], typer.Option("--since", help="Release timeline from this version or date (YYYY-MM-DD) to the newest release: events, moves, not-checked sites and watch-list counts per release.")] = None,
           home: HomeOption = None) -> None:
     """Compare the two latest crawl runs (new, gone, changed URLs), or with --since the releases over time."""
     from scrapers.audit import audit_latest
     from scrapers.state import CrawlState
+
+    if history or witnesses:
+        from flows import stages
+        if history:
+            edits = stages.version_edits(_home(home))
+            if as_json:
+                print(json.dumps([e.to_dict() for e in edits], ensure_ascii=False, indent=2))
+            else:
+                from corpus.versions import render_history
+                console.print(f"{len(edits)} edits between captured versions", highlight=False)
+                console.print(render_history(edits), highlight=False, markup=False)
+        if witnesses:
+            works, differences = stages.witnesses(_home(home))
+            if as_json:
+                print(json.dumps({"works": [w.to_dict() for w in works],
+                                  "differences": [d.__dict__ for d in differences]}, ensure_ascii=False, indent=2))
+            else:
+                from corpus.witnesses import render_differences
+                console.print(f"{len(works)} works with more than one witness", highlight=False)
+                console.print(render_differences(works, differences), highlight=False, markup=False)
+        return
 
     if since is not None:
         from corpus.events_report import render_timeline_text
@@ -629,6 +684,11 @@ def demo(home: HomeOption = None) -> None:
     console.print(f"Crawl audit (captures): {len(audit_.new)} new, {len(audit_.gone)} gone, "
                   f"{len(audit_.changed)} changed URLs", highlight=False)
     console.print(render_text(result.diff), highlight=False)
+    if result.works:
+        from corpus.witnesses import render_differences
+        console.print(f"One article, many copies: {len(result.works)} works with witnesses on more than one site",
+                      highlight=False)
+        console.print(render_differences(result.works, result.witness_differences), highlight=False, markup=False)
     console.print(f"Audit report (HTML): {result.diff_html}", highlight=False)
     last = result.audits[-1] if result.audits else None
     if last is not None and last.changes is not None:

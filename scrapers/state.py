@@ -147,8 +147,11 @@ class CrawlState:
     # --- captures ---------------------------------------------------------------------------
 
     def record_capture(self, capture: Capture, *, kind: str, record_type: str,
-                       body_location: tuple[str, int] | None) -> int:
-        """Insert a capture and update its URL's row, in one transaction. Returns the capture id."""
+                       body_location: tuple[str, int] | None, update_url: bool = True) -> int:
+        """Insert a capture and update its URL's row, in one transaction. Returns the capture id.
+
+        `update_url=False` records a capture without touching the URL's crawl row (a copy from another
+        archive, dated years back, must not become the live crawl's validator or "latest" payload)."""
         h = capture.headers
         with self.transaction() as db:
             cur = db.execute(
@@ -162,6 +165,8 @@ class CrawlState:
                  body_location[0] if body_location else None, body_location[1] if body_location else None,
                  capture.captured_at, capture.error))
             capture_id = cur.lastrowid
+            if not update_url:
+                return capture_id
             # Usable: we hold a payload for it (a full response, or a revisit pointing at one).
             usable = body_location is not None and (200 <= capture.status < 300 or record_type == "revisit")
             failed = capture.status == 0 or capture.status == 429 or capture.status >= 500
@@ -188,6 +193,27 @@ class CrawlState:
         return self.db.execute(
             """SELECT c.* FROM urls u JOIN captures c ON c.id = u.last_capture_id WHERE u.url = ?""",
             (url,)).fetchone()
+
+    def has_capture(self, url: str, captured_at: str, kind: str) -> bool:
+        """True when a usable response of `url` captured at `captured_at` is already recorded (resuming)."""
+        return self.db.execute(
+            "SELECT 1 FROM captures WHERE url = ? AND captured_at = ? AND kind = ? AND record_type = 'response' "
+            "AND status = 200 LIMIT 1", (url, captured_at, kind)).fetchone() is not None
+
+    def url_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
+        """Every capture of `url` holding a payload (responses and revisits), oldest capture date first."""
+        marks = ",".join("?" * len(kinds))
+        return self.db.execute(
+            f"SELECT * FROM captures WHERE url = ? AND kind IN ({marks}) AND body_warc_file IS NOT NULL "
+            f"AND (status BETWEEN 200 AND 299 OR record_type = 'revisit') ORDER BY captured_at, id",
+            (url, *kinds)).fetchall()
+
+    def capture_urls(self, site: str, kinds: tuple[str, ...]) -> list[str]:
+        """Every URL of `site` with a capture of one of `kinds` (a backfill's URLs are not crawl targets)."""
+        marks = ",".join("?" * len(kinds))
+        rows = self.db.execute(f"SELECT DISTINCT url FROM captures WHERE site = ? AND kind IN ({marks}) ORDER BY url",
+                               (site, *kinds))
+        return [r["url"] for r in rows]
 
     def known_urls(self, site: str, kind: str = "article") -> list[str]:
         """URLs of `site` seen in earlier runs (gone ones included: a deleted page is re-checked)."""

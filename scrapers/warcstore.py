@@ -62,9 +62,11 @@ class WarcStore:
     when the file is opened again (those bytes were never recorded in the crawl state).
     """
 
-    def __init__(self, warc_dir: Path, run_id: str, site: str, replay_of: list[dict] | None = None):
+    def __init__(self, warc_dir: Path, run_id: str, site: str, replay_of: list[dict] | None = None,
+                 info: dict[str, str] | None = None):
         """`replay_of`: [{"file", "sha256"}] of the WARC files this run replays (None for a live crawl);
-        named in the warcinfo record, so the file itself says it is a replay and of what."""
+        named in the warcinfo record, so the file itself says it is a replay and of what. `info`: extra
+        warcinfo fields, e.g. {"source": "Wayback Machine"} for a backfill's file."""
         for part in (run_id, site):
             if not _SAFE_NAME.match(part):
                 raise ValueError(f"unsafe WARC file name part: {part!r}")
@@ -87,6 +89,7 @@ class WarcStore:
                 fields["description"] = ("A replay: every response was served from archived WARC records, "
                                          "each record keeping its original WARC-Date")
                 fields["replayOf"] = " ".join(f"{r['file']} sha256:{r['sha256']}" for r in replay_of)
+            fields.update(info or {})
             info = self._writer.create_warcinfo_record(self.name, fields)
             self._write(info)
 
@@ -116,25 +119,28 @@ class WarcStore:
 
     def write_exchange(self, url: str, *, method: str, request_headers: list[tuple[str, str]],
                        status: int, reason: str, response_headers: list[tuple[str, str]],
-                       body: bytes, warc_date: str) -> WrittenRecord:
-        """Write a request/response pair; returns the response record's location and digests."""
-        request = self._request_record(url, method, request_headers, warc_date)
+                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None) -> WrittenRecord:
+        """Write a request/response pair; returns the response record's location and digests.
+
+        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive)."""
+        request = self._request_record(url, method, request_headers, warc_date, warc_headers)
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
                                           protocol="HTTP/1.1"),
-            warc_headers_dict={"WARC-Date": warc_date})
+            warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
         offset = self._write(response, request)  # the pair is one unit: both on disk or neither
         return WrittenRecord(self.name, offset, response.rec_headers.get_header("WARC-Record-ID"),
                              response.rec_headers.get_header("WARC-Payload-Digest"))
 
-    def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str):
+    def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str,
+                        warc_headers: dict[str, str] | None = None):
         return self._writer.create_warc_record(
             url, "request", payload=io.BytesIO(b""),
             http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
                                           request_headers, is_http_request=True),
-            warc_headers_dict={"WARC-Date": warc_date})
+            warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})
 
     def write_revisit(self, url: str, *, refers_to: str, refers_to_date: str, payload_digest: str,
                       status: int, reason: str, response_headers: list[tuple[str, str]],

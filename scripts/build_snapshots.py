@@ -438,6 +438,69 @@ def pages_for(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
         chunk = listing[(page - 1) * per_page: page * per_page]
         pages[f"{BOARD}&page={page}"] = (200, kancc_list(chunk, page, page_count, len(listing)).encode("utf-8"),
                                          html_utf8)
+    pages.update(kp_pages(snapshot))  # kcna.kp and Rodong Sinmun: the separate part below
+    return pages
+
+
+# --- kcna.kp and Rodong Sinmun (issue 16): a separate part, the same pages in every snapshot -----------------
+# kcna.kp: a list page, the real 2024 Kim Yo Jong statement (tests/fixtures/sites), and kcna.kp's copy of the
+# GlobalSecurity seed article (the seed's real text in kcna.kp's q/ layout, with ONE EDIT OF OURS: "General
+# Secretary Kim Jong Il's" reads "leader Kim Jong Il's", as KCNA's own archive later styles him), so the demo
+# shows two witnesses of one work that differ. Its URL key is ours. Rodong Sinmun: a list page and the two real
+# 2024 articles of the fixtures. Markup: reconstructed (tests/fixtures/sites/README.md).
+KP_FIXTURES = ROOT / "tests" / "fixtures" / "sites"
+KCNA = "http://www.kcna.kp/en/article/"
+KCNA_LIST = KCNA + "list/6a47505ba5268fd7749c0fe11e4b24b4"
+KCNA_SEED_COPY = KCNA + "q/8c2e1f0a6b3d4c5e9f7a1b2c3d4e5f60.kcmsf"
+KCNA_STATEMENT = KCNA + "q/134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e.kcmsf"
+RODONG = "http://www.rodong.rep.kp/en/index.php?"
+RODONG_LIST = RODONG + "strPageID=SF01_01_02&iMenuID=1&iSubMenuID=1"
+RODONG_ARTICLES = {"MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg==": "rodong-new-houses-haeju-2024-08-01.html",
+                   "MTJAMjAyNC0wOC0wMS1IMDAzQDE1QDFAQDBAMQ==": "rodong-war-veterans-yangdok-2024-08-01.html"}
+KCNA_LATER_EDIT = ("General Secretary Kim Jong Il's", "leader Kim Jong Il's")
+
+
+def kcnakp_page(title: str, paragraphs: list[str], published: str) -> str:
+    """A kcna.kp article in its q/ layout (main title, content wrapper, publish-time line)."""
+    body = "\n".join(f"<p>{E(p, quote=False)}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{E(title)}</title></head>
+<body>
+<header><div class="menu"><a href="/en">Home</a> <a href="{KCNA_LIST[len('http://www.kcna.kp'):]}">Top News</a></div></header>
+<div class="article-content-title"><div class="article-main-title"><strong>{E(title)}</strong></div></div>
+<div class="article-content-body"><div class="content-wrapper">
+{body}
+ <span class='publish-time'>www.kcna.kp ({published})</span>
+</div></div>
+<footer><p>Copyright © 2010 Korean Central News Agency</p></footer>
+</body>
+</html>
+"""
+
+
+def kp_pages(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
+    """url -> (status, body, content-type) of kcna.kp and Rodong Sinmun (the same in every snapshot)."""
+    html_utf8 = "text/html; charset=utf-8"
+    pages = {"http://www.kcna.kp/robots.txt": (200, b"User-agent: *\nDisallow: /kp/\n", "text/plain"),
+             "http://www.rodong.rep.kp/robots.txt": (200, b"User-agent: *\nDisallow: /ko/\n", "text/plain")}
+    title, _, paras = seed_gs()
+    edited = [p.replace(*KCNA_LATER_EDIT) for p in paras]
+    assert edited != paras
+    pages[KCNA_SEED_COPY] = (200, kcnakp_page(title, edited[:-1] + [edited[-1] + " -0-"], "Juche99.9.14.").encode(),
+                             html_utf8)
+    pages[KCNA_STATEMENT] = (200, (KP_FIXTURES / "kcnakp-kim-yo-jong-2024-07-14.html").read_bytes(), html_utf8)
+    links = "\n".join(f'<li><a href="{u[len("http://www.kcna.kp"):]}">{E(t)}</a></li>' for u, t in (
+        (KCNA_STATEMENT, "Press Statement of Vice Department Director of WPK Central Committee Kim Yo Jong"),
+        (KCNA_SEED_COPY, title)))
+    pages[KCNA_LIST] = (200, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Top News</title></head>"
+                             f"<body><ul class='article-list'>{links}</ul></body></html>".encode(), html_utf8)
+    for key, name in RODONG_ARTICLES.items():
+        pages[RODONG + key] = (200, (KP_FIXTURES / name).read_bytes(), html_utf8)
+    links = "\n".join(f'<div class="ListNewsLineContainer"><a href="index.php?{k}">{E(n)}</a></div>'
+                      for k, n in RODONG_ARTICLES.items())
+    pages[RODONG_LIST] = (200, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Rodong Sinmun</title></head>"
+                               f"<body>{links}</body></html>".encode(), html_utf8)
     return pages
 
 

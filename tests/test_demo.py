@@ -97,7 +97,7 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     monkeypatch.setattr(repairs, "RULES", repairs.RULES + [romanised])
     monkeypatch.setattr(cleaners, "CLEANER_VERSION", cleaners.CLEANER_VERSION + "-changed")
     reports = reclean(home)
-    assert sum(len(r.cleaned) for r in reports) == 28
+    assert sum(len(r.cleaned) for r in reports) == 32  # 10 GlobalSecurity + 10 KANCC of the base, 8 era/board pages, 2 kcna.kp, 2 Rodong
     # the demo's last crawl (snapshot 3) found KANCC unreachable: the gate blocks until overridden
     outcome = validate_and_release(home, allow_partial=True)
     diff = diff_releases(Path(result.releases[-1].release.path), Path(outcome.release.path))

@@ -66,7 +66,7 @@ def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp
         flow = refresh.with_options(task_runner=runner) if runner else refresh
         with ReplayServer([SNAPSHOTS / "snapshot-1.warc.gz"]) as server:
             summary = flow(home=str(home.root), replay_port=server.port, settings=FAST)
-        assert sum(c["downloaded"] for c in summary["crawl"].values()) == 29  # 27 articles + 2 soft-404 pages
+        assert sum(c["downloaded"] for c in summary["crawl"].values()) == 33  # 27 articles + 2 soft-404 pages + kcna.kp 2 + Rodong 2
         outcomes.append(release(home=str(home.root)))
     assert _release_texts(outcomes[0].release.path) == _release_texts(outcomes[1].release.path)
-    assert len(_release_texts(outcomes[1].release.path)) == 27
+    assert len(_release_texts(outcomes[1].release.path)) == 31

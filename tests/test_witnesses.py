@@ -1,0 +1,85 @@
+"""One article, many copies: a kcna.kp item and its repost are linked as witnesses of one work, where they
+differ is shown word by word, template items of other days are not linked, and the release records the
+work (an idno per document, a linkGrp in the teiCorpus, valid against tei_all)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import cleaners
+from core.datahome import DataHome
+from corpus.witnesses import link_witnesses, witness_differences
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sites"
+TEI_ALL = Path(__file__).parent / "schemas" / "tei_all.rng"
+KIM_YO_JONG = "http://www.kcna.kp/en/article/q/134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e.kcmsf"
+REVIEW = "http://www.kcna.kp/en/article/detail/5d2f0c1e9a7b4c3d8e6f1a2b3c4d5e6f"
+
+
+def kcnakp_statement():
+    return cleaners.clean_page((FIXTURES / "kcnakp-kim-yo-jong-2024-07-14.html").read_bytes(), KIM_YO_JONG)
+
+
+def repost_of(doc, *, site="globalsecurity", doc_id="globalsecurity-dprk-240715-kcna01"):
+    """The same statement as a repost keeps it: another dateline form, curly apostrophes, the old wording."""
+    other = copy.deepcopy(doc)
+    other.id, other.site = doc_id, site
+    other.source_url = "https://www.globalsecurity.org/wmd/library/news/dprk/2024/dprk-240715-kcna01.htm"
+    other.paragraphs = [p.replace("'", "’") for p in doc.paragraphs]
+    other.paragraphs[0] = other.paragraphs[0].replace("Pyongyang, July 14 (KCNA) --", "Pyongyang, 14 July, 2024 (KNS-KCNA) --")
+    other.paragraphs[3] = other.paragraphs[3].replace("17 places", "17 places including Kaesong City")
+    return other
+
+
+def test_a_repost_is_linked_to_its_source_and_the_difference_shown(snapshot_documents):
+    source = kcnakp_statement()
+    copy_ = repost_of(source)
+    docs = [source, copy_] + list(snapshot_documents)
+    works = link_witnesses(docs)
+    linked = [w for w in works if len(w.witnesses) > 1]
+    assert [w.witnesses for w in linked] == [[copy_.id, source.id]]
+    assert sum(len(w.witnesses) for w in works) == len(docs)   # every document is in one work
+    (difference,) = witness_differences(linked[0], {d.id: d for d in docs})
+    assert difference.base == source.id and difference.other == copy_.id   # the source site's copy is the base
+    assert ["insert", " including Kaesong City"] in difference.ops and difference.words_deleted == 0
+    assert difference.words_inserted == 3
+
+
+def test_one_template_on_other_days_is_not_one_work():
+    review = cleaners.clean_page((FIXTURES / "kcnakp-review-of-rodong-sinmun-2024-05-27.html").read_bytes(), REVIEW,
+                                 capture={"captured_at": "2024-05-28T00:00:00Z"})
+    next_day = copy.deepcopy(review)
+    next_day.id, next_day.date = "kcnakp-5d2f0c1e9a7b4c3d8e6f1a2b3c4d5e70", "2024-05-28"
+    next_day.paragraphs = [review.paragraphs[0].replace("May 27", "May 28").replace("Monday", "Tuesday"),
+                           "- An editorial calls on all the people to turn out in the general advance.",
+                           "- Farms across the country are busy with rice transplanting."] + review.paragraphs[-1:]
+    assert all(len(w.witnesses) == 1 for w in link_witnesses([review, next_day]))
+    same_day_copy = copy.deepcopy(review)
+    same_day_copy.id = "web-kfauk-review-1"
+    assert [len(w.witnesses) for w in link_witnesses([review, same_day_copy])] == [2]
+
+
+def test_release_links_witnesses_in_the_tei_corpus(tmp_path):
+    from corpus.release import build_release
+
+    source = kcnakp_statement()
+    source.capture = {"record_id": "<urn:uuid:1>", "payload_digest": "sha1:A", "captured_at": "2026-10-01T03:00:00Z"}
+    repost = repost_of(source)
+    home = DataHome.resolve(tmp_path)
+    release = build_release(home, [source, repost], today=date(2026, 11, 25))
+    manifest = json.loads((release.path / "manifest.json").read_text(encoding="utf-8"))
+    (work_id, witnesses), = manifest["works"].items()
+    assert witnesses == [repost.id, source.id]
+    assert {d["work"] for d in manifest["documents"]} == {work_id}
+    corpus_file = next(release.path.glob("*.teiCorpus.xml"))
+    text = corpus_file.read_text(encoding="utf-8")
+    assert f'<link target="#{repost.id} #{source.id}" xml:id="{work_id}"/>' in text
+    assert f'<idno type="work">{work_id}</idno>' in (release.path / "tei" / "kcnakp" / f"{source.id}.xml").read_text()
+    assert shutil.which("jing"), "jing is not installed (apt-get install jing)"
+    result = subprocess.run(["jing", str(TEI_ALL), str(corpus_file)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
