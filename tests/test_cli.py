@@ -125,7 +125,7 @@ def test_version_status_show_and_export_on_the_demo_home(demo_run, tmp_path):
     status = runner.invoke(app, ["status", "--json", *args])
     report = json.loads(status.stdout)
     newest = result.releases[-1].release
-    assert set(report["crawls"]) == {"globalsecurity", "kancc"}
+    assert set(report["crawls"]) == {"globalsecurity", "kancc", "kcnakp", "rodong"}
     assert sum(c["downloaded"] + c["unchanged"] for c in report["crawls"].values()) > 0
     assert report["last_release"]["version"] == newest.version
     assert report["quarantined"] == 0 and report["disk_use"]["warc"] > 0

@@ -149,7 +149,7 @@ def test_conllu_passes_a_format_check_and_a_parser(demo):
 
     _, releases = demo
     files = sorted(releases[-1].glob("conllu/*.conllu"))
-    assert {f.stem for f in files} == {"globalsecurity", "kancc"}
+    assert {f.stem for f in files} == {"globalsecurity", "kancc", "kcnakp", "rodong"}
     total = 0
     for path in files:
         text = path.read_text(encoding="utf-8")
