@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from core.document import Document
@@ -92,10 +93,20 @@ class StampIndex:
         self.db = sqlite3.connect(home.documents_dir / "stamps.sqlite", timeout=30, isolation_level=None)
         # Switching to WAL needs the write lock; once set it persists in the file, so only the first
         # connection ever asks.
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.db.execute("PRAGMA journal_mode=WAL")
+        # connection ever asks. Two processes opening a new index at once (Dask workers) can both ask,
+        # and SQLite answers the loser "database is locked" at once, without its busy timeout: retried.
+        for attempt in range(60):
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("CREATE TABLE IF NOT EXISTS stamps "
+                                "(id TEXT PRIMARY KEY, payload_digest TEXT, cleaner_version TEXT)")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 59:
+                    raise
+                time.sleep(0.5)
         self.db.execute("PRAGMA synchronous=NORMAL")  # a cache: the JSON documents are the truth
-        self.db.execute("CREATE TABLE IF NOT EXISTS stamps (id TEXT PRIMARY KEY, payload_digest TEXT, cleaner_version TEXT)")
 
     def get(self, doc_id: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT payload_digest, cleaner_version FROM stamps WHERE id = ?", (doc_id,)).fetchone()

@@ -41,7 +41,13 @@ def _status(outcome) -> str:
         return "<td class='na'>—</td>"
     if outcome.passed:
         return "<td class='pass'>pass</td>"
-    figure = f" {outcome.observed:.0%}" if outcome.observed is not None else f" ({len(outcome.failed)})"
+    observed = outcome.observed
+    if isinstance(observed, float):  # a share (count drop, quarantine share)
+        figure = f" {observed:.0%}"
+    elif observed is not None:       # a count, or the last crawl's outcome ("unreachable")
+        figure = f" ({observed})"
+    else:
+        figure = f" ({len(outcome.failed)})"
     return f"<td><span class='fail'>fail{escape(figure)}</span></td>"
 
 
