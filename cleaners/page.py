@@ -480,8 +480,9 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
     restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
-    extracted.title = restore(extracted.title)
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
+    # a subject cut with "…" (GNUBoard 5.2) is the content's full subject: the page serves both
+    extracted.title = uncut_subject(restore(extracted.title), extracted.paragraphs)
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
     return profile, extracted
@@ -523,13 +524,10 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     sources = meta.pop("sources", [])
     meta_line_patterns = meta.pop("lines", [])
     # Metadata lines at the top of the body (a source line, a "Date:" line) are metadata, not text.
-    body_lines, line_fields, meta_lines = split_meta_lines(list(extracted.paragraphs), meta_line_patterns, sources)
-    for line in meta_lines:
-        log.add("meta-line", "body", (line[:60], ""))
+    _, line_fields, _ = split_meta_lines(list(extracted.paragraphs), meta_line_patterns, sources)
     for name, value in line_fields.items():
         if not extracted.fields.get(name):  # a selector's field wins; an empty one is filled from the line
             extracted.fields[name] = value
-    extracted.title = uncut_subject(extracted.title, body_lines)
     parsed = _parse_fields(profile, extracted, url) if profile else {}
     groups = (profile.article_groups(url)
               or next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})) if profile else {}
@@ -542,8 +540,14 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     subject = extracted.title
     headline = Tracked(served_headline(extracted, parsed))
     title = repair_tracked(headline, log, "title").text
-    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in body_lines], log, "body")
+    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in extracted.paragraphs], log, "body")
     paragraphs = [t.text for t in tracked]
+    # the metadata lines leave the text, not the record: their served form is folded into the text
+    paragraphs, _, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    for line in meta_lines:
+        log.add("meta-line", "body", (line[:60], ""))
+        if len(tracked) > 1:
+            tracked = fold_into_neighbour(tracked, 0, "meta-line")
     # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
     # not body text. They were repaired with the body (the log counts every repair on the page's
     # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded

@@ -187,7 +187,7 @@ def test_demo_third_release_shows_one_event_one_move_and_kancc_not_checked(demo_
         ("globalsecurity-dprk-100922-kcna03", "globalsecurity-dprk-100922-kcna05")]
     assert changes.of("removed") == [] and changes.of("added") == []
     assert not [c for c in changes.changes if c.site == "kancc" and c.change != "not_checked"]
-    assert changes.not_checked["kancc"]["documents"] == 10
+    assert changes.not_checked["kancc"]["documents"] == 14
     html = result.audits[-1].report.read_text(encoding="utf-8")
     assert f"id='event-{jang[0].id}'" in html and "not checked" in html and "Moved (1)" in html
     assert "href='history/globalsecurity-dprk-100909-kcna01.html'" in html
