@@ -22,6 +22,7 @@ class DataHome:
       releases/     immutable release folders: releases/<version>/ and releases/latest
       reports/      GX Data Docs and audit reports
       gx/           the Great Expectations context (never in the working directory)
+      watchlist.toml  the names and phrases the audit counts per release (optional)
     """
 
     root: Path
@@ -55,6 +56,11 @@ class DataHome:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def watchlist(self) -> Path:
+        """The researcher's watch-list (names and phrases counted in every audit); optional."""
+        return self.root / "watchlist.toml"
 
     @property
     def gx_dir(self) -> Path:

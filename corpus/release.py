@@ -302,7 +302,7 @@ def _manifest_entry_json(entry: dict) -> bytes:
 
 def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
-                  quarantined: list[dict] | None = None) -> Release:
+                  quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None) -> Release:
     """Write a new release of `documents` (those that passed the quality gate).
 
     documents    a list, or any iterable in id order (streamed: each document is written, validated and
@@ -310,6 +310,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     version      explicit version; default YYYY.MM.DD[.N] of `today`. An existing one raises ReleaseExists.
     partial      batch-expectation failures released anyway (--allow-partial): recorded in the manifest
     quarantined  [{id, site, failed}] held back by the gate, listed in the manifest
+    checked      per source URL, the last usable answer of the page {"run_id", "at"} (a 304 keeps the
+                 document's older capture, so its capture date is not when it was last checked):
+                 written as each entry's "last_checked", so the audit can tell "not checked" from "unchanged"
     Every TEI file is validated against the project schema; a failing one is left out and reported.
     """
     today = today or date.today()
@@ -391,6 +394,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
                     "capture_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
                     "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]}
+                if checked and doc.source_url in checked:
+                    entry["last_checked"] = checked[doc.source_url]
                 dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))

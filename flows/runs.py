@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.datahome import DataHome
 
-SNAPSHOTS = ("snapshot-1", "snapshot-2")
+SNAPSHOTS = ("snapshot-1", "snapshot-2", "snapshot-3")
 
 
 def snapshot_path(name: str) -> Path:

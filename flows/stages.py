@@ -280,7 +280,7 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,
                             partial=[f.message for f in result.batch_failures] or None,
-                            quarantined=quarantined)
+                            quarantined=quarantined, checked=last_checked(home))
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],
                           [f.message for f in result.batch_failures], result.data_docs_path)
 
@@ -359,3 +359,126 @@ def run_summary_markdown(refresh_summary: dict, release_outcome, audit_outcome: 
                       f"({sum(e.kind == 'upstream' for e in diff.edited)} upstream, "
                       f"{sum(e.kind == 'pipeline' for e in diff.edited)} pipeline), {len(diff.removed)} removed"]
     return "\n".join(lines) + "\n"
+
+
+# --- events, histories, feeds (issue 15) ----------------------------------------------------------
+
+FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of the last releases, not only the newest
+
+
+def last_checked(home: DataHome) -> dict[str, dict]:
+    """Per article URL, the newest usable answer of the page (for the release manifest's last_checked)."""
+    if not home.state_db.exists():
+        return {}
+    state = CrawlState(home.state_db)
+    try:
+        return state.last_checked()
+    finally:
+        state.close()
+
+
+def watchlist(home: DataHome):
+    """The data home's watch-list entries (none when there is no watchlist.toml)."""
+    from corpus.watchlist import load_watchlist
+    return load_watchlist(home.watchlist)
+
+
+@dataclass
+class ReleaseAudit:
+    """The audit written for the newest release: its changes, the HTML report, history pages, feeds."""
+
+    changes: object | None            # corpus.events.ReleaseChanges (None before the second release)
+    report: Path | None
+    history_pages: list[Path] = field(default_factory=list)
+    feeds: dict[str, Path] = field(default_factory=dict)
+
+
+def document_history(home: DataHome, doc_id: str):
+    """Every capture (from the crawl state) and every released version of one document."""
+    from corpus.events import ReleaseView
+    from corpus.history import document_history as build
+    from corpus.release import list_releases
+
+    paths = [info.path for info in list_releases(home)]
+    urls = {entry["source_url"] for p in paths for i, entry in ReleaseView.read(p).entries.items() if i == doc_id}
+    captures = []
+    if home.state_db.exists() and urls:
+        state = CrawlState(home.state_db)
+        try:
+            for url in sorted(urls):
+                captures += [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
+                                                  "payload_digest", "record_id", "warc_file", "error")}
+                             for row in state.url_captures(url)]
+        finally:
+            state.close()
+    return build(paths, doc_id, captures)
+
+
+def publish_release_audit(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
+    """After a release: compare it with the one before (events, moves, not checked, cosmetic, watch-list),
+    write reports/audit-OLD-NEW.html, a history page for every document it names, and the Atom feeds
+    (reports/feeds/<version>/ for this release, reports/feeds/*.atom over the last releases)."""
+    from corpus.events import timeline
+    from corpus.events_report import history_file_name, render_changes_html, render_history_html
+    from corpus.feeds import release_feeds
+    from corpus.release import list_releases
+
+    infos = list_releases(home)
+    if len(infos) < 2:
+        return ReleaseAudit(None, None)
+    entries = watchlist(home)
+    recent = infos[-(FEED_STEPS + 1):]
+    tl = timeline([i.path for i in recent], entries)
+    step = tl.steps[-1]
+    reports = home.reports_dir
+    feeds_dir = reports / "feeds"
+    (feeds_dir / step.new).mkdir(parents=True, exist_ok=True)
+    (reports / "history").mkdir(parents=True, exist_ok=True)
+    base = base_url or reports.resolve().as_uri() + "/"
+
+    def report_name(s) -> str:
+        return f"audit-{s.old}-{s.new}.html"
+
+    sites = sorted({e["site"] for i in recent[-2:] for e in _manifest_entries(i.path)})
+    feed_links = {"all": f"feeds/{step.new}/all.atom", **{s: f"feeds/{step.new}/site-{s}.atom" for s in sites},
+                  **{e.name: f"feeds/{step.new}/watch-{e.slug}.atom" for e in entries}}
+    report = reports / report_name(step)
+    report.write_text(render_changes_html(step, "history/", feed_links), encoding="utf-8")
+    named = {c.id for c in step.changes if c.change != "not_checked"} | \
+            {c.moved_from["id"] for c in step.changes if c.moved_from} | \
+            {i for row in step.watch.values() for i in row["lost"] + row["gained"]}
+    pages = []
+    for doc_id in sorted(named):
+        page = reports / "history" / history_file_name(doc_id)
+        page.write_text(render_history_html(document_history(home, doc_id)), encoding="utf-8")
+        pages.append(page)
+    timed = {i.version: i.created_at for i in recent}
+    written: dict[str, Path] = {}
+    this_release = release_feeds([(step, base + report_name(step), timed[step.new])],
+                                 f"{base}feeds/{step.new}/", entries, sites)
+    for name, data in this_release.items():
+        (feeds_dir / step.new / name).write_bytes(data)
+        written[f"{step.new}/{name}"] = feeds_dir / step.new / name
+    stable = release_feeds([(s, base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
+                           f"{base}feeds/", entries, sites)
+    for name, data in stable.items():
+        (feeds_dir / name).write_bytes(data)
+        written[name] = feeds_dir / name
+    for s in tl.steps[:-1]:  # earlier steps' reports, for the stable feeds' links (written once)
+        if not (reports / report_name(s)).exists():
+            (reports / report_name(s)).write_text(render_changes_html(s, "history/"), encoding="utf-8")
+    return ReleaseAudit(step, report, pages, written)
+
+
+def _manifest_entries(release_dir: Path) -> list[dict]:
+    from corpus.events import ReleaseView
+    return list(ReleaseView.read(release_dir).entries.values())
+
+
+def audit_since(home: DataHome, since: str):
+    """The timeline from release `since` (a version or a date YYYY-MM-DD) to the newest release."""
+    from corpus.events import releases_since, timeline
+    from corpus.release import list_releases
+
+    infos = releases_since(list_releases(home), since)
+    return timeline([i.path for i in infos], watchlist(home))

@@ -248,6 +248,29 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
             err.print(f"Data Docs: {outcome.data_docs_path}", highlight=False)
         _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
     print_release(outcome)
+    print_release_audit(_publish(_home(home)))
+
+
+def _publish(data_home: DataHome):
+    """Write the newest release's audit, history pages and feeds; a bad watch-list is a one-line error."""
+    from corpus.watchlist import WatchlistError
+    from flows.stages import publish_release_audit
+
+    try:
+        return publish_release_audit(data_home)
+    except WatchlistError as exc:
+        _fail(str(exc))
+
+
+def print_release_audit(audit_) -> None:
+    """The events, moves and not-checked sites of the newest release, and where its report and feeds are."""
+    from corpus.events_report import render_changes_text
+
+    if audit_.changes is None:
+        return
+    console.print(render_changes_text(audit_.changes), highlight=False, soft_wrap=True)
+    console.print(f"Audit report (HTML): {audit_.report}", highlight=False)
+    console.print(f"Atom feeds: {audit_.feeds['all.atom'].parent} ({len(audit_.feeds)} files)", highlight=False)
 
 
 @app.command()
@@ -298,11 +321,26 @@ def diff(old: Annotated[str, typer.Argument(help="Older release: version or fold
 
 @app.command()
 def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+          since: Annotated[Optional[str], typer.Option("--since", help="Release timeline from this version or date (YYYY-MM-DD) to the newest release: events, moves, not-checked sites and watch-list counts per release.")] = None,
           home: HomeOption = None) -> None:
-    """Compare the two latest crawl runs at the capture level: new, gone and changed article URLs."""
+    """Compare the two latest crawl runs (new, gone, changed URLs), or with --since the releases over time."""
     from scrapers.audit import audit_latest
     from scrapers.state import CrawlState
 
+    if since is not None:
+        from corpus.events_report import render_timeline_text
+        from corpus.watchlist import WatchlistError
+        from flows.stages import audit_since
+
+        try:
+            tl = audit_since(_home(home), since)
+        except (LookupError, WatchlistError) as exc:
+            _fail(str(exc))
+        if as_json:
+            print(json.dumps(tl.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            console.print(render_timeline_text(tl), highlight=False, soft_wrap=True)
+        return
     state = CrawlState(_home(home).state_db)
     try:
         result = audit_latest(state)
@@ -314,17 +352,73 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the audit 
         print(json.dumps(result.to_dict(), indent=2))
         return
     console.print(f"Crawl {result.old_run} -> {result.new_run}: {len(result.new)} new, {len(result.gone)} gone, "
-                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed",
+                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed, "
+                  f"{len(result.not_checked)} not checked",
                   highlight=False)
     for label, urls in (("new", result.new), ("gone", result.gone), ("changed", result.changed),
-                        ("failed", result.failed)):
+                        ("failed", result.failed), ("not checked", result.not_checked)):
         for url in urls:
-            console.print(f"  {label:8} {url}", highlight=False)
+            console.print(f"  {label:11} {url}", highlight=False)
+
+
+@app.command()
+def history(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. globalsecurity-dprk-100917-kcna04.")],
+            as_json: Annotated[bool, typer.Option("--json", help="Print the history as JSON.")] = False,
+            html: Annotated[Optional[Path], typer.Option("--html", help="Also write the history as a self-contained HTML page here.")] = None,
+            home: HomeOption = None) -> None:
+    """Every capture and every released version of one document, with each change's diff and class."""
+    from corpus.events_report import render_history_html, render_history_text
+    from flows.stages import document_history
+
+    try:
+        result = document_history(_home(home), doc_id)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(render_history_text(result), highlight=False, soft_wrap=True)
+    if html:
+        html.write_text(render_history_html(result), encoding="utf-8")
+        err.print(f"HTML history: {html}", highlight=False)
+
+
+@app.command()
+def watchlist(init: Annotated[bool, typer.Option("--init", help="Write the shipped example to <data home>/watchlist.toml (never over an existing one).")] = False,
+              home: HomeOption = None) -> None:
+    """Show the watch-list and how many documents of the newest release mention each entry."""
+    from corpus.events import ReleaseView, mentions_in
+    from corpus.release import latest_release
+    from corpus.watchlist import WatchlistError, example_watchlist, load_watchlist
+
+    data_home = _home(home)
+    if init:
+        if data_home.watchlist.exists():
+            _fail(f"{data_home.watchlist} already exists (nothing was changed)")
+        data_home.watchlist.write_text(example_watchlist(), encoding="utf-8")
+        console.print(f"Wrote the example watch-list to {data_home.watchlist}", highlight=False)
+    try:
+        entries = load_watchlist(data_home.watchlist)
+    except WatchlistError as exc:
+        _fail(str(exc))
+    if not entries:
+        console.print(f"No watch-list at {data_home.watchlist} (kcorpus watchlist --init writes an example).",
+                      highlight=False)
+        return
+    latest = latest_release(data_home)
+    counts = {e.name: len(ids) for e, ids in zip(entries, mentions_in(ReleaseView.read(latest).records(None), entries).values())} \
+        if latest else {}
+    table = Table(title=f"Watch-list {data_home.watchlist}" + (f" in release {latest.name}" if latest else ""))
+    for col in ("name", "aliases", "documents"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.name, ", ".join(e.aliases), str(counts.get(e.name, "")))
+    console.print(table)
 
 
 @app.command()
 def demo(home: HomeOption = None) -> None:
-    """Replay two recorded snapshots of both sites, release each, and show what changed between them."""
+    """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
     from flows.demo import DemoHomeNotEmpty, run_demo
     from corpus.diff import render_text
 
@@ -343,6 +437,19 @@ def demo(home: HomeOption = None) -> None:
                   f"{len(audit_.changed)} changed URLs", highlight=False)
     console.print(render_text(result.diff), highlight=False)
     console.print(f"Audit report (HTML): {result.diff_html}", highlight=False)
+    last = result.audits[-1] if result.audits else None
+    if last is not None and last.changes is not None:
+        console.rule(f"Release {last.changes.old} -> {last.changes.new}: events, moves, sites not checked")
+        if len(result.releases) >= 3:
+            console.print("The third release was made with allow_partial=True: KANCC did not answer (HTTP 503), so its "
+                          "documents are kept as last seen and reported as not checked.", highlight=False)
+        print_release_audit(last)
+        for event in last.changes.events[:1]:
+            console.print(f"EVENT: {event.label}", highlight=False)
+        for move in last.changes.of("moved"):
+            console.print(f"MOVE: {move.moved_from['id']} -> {move.id}", highlight=False)
+        for site, row in last.changes.not_checked.items():
+            console.print(f"NOT CHECKED: {site}: {row['documents']} documents, none removed", highlight=False)
     console.print(f"Data home: {data_home.root}", highlight=False)
 
 

@@ -14,10 +14,11 @@ class CrawlAudit:
     old_run: str
     new_run: str
     new: list[str] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)       # answered 404/410, or no longer captured
+    gone: list[str] = field(default_factory=list)       # answered 404/410
     changed: list[str] = field(default_factory=list)    # different payload digest
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)     # no usable answer in the new run: unknown
+    not_checked: list[str] = field(default_factory=list)  # not requested in the new run (site down, robots, budget)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -41,7 +42,9 @@ def audit_runs(state: CrawlState, old_run: str, new_run: str) -> CrawlAudit:
         if url not in alive_old:
             if status is not None and (200 <= status < 300 or status == 304):
                 audit.new.append(url)
-        elif status is None or status in (404, 410):
+        elif status is None:  # never asked this run: unknown, not gone (an unreachable site is not a deletion)
+            audit.not_checked.append(url)
+        elif status in (404, 410):
             audit.gone.append(url)
         elif not (200 <= status < 300 or status == 304):
             audit.failed.append(url)

@@ -167,6 +167,19 @@ class CrawlState:
             return self.db.execute("SELECT * FROM urls WHERE site = ? ORDER BY url", (site,)).fetchall()
         return self.db.execute("SELECT * FROM urls ORDER BY url").fetchall()
 
+    def last_checked(self, site: str | None = None) -> dict[str, dict]:
+        """Per article URL, the newest capture that got a usable answer (2xx, 304, 404, 410; no error):
+        {"run_id", "at"}. A failed or skipped page keeps its older check, so it shows as not checked."""
+        sql = ("""SELECT url, run_id, max(captured_at) AS at FROM captures WHERE kind = 'article' AND error IS NULL
+                  AND ((status BETWEEN 200 AND 299) OR status IN (304, 404, 410))"""
+               + (" AND site = ?" if site else "") + " GROUP BY url")
+        return {r["url"]: {"run_id": r["run_id"], "at": r["at"]}
+                for r in self.db.execute(sql, (site,) if site else ())}
+
+    def url_captures(self, url: str) -> list[sqlite3.Row]:
+        """Every capture of one URL, oldest first (failures and revisits included)."""
+        return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
+
     def capture_by_id(self, capture_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
 

@@ -31,7 +31,8 @@ SEED_COPY = ROOT / "tests" / "seeds"  # the seeds travel with the repo (CI has n
 GS = "https://www.globalsecurity.org/wmd/library/news/dprk/2010/"
 BOARD = "https://kancc.org/bbs/board.php?bo_table=heigo"
 SNAPSHOT_DATES = {1: ("2026-10-01T03:00:00Z", "Thu, 01 Oct 2026 03:00:00 GMT"),
-                  2: ("2026-11-01T03:00:00Z", "Sun, 01 Nov 2026 03:00:00 GMT")}
+                  2: ("2026-11-01T03:00:00Z", "Sun, 01 Nov 2026 03:00:00 GMT"),
+                  3: ("2026-12-01T03:00:00Z", "Tue, 01 Dec 2026 03:00:00 GMT")}
 E = html.escape
 
 
@@ -312,7 +313,9 @@ def kancc_list(posts: list[tuple[int, str, str, int]], page: int, pages: int, to
 # --- the two snapshots --------------------------------------------------------------------------
 
 def pages_for(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
-    """url -> (status, body bytes, content-type) for snapshot 1 or 2."""
+    """url -> (status, body bytes, content-type) for snapshot 1, 2 or 3."""
+    if snapshot == 3:
+        return pages_for_3()
     pages: dict[str, tuple[int, bytes, str]] = {}
     html_iso = "text/html; charset=iso-8859-1"
     html_utf8 = "text/html; charset=utf-8"
@@ -390,6 +393,34 @@ def pages_for(snapshot: int) -> dict[str, tuple[int, bytes, str]]:
     return pages
 
 
+# --- snapshot 3 (issue 15): a purge, a move, an unreachable site ---------------------------------
+
+NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+UNAVAILABLE = (b"<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1>"
+               b"<p>The server is temporarily unable to service your request.</p></body></html>")
+
+
+def pages_for_3() -> dict[str, tuple[int, bytes, str]]:
+    """Snapshot 2, a month later: the name Jang Song Thaek removed from the three GlobalSecurity articles
+    still carrying it; one article re-filed under a new URL (same bytes; the old URL answers 404 and the
+    year index links the new one); and KANCC unreachable: every URL, robots.txt first, answers 503."""
+    pages = dict(pages_for(2))
+    kns = "Korean Central News Agency of DPRK via Korea News Service (KNS)"
+    titles = {stem: (title, day) for stem, title, day, _ in texts.GS_ARTICLES}
+    for stem, body in texts.GS_PURGED.items():
+        title, day = titles[stem]
+        dated = [f"Pyongyang, {day} (KCNA) -- {body[0]}"] + body[1:]
+        pages[GS + stem + ".htm"] = (200, gs_page(title, kns, dated).encode("cp1252"), "text/html; charset=iso-8859-1")
+    old, new = texts.GS_MOVED
+    pages[GS + new + ".htm"] = pages[GS + old + ".htm"]
+    pages[GS + old + ".htm"] = (404, NOT_FOUND, "text/html; charset=iso-8859-1")
+    status, index, ctype = pages[GS + "index.html"]
+    pages[GS + "index.html"] = (status, index.replace(f'href="{old}.htm"'.encode(), f'href="{new}.htm"'.encode()), ctype)
+    for url in [u for u in pages if u.startswith("https://kancc.org/")]:
+        pages[url] = (503, UNAVAILABLE, "text/html; charset=iso-8859-1")
+    return pages
+
+
 def _etag(body: bytes) -> str:
     return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
 
@@ -399,14 +430,17 @@ def build_warc(snapshot: int, previous: dict[str, tuple[int, bytes, str]] | None
     warc_date, http_date = SNAPSHOT_DATES[snapshot]
     writer = BufferWARCWriter(gzip=False)
     records = []
+    first = pages_for(1) if snapshot == 3 else {}
     for url, (status, body, ctype) in sorted(pages_for(snapshot).items()):
         unchanged = previous is not None and previous.get(url) == (status, body, ctype)
         modified = SNAPSHOT_DATES[1][1] if unchanged or snapshot == 1 else http_date
+        if unchanged and snapshot == 3 and first.get(url) != (status, body, ctype):
+            modified = SNAPSHOT_DATES[2][1]  # changed in snapshot 2, unchanged since
         headers = [("Date", http_date), ("Server", "Apache"), ("Content-Type", ctype),
                    ("Content-Length", str(len(body)))]
         if status == 200:
             headers += [("ETag", _etag(body)), ("Last-Modified", modified)]
-        reason = {200: "OK", 404: "Not Found"}[status]
+        reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
         for rec_type, payload, http_headers in (
                 ("response", body, StatusAndHeaders(f"{status} {reason}", headers, protocol="HTTP/1.1")),
                 ("request", b"", StatusAndHeaders(f"GET {url.split('/', 3)[3] and '/' + url.split('/', 3)[3]} HTTP/1.1",
@@ -439,12 +473,18 @@ def write_sources(snapshot: int, previous: dict | None = None) -> None:
             old.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
+    earlier = {}  # url -> file in the previous folder's index (which may point further back)
+    index = OUT / "src" / f"snapshot-{snapshot - 1}" / "INDEX.tsv"
+    if previous is not None and index.exists():
+        for line in index.read_text(encoding="utf-8").splitlines():
+            _, file_name, url = line.split("\t")
+            earlier[url] = file_name if file_name.startswith("../") else f"../snapshot-{snapshot - 1}/{file_name}"
     for url, page in sorted(pages_for(snapshot).items()):
         status, body, _ = page
         host = url.split("/")[2].replace(".", "_")
         name = f"{host}-{hashlib.sha1(url.encode()).hexdigest()[:10]}.html"
         if previous is not None and previous.get(url) == page:
-            name = f"../snapshot-{snapshot - 1}/{name}"
+            name = earlier.get(url, f"../snapshot-{snapshot - 1}/{name}")
         else:
             (folder / name).write_bytes(body)
         lines.append(f"{status}\t{name}\t{url}")
@@ -462,7 +502,10 @@ def main() -> None:
     (OUT / "snapshot-2.warc.gz").write_bytes(build_warc(2, previous=first))
     write_sources(1)
     write_sources(2, previous=first)
-    print(f"wrote {OUT / 'snapshot-1.warc.gz'} and snapshot-2.warc.gz")
+    second = pages_for(2)
+    (OUT / "snapshot-3.warc.gz").write_bytes(build_warc(3, previous=second))
+    write_sources(3, previous=second)
+    print(f"wrote {OUT / 'snapshot-1.warc.gz'}, snapshot-2.warc.gz and snapshot-3.warc.gz")
 
 
 if __name__ == "__main__":

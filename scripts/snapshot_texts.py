@@ -9,14 +9,14 @@ must never be cited as such. Only the two seeds are real captured text.
 GS_ARTICLES = [
     ("dprk-100909-kcna01", "Founding Anniversary of DPRK Celebrated", "September 9", [
         "A national meeting took place at the April 25 House of Culture on Wednesday to celebrate the 62nd anniversary of the founding of the DPRK.",
-        "Present there were senior officials of the party, the state and the army, officials of ministries and national institutions, and working people in Pyongyang.",
+        "Present there were Jang Song Thaek, senior officials of the party, the state and the army, officials of ministries and national institutions, and working people in Pyongyang.",
         "The report made at the meeting said that the founding of the DPRK was a historic event which opened up a new era of independence for the Korean people.",
         "The speakers called upon all the service personnel and people to turn out in the general advance for building a great, prosperous and powerful nation.",
     ]),
     ("dprk-100910-kcna02", "Youth Rally Held in Pyongyang", "September 10", [
         "A rally of youth and students took place at Kim Il Sung Square on Friday to mark the anniversary of the founding of the Republic.",
         "Speakers said that the young people of the country would always be shock brigades in the drive for the building of a thriving nation.",
-        "They expressed the resolve to perform feats of labour at major construction sites across the country, including power stations and railways.",
+        "They expressed the resolve to perform feats of labour at major construction sites across the country, including power stations and railways, the rally was told by Jang Song Thaek and Ri Yong Ho.",
         "The rally was followed by a mass dance party of youth and students in the square.",
     ]),
     ("dprk-100913-kcna03", "Rodong Sinmun Calls for Increased Production", "September 13", [
@@ -49,7 +49,7 @@ GS_ARTICLES = [
     ("dprk-100921-kcna02", "KCNA Commentary on U.S. War Exercises", "September 21", [
         "The United States and the south Korean puppet army are staging large-scale joint military exercises near the waters of the West Sea of Korea.",
         "This is an open military provocation against the DPRK and a dangerous act of escalating tension on the Korean peninsula, the commentary says.",
-        "It warns that the army and people of the DPRK will never tolerate any attempt to infringe upon the sovereignty of the country.",
+        "It warns that the army and people of the DPRK, rallied behind Kim Jong Il and Jang Song Thaek, will never tolerate any attempt to infringe upon the sovereignty of the country.",
     ]),
     ("dprk-100922-kcna03", "Exhibition of Industrial Art Opens", "September 22", [
         "An exhibition of industrial art opened at the Pyongyang International House of Culture on Wednesday.",
@@ -140,3 +140,27 @@ KANCC_REAL_376 = (376, "[Reminiscences]Chapter 11 5. Choe Hyon, a Veteran Genera
     "The men who guided us had come a long wayrom the border, and they told us that a fever had broken out in the valley\\and that many of the men were ill.",
     "They begged us not to go on. But a commander who turns back at the sight of danger cannot lead others through it, and so we went on to the camp and spent the night among the sick, sharing their food\\and their fires. Choe Hyon met us at the edge of the camp\\and led us to a hut where the wounded were ly",
 ])
+
+# Snapshot 3 (FILLER edits): the name Jang Song Thaek removed from every article still carrying it
+# (after the single removal of snapshot 2), sentences otherwise unchanged; stem -> edited paragraphs.
+GS_PURGED = {
+    "dprk-100909-kcna01": [
+        "A national meeting took place at the April 25 House of Culture on Wednesday to celebrate the 62nd anniversary of the founding of the DPRK.",
+        "Present there were senior officials of the party, the state and the army, officials of ministries and national institutions, and working people in Pyongyang.",
+        "The report made at the meeting said that the founding of the DPRK was a historic event which opened up a new era of independence for the Korean people.",
+        "The speakers called upon all the service personnel and people to turn out in the general advance for building a great, prosperous and powerful nation.",
+    ],
+    "dprk-100910-kcna02": [
+        "A rally of youth and students took place at Kim Il Sung Square on Friday to mark the anniversary of the founding of the Republic.",
+        "Speakers said that the young people of the country would always be shock brigades in the drive for the building of a thriving nation.",
+        "They expressed the resolve to perform feats of labour at major construction sites across the country, including power stations and railways, the rally was told by Ri Yong Ho.",
+        "The rally was followed by a mass dance party of youth and students in the square.",
+    ],
+    "dprk-100921-kcna02": [
+        "The United States and the south Korean puppet army are staging large-scale joint military exercises near the waters of the West Sea of Korea.",
+        "This is an open military provocation against the DPRK and a dangerous act of escalating tension on the Korean peninsula, the commentary says.",
+        "It warns that the army and people of the DPRK, rallied behind Kim Jong Il, will never tolerate any attempt to infringe upon the sovereignty of the country.",
+    ],
+}
+# Snapshot 3: the same page, byte for byte, at a new URL (GlobalSecurity re-filed it); the old URL answers 404.
+GS_MOVED = ("dprk-100922-kcna03", "dprk-100922-kcna05")

@@ -69,6 +69,7 @@ def test_committed_warcs_match_a_fresh_deterministic_build():
     assert first == builder.build_warc(1)
     assert first == (SNAPSHOTS / "snapshot-1.warc.gz").read_bytes()
     assert builder.build_warc(2, previous=builder.pages_for(1)) == (SNAPSHOTS / "snapshot-2.warc.gz").read_bytes()
+    assert builder.build_warc(3, previous=builder.pages_for(2)) == (SNAPSHOTS / "snapshot-3.warc.gz").read_bytes()
 
 
 def test_each_snapshot_holds_both_sites_with_recorded_headers(snaps):
@@ -110,3 +111,18 @@ def test_snapshot_two_differs_exactly_as_declared(snaps):
     for url in articles(one) & articles(two) - changed:
         assert one[url].header("etag") == two[url].header("etag")
         assert one[url].header("last-modified") == two[url].header("last-modified")
+
+
+def test_snapshot_three_purges_a_name_moves_an_article_and_finds_kancc_unreachable(snaps):
+    two, three = snaps[2], load_snapshot([SNAPSHOTS / "snapshot-3.warc.gz"])
+    kcna = {u for u in two if re.search(r"kcna\d\d\.htm$", u) and two[u].status == 200}
+    changed = {u for u in kcna if u in three and three[u].body != two[u].body}
+    purged = {GS + f"dprk-{s}.htm" for s in ("100909-kcna01", "100910-kcna02", "100921-kcna02")}
+    assert changed == purged | {GS + "dprk-100922-kcna03.htm"}
+    for url in purged:
+        assert b"Jang Song Thaek" in two[url].body and b"Jang Song Thaek" not in three[url].body
+    assert three[GS + "dprk-100922-kcna03.htm"].status == 404
+    assert three[GS + "dprk-100922-kcna05.htm"].body == two[GS + "dprk-100922-kcna03.htm"].body
+    assert b"dprk-100922-kcna05.htm" in three[GS + "index.html"].body
+    kancc = [u for u in three if u.startswith("https://kancc.org/")]
+    assert kancc and all(three[u].status == 503 for u in kancc)

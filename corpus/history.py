@@ -1,0 +1,80 @@
+"""The history of one document: every capture of its page and every released version, with the diff of
+each change and its class (upstream / pipeline / cosmetic). Pure: the captures are passed in as data
+(the crawl state belongs to the scrapers), the releases are read from their folders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from corpus.diff import word_diff
+from corpus.events import ReleaseView, change_class, full_text, read_records, words_of
+
+
+@dataclass
+class DocumentHistory:
+    """captures: [{captured_at, run_id, url, status, record_type, payload_digest, record_id, warc_file}]
+    versions: one row per release: {release, date, state, title, source_url, text_sha256, payload_digest,
+              change, kind, ops, words_deleted, words_inserted}; state is present | absent | not_checked."""
+
+    id: str
+    captures: list[dict] = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[dict]:
+        """The versions that differ from the one before (added, edited, moved, removed, restored)."""
+        return [v for v in self.versions if v["change"] not in ("unchanged", "not_checked", None)]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict] | None = None) -> DocumentHistory:
+    """Build the history of `doc_id` over `release_dirs` (oldest first). Texts are read only for the
+    releases where the document's text digest changed. Raises KeyError when no release and no capture
+    knows the id."""
+    history = DocumentHistory(doc_id, sorted(captures or [], key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
+    last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
+    absent = False
+    for path in release_dirs:
+        view = ReleaseView.read(path)
+        entry = view.entries.get(doc_id)
+        row = {"release": view.version, "date": view.release_date, "change": None, "kind": None, "ops": [],
+               "words_deleted": 0, "words_inserted": 0}
+        if entry is None:
+            if last is None or absent:
+                continue  # not yet published, or already recorded as removed
+            site_ok = view.site_ok(last[0]["site"])
+            row.update(state="absent" if site_ok else "not_checked", change="removed" if site_ok else "not_checked",
+                       title=last[0].get("title", ""), source_url=last[0].get("source_url"), text_sha256=None)
+            history.versions.append(row)
+            absent = site_ok
+            continue
+        row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
+                   text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
+                   last_checked=entry.get("last_checked"))
+        if last is None:
+            row["change"] = "added"
+        elif last[0]["text_sha256"] != entry["text_sha256"]:
+            # texts are read only here, where the digest says they differ
+            a = full_text(read_records(last[1], {doc_id})[doc_id])
+            b = full_text(read_records(path, {doc_id})[doc_id])
+            ops = word_diff(a, b)
+            row.update(change="restored" if absent else "edited",
+                       kind=change_class(a, b, last[0].get("payload_digest"), entry.get("payload_digest")),
+                       ops=ops, words_deleted=words_of(ops, "delete"), words_inserted=words_of(ops, "insert"))
+        elif absent:
+            row["change"] = "restored"
+        elif last[0].get("source_url") != entry.get("source_url"):
+            row.update(change="moved", kind="upstream")
+        elif not view.site_ok(entry["site"]) or (entry.get("last_checked") and
+                                                 entry.get("last_checked") == last[0].get("last_checked")):
+            row["change"] = "not_checked"
+        else:
+            row["change"] = "unchanged"
+        history.versions.append(row)
+        last, absent = (entry, path), False
+    if not history.versions and not history.captures:
+        raise KeyError(f"no release and no capture knows the document {doc_id!r}")
+    return history
