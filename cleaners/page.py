@@ -12,7 +12,8 @@ from cleaners.decode import decode_html
 from core.document import Document
 from cleaners.errors import CleaningError
 from cleaners.extract import Extracted, extract_generic, extract_with_profile
-from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
+from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
+from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
 
 MONTHS = {m: i for i, m in enumerate(
@@ -33,6 +34,7 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_dateline(paragraph: str) -> dict | None:
@@ -135,19 +137,12 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     return values
 
 
-def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
-               capture: dict | None = None) -> Document:
-    """Clean one captured page into a Document.
-
-    body      the response body as archived (bytes)
-    url       the page's URL: picks the site profile (by host) and the document id
-    headers   response headers (lower-case names), for the declared charset
-    capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
-    Raises CleaningError (one line) for a page that cannot be cleaned.
-    """
-    from cleaners import CLEANER_VERSION
-
-    log = RepairLog()
+def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None,
+                 log: RepairLog | None = None) -> tuple[Profile | None, Extracted]:
+    """Decode and extract one page, before any text repair: (its site profile, what extraction found).
+    The paragraphs are the text as the site served it, the baseline every recorded repair starts from.
+    Raises CleaningError when the page holds no article text."""
+    log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
     text = text.replace("\x0c", FORM_FEED_STAND_IN)
     text, removed = PARSE_HOSTILE.subn(" ", text)
@@ -164,26 +159,64 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
+    return profile, extracted
 
+
+def served_headline(extracted: Extracted, parsed: dict[str, str]) -> str:
+    """The headline as served, before repairs: the title part of the post's subject (or the page title),
+    without the quotes that wrap it whole."""
+    return unquote_title(parsed.get("title") or extracted.title)
+
+
+def document_spans(title: Tracked, paragraphs: list[Tracked]) -> list[list]:
+    """The document's repair spans (core.document.Span): where in the title and in each paragraph a
+    repair changed the served text, what was served there, and which rules did it."""
+    spans = [["title", 0, start, end, served, " ".join(rules)] for start, end, served, rules in title.spans()]
+    for index, paragraph in enumerate(paragraphs):
+        spans += [["body", index, start, end, served, " ".join(rules)]
+                  for start, end, served, rules in paragraph.spans()]
+    return spans
+
+
+def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
+               capture: dict | None = None) -> Document:
+    """Clean one captured page into a Document.
+
+    body      the response body as archived (bytes)
+    url       the page's URL: picks the site profile (by host) and the document id
+    headers   response headers (lower-case names), for the declared charset
+    capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
+    Raises CleaningError (one line) for a page that cannot be cleaned.
+    """
+    from cleaners import CLEANER_VERSION
+
+    log = RepairLog()
+    profile, extracted = extract_page(body, url, headers, log)
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
     parsed = _parse_fields(profile, extracted, url) if profile else {}
     groups = (profile.article_match(url).groupdict() if profile and profile.article_match(url) else {})
 
     subject = extracted.title
-    title = repair_text(unquote_title(parsed.get("title") or subject), log, "title")
-    paragraphs, flags = repair_paragraphs(list(extracted.paragraphs), log, "body")
+    headline = Tracked(served_headline(extracted, parsed))
+    title = repair_tracked(headline, log, "title").text
+    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in extracted.paragraphs], log, "body")
+    paragraphs = [t.text for t in tracked]
     # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
     # not body text. They were repaired with the body (the log counts every repair on the page's
-    # text) and are kept in `extra`, so nothing is lost.
+    # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded
+    # into the first paragraph of the text.
     headings = [repair_text(subject), title, f"{parsed['section']} {title}" if parsed.get("section") else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings)
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
+        if len(tracked) > 1:
+            tracked = fold_into_neighbour(tracked, 0, "heading-line")
     if not paragraphs:
         raise CleaningError("no article text left after removing chrome")
+    spans = document_spans(headline, tracked)
 
-    doc_date, place, agency = None, meta.get("place"), meta.get("agency")
+    doc_date, posted_at, place, agency = None, None, meta.get("place"), meta.get("agency")
     dateline = find_dateline(paragraphs)
     if dateline:
         place = dateline["place"]
@@ -201,11 +234,17 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     if parsed.get("posted") and meta.get("date_format"):
         try:
             posted = datetime.strptime(parsed["posted"], meta["date_format"])
-            doc_date = posted.isoformat() + meta.get("timezone", "")
+            # the posting's date-time has a field of its own; `date` is always a plain ISO date (the
+            # dateline's, when the text has one, else the day it was posted, in the site's time zone)
+            posted_at = posted.isoformat() + meta.get("timezone", "")
+            doc_date = doc_date or posted.date().isoformat()
         except ValueError:
             flags.append("date-invalid")
     if doc_date is None and extracted.fields.get("date"):
         doc_date = extracted.fields["date"][:10]
+    if doc_date is not None and not ISO_DATE.fullmatch(doc_date):
+        doc_date = None
+        flags.append("date-invalid")
 
     distributor = parsed.get("distributor") or meta.get("distributor")
     if profile is None:
@@ -226,8 +265,11 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         id=doc_id, site=site, source_url=url, title=title, date=doc_date, place=place, agency=agency,
         distributor=distributor, author=meta.get("author"), series=meta.get("series"),
         chapter=int(chapter) if chapter else None,
-        section=parsed.get("section") or (extracted.fields.get("section") or None),
-        lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), extra=extra,
+        section=int(parsed["section"]) if parsed.get("section", "").isdigit() else None,
+        site_section=parsed.get("site_section") or extracted.fields.get("site_section") or None,
+        posted_at=posted_at,
+        lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), spans=spans,
+        extra=extra,
         capture=capture, cleaner_version=CLEANER_VERSION)
 
 

@@ -42,6 +42,8 @@ from typing import Callable
 
 import ftfy
 
+from cleaners.tracked import Tracked, fold_into_neighbour, join_paragraphs
+
 MAX_EXAMPLES = 5
 CONTEXT = 12  # characters of context either side of a repaired span, in the log's examples
 
@@ -130,28 +132,56 @@ class Rule:
 
     def apply(self, text: str, log: "RepairLog | None" = None, where: str = "body") -> str:
         """Apply the rule; record each change in `log`."""
+        return splice(text, self.edits(text, log, where))
+
+    def edits(self, text: str, log: "RepairLog | None" = None, where: str = "body") -> list[tuple[int, int, str]]:
+        """Where the rule changes `text`: (start, end, replacement) in text order, each one logged. A
+        whole-text fixer (ftfy) is diffed against its input, so its repairs are located too."""
         if self.fix_whole is not None:
             fixed = self.fix_whole(text)
-            if fixed != text and log is not None:
+            if fixed == text:
+                return []
+            if log is not None:
                 log.add(self.name, where, _first_difference(text, fixed))
-            return fixed
+            return _differences(text, fixed)
 
-        def substitute(m: re.Match) -> str:
+        found: list[tuple[int, int, str]] = []
+        for m in self.pattern.finditer(text):
             replacement = self.fix_match(m)
             if replacement is None or replacement == m.group(0):
-                return m.group(0)
+                continue
             if log is not None:
                 start, end = m.start(), m.end()
                 before = text[max(0, start - CONTEXT):end + CONTEXT]
                 after = text[max(0, start - CONTEXT):start] + replacement + text[end:end + CONTEXT]
                 log.add(self.name, where, (before, after), key=_detail_key(self.name, m))
-            return replacement
-
-        return self.pattern.sub(substitute, text)
+            found.append((m.start(), m.end(), replacement))
+        return found
 
     def fix(self, text: str) -> str:
         """The rule as a plain `str -> str` function."""
         return self.apply(text)
+
+
+def splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """`text` with the (start, end, replacement) edits made (non-overlapping, in text order)."""
+    out, pos = [], 0
+    for start, end, replacement in edits:
+        out += [text[pos:start], replacement]
+        pos = end
+    return "".join(out) + text[pos:]
+
+
+def _differences(before: str, after: str) -> list[tuple[int, int, str]]:
+    """The edits that turn `before` into `after`, character-aligned (for whole-text fixers).
+
+    >>> _differences("the â€œwayâ€\x9d", "the “way”")
+    [(4, 7, '“'), (10, 13, '”')]
+    """
+    from difflib import SequenceMatcher
+
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    return [(i1, i2, after[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
 
 
 def _detail_key(rule: str, m: re.Match) -> str | None:
@@ -178,7 +208,8 @@ class RepairLog:
     entries: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def add(self, rule: str, where: str, example: tuple[str, str], key: str | None = None, count: int = 1) -> None:
-        entry = self.entries.setdefault((rule, where), {"rule": rule, "where": where, "count": 0, "examples": []})
+        entry = self.entries.setdefault((rule, where), {"rule": rule, "description": describe(rule), "where": where,
+                                                        "count": 0, "examples": []})
         entry["count"] += count
         if len(entry["examples"]) < MAX_EXAMPLES:
             entry["examples"].append([example[0], example[1]])
@@ -450,13 +481,38 @@ MAX_PASSES = 3  # one pass almost always suffices; a repair can uncover another 
 def repair_text(text: str, log: RepairLog | None = None, where: str = "body") -> str:
     """Apply every rule, in order, to one string (a title or a paragraph), repeating the whole table
     until nothing changes (at most MAX_PASSES times), so that cleaning clean text changes nothing."""
+    return repair_tracked(Tracked(text), log, where).text
+
+
+def repair_tracked(tracked: Tracked, log: RepairLog | None = None, where: str = "body") -> Tracked:
+    """repair_text on a Tracked string: each rule's edits are recorded where they were made (in place)."""
     for _ in range(MAX_PASSES):
-        before = text
+        before = tracked.text
+        text = before
         for rule in RULES:
-            text = rule.apply(text, log, where)
+            edits = rule.edits(text, log, where)
+            if edits:
+                tracked.apply_edits(edits, rule.name)
+                text = splice(text, edits)
         if text == before:
             break
-    return text
+    return tracked
+
+
+# Repairs recorded outside the rule table, by the stage that makes them: name -> what they undo.
+OTHER_REPAIRS = {
+    "charset": "a page decoded with another charset than it declared (the bytes are not the declared one)",
+    "chrome-line": "a line of site chrome (banner, newsletter box, share buttons) dropped by its text",
+    "heading-line": "the post's repeated subject or section heading, moved out of the text into metadata",
+    "paragraph-rejoin": "a paragraph broken where a printed page ended, joined again",
+    "blank-paragraph": "a paragraph holding only spaces (e.g. &nbsp; indents), dropped",
+}
+
+
+def describe(rule: str) -> str:
+    """What a repair rule undoes, in one line (for the TEI header's taxonomy and the codebook)."""
+    found = RULES_BY_NAME.get(rule)
+    return found.description if found else OTHER_REPAIRS.get(rule, f"repair rule {rule}")
 
 
 # --- paragraph-level rules -----------------------------------------------------------------------
@@ -516,15 +572,20 @@ def rejoin_paragraphs(paragraphs: list[str], log: RepairLog | None = None, where
     >>> rejoin_paragraphs(["6. “Let Us Defend the Soviet Union with Arms!”", "The Soviet Union, which..."])
     ['6. “Let Us Defend the Soviet Union with Arms!”', 'The Soviet Union, which...']
     """
-    out: list[str] = []
+    return [t.text for t in rejoin_tracked([Tracked(p) for p in paragraphs], log, where)]
+
+
+def rejoin_tracked(paragraphs: list[Tracked], log: RepairLog | None = None, where: str = "body") -> list[Tracked]:
+    """rejoin_paragraphs on Tracked paragraphs: the removed break is kept as a repaired piece."""
+    out: list[Tracked] = []
     for paragraph in paragraphs:
-        if out and broken_mid_sentence(out[-1], paragraph):
-            glue = "" if re.search(r"[A-Za-z]-$", out[-1].rstrip()) else " "
-            joined = out[-1].rstrip() + glue + paragraph.lstrip()
+        if out and broken_mid_sentence(out[-1].text, paragraph.text):
+            previous, current = out[-1].text, paragraph.text
+            glue = "" if re.search(r"[A-Za-z]-$", previous.rstrip()) else " "
             if log is not None:
-                log.add("paragraph-rejoin", where, (out[-1][-CONTEXT * 2:] + " ¶ " + paragraph[:CONTEXT * 2],
-                                                    out[-1][-CONTEXT * 2:] + glue + paragraph[:CONTEXT * 2]))
-            out[-1] = joined
+                log.add("paragraph-rejoin", where, (previous[-CONTEXT * 2:] + " ¶ " + current[:CONTEXT * 2],
+                                                    previous[-CONTEXT * 2:] + glue + current[:CONTEXT * 2]))
+            out[-1] = join_paragraphs(out[-1], paragraph, glue, "paragraph-rejoin")
         else:
             out.append(paragraph)
     return out
@@ -561,19 +622,43 @@ def looks_truncated(paragraphs: list[str]) -> bool:
 def repair_paragraphs(paragraphs: list[str], log: RepairLog | None = None,
                       where: str = "body") -> tuple[list[str], list[str]]:
     """Repair every paragraph, re-join broken ones, flag truncation. Returns (paragraphs, flags)."""
+    tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in paragraphs], log, where)
+    return [t.text for t in tracked], flags
+
+
+def drop_blank(paragraphs: list[Tracked], log: RepairLog | None, where: str) -> list[Tracked]:
+    """Paragraphs left with no text (only spaces, or emptied by a repair) leave the text, their served
+    form folded into a neighbour (see tracked.fold_into_neighbour) so it can still be regenerated."""
+    k = 0
+    while k < len(paragraphs):
+        if paragraphs[k].text.strip() or len(paragraphs) == 1:
+            k += 1
+            continue
+        if log is not None:
+            log.add("blank-paragraph", where, (paragraphs[k].served[:CONTEXT * 2], ""))
+        paragraphs = fold_into_neighbour(paragraphs, k, "blank-paragraph")
+    return paragraphs
+
+
+def repair_paragraphs_tracked(paragraphs: list[Tracked], log: RepairLog | None = None,
+                              where: str = "body") -> tuple[list[Tracked], list[str]]:
+    """repair_paragraphs on Tracked paragraphs: every change, including joins and drops, is kept."""
     # Structure first: a sentence broken across a page end is one string before words are repaired
     # ("...obtained food rom" / "the people..." is only recognisably "rom the" once joined); then again
     # after, as repairs change lengths and endings, until nothing changes (cleaning clean text must
     # change nothing).
-    repaired = [p for p in paragraphs if p.strip()]
+    repaired = drop_blank(list(paragraphs), log, where)
     settled: set[str] = set()  # outputs of repair_text: already fixpoints, no need to run the table again
     for _ in range(MAX_PASSES):
-        before = repaired
-        joined = rejoin_paragraphs(repaired, log, where)
-        repaired = [p if p in settled else repair_text(p, log, where) for p in joined]
-        repaired = [p for p in repaired if p.strip()]
-        settled.update(repaired)
-        if repaired == before:
+        before = [t.text for t in repaired]
+        joined = rejoin_tracked(repaired, log, where)
+        repaired = [t if t.text in settled else repair_tracked(t, log, where) for t in joined]
+        repaired = drop_blank(repaired, log, where)
+        settled.update(t.text for t in repaired)
+        if [t.text for t in repaired] == before:
             break
-    flags = ["truncated"] if looks_truncated(repaired) else []
+    texts = [t.text for t in repaired]
+    if len(texts) == 1 and not texts[0].strip():
+        repaired, texts = [], []
+    flags = ["truncated"] if looks_truncated(texts) else []
     return repaired, flags

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 
 class Repair(TypedDict, total=False):
     """One repair rule's record on one document (cleaners.repairs.RepairLog writes these, in rule order).
 
     rule      the rule's name, e.g. "backslash-space"
+    description  what the rule undoes, in one line (the TEI header's taxonomy and the codebook read it)
     where     the field it touched: "title", "body", a metadata field
     count     how many times it fired there
     examples  up to a few [before, after] pairs, as found in the text
@@ -19,15 +20,52 @@ class Repair(TypedDict, total=False):
     """
 
     rule: str
+    description: str
     where: str
     count: int
     examples: list[list[str]]
     detail: dict[str, int]
 
 
+class Span(NamedTuple):
+    """Where a repair changed the served text (Document.spans holds these as plain JSON lists).
+
+    where     "title" or "body"
+    index     the paragraph (0 for the title), in the repaired document
+    start, end  offsets of the repaired stretch in that repaired string: its text is title[start:end]
+              or paragraphs[index][start:end]
+    served    what the site served there, exactly; "\n" marks a served paragraph break the repair
+              removed (re-joined paragraphs, a heading line moved to metadata, a blank paragraph dropped)
+    rules     the rules that made the change, in order, space-separated ("nbsp backslash-space")
+    """
+
+    where: str
+    index: int
+    start: int
+    end: int
+    served: str
+    rules: str
+
+
+SERVED_BREAK = "\n"
+
+
+def served_text(repaired: str, spans: list[Span]) -> str:
+    """The served string of one repaired string, given its spans (sorted by start, none overlapping).
+
+    >>> served_text("the Soviet Union and", [Span("body", 0, 10, 16, "\\\\union", "backslash-space")])
+    'the Soviet\\\\union and'
+    """
+    out, pos = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        out += [repaired[pos:span.start], span.served]
+        pos = span.end
+    return "".join(out) + repaired[pos:]
+
+
 # The JSON keys `kcorpus clean` prints, in order (the cleaners issue fixes this contract).
-PUBLIC_KEYS = ("id", "site", "source_url", "title", "date", "place", "agency", "distributor",
-               "author", "series", "chapter", "section", "lang", "paragraphs", "flags", "repairs")
+PUBLIC_KEYS = ("id", "site", "source_url", "title", "date", "posted_at", "place", "agency", "distributor",
+               "author", "series", "chapter", "section", "site_section", "lang", "paragraphs", "flags", "repairs")
 
 
 @dataclass
@@ -35,12 +73,17 @@ class Document:
     """One cleaned article.
 
     id           stable across releases: "<site>-<local id from the URL>", e.g. kancc-heigo-504
-    date         ISO 8601: a date (2010-09-14) or a date-time with offset (2020-09-18T19:23:00+09:00)
-    chapter, section   position in a series (memoir chapter 21, section 6); for KCNA `section` is the
-                 site's section label
+    date         the publication date, always an ISO date (2010-09-14): a KCNA dateline's, else the day
+                 a post was put on the site (site time zone); None when unknown
+    posted_at    when the reposting site posted it, ISO date-time with offset (2020-09-18T19:23:00+09:00),
+                 where the site shows it; the capture's date-time is in `capture`
+    chapter, section   position in a series (memoir chapter 21, section 6), numbers
+    site_section the reposting site's own navigation label ("Weapons of Mass Destruction (WMD)")
     paragraphs   the body, one string per paragraph, after all repairs
     flags        e.g. "truncated"
     repairs      Repair records, in rule order
+    spans        where the repairs changed the served text (Span as a list): with them, the text as the
+                 site served it is regenerated exactly (served_paragraphs)
     extra        site-specific metadata (board, post_id, poster, comment_count, ...)
     capture      provenance of the capture it came from (Capture.provenance()), None for `kcorpus clean`
     """
@@ -50,17 +93,20 @@ class Document:
     source_url: str
     title: str
     date: str | None = None
+    posted_at: str | None = None
     place: str | None = None
     agency: str | None = None
     distributor: str | None = None
     author: str | None = None
     series: str | None = None
     chapter: int | None = None
-    section: str | None = None
+    section: int | None = None
+    site_section: str | None = None
     lang: str | None = None
     paragraphs: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
+    spans: list[list] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     capture: dict[str, Any] | None = None
     cleaner_version: str = ""
@@ -69,6 +115,19 @@ class Document:
     def text(self) -> str:
         """The body as plain text, paragraphs separated by blank lines."""
         return "\n\n".join(self.paragraphs)
+
+    def served_title(self) -> str:
+        """The headline as the site served it, before any repair."""
+        return served_text(self.title, [Span(*s) for s in self.spans if s[0] == "title"])
+
+    def served_paragraphs(self) -> list[str]:
+        """The body as the site served it (the extraction before repairs), paragraph by paragraph."""
+        by_index: dict[int, list[Span]] = {}
+        for span in self.spans:
+            if span[0] == "body":
+                by_index.setdefault(span[1], []).append(Span(*span))
+        text = SERVED_BREAK.join(served_text(p, by_index.get(i, [])) for i, p in enumerate(self.paragraphs))
+        return text.split(SERVED_BREAK) if self.paragraphs else []
 
     def text_sha256(self) -> str:
         """Digest of title + body: equal digests mean equal text for the audit."""

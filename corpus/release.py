@@ -19,7 +19,9 @@ from pathlib import Path
 from lxml import etree
 
 from core.document import Document
-from corpus.tei import (T, TEI_NS, XML_UNSAFE_RULE, Change, ReleaseStamp, _el, document_element, serialize,
+from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
+from corpus.derived import DerivedWriter, Stats
+from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
 from core.version import __version__
 from core.datahome import DataHome
@@ -211,13 +213,38 @@ def _classify(old: dict, new: Document) -> str:
     return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
 
 
-def _corpus_header(version: str, today: str, counts: dict[str, int]) -> etree._Element:
-    """The teiCorpus element with its teiHeader only (the members are streamed in after it)."""
+def tag_usage(elements: list[etree._Element]) -> Counter:
+    """How often each TEI element occurs in the documents' <text> (the corpus header's tagUsage)."""
+    usage: Counter = Counter()
+    for element in elements:
+        text = element.find(T + "text")
+        if text is not None:
+            usage.update(etree.QName(el).localname for el in text.iter() if isinstance(el.tag, str))
+    return usage
+
+
+def _measures(parent, counts: dict) -> None:
+    for unit in ("documents", "tokens", "sentences"):
+        _el(parent, "measure", str(counts.get(unit, 0)), unit=unit, quantity=str(counts.get(unit, 0)))
+
+
+def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stats | None = None,
+                   usage: Counter | None = None) -> etree._Element:
+    """The teiCorpus element with its header only: the release's statistics (documents, tokens, sentences,
+    overall and per site, language and year), its sources and `usage` (tag_usage of every document,
+    summed as they stream); the members are streamed in after it."""
+    stats = stats or Stats()
     corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
     corpus.set("version", "3.3.0")
     header = _el(corpus, "teiHeader")
     file_desc = _el(header, "fileDesc")
     _el(_el(file_desc, "titleStmt"), "title", f"kcorpus release {version}")
+    extent = _el(file_desc, "extent")
+    _measures(extent, {"documents": stats.documents or sum(counts.values()), "tokens": stats.tokens,
+                       "sentences": stats.sentences})
+    for axis in ("site", "lang", "year"):
+        for key, group in sorted(stats.by[axis].items()):
+            _measures(_el(extent, "measureGrp", type=axis, n=key), group)
     pub = _el(file_desc, "publicationStmt")
     _el(pub, "publisher", "kcorpus")
     _el(pub, "idno", version, type="release")
@@ -225,9 +252,43 @@ def _corpus_header(version: str, today: str, counts: dict[str, int]) -> etree._E
     _el(_el(pub, "availability"), "p", "A corpus of state media texts reposted on the open web, with "
                                         "provenance per document; check each original's rights before reuse.")
     per_site = ", ".join(f"{site}: {n}" for site, n in sorted(counts.items()))
-    _el(_el(file_desc, "sourceDesc"), "p", f"{sum(counts.values())} documents ({per_site}), each with its own "
-                                           f"source description.")
+    source_desc = _el(file_desc, "sourceDesc")
+    sources = _el(source_desc, "listBibl")
+    _el(sources, "head", f"{sum(counts.values())} documents ({per_site}), each with its own source description.")
+    for site in sorted(counts):
+        name, url = SITE_SOURCES.get(site, (site, None))
+        bibl = _el(sources, "bibl", n=site)
+        _el(bibl, "title", name)
+        if url:
+            _el(bibl, "ptr", target=url)
+        _el(_el(bibl, "extent"), "measure", str(counts[site]), unit="documents", quantity=str(counts[site]))
+    namespace = _el(_el(_el(header, "encodingDesc"), "tagsDecl"), "namespace", name=TEI_NS)
+    for gi, occurs in sorted((usage or Counter()).items()):
+        _el(namespace, "tagUsage", gi=gi, occurs=str(occurs))
+    languages = _el(_el(header, "profileDesc"), "langUsage")
+    for lang, group in sorted(stats.by["lang"].items()):
+        share = round(100 * group["documents"] / stats.documents) if stats.documents else 0
+        _el(languages, "language", f"{LANGUAGES.get(lang, lang)}: {group['documents']} documents, "
+                                   f"{group['tokens']} tokens", ident=lang if lang != "unknown" else "und",
+            usage=str(share))
     return corpus
+
+
+# The derived files of every release, as the manifest and README list them.
+RELEASE_FILES = {
+    "tei/<site>/<id>.xml": "one TEI P5 file per document, every repair inline",
+    "kcorpus-<version>.teiCorpus.xml": "all documents in one teiCorpus, its header with the statistics",
+    "documents.jsonl": "every document as JSON, one per line (all fields, repair log and spans, provenance)",
+    "documents.parquet": "one row per document, typed columns (the codebook below)",
+    "meta.tsv": "the same rows as tab-separated text, without `text`",
+    "text/<site>/<id>.txt": "plain text per document: the title, a blank line, the paragraphs",
+    "conllu/<site>.conllu": "sentences and tokens in CoNLL-U (Korean: Kiwi words with POS)",
+    "CITATION.cff": "how to cite this release (Citation File Format 1.2.0)",
+    ".zenodo.json": "deposit metadata for Zenodo",
+    "manifest.json": "per document: paths, checksums, provenance, history; per derived file its checksum",
+    "SHA256SUMS": "checksums of every file (sha256sum -c)",
+    "CHANGELOG.md": "what changed since the previous release",
+}
 
 
 _CLOSE_CORPUS = b"</teiCorpus>"
@@ -239,7 +300,7 @@ def _member_bytes(xml: bytes) -> bytes:
 
 
 def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, int], members: Path,
-                       first_member: bytes) -> None:
+                       first_member: bytes, stats: Stats | None = None, usage: Counter | None = None) -> None:
     """Write the teiCorpus file: its header, then the members (already validated one by one, copied
     from `members` in blocks), then the closing tag — memory independent of the corpus size.
 
@@ -247,7 +308,7 @@ def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, i
     holding the first member (the content model is teiHeader, TEI+), each member was validated on its
     own, and the ids are unique. A streaming parse then proves the assembled file well-formed.
     """
-    skeleton = etree.tostring(_corpus_header(version, today, counts), xml_declaration=True, encoding="UTF-8",
+    skeleton = etree.tostring(_corpus_header(version, today, counts, stats, usage), xml_declaration=True, encoding="UTF-8",
                               pretty_print=True)
     head, close, _ = skeleton.rpartition(_CLOSE_CORPUS)
     if not close:
@@ -336,7 +397,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)
     work.mkdir()
+    derived = None
     try:
+        derived = DerivedWriter(tmp)
+        usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
         titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of added and edited documents
@@ -351,7 +415,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 unsafe = _unsafe(doc)
                 try:
                     # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
-                    line = json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")
+                    line = json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
                     text_sha = doc.text_sha256()
                 except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
                     unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
@@ -386,6 +450,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 member = _member_bytes(xml)
                 members.write(member)
                 first_member = first_member or member
+                derived.add(doc, relative.as_posix())
+                usage.update(tag_usage([element]))
                 records.write(line + b"\n")
                 capture = doc.capture or {}
                 entry = {
@@ -396,7 +462,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes]}
                 if checked and doc.source_url in checked:
                     entry["last_checked"] = checked[doc.source_url]
-                dropped = element.find(f".//{T}item[@ana='{XML_UNSAFE_RULE}']")
+                dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
@@ -407,16 +473,24 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         # what left with this release joins what had left before; what came back leaves the list
         retired.update((doc_id, previous[doc_id]) for doc_id in removed)
         retired_list = [retired[i] for i in sorted(retired) if i not in released_ids]
+        derived.close()
+        stats = derived.stats
+        sites = sorted(counts)
+        (tmp / "CITATION.cff").write_text(citation_cff(version, stamp.date, stats, sites), encoding="utf-8")
+        (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites), encoding="utf-8")
+        (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         if released_ids:
-            _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member)
+            _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member,
+                               stats, usage)
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "release_date": stamp.date, "kcorpus_version": __version__,
             "cleaner_versions": sorted(cleaner_versions),
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "quarantined": quarantined or [],
-            "rejected": rejected, "tei_corpus": corpus_name if released_ids else None, "retired": retired_list,
+            "rejected": rejected, "tei_corpus": corpus_name if released_ids else None,
+            "statistics": stats.to_dict(), "files": _derived_files(tmp), "retired": retired_list,
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         with open(tmp / "manifest.json", "wb") as out, open(work / "entries.json", "rb") as src:
@@ -440,12 +514,28 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                                     f"nothing was overwritten") from exc
             raise
     except BaseException:
+        if derived is not None:
+            derived.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _point_latest(home, version)
     return Release(version, target, len(released_ids), counts, rejected, added, removed, edited)
+
+
+def _derived_files(folder: Path) -> list[dict]:
+    """Every file of a release that is not a per-document TEI file, with its format and checksum."""
+    formats = {".jsonl": "jsonl", ".parquet": "parquet", ".tsv": "tsv", ".txt": "txt", ".conllu": "conllu",
+               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus"}
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith("tei/") or path.name in ("manifest.json", "SHA256SUMS", "CHANGELOG.md"):
+            continue
+        out.append({"path": relative, "format": formats.get(path.suffix, path.suffix.lstrip(".")),
+                    "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+    return out
 
 
 def _point_latest(home: DataHome, version: str) -> None:

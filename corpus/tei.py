@@ -122,7 +122,7 @@ def _repair_items(w: TeiWriter, repairs: list[dict]) -> list[tuple[str, str, int
             for r in repairs]
 
 
-def _correction(w: TeiWriter, editorial: etree._Element, repairs: list[dict]) -> None:
+def _correction(w: TeiWriter, editorial: etree._Element, repairs: list[dict], doc_id: str) -> None:
     """editorialDecl/correction: every repair rule applied with its count, in the order applied, and
     the characters the TEI writer itself dropped (written last, once every text has been cleaned)."""
     items = _repair_items(w, repairs)
@@ -135,9 +135,102 @@ def _correction(w: TeiWriter, editorial: etree._Element, repairs: list[dict]) ->
     para = w.el(correction, "p", "Repairs made by kcorpus, in the order applied:")
     repair_list = w.el(para, "list")
     for rule, where, count in items:
-        item = w.el(repair_list, "item", n=count, ana=re.sub(r"\s+", "-", rule))
+        item = w.el(repair_list, "item", n=count, ana="#" + category_id(doc_id, rule))
         label = w.el(item, "label", rule)
         label.tail = f" ({where}): {count}"
+
+
+def category_id(doc_id: str, rule: str) -> str:
+    """The xml:id of a repair rule's <category> in a document's header: prefixed with the document's
+    id, so the ids stay unique when every document sits in one teiCorpus file.
+
+    >>> category_id("kancc-heigo-504", "backslash-space")
+    'kancc-heigo-504.backslash-space'
+    """
+    return f"{doc_id}.{re.sub(r'[^A-Za-z0-9._-]+', '-', rule) or 'unnamed-rule'}"
+
+
+def char_id(doc_id: str, char: str) -> str:
+    """The xml:id of the <char> declaring a served character XML cannot hold (U+000C -> <id>.U000C)."""
+    return f"{doc_id}.U{ord(char):04X}"
+
+
+def _taxonomy(w: TeiWriter, encoding: etree._Element, doc: Document) -> None:
+    """classDecl/taxonomy: one <category> per repair rule applied to the document, with what it undoes
+    and how often it fired (all places summed); inline <reg ana="#..."> and the correction list point here."""
+    totals: dict[str, int] = {}
+    descriptions: dict[str, str] = {}
+    for repair in doc.repairs:
+        rule = repair.get("rule") or "unnamed-rule"
+        totals[rule] = totals.get(rule, 0) + int(repair.get("count") or 0)
+        descriptions.setdefault(rule, repair.get("description") or f"repair rule {rule}")
+    for span in doc.spans:  # a rule met inline but not in the log (an older record): declared all the same
+        for rule in span[5].split():
+            totals.setdefault(rule, 0)
+            descriptions.setdefault(rule, f"repair rule {rule}")
+    if w.dropped:
+        totals[XML_UNSAFE_RULE] = w.dropped
+        descriptions[XML_UNSAFE_RULE] = "characters XML 1.0 cannot hold, dropped by the TEI writer"
+    if not totals:
+        return
+    taxonomy = w.el(w.el(encoding, "classDecl"), "taxonomy", xml_id=f"{doc.id}.repairs")
+    w.el(w.el(taxonomy, "bibl"), "title", "kcorpus repair rules")
+    for rule, count in totals.items():
+        category = w.el(taxonomy, "category", xml_id=category_id(doc.id, rule), n=count)
+        w.el(category, "catDesc", f"{rule}: {descriptions[rule]}")
+
+
+def _char_decl(w: TeiWriter, encoding: etree._Element, doc_id: str, chars: set[str]) -> None:
+    """charDecl: the served characters XML cannot hold (a form feed standing for the f of \\from),
+    which <orig> refers to with <g ref>; @n gives the code point, so the served text regenerates."""
+    if not chars:
+        return
+    decl = w.el(encoding, "charDecl")
+    for char in sorted(chars):
+        declared = w.el(decl, "char", xml_id=char_id(doc_id, char), n=f"U+{ord(char):04X}")
+        w.el(declared, "desc", f"U+{ord(char):04X}, a character XML 1.0 cannot hold, as the site served it")
+
+
+def _served_content(w: TeiWriter, orig: etree._Element, served: str, doc_id: str, chars: set[str]) -> None:
+    """The served characters inside <orig>: a removed paragraph break as <milestone unit="paragraph"/>,
+    a character XML cannot hold as <g ref="#..."/>, everything else as text."""
+    last = None
+    for part in re.split("(\n|[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff])", served):
+        if not part:
+            continue
+        if part == "\n":
+            last = w.el(orig, "milestone", unit="paragraph")
+        elif len(part) == 1 and XML_HOSTILE.match(part):
+            chars.add(part)
+            last = w.el(orig, "g", ref="#" + char_id(doc_id, part))
+        elif last is None:
+            orig.text = (orig.text or "") + part
+        else:
+            last.tail = (last.tail or "") + part
+
+
+def _inline(w: TeiWriter, parent: etree._Element, text: str, spans: list[list], doc_id: str,
+            chars: set[str]) -> None:
+    """`text` into `parent`, each repaired stretch as <choice><orig>served</orig><reg type="rule"
+    ana="#category">repaired</reg></choice>; several rules on one stretch: @type joins them with "+"."""
+    pos, last = 0, None
+
+    def put(chunk: str) -> None:
+        chunk = w.clean(chunk)
+        if last is None:
+            parent.text = (parent.text or "") + chunk
+        else:
+            last.tail = (last.tail or "") + chunk
+
+    for span in sorted(spans, key=lambda s: s[2]):
+        start, end, served, rules = span[2], span[3], span[4], span[5].split() or ["unnamed-rule"]
+        put(text[pos:start])
+        last = choice = w.el(parent, "choice")
+        _served_content(w, w.el(choice, "orig"), served, doc_id, chars)
+        w.el(choice, "reg", text[start:end] or None, type="+".join(rules),
+             ana=" ".join("#" + category_id(doc_id, r) for r in rules))
+        pos = end
+    put(text[pos:])
 
 
 def _source_desc(w: TeiWriter, file_desc, doc: Document) -> None:
@@ -167,6 +260,8 @@ def _source_desc(w: TeiWriter, file_desc, doc: Document) -> None:
         w.el(bibl, "pubPlace", doc.place)
     if doc.date:
         w.el(bibl, "date", doc.date, when=when(doc.date), type="published")
+    if doc.posted_at:
+        w.el(bibl, "date", doc.posted_at, when=when(doc.posted_at), type="posted")
     w.el(bibl, "ptr", target=doc.source_url, type="source")
     capture = doc.capture or {}
     if capture.get("captured_at"):
@@ -200,6 +295,7 @@ def _header(w: TeiWriter, root, doc: Document, release: ReleaseStamp | None,
     w.el(app, "label", "kcorpus")
     w.el(app, "desc", f"cleaning rules {doc.cleaner_version or __version__}")
     editorial = w.el(encoding, "editorialDecl")
+    w.el(editorial, "normalization").append(_normalization_p(w))
 
     profile = w.el(header, "profileDesc")
     lang = doc.lang or "und"
@@ -208,12 +304,23 @@ def _header(w: TeiWriter, root, doc: Document, release: ReleaseStamp | None,
     w.el(keywords, "term", doc.site, type="site")
     if doc.series:
         w.el(keywords, "term", doc.series, type="series")
+    if doc.site_section:
+        w.el(keywords, "term", doc.site_section, type="site-section")
     if changes:
         revisions = w.el(header, "revisionDesc")
         for change in changes:
             w.el(revisions, "change", CHANGE_TEXT.get(change.kind, change.kind), when=when(change.date),
                  n=change.version, type=change.kind)
-    return editorial
+    return encoding
+
+
+def _normalization_p(w: TeiWriter) -> etree._Element:
+    p = etree.Element(T + "p")
+    p.text = ("Every repair is marked inline: <choice><orig> holds the text as the site served it, <reg> the "
+              "repaired text, its @ana pointing at the rule's <category> in classDecl. <milestone unit=\"paragraph\"/> "
+              "in <orig> is a served paragraph break the repair removed; <g> a served character XML cannot hold "
+              "(declared in charDecl).")
+    return p
 
 
 def document_element(doc: Document, *, release: ReleaseStamp | None, changes: list[Change]) -> etree._Element:
@@ -224,16 +331,58 @@ def document_element(doc: Document, *, release: ReleaseStamp | None, changes: li
     root.set(f"{{{XML_NS}}}id", w.clean(doc.id))
     if doc.lang:
         root.set(f"{{{XML_NS}}}lang", w.clean(doc.lang))
-    editorial = _header(w, root, doc, release, changes)
+    encoding = _header(w, root, doc, release, changes)
+    editorial = encoding.find(T + "editorialDecl")
     body = w.el(w.el(root, "text"), "body")
-    w.el(body, "head", doc.title)
-    for paragraph in doc.paragraphs:
-        w.el(body, "p", paragraph)
+    doc_id = w.clean(doc.id)
+    chars: set[str] = set()
+    spans: dict[tuple[str, int], list[list]] = {}
+    for span in doc.spans:
+        spans.setdefault((span[0], span[1]), []).append(span)
+    _inline(w, w.el(body, "head"), doc.title, spans.get(("title", 0), []), doc_id, chars)
+    for index, paragraph in enumerate(doc.paragraphs):
+        _inline(w, w.el(body, "p"), paragraph, spans.get(("body", index), []), doc_id, chars)
     if "truncated" in doc.flags:
         gap = w.el(body, "gap", reason="truncated")
         w.el(gap, "desc", "The source page ends here, mid-word or mid-sentence: the rest of the text was not published.")
-    _correction(w, editorial, doc.repairs)
+    _correction(w, editorial, doc.repairs, doc_id)
+    _taxonomy(w, encoding, doc)
+    _char_decl(w, encoding, doc_id, chars)
     return root
+
+
+def _flatten(el: etree._Element, served: bool, chars: dict[str, str]) -> str:
+    """The text of a <head> or <p>: each <choice> read through <orig> (served) or <reg> (repaired)."""
+    parts = [el.text or ""]
+    for child in el:
+        tag = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if tag == "choice":
+            pick = child.find(T + ("orig" if served else "reg"))
+            parts.append(_flatten(pick, served, chars) if pick is not None else "")
+        elif tag == "milestone":
+            parts.append("\n" if served else "")
+        elif tag == "g":
+            parts.append(chars.get((child.get("ref") or "").lstrip("#"), "") if served else "")
+        elif tag:
+            parts.append(_flatten(child, served, chars))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def tei_texts(root: etree._Element) -> dict[str, tuple[str, list[str]]]:
+    """Both texts of a TEI document, regenerated from its inline repairs alone:
+    {"served": (headline, paragraphs) as the site served them, "repaired": (title, paragraphs)}."""
+    chars = {c.get(f"{{{XML_NS}}}id"): chr(int(c.get("n")[2:], 16))
+             for c in root.iter(T + "char") if (c.get("n") or "").startswith("U+")}
+    body = root.find(f"{T}text/{T}body")
+    head = body.find(T + "head")
+    paragraphs = body.findall(T + "p")
+    out = {}
+    for name, served in (("served", True), ("repaired", False)):
+        title = _flatten(head, served, chars) if head is not None else ""
+        texts = [_flatten(p, served, chars) for p in paragraphs]
+        out[name] = (title, "\n".join(texts).split("\n") if served and texts else texts)
+    return out
 
 
 def serialize(element: etree._Element) -> bytes:

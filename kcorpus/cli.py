@@ -24,9 +24,62 @@ quarantine_app = typer.Typer(help="List and inspect documents held back by the q
                              invoke_without_command=True)
 app.add_typer(quarantine_app, name="quarantine")
 
-# Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of Rich's 80.
-console = Console(width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+
+
+def _width(stream) -> int | None:
+    """The table width: the terminal's; when piped, $COLUMNS if set (Rich reads it), else 132 rather
+    than Rich's 80, so the summary tables fit in CI logs and `| less`."""
+    import os
+    return None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 132
+
+
+console = Console(width=_width(sys.stdout))
+err = Console(stderr=True, width=_width(sys.stderr))
+# Set by the global options (--quiet / --verbose / --log-file), read when a command runs Prefect.
+LOGGING = {"console_level": "WARNING", "log_file": None}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from core.version import __version__
+        print(f"kcorpus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                               help="Print kcorpus's version and exit.")] = False,
+         quiet: Annotated[bool, typer.Option("--quiet", help="Only errors from Prefect on the terminal, no progress line.")] = False,
+         verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too.")] = False,
+         log_file: Annotated[Optional[Path], typer.Option("--log-file", help="Where Prefect's log lines go (default: <data home>/logs/kcorpus.log).")] = None) -> None:
+    """kcorpus: archive, clean, validate and release North Korean state media reposted on the web."""
+    LOGGING["console_level"] = "ERROR" if quiet else "INFO" if verbose else "WARNING"
+    LOGGING["log_file"] = log_file
+    if quiet:
+        console.quiet = True
+
+
+def _prefect_logging(home: DataHome) -> Path:
+    """Prefect's log lines: at the chosen level on the terminal (WARNING unless --verbose), and all of
+    them (INFO and up) in the log file. Called before a command runs a flow; returns the log file."""
+    import logging
+    import os
+
+    from flows.settings import apply_prefect_defaults
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", LOGGING["console_level"])
+    apply_prefect_defaults(home.root)
+    import prefect  # noqa: F401 - configures Prefect's logging; the file handler goes on after it
+
+    path = Path(LOGGING["log_file"] or home.root / "logs" / "kcorpus.log")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    return path
 
 HomeOption = Annotated[Optional[Path], typer.Option(
     "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
@@ -151,7 +204,9 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
     except ValueError as exc:
         _fail(str(exc), 2)
     data_home = _home(home)
-    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=CrawlProgress(data_home)))
+    _prefect_logging(data_home)
+    progress = CrawlProgress(data_home) if not console.quiet else None
+    print_refresh(run_refresh(data_home, site, replay, delay, runner, progress=progress))
 
 
 @app.command()
@@ -239,8 +294,10 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from corpus.release import ReleaseExists
     from flows.stages import BlockedRelease
 
+    data_home = _home(home)
+    _prefect_logging(data_home)
     try:
-        outcome = run_release(_home(home), version, allow_partial)
+        outcome = run_release(data_home, version, allow_partial)
     except (ReleaseExists, ValueError) as exc:
         _fail(str(exc))
     if isinstance(outcome, BlockedRelease):
@@ -279,10 +336,11 @@ def releases(home: HomeOption = None) -> None:
     from corpus.release import list_releases
 
     table = Table()
+    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
     for col in ("version", "created", "documents", "per site", "partial", "path"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
     for info in list_releases(_home(home)):
-        table.add_row(info.version, str(info.created_at), str(info.documents),
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
                       ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
                       "yes" if info.partial else "", str(info.path))
     console.print(table)
@@ -419,10 +477,15 @@ def watchlist(init: Annotated[bool, typer.Option("--init", help="Write the shipp
 @app.command()
 def demo(home: HomeOption = None) -> None:
     """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
-    from flows.demo import DemoHomeNotEmpty, run_demo
+    from flows.demo import DemoHomeNotEmpty, check_fresh, run_demo
     from corpus.diff import render_text
 
     data_home = DataHome.resolve(home)
+    try:
+        check_fresh(data_home)
+    except DemoHomeNotEmpty as exc:
+        _fail(str(exc))
+    _prefect_logging(data_home)
     try:
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
                           on_step=lambda message: console.rule(message))
@@ -451,6 +514,118 @@ def demo(home: HomeOption = None) -> None:
         for site, row in last.changes.not_checked.items():
             console.print(f"NOT CHECKED: {site}: {row['documents']} documents, none removed", highlight=False)
     console.print(f"Data home: {data_home.root}", highlight=False)
+
+
+# --- status / show / export ---------------------------------------------------------------------------
+
+def _disk_use(root: Path) -> dict[str, int]:
+    """Bytes under each top-level folder (and file) of the data home."""
+    use: dict[str, int] = {}
+    for entry in sorted(root.iterdir()) if root.exists() else []:
+        paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
+        use[entry.name] = sum(p.stat().st_size for p in paths)
+    return use
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+           home: HomeOption = None) -> None:
+    """The state of a data home: each site's last crawl and its outcome, the last release, quarantined
+    documents, disk use."""
+    from corpus.release import list_releases
+    from expectations.quarantine import list_quarantine
+    from scrapers.status import last_crawls
+
+    data_home = _home(home)
+    releases = list_releases(data_home)
+    last = releases[-1] if releases else None
+    report = {
+        "home": str(data_home.root), "crawls": last_crawls(data_home.state_db),
+        "last_release": {"version": last.version, "created_at": last.created_at, "documents": last.documents,
+                         "counts_by_site": last.counts_by_site, "partial": bool(last.partial)} if last else None,
+        "releases": len(releases), "quarantined": len(list_quarantine(data_home)),
+        "disk_use": _disk_use(data_home.root),
+    }
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    console.print(f"Data home {report['home']}", highlight=False)
+    table = Table(title="Last crawl per site")
+    for col in ("site", "run", "started", "status", "downloaded", "unchanged", "gone", "failed"):
+        table.add_column(col, no_wrap=col != "run", overflow="fold")
+    for site, crawl in report["crawls"].items():
+        table.add_row(site, crawl["run_id"], crawl["started_at"][:19], crawl["status"], str(crawl["downloaded"]),
+                      str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
+    console.print(table if report["crawls"] else "No crawl yet.")
+    if last:
+        console.print(f"Last release: {last.version} ({last.created_at[:19]}), {last.documents} documents "
+                      f"({', '.join(f'{k} {v}' for k, v in sorted(last.counts_by_site.items()))})"
+                      f"{', partial' if last.partial else ''}; {len(releases)} release(s) in all", highlight=False)
+    else:
+        console.print("No release yet.")
+    console.print(f"Quarantined documents: {report['quarantined']}", highlight=False)
+    console.print("Disk use: " + ", ".join(f"{name} {_size(n)}" for name, n in report["disk_use"].items()) +
+                  f" (total {_size(sum(report['disk_use'].values()))})", highlight=False)
+
+
+@app.command()
+def show(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. kancc-heigo-504.")],
+         release: Annotated[str, typer.Option("--release", help="Release version or folder.")] = "latest",
+         format: Annotated[str, typer.Option("--format", help="Output: text, json or tei.")] = "text",
+         home: HomeOption = None) -> None:
+    """Print one document of a release: its text, its JSON record, or its TEI file."""
+    import cleaners
+    from corpus.load import NoSuchRelease, find_document, resolve_release
+    from corpus.release import read_manifest
+
+    if format not in ("text", "json", "tei"):
+        _fail(f"unknown format {format!r} (text, json, tei)", 2)
+    data_home = _home(home)
+    try:
+        folder = resolve_release(release, data_home)
+        doc = find_document(folder, doc_id)
+    except NoSuchRelease as exc:
+        _fail(str(exc))
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    if format == "json":
+        print(json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False, indent=2))
+    elif format == "text":
+        print(cleaners.render_text(doc), end="")
+    else:
+        entry = next(d for d in read_manifest(folder)["documents"] if d["id"] == doc_id)
+        sys.stdout.write((folder / entry["path"]).read_text(encoding="utf-8"))
+
+
+@app.command()
+def export(version: Annotated[str, typer.Argument(help="Release version or folder (or latest).")],
+           format: Annotated[str, typer.Option("--format", help="txt, parquet, conllu or jsonl.")] = "jsonl",
+           output: Annotated[Optional[Path], typer.Option("--output", help="Where to write (default: kcorpus-<version>.<format> here; txt: a folder).")] = None,
+           home: HomeOption = None) -> None:
+    """Export a release in one format: plain text per document, Parquet, CoNLL-U or JSON lines."""
+    from corpus.load import EXPORT_FORMATS, NoSuchRelease, export_release, resolve_release
+
+    if format not in EXPORT_FORMATS:
+        _fail(f"unknown format {format!r} ({', '.join(EXPORT_FORMATS)})", 2)
+    try:
+        folder = resolve_release(version, _home(home))
+    except NoSuchRelease as exc:
+        _fail(str(exc))
+    name = folder.resolve().name
+    target = output or Path(f"kcorpus-{name}" + ("-text" if format == "txt" else f".{format}"))
+    try:
+        written = export_release(folder, format, target)
+    except (FileExistsError, ValueError) as exc:
+        _fail(str(exc))
+    err.print(f"Release {name} as {format}: {written}", highlight=False)
 
 
 # --- quarantine ------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def test_seed_pages_clean_to_the_reviewed_golden_text(request, doc_fixture, gold
 def test_render_text_has_title_metadata_and_body(kancc_seed):
     lines = cleaners.render_text(kancc_seed).split("\n")
     assert lines[0] == kancc_seed.title and lines[2] == ""
-    assert lines[1] == f"2020-09-18T19:23:00+09:00 | With the Century | {kancc_seed.source_url}"
+    assert lines[1] == f"2020-09-18 | With the Century | {kancc_seed.source_url}"
     assert lines[3] == kancc_seed.paragraphs[0] and lines[-2] == "[truncated]"
 
 
@@ -116,8 +116,10 @@ def test_kancc_seed_metadata(kancc_seed):
     pub = kancc_seed.public_dict()
     assert list(pub) == list(PUBLIC_KEYS)
     assert (pub["site"], pub["series"], pub["chapter"], pub["section"], pub["lang"]) == (
-        "kancc", "With the Century", 21, "6", "en")
-    assert pub["date"] == "2020-09-18T19:23:00+09:00" and pub["author"] == "Kim Il Sung"
+        "kancc", "With the Century", 21, 6, "en")
+    # `date` is always an ISO date; the posting's date-time (Korea time) has a field of its own
+    assert pub["date"] == "2020-09-18" and pub["posted_at"] == "2020-09-18T19:23:00+09:00"
+    assert pub["author"] == "Kim Il Sung" and pub["site_section"] is None
     extra = kancc_seed.extra
     board, post_id = re.search(r"bo_table=(\w+)&wr_id=(\d+)", kancc_seed.source_url).groups()
     assert (extra["poster"], extra["comment_count"], extra["board"], extra["post_id"]) == ("편집국", 0, board, post_id)
@@ -135,7 +137,7 @@ def test_globalsecurity_seed_metadata_and_chrome(gs_seed):
     assert (gs_seed.date, gs_seed.place) == ("2010-09-14", "Pyongyang")
     assert gs_seed.agency == "Korean Central News Agency (KCNA)"
     assert gs_seed.distributor == "Korea News Service (KNS)"
-    assert gs_seed.section == "Weapons of Mass Destruction (WMD)"
+    assert gs_seed.site_section == "Weapons of Mass Destruction (WMD)" and gs_seed.section is None
     text = gs_seed.title + "\n".join(gs_seed.paragraphs)
     for chrome in ("UNITED24", "mailing list", "Weapons of Mass Destruction (WMD)", "Korea News Service", "NEWSLETTER"):
         assert chrome not in text
@@ -160,7 +162,8 @@ def test_snapshot_kancc_posts_have_their_metadata(snapshot_articles):
     assert posts
     for doc in posts:
         assert doc.chapter and doc.section and doc.series == "With the Century", doc.source_url
-        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:00\+09:00", doc.date)
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d", doc.date) and doc.posted_at.startswith(doc.date)
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:00\+09:00", doc.posted_at)
         assert doc.extra["post_id"] == doc.source_url.rsplit("=", 1)[1] and doc.extra["heading_lines"]
 
 
@@ -197,7 +200,7 @@ def test_form_feed_variant_page():
     assert doc.paragraphs == ["We made a major stopover on our way from Nanhutou to Mt. Paektu at the rear base. "
                               "And then we went on."]
     assert {r["rule"] for r in doc.repairs} >= {"form-feed-from", "backslash-space", "heading-line"}
-    assert (doc.chapter, doc.section, doc.title) == (11, "5", "Choe Hyon, a Veteran General")
+    assert (doc.chapter, doc.section, doc.title) == (11, 5, "Choe Hyon, a Veteran General")
 
 
 # --- repair cases as data (after ftfy's test-cases) ---------------------------------------------------
@@ -420,7 +423,7 @@ def test_globalsecurity_page_in_unknown_markup_still_cleans_fully():
     assert doc.extra["extraction"] == "trafilatura"
     assert doc.paragraphs == [p for p in blocks[4:-1]]
     assert (doc.title, doc.date, doc.place) == (blocks[2], "2010-09-14", "Pyongyang")
-    assert (doc.distributor, doc.section) == ("Korea News Service (KNS)", "Weapons of Mass Destruction (WMD)")
+    assert (doc.distributor, doc.site_section) == ("Korea News Service (KNS)", "Weapons of Mass Destruction (WMD)")
 
 
 def test_table_layout_kcna_repost_without_profile_keeps_its_paragraphs():

@@ -33,8 +33,9 @@ def test_clean_json_has_the_contract_keys(seed_page):
     result = runner.invoke(app, ["clean", str(seed_page), "--url", SEED_URL])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert list(doc) == ["id", "site", "source_url", "title", "date", "place", "agency", "distributor", "author",
-                         "series", "chapter", "section", "lang", "paragraphs", "flags", "repairs"]
+    assert list(doc) == ["id", "site", "source_url", "title", "date", "posted_at", "place", "agency", "distributor",
+                         "author", "series", "chapter", "section", "site_section", "lang", "paragraphs", "flags",
+                         "repairs"]
     assert doc["title"] == "Let Us Defend the Soviet Union with Arms!" and doc["flags"] == ["truncated"]
 
 
@@ -111,3 +112,58 @@ def test_every_command_and_option_is_documented_in_the_readme():
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt != "--help":
                     assert opt in readme, f"{name} {opt}"
+
+
+def test_version_status_show_and_export_on_the_demo_home(demo_run, tmp_path):
+    import pandas as pd
+
+    from core.version import __version__
+
+    home, result = demo_run
+    args = ["--home", str(home.root)]
+    assert runner.invoke(app, ["--version"]).stdout.strip() == f"kcorpus {__version__}"
+    status = runner.invoke(app, ["status", "--json", *args])
+    report = json.loads(status.stdout)
+    newest = result.releases[-1].release
+    assert set(report["crawls"]) == {"globalsecurity", "kancc"}
+    assert sum(c["downloaded"] + c["unchanged"] for c in report["crawls"].values()) > 0
+    assert report["last_release"]["version"] == newest.version
+    assert report["quarantined"] == 0 and report["disk_use"]["warc"] > 0
+    table = runner.invoke(app, ["status", *args])
+    assert table.exit_code == 0 and f"Last release: {newest.version}" in table.stdout
+    text = runner.invoke(app, ["show", "kancc-heigo-504", *args])
+    assert text.exit_code == 0 and text.stdout.startswith("Let Us Defend the Soviet Union with Arms!\n")
+    as_json = json.loads(runner.invoke(app, ["show", "kancc-heigo-504", "--format", "json", *args]).stdout)
+    assert as_json["date"] == "2020-09-18" and as_json["text"].startswith(as_json["paragraphs"][0])
+    tei = runner.invoke(app, ["show", "kancc-heigo-504", "--format", "tei", "--release", result.releases[0].release.version, *args])
+    assert '<reg type="backslash-space"' in tei.stdout
+    missing = runner.invoke(app, ["show", "kancc-heigo-999", *args])
+    assert missing.exit_code == 1 and "has no document" in missing.stderr
+    for fmt in ("parquet", "conllu", "jsonl", "txt"):
+        out = tmp_path / f"export.{fmt}"
+        done = runner.invoke(app, ["export", newest.version, "--format", fmt, "--output", str(out), *args])
+        assert done.exit_code == 0 and out.exists(), done.output
+    assert len(pd.read_parquet(tmp_path / "export.parquet")) == newest.documents
+    assert (tmp_path / "export.conllu").read_text().startswith("# newdoc id = ")
+    assert len(list((tmp_path / "export.txt").rglob("*.txt"))) == newest.documents
+    again = runner.invoke(app, ["export", newest.version, "--format", "jsonl", "--output", str(tmp_path / "export.jsonl"), *args])
+    assert again.exit_code == 1 and "never overwrite" in again.stderr
+
+
+def test_releases_table_keeps_versions_whole_in_80_columns(demo_run):
+    home, result = demo_run
+    listed = subprocess.run([sys.executable, "-m", "kcorpus.cli", "releases", "--home", str(home.root)],
+                            capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "80"})
+    assert listed.returncode == 0
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    for outcome in result.releases:
+        assert re.search(rf"\b{re.escape(outcome.release.version)}\b", listed.stdout)
+
+
+def test_prefect_info_lines_go_to_the_log_file_not_the_terminal(tmp_path):
+    """A release over an empty data home runs the Prefect release flow: its INFO lines land in the log file."""
+    log = tmp_path / "run.log"
+    done = subprocess.run([sys.executable, "-m", "kcorpus.cli", "--log-file", str(log), "release", "--allow-partial",
+                           "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300)
+    assert "INFO" not in done.stderr and "Finished in state" not in done.stderr
+    assert "Finished in state" in log.read_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from corpus.tei import tei_texts
 from flows.demo import DemoHomeNotEmpty, check_fresh
 
 
@@ -17,9 +18,9 @@ def demo(demo_run):
 
 
 def _tei_text(path: Path) -> str:
-    root = etree.parse(str(path)).getroot()
-    ns = {"tei": "http://www.tei-c.org/ns/1.0"}
-    return " ".join(root.xpath("//tei:text//text()", namespaces=ns))
+    """The repaired text of a TEI file (each inline repair read through <reg>)."""
+    title, paragraphs = tei_texts(etree.parse(str(path)).getroot())["repaired"]
+    return " ".join([title, *paragraphs])
 
 
 def test_three_releases_of_well_formed_tei(demo):

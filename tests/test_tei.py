@@ -39,7 +39,7 @@ def gs_seed_document() -> Document:
         id="globalsecurity-dprk-100914-kcna01", site="globalsecurity", source_url=GS_URL,
         title="International Obligation Noted in History of DPRK-China Friendship", date="2010-09-14",
         place="Pyongyang", agency="Korean Central News Agency (KCNA)", distributor="Korea News Service (KNS)",
-        section="Weapons of Mass Destruction (WMD)", lang="en", paragraphs=paragraphs,
+        site_section="Weapons of Mass Destruction (WMD)", lang="en", paragraphs=paragraphs,
         capture={"record_id": "<urn:uuid:7d3c3a4e-0c39-4d7e-9d44-1f1c2a0b9e01>",
                  "payload_digest": "sha1:2Z3OWFVG4HT2DTSLDSBFUXDVCZ3VY2QK", "warc_file": "run-1-globalsecurity.warc.gz",
                  "warc_offset": 1234, "captured_at": "2026-10-01T03:00:00Z", "run_id": "run-1"},
@@ -60,8 +60,9 @@ def kancc_seed_document() -> Document:
         count += n
     return Document(
         id="kancc-heigo-504", site="kancc", source_url=KANCC_URL,
-        title="Let Us Defend the Soviet Union with Arms!", date="2020-09-18T19:23+09:00",  # no seconds: normalised
-        author="Kim Il Sung", series="With the Century", chapter=21, section="6", lang="en",
+        title="Let Us Defend the Soviet Union with Arms!", date="2020-09-18",
+        posted_at="2020-09-18T19:23+09:00",  # no seconds: normalised
+        author="Kim Il Sung", series="With the Century", chapter=21, section=6, lang="en",
         paragraphs=paragraphs, flags=["truncated"],
         repairs=[{"rule": "backslash-space", "where": "body", "count": count,
                   "examples": [["Soviet\\union", "Soviet union"]]}],
@@ -105,11 +106,13 @@ def test_header_carries_source_capture_and_series_position():
     assert x("//t:bibl/t:title[@type='original']") == "[Reminiscences]Chapter 21 6. “Let Us Defend the Soviet\\\\union with Arms!”"
     assert x("//t:bibl/t:biblScope[@unit='chapter']") == "21" and x("//t:bibl/t:biblScope[@unit='section']") == "6"
     assert x("//t:bibl/t:ptr/@target") == KANCC_URL
-    assert x("//t:bibl/t:date[@type='published']/@when") == "2020-09-18T19:23:00+09:00"
+    assert x("//t:bibl/t:date[@type='published']/@when") == "2020-09-18"
+    assert x("//t:bibl/t:date[@type='posted']/@when") == "2020-09-18T19:23:00+09:00"
     assert x("//t:bibl/t:date[@type='captured']/@when") == "2026-10-01T03:00:05+00:00"
     assert x("//t:bibl/t:idno[@type='warc-payload-digest']") == "sha1:Q4M2VNUKXHS6A4LBFOCX3YZGE7N2WJ5T"
     assert x("//t:application/@version") and x("//t:application/t:desc") == "cleaning rules 0.1.0+test"
-    assert int(x("//t:correction//t:item[@ana='backslash-space']/@n")) == doc.repairs[0]["count"] > 100
+    assert int(x("//t:correction//t:item[@ana='#kancc-heigo-504.backslash-space']/@n")) == doc.repairs[0]["count"] > 100
+    assert int(x("//t:taxonomy/t:category[@xml:id='kancc-heigo-504.backslash-space']/@n")) == doc.repairs[0]["count"]
     assert root.xpath("//t:keywords/t:term/text()", namespaces=NS) == ["kancc", "With the Century"]
 
 
@@ -138,7 +141,7 @@ def test_xml_hostile_characters_are_dropped_and_recorded():
     assert root.xpath("string(//t:titleStmt/t:title)", namespaces=NS) == "Let Us Defend the Soviet Union with Arms!"
     second = root.xpath("string(//t:body/t:p[2])", namespaces=NS)
     assert second.startswith("The Soviet") and "Sovietunion" in second and not second.endswith("\ufffe")
-    item = root.xpath(f"//t:correction//t:item[@ana='{XML_UNSAFE_RULE}']", namespaces=NS)[0]
+    item = root.xpath(f"//t:correction//t:item[@ana='#kancc-heigo-504.{XML_UNSAFE_RULE}']", namespaces=NS)[0]
     # characters dropped from the file: \x0b twice (title in titleStmt and head), \x00, \x0c, \ud800, \ufffe, \x1f
     assert item.get("n") == "7"
 

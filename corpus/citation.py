@@ -1,0 +1,112 @@
+"""What a researcher cites and reads first: CITATION.cff (Citation File Format 1.2.0), a .zenodo.json
+(Zenodo deposit metadata), and the release README with statistics, how to load it, and the codebook."""
+
+from __future__ import annotations
+
+import json
+
+from corpus.derived import CODEBOOK, Stats
+
+TITLE = "kcorpus: North Korean state media reposted on the open web"
+LICENSE_NOTE = ("The texts are North Korean state media (KCNA; Kim Il Sung's memoir With the Century) as reposted "
+                "by the sites named in each document's source description; kcorpus redistributes them for research "
+                "with their provenance. Check the rights status of an original before reuse. The corpus "
+                "metadata and annotations are released under CC0-1.0.")
+# What each site is, for the sources list (profile names -> a citable description).
+SITE_SOURCES = {
+    "globalsecurity": ("GlobalSecurity.org, KCNA reposts", "https://www.globalsecurity.org/wmd/library/news/dprk/"),
+    "kancc": ("KANCC (Korean American National Coordinating Council) board, With the Century reposts",
+              "https://kancc.org/bbs/board.php"),
+}
+
+
+def _yaml_string(value: str) -> str:
+    """A YAML double-quoted scalar (JSON string syntax is valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str]) -> str:
+    """CITATION.cff for a release (CFF 1.2.0, type dataset)."""
+    lines = [
+        "cff-version: 1.2.0",
+        "message: If you use this corpus, please cite it as below.",
+        "type: dataset",
+        f"title: {_yaml_string(TITLE)}",
+        f"version: {_yaml_string(version)}",
+        f"date-released: {release_date}",
+        "authors:",
+        "  - name: kcorpus contributors",
+        f"abstract: {_yaml_string(abstract(stats))}",
+        "license: CC0-1.0",
+        "keywords:",
+        *[f"  - {_yaml_string(k)}" for k in ("North Korea", "KCNA", "state media", "corpus", "TEI")],
+        "references:",
+    ]
+    for site in sites:
+        name, url = SITE_SOURCES.get(site, (site, None))
+        lines += ["  - type: website", f"    title: {_yaml_string(name)}", "    authors:", f"      - name: {_yaml_string(site)}"]
+        if url:
+            lines.append(f"    url: {_yaml_string(url)}")
+    return "\n".join(lines) + "\n"
+
+
+def abstract(stats: Stats) -> str:
+    sites = ", ".join(f"{site} {counts['documents']}" for site, counts in sorted(stats.by["site"].items()))
+    return (f"{stats.documents} documents ({sites}), {stats.tokens} tokens, {stats.sentences} sentences of North "
+            f"Korean state media reposted on the open web, cleaned with every repair recorded inline, in TEI P5 "
+            f"with plain-text, Parquet and CoNLL-U derivatives. {LICENSE_NOTE}")
+
+
+def zenodo_json(version: str, release_date: str, stats: Stats, sites: list[str]) -> str:
+    """.zenodo.json: the metadata a Zenodo deposit of the release folder takes."""
+    metadata = {
+        "title": f"{TITLE} (release {version})",
+        "version": version,
+        "publication_date": release_date,
+        "upload_type": "dataset",
+        "description": abstract(stats),
+        "creators": [{"name": "kcorpus contributors"}],
+        "license": "cc-zero",
+        "access_right": "open",
+        "keywords": ["North Korea", "KCNA", "state media", "corpus", "TEI"],
+        "language": "eng" if set(stats.by["lang"]) <= {"en"} else None,
+        "related_identifiers": [{"identifier": SITE_SOURCES.get(site, (site, site))[1] or site,
+                                 "relation": "isDerivedFrom", "resource_type": "other"} for site in sites],
+        "notes": f"Statistics: {json.dumps(stats.to_dict(), ensure_ascii=False)}. {LICENSE_NOTE}",
+    }
+    return json.dumps({k: v for k, v in metadata.items() if v is not None}, ensure_ascii=False, indent=1) + "\n"
+
+
+def _table(rows: list[tuple], header: tuple) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def release_readme(version: str, release_date: str, stats: Stats, files: dict[str, str]) -> str:
+    """README.md of a release: what it holds, statistics, how to load it, the codebook."""
+    lines = [f"# kcorpus release {version}", "", f"Released {release_date}. {abstract(stats)}", "",
+             "## Statistics", ""]
+    for axis, label in (("site", "site"), ("lang", "language"), ("year", "year")):
+        rows = [(key, c["documents"], c["tokens"], c["sentences"]) for key, c in sorted(stats.by[axis].items())]
+        lines += _table(rows, (label, "documents", "tokens", "sentences")) + [""]
+    lines += ["Tokens and sentences: syntok (English), Kiwi words (Korean), over the repaired body text.", "",
+              "## Files", ""]
+    lines += [f"- `{name}`: {what}" for name, what in files.items()]
+    lines += ["", "## Loading it", "", "```python", "import kcorpus",
+              f"docs, df = kcorpus.load_release(\"{version}\")   # or the path of this folder",
+              "df.groupby(\"site\").tokens.sum()                    # a typed pandas DataFrame, one row per document",
+              "```", "", "Without kcorpus: `pandas.read_parquet(\"documents.parquet\")`, or `documents.jsonl` line by "
+              "line (every field of the document, with its repair log and spans), or the TEI files.", "",
+              "## Codebook", "", "One row per document in `documents.parquet` and `meta.tsv` (which leaves `text` out; "
+              "the text is in `text/<site>/<id>.txt`).", ""]
+    lines += _table([(f"`{f.name}`", f.type, f.meaning, f.source) for f in CODEBOOK],
+                    ("field", "type", "meaning", "source"))
+    lines += ["", "`documents.jsonl` holds the same documents with every field kcorpus keeps: besides the above, "
+              "`posted_at` with its original offset, `paragraphs` as a list, `repairs` (rule, description, where, "
+              "count, examples), `spans` (where each repair changed the served text: [where, paragraph, start, "
+              "end, served, rules]), `extra` (site metadata) and `capture` (provenance).", "",
+              "## Repairs", "", "Every repair is inline in the TEI: `<choice><orig>` (as the site served it) "
+              "`<reg type=\"rule\" ana=\"#…\">` (repaired), each rule declared in the document header's "
+              "`<taxonomy>` with its description and count. Reading `<orig>` gives back the served text, "
+              "reading `<reg>` the repaired text.", ""]
+    return "\n".join(lines)

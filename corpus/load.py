@@ -1,0 +1,107 @@
+"""Reading a release back: its documents one at a time, and its table of documents as a pandas DataFrame
+with typed columns (what kcorpus.load_release hands a researcher)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.datahome import DataHome
+from core.document import Document
+from corpus.derived import CODEBOOK, flat_record
+
+
+class NoSuchRelease(LookupError):
+    """No release by that version or path."""
+
+
+def resolve_release(name: str | Path, home: DataHome) -> Path:
+    """A release folder from a path, a version under the data home, or "latest"."""
+    path = Path(name)
+    if (path / "manifest.json").is_file():
+        return path
+    candidate = home.releases_dir / str(name)
+    if (candidate / "manifest.json").is_file():
+        return candidate.resolve()
+    raise NoSuchRelease(f"no release {str(name)!r} (not a release folder, nor a version under {home.releases_dir})")
+
+
+def iter_documents(release: Path) -> Iterator[Document]:
+    """Every document of a release, read line by line from documents.jsonl (constant memory)."""
+    with open(Path(release) / "documents.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield Document.from_dict(json.loads(line))
+
+
+def find_document(release: Path, doc_id: str) -> Document:
+    """One document of a release by id; KeyError when the release has no such document."""
+    for doc in iter_documents(release):
+        if doc.id == doc_id:
+            return doc
+    raise KeyError(f"release {Path(release).name} has no document {doc_id!r}")
+
+
+def read_frame(release: Path):
+    """The release's documents as a pandas DataFrame: documents.parquet with nullable integer and string
+    columns and `date` as datetime64; a release written before Parquet existed is built from its JSON."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(release) / "documents.parquet"
+    if path.exists():
+        table = pq.read_table(path)
+    else:
+        rows = []
+        for doc in iter_documents(release):
+            record = flat_record(doc, None, None, f"tei/{doc.site}/{doc.id}.xml")
+            rows.append(record)
+        from corpus.derived import arrow_schema
+        table = pa.Table.from_pylist(rows, schema=arrow_schema())
+    mapping = {pa.int32(): pd.Int32Dtype(), pa.string(): pd.StringDtype()}
+    frame = table.to_pandas(types_mapper=mapping.get, date_as_object=False)
+    return frame[[f.name for f in CODEBOOK]]
+
+
+EXPORT_FORMATS = ("txt", "parquet", "conllu", "jsonl")
+
+
+def export_release(release: Path, fmt: str, output: Path) -> Path:
+    """Write one format of a release to `output`: jsonl and parquet as one file, conllu as one file (all
+    sites), txt as a folder of <site>/<id>.txt. A release written before a format existed gets it made
+    from its documents.jsonl (the same writer a release uses). Returns what was written."""
+    import shutil
+    import tempfile
+
+    from corpus.derived import DerivedWriter
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r} ({', '.join(EXPORT_FORMATS)})")
+    release, output = Path(release), Path(output)
+    if output.exists():
+        raise FileExistsError(f"{output} exists; exports never overwrite")
+    if fmt == "jsonl":
+        shutil.copyfile(release / "documents.jsonl", output)
+        return output
+    source = release
+    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists() else None) as scratch:
+        needed = {"parquet": "documents.parquet", "conllu": "conllu", "txt": "text"}[fmt]
+        if not (release / needed).exists():
+            writer = DerivedWriter(Path(scratch))
+            try:
+                for doc in iter_documents(release):
+                    writer.add(doc, f"tei/{doc.site}/{doc.id}.xml")
+            finally:
+                writer.close()
+            source = Path(scratch)
+        if fmt == "parquet":
+            shutil.copyfile(source / "documents.parquet", output)
+        elif fmt == "txt":
+            shutil.copytree(source / "text", output)
+        else:
+            with open(output, "w", encoding="utf-8") as out:
+                for part in sorted((source / "conllu").glob("*.conllu")):
+                    out.write(part.read_text(encoding="utf-8"))
+    return output

@@ -1,0 +1,157 @@
+"""Sentences and tokens for the derived formats (CoNLL-U, statistics): syntok's rule-based segmenter for
+English, kiwipiepy (its model ships as a package: nothing is downloaded) for Korean words and parts of
+speech. Both are imported on first use, and Kiwi is built once per process."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass
+class Token:
+    """One CoNLL-U word: the surface form, and where known its lemma and tags."""
+
+    form: str
+    lemma: str = "_"
+    upos: str = "_"
+    xpos: str = "_"
+    space_after: bool = True
+
+
+@dataclass
+class Sentence:
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+
+
+def segment(text: str, lang: str | None) -> list[Sentence]:
+    """One paragraph's sentences and tokens, by the document's language ("ko": Kiwi, else syntok)."""
+    if not text.strip():
+        return []
+    return _korean(text) if lang == "ko" else _english(text)
+
+
+def _english(text: str) -> list[Sentence]:
+    """English: syntok's sentences and tokens; forms are the paragraph's own characters (syntok's
+    value may normalise, e.g. "n't" -> "not": the offset is what counts), SpaceAfter from the gaps.
+
+    >>> [[t.form for t in s.tokens] for s in _english("Pyongyang, September 14 (KCNA) -- It ended. They left.")]
+    [['Pyongyang', ',', 'September', '14', '(', 'KCNA', ')', '--', 'It', 'ended', '.'], ['They', 'left', '.']]
+    """
+    from syntok import segmenter
+
+    sentences: list[Sentence] = []
+    for paragraph in segmenter.analyze(text):
+        for raw in paragraph:
+            spans = []
+            for token in raw:
+                if not token.value:
+                    continue
+                start = token.offset
+                end = start + len(token.value)
+                if text[start:end] != token.value:  # a normalised value: take the characters as written
+                    m = re.compile(r"\S+").match(text, start)
+                    end = m.end() if m else start
+                if end > start and (not spans or start >= spans[-1][1]):
+                    spans.append((start, end))
+            if spans:
+                spans = _fill_gaps(text, spans)
+                sentences.append(_sentence(text, spans, [Token(text[s:e]) for s, e in spans]))
+    return sentences
+
+
+def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Characters between tokens that a segmenter passed over (syntok skips the hyphen of "high-ranking")
+    become tokens of their own: the words must spell the sentence exactly."""
+    out = [spans[0]]
+    for start, end in spans[1:]:
+        out += [(out[-1][1] + m.start(), out[-1][1] + m.end()) for m in re.finditer(r"\S+", text[out[-1][1]:start])]
+        out.append((start, end))
+    return out
+
+
+def _sentence(text: str, spans: list[tuple[int, int]], tokens: list[Token]) -> Sentence:
+    for k, token in enumerate(tokens[:-1]):
+        token.space_after = spans[k + 1][0] > spans[k][1]
+    tokens[-1].space_after = True
+    return Sentence(text[spans[0][0]:spans[-1][1]], tokens)
+
+
+# Sejong tags (Kiwi) -> Universal POS, by the first morpheme of a word (eojeol)
+SEJONG_UPOS = {"NNG": "NOUN", "NNP": "PROPN", "NNB": "NOUN", "NR": "NUM", "NP": "PRON", "VV": "VERB", "VA": "ADJ",
+               "VX": "AUX", "VCP": "AUX", "VCN": "AUX", "MM": "DET", "MAG": "ADV", "MAJ": "CCONJ", "IC": "INTJ",
+               "SN": "NUM", "SL": "X", "SH": "X", "SF": "PUNCT", "SP": "PUNCT", "SS": "PUNCT", "SSO": "PUNCT",
+               "SSC": "PUNCT", "SE": "PUNCT", "SO": "PUNCT", "SW": "SYM", "XPN": "X", "XR": "X"}
+
+
+@lru_cache(maxsize=1)
+def kiwi():
+    """The Korean analyser (built once: ~1 s, its model from the kiwipiepy_model package)."""
+    from kiwipiepy import Kiwi
+    return Kiwi()
+
+
+def _korean(text: str) -> list[Sentence]:
+    """Korean: Kiwi's sentences and morphemes, grouped into words (eojeol: what spaces and punctuation
+    delimit), as Korean UD treebanks do: LEMMA and XPOS join the morphemes with "+", UPOS is the first
+    morpheme's.
+
+    >>> s = _korean("깊은 산속 밀영에서 맞는 밤은 길고도 추웠다.")[0]
+    >>> [t.form for t in s.tokens], s.tokens[2].xpos.endswith("+JKB"), s.tokens[-1].upos
+    (['깊은', '산속', '밀영에서', '맞는', '밤은', '길고도', '추웠다', '.'], True, 'PUNCT')
+    """
+    sentences = []
+    for sent in kiwi().split_into_sents(text, return_tokens=True):
+        morphs = list(sent.tokens or [])
+        # words: runs of non-space characters, punctuation split off as its own word
+        words = [(m.start(), m.end()) for m in re.finditer(r"[^\s\W]+|[^\w\s]", text[sent.start:sent.end])]
+        words = [(sent.start + s, sent.start + e) for s, e in words]
+        if not words:
+            continue
+        grouped: list[list] = [[] for _ in words]
+        k = 0
+        for morph in morphs:
+            while k < len(words) - 1 and morph.start >= words[k][1]:
+                k += 1
+            grouped[k].append(morph)
+        tokens = []
+        for (s, e), group in zip(words, grouped):
+            tags = [str(m.tag).split("-")[0] for m in group]
+            tokens.append(Token(text[s:e], "+".join(m.form for m in group) or text[s:e],
+                                SEJONG_UPOS.get(tags[0] if tags else "", "X"), "+".join(tags) or "_"))
+        sentences.append(_sentence(text, words, tokens))
+    return sentences
+
+
+def conllu_document(doc_id: str, title: str, paragraphs: list[str], lang: str | None) -> tuple[str, int, int]:
+    """One document in CoNLL-U: `# newdoc id`, `# newpar` per paragraph, `# sent_id` and `# text` per
+    sentence, ten tab-separated columns per word. Returns (the text, tokens, sentences)."""
+    lines = [f"# newdoc id = {doc_id}", f"# title = {_comment(title)}"]
+    tokens = sentences = 0
+    for index, paragraph in enumerate(paragraphs, start=1):
+        found = segment(paragraph, lang)
+        if not found:
+            continue
+        lines.append(f"# newpar id = {doc_id}-p{index}")
+        for sentence in found:
+            sentences += 1
+            lines += [f"# sent_id = {doc_id}-s{sentences}", f"# text = {_comment(sentence.text)}"]
+            for n, token in enumerate(sentence.tokens, start=1):
+                misc = "_" if token.space_after or n == len(sentence.tokens) else "SpaceAfter=No"
+                lines.append("\t".join((str(n), _field(token.form), _field(token.lemma), token.upos, token.xpos,
+                                        "_", "_", "_", "_", misc)))
+                tokens += 1
+            lines.append("")
+    return "\n".join(lines) + "\n", tokens, sentences
+
+
+def _comment(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def _field(value: str) -> str:
+    """A CoNLL-U column holds no tab, newline or (in FORM/LEMMA) space-only value."""
+    value = re.sub(r"[\t\r\n]", " ", value)
+    return value if value.strip() else "_"
