@@ -3,7 +3,10 @@
     .venv/bin/python bench/refresh.py [--pages 1000 10000]
 
 For each size: builds a synthetic snapshot (bench/synthetic.py), serves it with the replay server, and
-runs in fresh processes (so peak RSS is per run):
+runs in fresh processes (so peak RSS is per run). Peak RSS is the process's own high-water mark, VmHWM
+in /proc/self/status: getrusage's ru_maxrss is wrong here, because a child started by fork + exec
+inherits its parent's ru_maxrss (this parent holds the whole synthetic snapshot), while VmHWM belongs to
+the address space exec gave the child.
   direct     flows.stages.refresh — the crawl and clean functions, no Prefect
   flow       the Prefect refresh flow (embedded server), same functions as tasks
   no-change  the flow again on the flow's data home: conditional requests, nothing to download or clean
@@ -48,8 +51,13 @@ else:
     start = time.perf_counter()
     summary = refresh(home=str(data_home.root), replay_port=port, settings=asdict(settings))
 seconds = time.perf_counter() - start
+def peak_rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: may include the parent's
 print(json.dumps({{"seconds": seconds, "startup": startup,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_mb": peak_rss_mb(),
                   "articles": sum(c["articles"] for c in summary["crawl"].values()),
                   "downloaded": sum(c["downloaded"] for c in summary["crawl"].values()),
                   "cleaned": sum(len(c["cleaned"]) for c in summary["clean"].values())}}))

@@ -30,7 +30,7 @@ from scrapers.replay import load_snapshot  # noqa: E402
 
 def articles() -> list:
     """Every article of snapshot 1, cleaned."""
-    pages = load_snapshot([ROOT / "kcorpus" / "snapshots" / "snapshot-1.warc.gz"])
+    pages = load_snapshot([ROOT / "flows" / "snapshots" / "snapshot-1.warc.gz"])
     return [cleaners.clean_page(p.body, url) for url, p in sorted(pages.items())
             if p.status == 200 and ("kcna" in url or "&wr_id=" in url)]
 

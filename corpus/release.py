@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -93,6 +94,44 @@ def read_manifest(release_dir: Path) -> dict:
         raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
 
 
+# The manifest's last top-level key, as json.dumps(indent=1) writes it: one space of indent marks the
+# top level (nested keys have two or more), and a quote inside a string value is escaped, so this line
+# cannot occur anywhere else in the file.
+_DOCUMENTS_KEY = b'\n "documents": ['
+
+
+def read_manifest_head(release_dir: Path) -> dict:
+    """A release's manifest without its per-document list (version, dates, counts, quarantined, ...).
+
+    Listing releases needs only these: reading the head stops at the "documents" key, so listing R
+    releases of N documents costs R small reads, not R full parses of N entries. A manifest written
+    some other way (no such line) is read whole.
+    """
+    path = Path(release_dir) / "manifest.json"
+    head = b""
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                block = fh.read(1 << 16)
+                head += block
+                at = head.find(_DOCUMENTS_KEY)
+                if at >= 0 or not block:
+                    break
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
+    if at < 0:
+        return {k: v for k, v in read_manifest(release_dir).items() if k != "documents"}
+    try:
+        return json.loads(head[:at].rstrip().rstrip(b",").decode("utf-8") + "\n}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
+
+
+def _manifest_document_count(head: dict) -> int:
+    """How many documents a release holds, from its manifest head (one per released document and site)."""
+    return sum(head["counts_by_site"].values())
+
+
 def list_releases(home: DataHome) -> list[ReleaseInfo]:
     """Every release, oldest first (by creation time in its manifest)."""
     infos = []
@@ -101,8 +140,8 @@ def list_releases(home: DataHome) -> list[ReleaseInfo]:
     for path in home.releases_dir.iterdir():
         if path.is_symlink() or not path.is_dir() or path.name.startswith(".") or not (path / "manifest.json").exists():
             continue
-        manifest = read_manifest(path)
-        infos.append(ReleaseInfo(manifest["version"], path, manifest["created_at"], len(manifest["documents"]),
+        manifest = read_manifest_head(path)
+        infos.append(ReleaseInfo(manifest["version"], path, manifest["created_at"], _manifest_document_count(manifest),
                                  manifest["counts_by_site"], manifest.get("partial") or []))
     return sorted(infos, key=lambda info: (info.created_at, info.version))
 
@@ -116,7 +155,7 @@ def latest_release(home: DataHome) -> Path | None:
 def previous_counts(home: DataHome) -> dict[str, int]:
     """Documents per site in the latest release (what the quality gate compares a new batch with)."""
     latest = latest_release(home)
-    return read_manifest(latest)["counts_by_site"] if latest else {}
+    return read_manifest_head(latest)["counts_by_site"] if latest else {}
 
 
 def next_version(home: DataHome, today: date) -> str:
@@ -130,13 +169,26 @@ def next_version(home: DataHome, today: date) -> str:
     return f"{base}.{n}"
 
 
-def _history(home: DataHome) -> dict[str, dict]:
-    """Per document id, its manifest entry in the newest release that holds it: a document removed and
-    later restored keeps its revision history instead of starting over."""
+def _retired_entries(home: DataHome, previous_dir: Path | None, previous: dict[str, dict],
+                     previous_head: dict) -> dict[str, dict]:
+    """Per document id released before but not in the previous release, its manifest entry in the
+    newest release that held it: a document removed and later restored keeps its revision history
+    instead of starting over.
+
+    Each manifest carries this list ("retired"), so a release reads only the previous manifest; a
+    release written before kcorpus kept the list is made up for by reading the older manifests once.
+    """
+    if previous_dir is None:
+        return {}
+    if "retired" in previous_head:
+        return {entry["id"]: entry for entry in previous_head["retired"]}
     entries: dict[str, dict] = {}
     for info in reversed(list_releases(home)):
+        if info.path == previous_dir:
+            continue
         for entry in read_manifest(info.path)["documents"]:
-            entries.setdefault(entry["id"], entry)
+            if entry["id"] not in previous:
+                entries.setdefault(entry["id"], entry)
     return entries
 
 
@@ -178,10 +230,12 @@ def _measures(parent, counts: dict) -> None:
         _el(parent, "measure", str(counts.get(unit, 0)), unit=unit, quantity=str(counts.get(unit, 0)))
 
 
-def _corpus_file(version: str, today: str, elements: list[etree._Element], counts: dict[str, int],
-                 stats: Stats | None = None, works: list | None = None) -> bytes:
-    """The teiCorpus file: a header with the release's statistics (documents, tokens, sentences, overall
-    and per site, language and year), its sources and tag usage, then every document's <TEI>."""
+def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stats | None = None,
+                   usage: Counter | None = None, works: list | None = None) -> etree._Element:
+    """The teiCorpus element with its header only: the release's statistics (documents, tokens, sentences,
+    overall and per site, language and year), its sources and `usage` (tag_usage of every document,
+    summed as they stream), and the links between copies of one work (corpus.witnesses); the members
+    are streamed in after it."""
     stats = stats or Stats()
     corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
     corpus.set("version", "3.3.0")
@@ -212,7 +266,7 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
             _el(bibl, "ptr", target=url)
         _el(_el(bibl, "extent"), "measure", str(counts[site]), unit="documents", quantity=str(counts[site]))
     namespace = _el(_el(_el(header, "encodingDesc"), "tagsDecl"), "namespace", name=TEI_NS)
-    for gi, occurs in sorted(tag_usage(elements).items()):
+    for gi, occurs in sorted((usage or Counter()).items()):
         _el(namespace, "tagUsage", gi=gi, occurs=str(occurs))
     languages = _el(_el(header, "profileDesc"), "langUsage")
     for lang, group in sorted(stats.by["lang"].items()):
@@ -226,8 +280,7 @@ def _corpus_file(version: str, today: str, elements: list[etree._Element], count
         for work in linked:
             link = _el(group, "link", target=" ".join(f"#{i}" for i in work.witnesses))
             link.set("{http://www.w3.org/XML/1998/namespace}id", work.id)
-    corpus.extend(elements)
-    return etree.tostring(corpus, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return corpus
 
 
 # The derived files of every release, as the manifest and README list them.
@@ -247,12 +300,85 @@ RELEASE_FILES = {
 }
 
 
-def build_release(home: DataHome, documents: list[Document], *, version: str | None = None,
+_CLOSE_CORPUS = b"</teiCorpus>"
+
+
+def _member_bytes(xml: bytes) -> bytes:
+    """A serialized TEI file without its XML declaration: the same bytes, as a teiCorpus member."""
+    return xml.split(b"?>", 1)[1].lstrip(b"\n") if xml.startswith(b"<?xml") else xml
+
+
+def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, int], members: Path,
+                       first_member: bytes, stats: Stats | None = None, usage: Counter | None = None,
+                       works: list | None = None) -> None:
+    """Write the teiCorpus file: its header, then the members (already validated one by one, copied
+    from `members` in blocks), then the closing tag — memory independent of the corpus size.
+
+    Validity of the whole follows from its parts: the header is validated here inside a teiCorpus
+    holding the first member (the content model is teiHeader, TEI+), each member was validated on its
+    own, and the ids are unique. A streaming parse then proves the assembled file well-formed.
+    """
+    skeleton = etree.tostring(_corpus_header(version, today, counts, stats, usage, works), xml_declaration=True, encoding="UTF-8",
+                              pretty_print=True)
+    head, close, _ = skeleton.rpartition(_CLOSE_CORPUS)
+    if not close:
+        raise RuntimeError("the teiCorpus skeleton has no closing tag")  # lxml always writes one
+    errors = validate_tei(head + first_member + _CLOSE_CORPUS + b"\n")
+    if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
+        raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
+    with open(path, "wb") as out, open(members, "rb") as src:
+        out.write(head)
+        shutil.copyfileobj(src, out, 1 << 20)
+        out.write(_CLOSE_CORPUS + b"\n")
+    try:
+        count = 0
+        for _, element in etree.iterparse(str(path), events=("end",), tag=T + "TEI", resolve_entities=False,
+                                          no_network=True, huge_tree=True):
+            count += 1
+            element.clear()
+            while element.getprevious() is not None:  # keep the parsed tree empty as it streams
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise RuntimeError(f"the teiCorpus file of release {version} is not well-formed: {exc}") from None
+    if count != sum(counts.values()):
+        raise RuntimeError(f"the teiCorpus file of release {version} holds {count} documents, "
+                           f"not {sum(counts.values())}")
+
+
+def _sorted_stream(documents: Iterable[Document]) -> Iterable[Document]:
+    """The documents in id order. A list is checked for shared ids and sorted here; any other iterable
+    (a generator reading the store) must already come in id order, and is checked as it streams, so a
+    release never needs every document in memory."""
+    if isinstance(documents, Sequence):
+        duplicates = sorted(str(i) for i, n in Counter(d.id for d in documents).items() if n > 1)
+        if duplicates:
+            raise ValueError(f"documents share an id (one file each is required): {', '.join(duplicates)}")
+        yield from sorted(documents, key=lambda d: str(d.id))
+        return
+    last = None
+    for doc in documents:
+        key = str(doc.id)
+        if last is not None and key <= last:
+            raise ValueError(f"documents share an id (one file each is required): {key}" if key == last else
+                             f"documents must come in id order when streamed: {key} after {last}")
+        last = key
+        yield doc
+
+
+def _manifest_entry_json(entry: dict) -> bytes:
+    """One manifest entry as json.dumps(manifest, indent=1) lays it out inside "documents"."""
+    text = json.dumps(entry, ensure_ascii=False, indent=1)
+    return ("\n".join("  " + line for line in text.split("\n"))).encode("utf-8")
+
+
+def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
                   quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None,
                   crawl_outcomes: dict[str, dict] | None = None) -> Release:
     """Write a new release of `documents` (those that passed the quality gate).
 
+    documents    a list, or any iterable in id order (streamed: each document is written, validated and
+                 let go, so memory does not grow with the corpus)
     version      explicit version; default YYYY.MM.DD[.N] of `today`. An existing one raises ReleaseExists.
     partial      batch-expectation failures released anyway (--allow-partial): recorded in the manifest
     quarantined  [{id, site, failed}] held back by the gate, listed in the manifest
@@ -265,93 +391,120 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
     """
     today = today or date.today()
     home.releases_dir.mkdir(parents=True, exist_ok=True)
-    duplicates = sorted(str(i) for i, n in Counter(d.id for d in documents).items() if n > 1)
-    if duplicates:
-        raise ValueError(f"documents share an id (one file each is required): {', '.join(duplicates)}")
+    stream = _sorted_stream(documents)
+    if isinstance(documents, Sequence):
+        stream = iter(list(stream))  # a list's shared ids are refused here, before anything is written
     if version is not None:
         check_version(home, version)
     else:
         version = next_version(home, today)
     stamp = ReleaseStamp(version, today.isoformat())
 
+    # The previous manifest is read once; its "retired" list stands in for every older one.
     previous_dir = latest_release(home)
-    previous = {d["id"]: d for d in read_manifest(previous_dir)["documents"]} if previous_dir else {}
-    # copies of one work across sites: each document carries its work's id, the teiCorpus links them
-    works = link_witnesses([d for d in documents if not _unsafe(d)])
-    work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
-    for doc in documents:
-        if doc.id in work_of:
-            doc.extra = {**doc.extra, "work": work_of[doc.id]}
-    history = _history(home)
+    previous_manifest = read_manifest(previous_dir) if previous_dir else {}
+    previous = {d["id"]: d for d in previous_manifest.get("documents", [])}
+    previous_manifest.pop("documents", None)
+    retired = _retired_entries(home, previous_dir, previous, previous_manifest)
+    # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
+    # Linking needs every text at once (MinHash LSH), so it runs when the documents come as a list
+    # (as the pipeline passes them); a streamed iterable is released without witness links.
+    works = []
+    if isinstance(documents, Sequence):
+        docs = list(stream)
+        works = link_witnesses([d for d in docs if not _unsafe(d)])
+        work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
+        for doc in docs:
+            if doc.id in work_of:
+                doc.extra = {**doc.extra, "work": work_of[doc.id]}
+        stream = iter(docs)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
+    work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)
+    work.mkdir()
     derived = None
     try:
         derived = DerivedWriter(tmp)
-        entries, elements, rejected, released, records = [], [], [], [], []
-        added, edited = [], {}
-        for doc in sorted(documents, key=lambda d: str(d.id)):
-            old = previous.get(doc.id)
-            changes = [Change(**c) for c in (old or history.get(doc.id) or {}).get("changes", [])]
-            unsafe = _unsafe(doc)
-            try:
-                # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
-                line = json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
-                text_sha = doc.text_sha256()
-            except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
-                unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
-            if unsafe:
-                rejected.append({"id": doc.id, "errors": [unsafe]})
-                continue
-            kind = None
-            if old is None:
-                changes.append(Change(version, stamp.date, "added"))
-            elif old["text_sha256"] != text_sha:
-                kind = _classify(old, doc)
-                changes.append(Change(version, stamp.date, f"edited-{kind}"))
-            try:
-                element = document_element(doc, release=stamp, changes=changes)
-                xml = serialize(element)
-                errors = validate_tei(xml)
-            except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
-                errors = [f"cannot be written as TEI: {exc}"]
-            if errors:
-                rejected.append({"id": doc.id, "errors": errors[:5]})
-                continue
-            if old is None:
-                added.append(doc.id)
-            elif kind:
-                edited[doc.id] = kind
-            relative = Path("tei") / doc.site / f"{doc.id}.xml"
-            (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / relative).write_bytes(xml)
-            elements.append(element)
-            released.append(doc)
-            derived.add(doc, relative.as_posix())
-            records.append(line + b"\n")
-            capture = doc.capture or {}
-            entries.append({
-                "id": doc.id, "site": doc.site, "path": relative.as_posix(), "sha256": sha256_file(tmp / relative),
-                "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
-                "capture_id": plain_record_id(capture.get("record_id") or "") or None,
-                "payload_digest": capture.get("payload_digest"), "captured_at": capture.get("captured_at"),
-                # where the archived page is: the payload's WARC file (under warc/) and record offset,
-                # and the run's WACZ (under wacz/) that packages it for replay tools
-                "warc_file": f"warc/{capture['warc_file']}" if capture.get("warc_file") else None,
-                "warc_offset": capture.get("warc_offset"),
-                "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
-                "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
-                "work": doc.extra.get("work")})
-            if checked and doc.source_url in checked:
-                entries[-1]["last_checked"] = checked[doc.source_url]
-            dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
-            if dropped is not None:
-                entries[-1]["tei_dropped_characters"] = int(dropped.get("n"))
+        usage: Counter = Counter()
+        rejected, digests = [], {}
+        added, edited, released_ids = [], {}, set()
+        titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of added and edited documents
         counts: dict[str, int] = {}
-        for doc in released:
-            counts[doc.site] = counts.get(doc.site, 0) + 1
-        removed = sorted(set(previous) - {d.id for d in released})
-        (tmp / "documents.jsonl").write_bytes(b"".join(records))
+        cleaner_versions: set[str] = set()
+        first_member = None
+        with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
+                open(work / "entries.json", "wb") as entries:
+            for doc in stream:
+                old = previous.get(doc.id)
+                changes = [Change(**c) for c in (old or retired.get(doc.id) or {}).get("changes", [])]
+                unsafe = _unsafe(doc)
+                try:
+                    # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
+                    line = json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
+                    text_sha = doc.text_sha256()
+                except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
+                    unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
+                if unsafe:
+                    rejected.append({"id": doc.id, "errors": [unsafe]})
+                    continue
+                kind = None
+                if old is None:
+                    changes.append(Change(version, stamp.date, "added"))
+                elif old["text_sha256"] != text_sha:
+                    kind = _classify(old, doc)
+                    changes.append(Change(version, stamp.date, f"edited-{kind}"))
+                try:
+                    element = document_element(doc, release=stamp, changes=changes)
+                    xml = serialize(element)
+                    errors = validate_tei(xml)
+                except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
+                    errors = [f"cannot be written as TEI: {exc}"]
+                if errors:
+                    rejected.append({"id": doc.id, "errors": errors[:5]})
+                    continue
+                if old is None:
+                    added.append(doc.id)
+                    titles[doc.id] = (doc.title, doc.source_url)
+                elif kind:
+                    edited[doc.id] = kind
+                    titles[doc.id] = (doc.title, doc.source_url)
+                relative = Path("tei") / doc.site / f"{doc.id}.xml"
+                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / relative).write_bytes(xml)
+                digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
+                member = _member_bytes(xml)
+                members.write(member)
+                first_member = first_member or member
+                derived.add(doc, relative.as_posix())
+                usage.update(tag_usage([element]))
+                records.write(line + b"\n")
+                capture = doc.capture or {}
+                entry = {
+                    "id": doc.id, "site": doc.site, "path": relative.as_posix(),
+                    "sha256": digests[relative.as_posix()],
+                    "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
+                    "capture_id": plain_record_id(capture.get("record_id") or "") or None,
+                    "payload_digest": capture.get("payload_digest"), "captured_at": capture.get("captured_at"),
+                    # where the archived page is: the payload's WARC file (under warc/) and record offset,
+                    # and the run's WACZ (under wacz/) that packages it for replay tools
+                    "warc_file": f"warc/{capture['warc_file']}" if capture.get("warc_file") else None,
+                    "warc_offset": capture.get("warc_offset"),
+                    "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
+                    "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
+                    "work": doc.extra.get("work")}
+                if checked and doc.source_url in checked:
+                    entry["last_checked"] = checked[doc.source_url]
+                dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
+                if dropped is not None:
+                    entry["tei_dropped_characters"] = int(dropped.get("n"))
+                entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
+                released_ids.add(doc.id)
+                counts[doc.site] = counts.get(doc.site, 0) + 1
+                cleaner_versions.add(doc.cleaner_version)
+        removed = sorted(set(previous) - released_ids)
+        # what left with this release joins what had left before; what came back leaves the list
+        retired.update((doc_id, previous[doc_id]) for doc_id in removed)
+        retired_list = [retired[i] for i in sorted(retired) if i not in released_ids]
         derived.close()
         stats = derived.stats
         sites = sorted(counts)
@@ -359,34 +512,36 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
         (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites), encoding="utf-8")
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
-        released_ids = {d.id for d in released}
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
-        if elements:
-            corpus_xml = _corpus_file(version, stamp.date, elements, counts, stats, kept_works)
-            errors = validate_tei(corpus_xml)
-            if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
-                raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
-            (tmp / corpus_name).write_bytes(corpus_xml)
+        if released_ids:
+            _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member,
+                               stats, usage, kept_works)
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "release_date": stamp.date, "kcorpus_version": __version__,
-            "cleaner_versions": sorted({d.cleaner_version for d in released}),
+            "cleaner_versions": sorted(cleaner_versions),
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "allow_partial": bool(partial),
             "crawl_outcomes": crawl_outcomes or {}, "quarantined": quarantined or [],
-            "rejected": rejected, "tei_corpus": corpus_name if elements else None,
+            "rejected": rejected, "tei_corpus": corpus_name if released_ids else None,
             "statistics": stats.to_dict(),
-            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1}, "files": _derived_files(tmp), "documents": entries,
+            "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1},
+            "files": _derived_files(tmp), "retired": retired_list,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        with open(tmp / "manifest.json", "wb") as out, open(work / "entries.json", "rb") as src:
+            out.write(head[:head.rindex(b"\n}")] + b"," + _DOCUMENTS_KEY + (b"\n" if released_ids else b""))
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.write((b"\n ]" if released_ids else b"]") + b"\n}")
         (tmp / "CHANGELOG.md").write_text(
             _changelog(version, previous_dir.name if previous_dir else None, added, removed, edited, previous,
-                       {d.id: d for d in released}, partial, quarantined or [], rejected), encoding="utf-8")
-        files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
-        (tmp / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files),
-                                        encoding="utf-8")
-        for path in files + [tmp / "SHA256SUMS"]:
-            path.chmod(0o444)  # a release is immutable: its files are written read-only
+                       titles, partial, quarantined or [], rejected), encoding="utf-8")
+        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+        with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
+            for name in files:
+                sums.write(f"{digests.get(name) or sha256_file(tmp / name)}  {name}\n")
+        for name in files + ["SHA256SUMS"]:
+            (tmp / name).chmod(0o444)  # a release is immutable: its files are written read-only
         target = home.releases_dir / version
         try:
             # atomic on one filesystem; fails rather than replace an existing (never empty) release folder
@@ -401,8 +556,10 @@ def build_release(home: DataHome, documents: list[Document], *, version: str | N
             derived.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     _point_latest(home, version)
-    return Release(version, target, len(released), counts, rejected, added, removed, edited)
+    return Release(version, target, len(released_ids), counts, rejected, added, removed, edited)
 
 
 def verify_checksums(release_dir: Path) -> list[str]:
@@ -484,6 +641,7 @@ def md_url(url: str) -> str:
 
 def _changelog(version, previous_version, added, removed, edited, previous, released, partial, quarantined,
                rejected) -> str:
+    """CHANGELOG.md; `released` maps the added and edited ids to their (title, source URL)."""
     lines = [f"# kcorpus release {version}", ""]
     lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
     lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
@@ -496,13 +654,13 @@ def _changelog(version, previous_version, added, removed, edited, previous, rele
         if ids:
             lines += [f"## {heading}", ""]
             for doc_id in ids:
-                title = source[doc_id].title if source else previous[doc_id].get("title", "")
-                url = source[doc_id].source_url if source else previous[doc_id]["source_url"]
+                title, url = source[doc_id] if source else (previous[doc_id].get("title", ""),
+                                                            previous[doc_id]["source_url"])
                 lines.append(f"- `{doc_id}` {md_escape(title)} {md_url(url)}")
             lines.append("")
     if edited:
         lines += ["## Edited", ""]
-        lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id].title)}" for doc_id, kind in sorted(edited.items())]
+        lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id][0])}" for doc_id, kind in sorted(edited.items())]
         lines.append("")
     if quarantined:
         lines += ["## Held back by the quality gate", ""]

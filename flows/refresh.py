@@ -31,7 +31,7 @@ def crawl_site_task(home_root: str, site: str, run_id: str, replay_port: int | N
 
 @task(name="clean-site")
 def clean_site_task(home_root: str, site: str, run_id: str) -> dict:
-    """Clean one site's new captures of the run into the document store."""
+    """Clean one site's new captures of the run into the document store (in a process pool: all cores)."""
     return stages.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
 
 
@@ -45,6 +45,32 @@ def site_outcome_task(home_root: str, site: str, run_id: str, crawl_report: dict
 def package_wacz_task(home_root: str, run_id: str) -> dict:
     """Package the run's WARC files as a WACZ with its pages (after cleaning: pages carry titles)."""
     return stages.package_wacz(DataHome.resolve(home_root), run_id)
+
+
+@task(name="clean-batch")
+def clean_batch_task(warc_dir: str, jobs: list[dict]) -> list[dict]:
+    """Clean a batch of captures from WARC (pure: writes nothing; runs on any worker that reads warc/)."""
+    return stages.clean_captures(warc_dir, jobs)
+
+
+def _tasks_run_in_processes() -> bool:
+    """True under a task runner whose tasks run in other processes (Dask): cleaning is then spread as
+    batch tasks, instead of each site's task starting its own process pool."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+
+
+def _clean_on_workers(data_home: DataHome, sites: list[str], run_id: str) -> dict:
+    """Plan in the flow process, clean batches as tasks on the workers, store in the flow process:
+    only the flow process writes the document store and the stamp index."""
+    plans = {site: stages.plan_clean(data_home, site, run_id) for site in sites}
+    futures = {site: [clean_batch_task.submit(str(data_home.warc_dir), batch) for batch in stages.chunks(jobs)]
+               for site, (_, jobs) in plans.items()}
+    return {site: stages.store_cleaned(data_home, plans[site][0],
+                                       [result for future in futures[site] for result in future.result()]).to_dict()
+            for site in sites}
 
 
 @flow(name="kcorpus-refresh", log_prints=True)
@@ -66,8 +92,11 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
         crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
                   for site in sites}
         crawl_reports = {site: future.result() for site, future in crawls.items()}
-        cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
-        clean_reports = {site: future.result() for site, future in cleans.items()}
+        if _tasks_run_in_processes():
+            clean_reports = _clean_on_workers(data_home, sites, run_id)
+        else:
+            cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
+            clean_reports = {site: future.result() for site, future in cleans.items()}
         outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site],
                                             clean_reports[site]) for site in sites}
         wacz = package_wacz_task(str(data_home.root), run_id)

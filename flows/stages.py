@@ -17,7 +17,7 @@ from cleaners.store import (StampIndex, current_documents, document_exists, load
                             save_document)
 from core.datahome import DataHome
 from core.document import Document
-from core.profiles import Profile, get_profile
+from core.profiles import get_profile
 from scrapers.crawl import SiteCrawlReport, crawl_site
 from scrapers.fetch import CrawlSettings, make_client
 from scrapers.state import CrawlState, new_run_id, row_to_capture
@@ -140,7 +140,8 @@ def _latest_article_rows(state: CrawlState, run_id: str, site: str):
     return latest
 
 
-def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) -> CleanReport:
+def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False,
+              workers: int | None = None) -> CleanReport:
     """Clean the article captures of `run_id` for `site` into the document store.
 
     A capture whose payload digest and cleaner version match the stored document's is not re-cleaned
@@ -149,12 +150,22 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
     replay does not hold leaves it in place, listed as not checked. A page the cleaner refuses, or any
     error on one page, is recorded as that page's failure (with its capture); the previous document,
     if any, is kept and the other pages go on.
+    Cleaning runs in `workers` processes (default: every core); only this process writes the store.
     """
+    report, jobs = plan_clean(home, site, run_id, force=force)
+    return store_cleaned(home, report, clean_in_processes(str(home.warc_dir), jobs, workers))
+
+
+def plan_clean(home: DataHome, site: str, run_id: str, *, force: bool = False) -> tuple[CleanReport, list[dict]]:
+    """What cleaning `run_id` for `site` has to do: retires the documents whose article is gone and
+    notes those whose capture is already cleaned (the report), and returns the captures to clean as
+    jobs (plain dicts, so they can go to another process or machine)."""
     import cleaners
     from scrapers.crawl import retires
 
     profile = get_profile(site)
     report = CleanReport(site)
+    jobs = []
     state = CrawlState(home.state_db)
     stamps = StampIndex(home)
     try:
@@ -176,85 +187,142 @@ def clean_run(home: DataHome, site: str, run_id: str, *, force: bool = False) ->
                     and document_exists(home, site, doc_id):
                 report.reused.append(doc_id)
                 continue
-            try:
-                doc = _clean_capture(home, profile, capture, report)
-            except cleaners.SoftNotFound as exc:
-                # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404
-                report.soft_404.append({"url": url, "reason": exc.reason})
-                if retire_document(home, site, doc_id):
-                    stamps.forget(doc_id)
-                    report.retired.append(doc_id)
-                continue
-            except OSError:
-                raise  # disk full, unreadable data home: a local fault, not this page's
-            except Exception as exc:  # one page's fault never stops the others
-                report.failures.append({"url": capture.url, "site": site, "error": f"{type(exc).__name__}: {exc}"
-                                        .splitlines()[0], "capture": capture.provenance()})
-                continue
-            if doc is not None:
-                stamps.put(doc)
-                report.cleaned.append(doc_id)
+            jobs.append({"site": site, "url": capture.url, "warc_file": capture.warc_file,
+                         "warc_offset": capture.warc_offset, "provenance": capture.provenance()})
     finally:
         stamps.close()
         state.close()
-    return report
+    return report, jobs
 
 
-def _clean_capture(home: DataHome, profile: Profile, capture, report: CleanReport) -> Document | None:
-    """Clean one capture from WARC and store the document; None (and a recorded failure, or a
-    retirement for a soft 404) when there is no article in it."""
+def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
+    """Clean captures from WARC: a pure function of the archived bytes, safe to run in any process or
+    on any machine that can read the WARC folder. Writes nothing. One result per job, in order:
+    {"document": Document.to_dict(), "no_body": bool} | {"soft_404": reason} | {"failure": {url, site,
+    error, capture}, "no_body": bool}. One page's fault never stops the others (any exception becomes
+    that page's failure); `no_body` feeds the layout canaries (the profile's body selector found nothing).
+    """
     import cleaners
     from cleaners.soft404 import is_soft_404
 
-    stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
+    results = []
+    for job in jobs:
+        profile = get_profile(job["site"])
+        stored = None
+        try:
+            stored = read_response(Path(warc_dir), job["warc_file"], job["warc_offset"])
+            doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"])
+            refusal = None
+        except cleaners.SoftNotFound as exc:
+            # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404
+            results.append({"soft_404": exc.reason, "url": job["url"]})
+            continue
+        except cleaners.CleaningError as exc:
+            doc, refusal = None, str(exc)
+        except OSError:
+            raise  # an unreadable data home: a local fault, not this page's
+        except Exception as exc:  # noqa: BLE001 — one page's fault never stops the others
+            doc, refusal = None, f"{type(exc).__name__}: {exc}".splitlines()[0]
+        no_body = doc is None or doc.extra.get("extraction") != "profile"
+        if no_body and stored is not None and is_soft_404(profile, stored.body):
+            results.append({"soft_404": "the site's own not-found page (profile [soft_404])", "url": job["url"]})
+            continue
+        if doc is None:
+            results.append({"failure": {"url": job["url"], "site": job["site"], "error": refusal,
+                                        "capture": job["provenance"]}, "no_body": True})
+            continue
+        results.append({"document": doc.to_dict(), "no_body": no_body})
+    return results
+
+
+# Below this many pages a pool costs more than it saves (each worker process imports the cleaner:
+# ~1-2 s for trafilatura and wordfreq), so they are cleaned in this process.
+POOL_MIN_PAGES = 200
+POOL_CHUNK = 50
+
+
+def default_workers() -> int:
+    """Cleaning processes by default: every core this process may use."""
     try:
-        doc = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
-                                  capture=capture.provenance())
-    except cleaners.SoftNotFound:
-        raise  # the caller retires the document: the URL is gone
-    except cleaners.CleaningError as exc:
-        doc, refusal = None, str(exc)
-    if doc is None or doc.extra.get("extraction") != "profile":
-        if is_soft_404(profile, stored.body):
-            doc_id = profile.document_id(capture.url)
-            if retire_document(home, profile.name, doc_id):
-                report.retired.append(doc_id)
-            return None
-        report.no_body += 1
-    if doc is None:
-        failure = {"url": capture.url, "site": profile.name, "error": refusal,
-                   "capture": capture.provenance()}
-        report.failures.append(failure)
-        return None
-    save_document(home, doc)
-    report.body_chars.append(len(doc.text))
-    return doc
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
-def reclean(home: DataHome, sites: list[str] | None = None) -> list[CleanReport]:
-    """Re-clean every current document from its own capture (after a cleaning rule changed).
+def chunks(jobs: list[dict], size: int | None = None) -> list[list[dict]]:
+    """Jobs in batches of `size` (default POOL_CHUNK): one batch per pool or Dask task (a task per
+    page would cost more than the page)."""
+    size = size or POOL_CHUNK
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def clean_in_processes(warc_dir: str, jobs: list[dict], workers: int | None = None) -> list[dict]:
+    """clean_captures over a process pool of `workers` (default: every core), results in job order.
+
+    Processes are spawned, not forked: the caller may be a Prefect flow with threads and open
+    connections, which a fork would copy in an undefined state.
+    """
+    workers = workers or default_workers()
+    if workers <= 1 or len(jobs) < POOL_MIN_PAGES:
+        return clean_captures(warc_dir, jobs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = chunks(jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [result for batch in pool.map(clean_captures, [warc_dir] * len(batches), batches)
+                for result in batch]
+
+
+def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> CleanReport:
+    """Save cleaned documents and their stamps, retire soft 404s, record refusals and the canary
+    figures: the only writer of the store."""
+    site = report.site
+    profile = get_profile(site)
+    stamps = StampIndex(home)
+    try:
+        for result in results:
+            report.no_body += 1 if result.get("no_body") else 0
+            if "soft_404" in result:
+                report.soft_404.append({"url": result["url"], "reason": result["soft_404"]})
+                doc_id = profile.document_id(result["url"])
+                if doc_id and retire_document(home, site, doc_id):
+                    stamps.forget(doc_id)
+                    report.retired.append(doc_id)
+                continue
+            if "failure" in result:
+                report.failures.append(result["failure"])
+                continue
+            doc = Document.from_dict(result["document"])
+            save_document(home, doc)
+            stamps.put(doc)
+            report.cleaned.append(doc.id)
+            report.body_chars.append(len(doc.text))
+    finally:
+        stamps.close()
+    return report
+
+
+def reclean(home: DataHome, sites: list[str] | None = None, *, workers: int | None = None) -> list[CleanReport]:
+    """Re-clean every current document from its own capture (after a cleaning rule changed), in
+    `workers` processes (default: every core).
 
     Reads WARC only; the audit then classes resulting text changes as "pipeline".
     """
-    import cleaners
-
     reports: dict[str, CleanReport] = {}
-    stamps = StampIndex(home)
+    jobs: dict[str, list[dict]] = {}
     for doc in current_documents(home, sites):
-        report = reports.setdefault(doc.site, CleanReport(doc.site))
+        reports.setdefault(doc.site, CleanReport(doc.site))
         cap = doc.capture or {}
         if not cap.get("warc_file"):
             continue
-        stored = read_response(home.warc_dir, cap["warc_file"], cap["warc_offset"])
-        try:
-            fresh = cleaners.clean_page(stored.body, doc.source_url, headers=stored.headers, capture=cap)
-        except cleaners.CleaningError as exc:
-            report.failures.append({"url": doc.source_url, "site": doc.site, "error": str(exc), "capture": cap})
-            continue
-        save_document(home, fresh)
-        stamps.put(fresh)
-        report.cleaned.append(fresh.id)
-    stamps.close()
+        jobs.setdefault(doc.site, []).append({"site": doc.site, "url": doc.source_url, "warc_file": cap["warc_file"],
+                                              "warc_offset": cap["warc_offset"], "provenance": cap})
+    ordered = [job for site in reports for job in jobs.get(site, [])]
+    results = iter(clean_in_processes(str(home.warc_dir), ordered, workers))
+    for site, report in reports.items():
+        store_cleaned(home, report, [next(results) for _ in jobs.get(site, [])])
     return list(reports.values())
 
 

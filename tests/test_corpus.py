@@ -241,3 +241,118 @@ def test_html_report_escapes_page_text_and_links_only_web_urls(tmp_path, snapsho
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; “quoted”" in html
     assert "href='javascript" not in html and "javascript:alert(1)" in html
     assert "<td><b>all sites</b></td>" in html
+
+
+# --- streaming releases and the linear audit (issue 17) ---------------------------------------------
+
+def test_a_streamed_release_equals_the_list_release_and_its_teicorpus_is_valid(tmp_path, snapshot_documents):
+    """A generator in id order gives the same files as a list; the teiCorpus assembled from the member
+    file is valid as a whole against the project schema (full parse, not just the streamed checks)."""
+    listed = build_release(DataHome.resolve(tmp_path / "a"), snapshot_documents, version="v1", today=DAY)
+    ordered = sorted(snapshot_documents, key=lambda d: d.id)
+    streamed = build_release(DataHome.resolve(tmp_path / "b"), (d for d in ordered), version="v1", today=DAY)
+    for name in ["documents.jsonl", "CHANGELOG.md", "kcorpus-v1.teiCorpus.xml"] + \
+            [f"tei/{d.site}/{d.id}.xml" for d in ordered]:
+        assert (listed.path / name).read_bytes() == (streamed.path / name).read_bytes(), name
+    manifest = json.loads((streamed.path / "manifest.json").read_text())
+    assert [e["id"] for e in manifest["documents"]] == [d.id for d in ordered]
+    assert manifest["documents"] == json.loads((listed.path / "manifest.json").read_text())["documents"]
+    corpus = (streamed.path / "kcorpus-v1.teiCorpus.xml").read_bytes()
+    assert validate_tei(corpus) == []
+    root = etree.fromstring(corpus)
+    assert [el.get("{http://www.w3.org/XML/1998/namespace}id") for el in root.iterfind("{*}TEI")] == \
+        [d.id for d in ordered]
+
+
+def test_a_stream_out_of_id_order_or_repeating_an_id_is_refused_and_leaves_nothing(tmp_path, snapshot_documents):
+    home = DataHome.resolve(tmp_path)
+    ordered = sorted(snapshot_documents, key=lambda d: d.id)
+    with pytest.raises(ValueError, match="id order"):
+        build_release(home, iter(ordered[::-1]), today=DAY)
+    with pytest.raises(ValueError, match="share an id"):
+        build_release(home, iter([ordered[0], copy.deepcopy(ordered[0])]), today=DAY)
+    assert list(home.releases_dir.iterdir()) == []
+
+
+def test_listing_reads_manifest_heads_and_history_survives_a_release_without_a_retired_list(tmp_path,
+                                                                                           snapshot_documents):
+    """list_releases reads only up to the documents list; a removed document's history is carried by the
+    next manifest's "retired" list, and rebuilt from older manifests for a release written before it."""
+    from corpus.release import read_manifest_head
+
+    home = DataHome.resolve(tmp_path)
+    doc = snapshot_documents[0]
+    build_release(home, snapshot_documents, version="r1", today=DAY)
+    second = build_release(home, snapshot_documents[1:], version="r2", today=DAY)
+    manifest = json.loads((second.path / "manifest.json").read_text())
+    assert [e["id"] for e in manifest["retired"]] == [doc.id]
+    head = read_manifest_head(second.path)
+    assert "documents" not in head and head["version"] == "r2" and head["retired"] == manifest["retired"]
+    assert [(r.version, r.documents) for r in list_releases(home)] == [("r1", len(snapshot_documents)),
+                                                                        ("r2", len(snapshot_documents) - 1)]
+    # r2 as an older kcorpus wrote it: no "retired" list
+    del manifest["retired"]
+    (second.path / "manifest.json").chmod(0o644)
+    (second.path / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    third = build_release(home, snapshot_documents, version="r3", today=DAY)
+    entry = next(d for d in json.loads((third.path / "manifest.json").read_text())["documents"] if d["id"] == doc.id)
+    assert [c["version"] for c in entry["changes"]] == ["r1", "r3"]
+    assert json.loads((third.path / "manifest.json").read_text())["retired"] == []
+
+
+def test_the_trimmed_word_diff_gives_the_plain_matchers_edits_on_real_text(snapshot_documents, monkeypatch):
+    """Edits at random places of real documents: the trimmed diff, and the paragraph-anchored one (its
+    threshold lowered so texts the plain matcher handles quickly take that path), report exactly the
+    ops of SequenceMatcher over the whole texts; on the memoir chapter (~11k tokens, where the plain
+    matcher needs seconds) the ops still rebuild both texts."""
+    import difflib
+    import random
+
+    from corpus import diff as d
+
+    rnd = random.Random(5)
+    docs = sorted(snapshot_documents, key=lambda doc: -len(doc.text))[:6]
+    assert len(d.TOKEN.findall(docs[0].text)) > d.ANCHOR_TOKENS * 3
+
+    def edited(doc, n):
+        paragraphs = list(doc.paragraphs)
+        for _ in range(1 + n % 3):
+            i = rnd.randrange(len(paragraphs))
+            words = paragraphs[i].split(" ")
+            j = rnd.randrange(len(words))
+            words[j:j + n % 2] = [["further", "Pyongyang"][n % 2]]
+            paragraphs[i] = " ".join(words)
+        return doc.title + "\n\n" + doc.text, doc.title + "\n\n" + "\n\n".join(paragraphs)
+
+    for n in range(3):
+        old, new = edited(docs[0], n)
+        ops = d.word_diff(old, new)
+        assert "".join(t for k, t in ops if k != "insert") == old
+        assert "".join(t for k, t in ops if k != "delete") == new
+        assert 0 < sum(len(t) for k, t in ops if k != "equal") < 100
+    plain = lambda a, b: difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()  # noqa: E731
+    for threshold in (d.ANCHOR_TOKENS, 40):
+        monkeypatch.setattr(d, "ANCHOR_TOKENS", threshold)
+        for n, doc in enumerate(docs[1:] * 3):
+            old, new = edited(doc, n)
+            fast = d.word_diff(old, new)
+            with monkeypatch.context() as m:
+                m.setattr(d, "_trimmed_opcodes", plain)
+                assert fast == d.word_diff(old, new), (doc.id, n, threshold)
+
+
+def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tmp_path, snapshot_documents):
+    home = DataHome.resolve(tmp_path)
+    old = build_release(home, snapshot_documents, today=DAY)
+    docs = copy.deepcopy(snapshot_documents)
+    docs[1].paragraphs[0] += " Added words."
+    new = build_release(home, docs[1:], today=DAY)
+    expected = diff_releases(old.path, new.path).to_dict()
+    assert [e["id"] for e in expected["edited"]] == [docs[1].id] and len(expected["removed"]) == 1
+    # the same records shuffled (a hand-made release): same answer
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    lines = (new.path / "documents.jsonl").read_text().splitlines(keepends=True)
+    (shuffled / "documents.jsonl").write_text("".join(lines[::-1]))
+    (shuffled / "manifest.json").write_text(json.dumps({"version": new.version}))
+    assert diff_releases(old.path, shuffled).to_dict() == expected

@@ -143,3 +143,32 @@ def test_release_is_blocked_by_a_collapsed_site_and_allow_partial_records_it(tmp
     manifest = json.loads((home.releases_dir / "latest" / "manifest.json").read_text())
     assert manifest["partial"] and "kancc" in manifest["partial"][0]
     assert manifest["counts_by_site"] == {"globalsecurity": 14, "kancc": 2}
+
+
+def test_the_ascii_fast_path_of_the_mojibake_check_changes_no_verdict(snapshot_documents):
+    """No ASCII text can match ftfy's mojibake patterns: every 3-character sequence of the 128 ASCII
+    characters (a de Bruijn sequence) is searched at once; and on real paragraphs the fast path gives
+    is_bad's verdict."""
+    from ftfy.badness import BADNESS_RE, is_bad
+
+    from expectations.suite import looks_mojibake
+
+    k, n, a, order = 128, 3, [0] * 128 * 3, []
+
+    def de_bruijn(t, p):
+        if t > n:
+            if n % p == 0:
+                order.extend(a[1:p + 1])
+        else:
+            a[t] = a[t - p]
+            de_bruijn(t + 1, p)
+            for j in range(a[t - p] + 1, k):
+                a[t] = j
+                de_bruijn(t + 1, t)
+
+    de_bruijn(1, 1)
+    every_triple = "".join(map(chr, order))
+    assert len(every_triple) == 128 ** 3 and BADNESS_RE.search(every_triple + every_triple[:2]) is None
+    texts = [p for d in snapshot_documents for p in d.paragraphs] + ["Kim Il Sungâ€™s", "caf\u00c3\u00a9"]
+    assert [looks_mojibake(t) for t in texts] == [is_bad(t) for t in texts]
+    assert looks_mojibake("caf\u00c3\u00a9")

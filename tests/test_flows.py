@@ -70,3 +70,33 @@ def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp
         outcomes.append(release(home=str(home.root)))
     assert _release_texts(outcomes[0].release.path) == _release_texts(outcomes[1].release.path)
     assert len(_release_texts(outcomes[1].release.path)) == 31
+
+
+def test_cleaning_in_a_process_pool_gives_the_documents_of_one_process(tmp_path, monkeypatch):
+    """Cleaning is a pure function of the captured bytes: two spawned worker processes, small batches,
+    return exactly the documents (and refusals) of the sequential path, in job order."""
+    import shutil
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from core.profiles import get_profile
+    from flows import stages
+
+    warc = shutil.copy(SNAPSHOTS / "snapshot-1.warc.gz", tmp_path / "snapshot-1.warc.gz")
+    jobs = []
+    with open(warc, "rb") as fh:
+        records = ArchiveIterator(fh)
+        for record in records:
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            site = next((s for s in ("globalsecurity", "kancc") if get_profile(s).document_id(url or "")), None)
+            if record.rec_type == "response" and site:
+                jobs.append({"site": site, "url": url, "warc_file": "snapshot-1.warc.gz",
+                             "warc_offset": records.get_record_offset(),
+                             "provenance": {"payload_digest": record.rec_headers.get_header("WARC-Payload-Digest")}})
+    assert len(jobs) >= 19
+    monkeypatch.setattr(stages, "POOL_MIN_PAGES", 1)
+    monkeypatch.setattr(stages, "POOL_CHUNK", 4)
+    sequential = stages.clean_captures(str(tmp_path), jobs)
+    pooled = stages.clean_in_processes(str(tmp_path), jobs, workers=2)
+    assert pooled == sequential
+    assert sum("document" in r for r in pooled) >= 19
