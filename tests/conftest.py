@@ -52,7 +52,7 @@ def snapshot_documents():
     for url, page in sorted(load_snapshot([SNAPSHOT_DIR / "snapshot-1.warc.gz"]).items()):
         profile = profile_for_url(url)
         if page.status == 200 and profile is not None and profile.name in ("globalsecurity", "kancc") \
-                and profile.document_id(url) is not None:
+                and profile.article_match(url) is not None:  # what the crawl fetches as articles
             digest = page.header("etag") or ""
             try:
                 docs.append(cleaners.clean_page(page.body, url, headers={k.lower(): v for k, v in page.headers},
