@@ -75,7 +75,7 @@ def render_history(edits: list[VersionEdit], context: int = 30) -> str:
     ...              capture={"captured_at": "2016-05-02T00:00:00Z", "via": "wayback"})
     >>> print(render_history(version_edits([b, a])))
     ~ gs-1  T  (captured 2012-03-01 (wayback) -> 2016-05-02 (wayback): -2 +0 words)
-        They met Kim [-and Jang -]on Friday.
+        They met Kim[- and Jang-] on Friday.
     """
     lines = []
     for e in edits:
