@@ -410,7 +410,8 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
 
 def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None) -> None:
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
-    patterns = profile.extract.get("error_patterns", []) if profile else []
+    # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
+    patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
     reason = error_page_reason(parse_html(text), "\n".join(extracted.paragraphs), patterns)
     if reason:
         raise SoftNotFound(reason)

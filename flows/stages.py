@@ -203,12 +203,9 @@ def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
     that page's failure); `no_body` feeds the layout canaries (the profile's body selector found nothing).
     """
     import cleaners
-    from cleaners.soft404 import is_soft_404
 
     results = []
     for job in jobs:
-        profile = get_profile(job["site"])
-        stored = None
         try:
             stored = read_response(Path(warc_dir), job["warc_file"], job["warc_offset"])
             doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"])
@@ -224,9 +221,6 @@ def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
         except Exception as exc:  # noqa: BLE001 — one page's fault never stops the others
             doc, refusal = None, f"{type(exc).__name__}: {exc}".splitlines()[0]
         no_body = doc is None or doc.extra.get("extraction") != "profile"
-        if no_body and stored is not None and is_soft_404(profile, stored.body):
-            results.append({"soft_404": "the site's own not-found page (profile [soft_404])", "url": job["url"]})
-            continue
         if doc is None:
             results.append({"failure": {"url": job["url"], "site": job["site"], "error": refusal,
                                         "capture": job["provenance"]}, "no_body": True})
