@@ -11,7 +11,7 @@ import re
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -101,6 +101,76 @@ def read_manifest(release_dir: Path) -> dict:
 _DOCUMENTS_KEY = b'\n "documents": ['
 
 
+def iter_manifest_entries(release_dir: Path) -> Iterator[dict]:
+    """A release's per-document entries one at a time, in file order (id order): memory for one entry,
+    not for the whole manifest (some 150 MB of JSON at 100k documents). Each entry is an object whose
+    first and last lines are indented by exactly two spaces, as json.dumps(indent=1) lays out the
+    documents list; a manifest laid out otherwise is read whole."""
+    path = Path(release_dir) / "manifest.json"
+    key = _DOCUMENTS_KEY.lstrip(b"\n")
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.rstrip(b"\r\n") == key:
+                break
+        else:
+            yield from read_manifest(release_dir).get("documents", [])
+            return
+        lines: list[bytes] = []
+        for line in fh:
+            if line.startswith(b"  {"):
+                lines = [line]
+            elif lines:
+                lines.append(line)
+            if lines and line.rstrip(b",\r\n") == b"  }":
+                try:
+                    yield json.loads(b"".join(lines).rstrip().rstrip(b","))
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
+                lines = []
+
+
+class PreviousEntries:
+    """The previous release's manifest entries, read forward beside the new release's stream (both in
+    id order): `take(id)` gives a document's previous entry, and the entries passed over, of documents
+    not in the new release, are kept in `left` (the removed ones: usually few)."""
+
+    def __init__(self, release_dir: Path | None):
+        self._entries = iter_manifest_entries(release_dir) if release_dir else iter(())
+        self._last = ""
+        self._next = self._advance()
+        self.left: dict[str, dict] = {}
+
+    def _advance(self) -> dict | None:
+        entry = next(self._entries, None)
+        if entry is not None:
+            if entry["id"] <= self._last:
+                raise ValueError(f"the previous release's manifest is not in id order ({entry['id']} after "
+                                 f"{self._last}); it cannot be compared entry by entry")
+            self._last = entry["id"]
+        return entry
+
+    def take(self, doc_id: str) -> dict | None:
+        while self._next is not None and self._next["id"] < doc_id:
+            self.left[self._next["id"]] = self._next
+            self._next = self._advance()
+        if self._next is not None and self._next["id"] == doc_id:
+            entry, self._next = self._next, self._advance()
+            return entry
+        return None
+
+    def put_back(self, entry: dict | None) -> None:
+        """A taken entry whose document was then rejected: it left with the new release after all."""
+        if entry is not None:
+            self.left[entry["id"]] = entry
+
+    def rest(self) -> dict[str, dict]:
+        """Every entry not taken (read to the end): the documents that left with the new release."""
+        while self._next is not None:
+            self.left[self._next["id"]] = self._next
+            self._next = self._advance()
+        return self.left
+
+
 def read_manifest_head(release_dir: Path) -> dict:
     """A release's manifest without its per-document list (version, dates, counts, quarantined, ...).
 
@@ -170,8 +240,7 @@ def next_version(home: DataHome, today: date) -> str:
     return f"{base}.{n}"
 
 
-def _retired_entries(home: DataHome, previous_dir: Path | None, previous: dict[str, dict],
-                     previous_head: dict) -> dict[str, dict]:
+def _retired_entries(home: DataHome, previous_dir: Path | None, previous_head: dict) -> dict[str, dict]:
     """Per document id released before but not in the previous release, its manifest entry in the
     newest release that held it: a document removed and later restored keeps its revision history
     instead of starting over.
@@ -183,6 +252,7 @@ def _retired_entries(home: DataHome, previous_dir: Path | None, previous: dict[s
         return {}
     if "retired" in previous_head:
         return {entry["id"]: entry for entry in previous_head["retired"]}
+    previous = {entry["id"] for entry in iter_manifest_entries(previous_dir)}
     entries: dict[str, dict] = {}
     for info in reversed(list_releases(home)):
         if info.path == previous_dir:
@@ -401,12 +471,12 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         version = next_version(home, today)
     stamp = ReleaseStamp(version, today.isoformat())
 
-    # The previous manifest is read once; its "retired" list stands in for every older one.
+    # The previous manifest is read once, forward beside the new documents (never whole); its
+    # "retired" list stands in for every older one.
     previous_dir = latest_release(home)
-    previous_manifest = read_manifest(previous_dir) if previous_dir else {}
-    previous = {d["id"]: d for d in previous_manifest.get("documents", [])}
-    previous_manifest.pop("documents", None)
-    retired = _retired_entries(home, previous_dir, previous, previous_manifest)
+    previous_manifest = read_manifest_head(previous_dir) if previous_dir else {}
+    previous = PreviousEntries(previous_dir)
+    retired = _retired_entries(home, previous_dir, previous_manifest)
     # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
     previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
@@ -438,7 +508,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
                 open(work / "entries.json", "wb") as entries:
             for doc in stream:
-                old = previous.get(doc.id)
+                old = previous.take(doc.id)
                 changes = [Change(**c) for c in (old or retired.get(doc.id) or {}).get("changes", [])]
                 unsafe = _unsafe(doc)
                 try:
@@ -449,6 +519,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"
                 if unsafe:
                     rejected.append({"id": doc.id, "errors": [unsafe]})
+                    previous.put_back(old)
                     continue
                 kind = None
                 if old is None:
@@ -464,6 +535,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     errors = [f"cannot be written as TEI: {exc}"]
                 if errors:
                     rejected.append({"id": doc.id, "errors": errors[:5]})
+                    previous.put_back(old)
                     continue
                 if old is None:
                     added.append(doc.id)
@@ -505,9 +577,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 released_ids.add(doc.id)
                 counts[doc.site] = counts.get(doc.site, 0) + 1
                 cleaner_versions.add(doc.cleaner_version)
-        removed = sorted(set(previous) - released_ids)
+        left = previous.rest()   # in the previous release, not in this one (a rejected one included)
+        removed = sorted(set(left) - released_ids)
         # what left with this release joins what had left before; what came back leaves the list
-        retired.update((doc_id, previous[doc_id]) for doc_id in removed)
+        retired.update((doc_id, left[doc_id]) for doc_id in removed)
         retired_list = [retired[i] for i in sorted(retired) if i not in released_ids]
         derived.close()
         stats = derived.stats
@@ -538,7 +611,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             shutil.copyfileobj(src, out, 1 << 20)
             out.write((b"\n ]" if released_ids else b"]") + b"\n}")
         (tmp / "CHANGELOG.md").write_text(
-            _changelog(version, previous_dir.name if previous_dir else None, added, removed, edited, previous,
+            _changelog(version, previous_dir.name if previous_dir else None, added, removed, edited, left,
                        titles, partial, quarantined or [], rejected), encoding="utf-8")
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:

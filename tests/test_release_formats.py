@@ -190,6 +190,30 @@ def test_a_release_takes_unchanged_documents_conllu_from_the_previous_one(demo, 
     assert stats[0] == stats[1]
 
 
+def test_the_previous_manifest_is_read_entry_by_entry_and_a_rejected_document_counts_as_removed(
+        demo, tmp_path, monkeypatch):
+    from datetime import date
+
+    import corpus.release
+    from core.datahome import DataHome
+    from corpus.release import build_release, iter_manifest_entries, read_manifest
+
+    _, releases = demo
+    for release in releases:
+        assert list(iter_manifest_entries(release)) == read_manifest(release)["documents"]
+    docs = sorted((Document.from_dict(r) for r in _records(releases[-1]).values()), key=lambda d: d.id)
+    home = DataHome.resolve(tmp_path)
+    build_release(home, docs, today=date(2026, 11, 1))
+    refused, real = docs[5].id, corpus.release.validate_tei
+    monkeypatch.setattr(corpus.release, "validate_tei",
+                        lambda xml: ["planted"] if f'"{refused}"'.encode() in xml else real(xml))
+    second = build_release(home, docs, today=date(2026, 11, 2))
+    assert second.removed == [refused] and [r["id"] for r in second.rejected] == [refused]
+    manifest = read_manifest(second.path)
+    assert [e["id"] for e in manifest["retired"]] == [refused]
+    assert f"`{refused}`" in (second.path / "CHANGELOG.md").read_text(encoding="utf-8").split("## Removed")[1]
+
+
 def test_the_conllu_check_can_fail():
     good = "# sent_id = a-s1\n# text = It ended.\n1\tIt\t_\t_\t_\t_\t_\t_\t_\t_\n2\tended\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n3\t.\t_\t_\t_\t_\t_\t_\t_\t_\n\n"
     assert check_conllu(good) == []
