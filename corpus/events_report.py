@@ -43,6 +43,8 @@ def render_changes_text(step: ReleaseChanges, context: int = 20) -> str:
         lines.append(f"  NOT CHECKED {site} ({row['outcome']}{': ' + row['cause'] if row.get('cause') else ''}): "
                      f"{row['documents']} documents kept as last seen"
                      + (f" (last checked {row['last_checked']})" if row.get("last_checked") else "")
+                     + (f"; {row['deferred']} deferred by the revisit schedule, next check due {row['next_due']}"
+                        if row.get("deferred") else "")
                      + "; none counted as removed")
     for c in step.of("added"):
         lines.append(f"  + {c.id}  {c.title}")
@@ -131,7 +133,9 @@ def render_changes_html(step: ReleaseChanges, history_base: str | None = "histor
                    f"({escape(str(row['outcome']))}{': ' + escape(str(row['cause'])) if row.get('cause') else ''}). "
                    f"{row['documents']} documents kept as last seen"
                    f"{' (last checked ' + escape(str(row['last_checked'])) + ')' if row.get('last_checked') else ''}; "
-                   f"none is counted as removed.</div>")
+                   + (f"{row['deferred']} deferred by the revisit schedule, next check due "
+                      f"{escape(str(row['next_due']))}; " if row.get("deferred") else "")
+                   + "none is counted as removed.</div>")
     for deletion in step.deletions:
         out.append(f"<h2 id='deleted-{escape(deletion.site)}'>{escape(deletion.label)}</h2><ul>")
         out += [f"<li id='doc-{escape(quote(d['id']))}'>{_doc_link(d['id'], history_base)} {escape(d['title'])} — "

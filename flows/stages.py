@@ -699,12 +699,17 @@ FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of th
 
 
 def last_checked(home: DataHome) -> dict[str, dict]:
-    """Per article URL, the newest usable answer of the page (for the release manifest's last_checked)."""
+    """Per article URL, the newest usable answer of the page (for the release manifest's last_checked),
+    with "next_due" when the revisit schedule (scrapers/revisit.py) set when it is re-checked next."""
     if not home.state_db.exists():
         return {}
     state = CrawlState(home.state_db)
     try:
-        return state.last_checked()
+        checked = state.last_checked()
+        for url, due in state.next_checks().items():
+            if url in checked:
+                checked[url]["next_due"] = due
+        return checked
     finally:
         state.close()
 

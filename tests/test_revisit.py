@@ -186,3 +186,67 @@ def test_an_old_crawl_state_gets_the_revisit_table_with_its_last_checks(tmp_path
     assert plan.fetch == ["https://a/3", "https://a/2"] and plan.deferred == ["https://a/1"]
     state.close()
     CrawlState(path).close()   # opening it again migrates nothing twice
+
+
+# --- end to end: a refresh over a local replay ----------------------------------------------------
+
+def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_released(tmp_path):
+    """Refresh and release; three days later, a refresh with a budget of 2 per site re-checks only the
+    2 most overdue known articles of each site, reports the rest as deferred (not failed, not gone,
+    outcome ok), and the next release keeps every deferred document unchanged, shown as not checked
+    with its last check and its next due date, none removed."""
+    import json
+
+    from core.datahome import DataHome
+    from corpus.release import read_manifest
+    from flows import stages
+    from scrapers.fetch import CrawlSettings
+    from scrapers.replay import ReplayServer
+    from scrapers.state import CrawlState
+    from tests.test_faults import SITES, SNAPSHOT_1
+
+    budget = CrawlSettings(delay=0, retries=0, timeout=5, revisit_budget=2)
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    with ReplayServer([SNAPSHOT_1]) as server:
+        first = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+        # every article is new: fetched whatever the budget
+        assert all(first["crawl"][s]["new_articles"] == first["crawl"][s]["articles"] > 2 for s in SITES)
+        release_1 = stages.validate_and_release(home, version="2026.11.25").release
+        again = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+        # the same day: nothing known is due yet
+        assert all(again["crawl"][s]["articles"] == 0 and again["crawl"][s]["revisit"]["not_due"] > 0 for s in SITES)
+        state = CrawlState(home.state_db)
+        known = {s: state.known_urls(s) for s in SITES}
+        stale = {s: sorted(known[s])[:2] for s in SITES}
+        with state.transaction() as db:   # three days pass; two URLs per site were checked a day earlier
+            db.execute("UPDATE revisits SET last_checked = '2026-11-01T00:00:00Z', next_due = '2026-11-02T00:00:00Z'")
+            for s in SITES:
+                db.executemany("UPDATE revisits SET last_checked = '2026-10-31T00:00:00Z', "
+                               "next_due = '2026-11-01T00:00:00Z' WHERE url = ?", [(u,) for u in stale[s]])
+        state.close()
+        third = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+    state = CrawlState(home.state_db)
+    for site in SITES:
+        crawl = third["crawl"][site]
+        assert (crawl["articles"], crawl["deferred"]) == (2, len(known[site]) - 2)
+        assert third["outcomes"][site]["outcome"] == "ok" and not crawl["failed"] and crawl["gone"] == 0
+        asked = {r["url"] for r in state.run_captures(third["run_id"], site, kind="article")}
+        assert asked == set(stale[site])
+        assert crawl["revisit"]["next_due"] and crawl["revisit"]["bound_days"] == 30
+        assert third["clean"][site]["retired"] == [] and third["clean"][site]["not_checked"] == []
+    state.close()
+    release_2 = stages.validate_and_release(home, version="2026.11.28").release
+    old, new = read_manifest(release_1.path), read_manifest(release_2.path)
+    old_entries = {e["id"]: e for e in old["documents"]}
+    new_entries = {e["id"]: e for e in new["documents"]}
+    assert set(new_entries) == set(old_entries)
+    assert all(new_entries[i]["text_sha256"] == old_entries[i]["text_sha256"] for i in old_entries)
+    deferred = [e for e in new_entries.values() if e["source_url"] not in sum(stale.values(), [])]
+    assert deferred and all(e["last_checked"]["next_due"] for e in deferred)
+    audit = stages.publish_release_audit(home)
+    step = audit.changes
+    assert not step.of("removed")
+    for site in SITES:
+        row = step.not_checked[site]
+        assert row["deferred"] == row["documents"] > 0 and row["next_due"]
+    assert json.dumps(step.to_dict())   # the audit's JSON carries it too
