@@ -552,6 +552,11 @@ def run_summary_markdown(refresh_summary: dict, release_outcome, audit_outcome: 
         lines.append(f"| {site} | {crawl_report['articles']} | {crawl_report['downloaded']} | "
                      f"{crawl_report['unchanged']} | {crawl_report['gone']} | {len(crawl_report['failed'])} | "
                      f"{len(clean_report['cleaned'])} | {held} |")
+    from scrapers.revisit import describe
+    for site, crawl_report in refresh_summary["crawl"].items():
+        if crawl_report.get("revisit"):
+            lines += ["", f"{site}: {describe(crawl_report['revisit'])}"]
+        lines += [line for w in crawl_report.get("warnings", []) for line in ("", f"**Warning** ({site}): {w}")]
     if release_outcome:
         rel = release_outcome.release
         lines += ["", f"**Release {rel.version}**: {rel.documents} documents at `{rel.path}`"]
