@@ -414,7 +414,7 @@ class SiteCrawler:
         them without a revisit policy, else those the policy picks within its budget (the rest are
         counted as deferred, with the warning when the budget cannot keep the re-check bound)."""
         known_set = set(known)
-        new = [u for u in dict.fromkeys(discovered) if u not in known_set]
+        new = [u for u in dict.fromkeys(discovered) if _as_recorded(u) not in known_set]
         self.report.new_articles = len(new)
         if self.policy is None:
             return list(dict.fromkeys(discovered + known))
@@ -449,6 +449,14 @@ def describe_sqlite_error(exc: sqlite3.Error) -> str:
     if "disk I/O error" in text:
         return "disk I/O error (the disk is full or failing)"
     return text
+
+
+def _as_recorded(url: str) -> str:
+    """A discovered link as the crawl state records it (to_uri), to tell a new URL from a known one."""
+    try:
+        return to_uri(url)
+    except BadURL:
+        return url
 
 
 def _stored_headers(row) -> dict[str, str]:

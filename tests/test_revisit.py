@@ -250,3 +250,57 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
         row = step.not_checked[site]
         assert row["deferred"] == row["documents"] > 0 and row["next_due"]
     assert json.dumps(step.to_dict())   # the audit's JSON carries it too
+
+
+def test_new_urls_are_fetched_outside_the_budget_and_deferred_ones_are_no_fault(tmp_path):
+    """Budget 0: the known posts are all deferred, the new one is still fetched, the crawl is ok and
+    nothing counts as failed, gone or not checked."""
+    from core.profiles import get_profile
+    from scrapers.crawl import crawl_site
+    from scrapers.fetch import make_client
+    from scrapers.replay import ReplayServer
+    from scrapers.state import CrawlState
+    from tests.test_scrapers import BOARD, FAST, _list_page, _post, site_pages, write_snapshot
+
+    profile = replace(get_profile("kancc"), revisit={"min_days": 1, "max_days": 30, "budget": 0})
+    pages = site_pages()
+    state = CrawlState(tmp_path / "home" / "state.sqlite")
+
+    def crawl(snapshot, run_id):
+        with ReplayServer([snapshot]) as server, make_client(FAST, server.port) as client:
+            return crawl_site(profile, state=state, warc_dir=tmp_path / "home" / "warc", run_id=run_id,
+                              client=client, settings=FAST, start_urls=[f"{BOARD}&page=1"])
+
+    first = crawl(write_snapshot(tmp_path / "s1", pages), "run1")
+    assert (first.new_articles, first.articles, first.deferred) == (3, 3, 0)
+    with state.transaction() as db:
+        db.execute("UPDATE revisits SET next_due = '2026-01-01T00:00:00Z'")
+    pages[f"{BOARD}&wr_id=104"] = (200, _post(104, "a new post"), "p104")
+    pages[f"{BOARD}&page=2"] = (200, _list_page([103, 104], 2, 2), "l2b")
+    second = crawl(write_snapshot(tmp_path / "s2", pages), "run2")
+    assert (second.new_articles, second.articles, second.downloaded, second.deferred) == (1, 1, 1, 3)
+    assert (second.outcome, second.failed, second.gone, second.not_checked) == ("ok", [], 0, 0)
+    assert second.revisit["budget"] == 0 and "revisit budget 0 is below" in second.warnings[0]
+    assert [r["url"] for r in state.run_captures("run2", kind="article")] == [f"{BOARD}&wr_id=104"]
+    assert f"{BOARD}&wr_id=104" in state.revisit_schedules("kancc")
+
+
+def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_path):
+    from core.profiles import get_profile
+    from scrapers.crawl import crawl_site
+    from scrapers.fetch import make_client
+    from scrapers.replay import ReplayServer
+    from scrapers.state import CrawlState
+    from tests.test_scrapers import BOARD, FAST, site_pages, write_snapshot
+
+    pages = site_pages()
+    pages[f"{BOARD}&wr_id=101"] = (503, b"busy", "x")
+    state = CrawlState(tmp_path / "state.sqlite")
+    with ReplayServer([write_snapshot(tmp_path / "s", pages)]) as server, make_client(FAST, server.port) as client:
+        crawl_site(get_profile("kancc"), state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client,
+                   settings=FAST, start_urls=[f"{BOARD}&page=1"])
+    schedules = state.revisit_schedules("kancc")
+    failed, fine = schedules[f"{BOARD}&wr_id=101"], schedules[f"{BOARD}&wr_id=102"]
+    assert (failed.last_result, failed.last_checked) == (FAILED, None)
+    assert (fine.last_result, fine.interval_days) == (CHANGED, 1) and fine.last_checked is not None
+    assert failed.next_due - datetime.now(timezone.utc) < timedelta(days=1)
