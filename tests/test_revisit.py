@@ -312,3 +312,23 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
     assert (failed.last_result, failed.last_checked) == (FAILED, None)
     assert (fine.last_result, fine.interval_days) == (CHANGED, 1) and fine.last_checked is not None
     assert failed.next_due - datetime.now(timezone.utc) < timedelta(days=1)
+
+
+def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred():
+    from flows.scheduled import build_deployment
+    from flows.stages import AuditOutcome, run_summary_markdown
+    from scrapers.crawl import SiteCrawlReport
+
+    deployment = build_deployment("0 3 * * *", home="/data", sites=["globalsecurity"], revisit_budget=500)
+    assert deployment.parameters["settings"] == {"revisit_budget": 500}
+    assert "settings" not in build_deployment("0 3 * * *", home="/data").parameters
+    plan = plan_revisits(replace(POLICY, budget=500), [f"u{i}" for i in range(30000)], {}, NOW)
+    report = SiteCrawlReport("globalsecurity", "run1", articles=500, deferred=len(plan.deferred),
+                             revisit=plan.summary(replace(POLICY, budget=500)), warnings=[plan.warning])
+    summary = {"run_id": "run1", "crawl": {"globalsecurity": report.to_dict()},
+               "clean": {"globalsecurity": {"cleaned": [], "failures": []}}}
+    markdown = run_summary_markdown(summary, None, AuditOutcome(None, None, None))
+    assert ("globalsecurity: revisit: 500 known URLs re-checked (budget 500), 29500 deferred, 0 not due; "
+            "every URL re-checked within 30 days (needs 1000 a run); next due 2026-11-25T03:00:00Z") in markdown
+    assert ("**Warning** (globalsecurity): 29500 URLs deferred past the 30-day re-check bound; "
+            "revisit budget 500 is below the 1000 re-checks per run") in markdown
