@@ -786,6 +786,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print the statu
                       str(crawl["downloaded"]),
                       str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
     console.print(table if report["crawls"] else "No crawl yet.")
+    for site, crawl in report["crawls"].items():
+        revisit = crawl.get("revisit")
+        if revisit:
+            console.print(f"  {site}: {revisit['scheduled']} known articles scheduled for re-checks, "
+                          f"{revisit['due_now']} due now; oldest check {revisit['oldest_check'] or 'never'}"
+                          + (f", next due {revisit['next_due']}" if revisit["next_due"] else ""), highlight=False)
     if last:
         console.print(f"Last release: {last.version} ({last.created_at[:19]}), {last.documents} documents "
                       f"({', '.join(f'{k} {v}' for k, v in sorted(last.counts_by_site.items()))})"

@@ -304,6 +304,7 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
     pages = site_pages()
     pages[f"{BOARD}&wr_id=101"] = (503, b"busy", "x")
     state = CrawlState(tmp_path / "state.sqlite")
+    state.start_run("run1", ["kancc"])
     with ReplayServer([write_snapshot(tmp_path / "s", pages)]) as server, make_client(FAST, server.port) as client:
         crawl_site(get_profile("kancc"), state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client,
                    settings=FAST, start_urls=[f"{BOARD}&page=1"])
@@ -312,6 +313,17 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
     assert (failed.last_result, failed.last_checked) == (FAILED, None)
     assert (fine.last_result, fine.interval_days) == (CHANGED, 1) and fine.last_checked is not None
     assert failed.next_due - datetime.now(timezone.utc) < timedelta(days=1)
+    # `kcorpus status` shows the schedule at a glance
+    import json
+
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+    report = json.loads(CliRunner().invoke(app, ["status", "--json", "--home", str(tmp_path)]).stdout)
+    revisit = report["crawls"]["kancc"]["revisit"]
+    assert (revisit["scheduled"], revisit["due_now"]) == (3, 0) and revisit["oldest_check"] and revisit["next_due"]
+    table = CliRunner().invoke(app, ["status", "--home", str(tmp_path)]).stdout
+    assert "kancc: 3 known articles scheduled for re-checks, 0 due now; oldest check 20" in table
 
 
 def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred():
