@@ -2,8 +2,8 @@
 
 Against a live site at one request a second, re-checking every archived page on every run does not
 scale (30,000 GlobalSecurity pages: over 8 hours per run). The policy re-checks a known page on a
-schedule of its own: the interval doubles (`factor`) each time a check finds the page unchanged, up to
-`max_days`, and drops back to `min_days` after a change. A check that got no answer (timeout, 403, 5xx,
+schedule of its own: the interval doubles (`factor`) each time a check finds the page unchanged (from
+the time it really went unchecked, when a check came late), up to `max_days`, and drops back to `min_days` after a change. A check that got no answer (timeout, 403, 5xx,
 a replay that does not hold the URL) is not a check: the page is retried after `min_days`, and its
 last check stays the older one. `max_days` is the stated re-check bound: a page whose last check would
 be older than the bound by the next run is re-checked first, before anything merely due.
@@ -122,7 +122,11 @@ def next_schedule(policy: RevisitPolicy, previous: Schedule | None, url: str, re
     if result == UNCHANGED and previous is not None and previous.gone != gone:
         result = CHANGED
     if result == UNCHANGED and previous is not None:
-        grown = previous.interval_days * policy.factor if previous.last_result != FAILED else policy.min_days
+        # the page stayed the same for as long as it went unchecked (a deferred page for longer than its
+        # interval): that longer quiet is what the interval grows from
+        quiet = (now - previous.last_checked) / _days(1) if previous.last_checked else 0.0
+        grown = (max(previous.interval_days, quiet) * policy.factor if previous.last_result != FAILED
+                 else policy.min_days)
         interval = min(policy.max_days, max(policy.min_days, grown))
         return Schedule(url, now, interval, now + _days(interval), previous.unchanged + 1,
                         previous.last_change, UNCHANGED, gone)

@@ -344,3 +344,11 @@ def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred
             "every URL re-checked within 30 days (needs 1000 a run); next due 2026-11-25T03:00:00Z") in markdown
     assert ("**Warning** (globalsecurity): 29500 URLs deferred past the 30-day re-check bound; "
             "revisit budget 500 is below the 1000 re-checks per run") in markdown
+
+
+def test_a_late_check_backs_off_from_the_time_the_page_really_stayed_unchanged():
+    """Deferred by the budget for 10 days past a 2-day interval: unchanged over 12 days, next in 24."""
+    late = next_schedule(POLICY, checked("u", days_ago=12, interval=2), "u", UNCHANGED, NOW)
+    assert late.interval_days == 24
+    migrated = Schedule("u", NOW - 50 * DAY, 0, NOW - 50 * DAY)   # carried over from before the policy
+    assert next_schedule(POLICY, migrated, "u", UNCHANGED, NOW).interval_days == 30
