@@ -49,7 +49,8 @@ else:
         return None
     t0 = time.perf_counter(); warm(); startup = time.perf_counter() - t0
     start = time.perf_counter()
-    summary = refresh(home=str(data_home.root), replay_port=port, settings=asdict(settings))
+    summary = refresh(sites=["globalsecurity", "kancc"], home=str(data_home.root), replay_port=port,
+                      settings=asdict(settings))
 seconds = time.perf_counter() - start
 def peak_rss_mb():
     for line in open("/proc/self/status"):
@@ -66,7 +67,9 @@ print(json.dumps({{"seconds": seconds, "startup": startup,
 
 def run(mode: str, port: int, home: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"error: the {mode} run failed:\n" + "\n".join(out.stderr.strip().splitlines()[-15:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
