@@ -447,7 +447,7 @@ class SiteCrawler:
         from datetime import datetime, timezone
         plan = plan_revisits(self.policy, known, self.schedules, datetime.now(timezone.utc))
         self.report.deferred = len(plan.deferred)
-        self.report.revisit = plan.summary(self.policy)
+        self.report.revisit = {**plan.summary(self.policy), "new": len(new)}
         if plan.warning:
             self.report.warnings.append(plan.warning)
             log.warning("%s: %s", self.profile.name, plan.warning)

@@ -223,13 +223,14 @@ def describe(summary: Mapping) -> str:
     """A crawl report's revisit numbers (RevisitPlan.summary) in one line, "" without a policy.
 
     >>> describe({"rechecked": 40, "deferred": 12, "not_due": 900, "budget": 40, "bound_days": 30.0,
-    ...           "next_due": "2026-11-26T03:00:00Z", "required_budget": 32})
-    'revisit: 40 known URLs re-checked (budget 40), 12 deferred, 900 not due; every URL re-checked within 30 days (needs 32 a run); next due 2026-11-26T03:00:00Z'
+    ...           "next_due": "2026-11-26T03:00:00Z", "required_budget": 32, "new": 3})
+    'revisit: 3 new URLs fetched (outside the budget), 40 known URLs re-checked (budget 40), 12 deferred, 900 not due; every URL re-checked within 30 days (needs 32 a run); next due 2026-11-26T03:00:00Z'
     """
     if not summary:
         return ""
     budget = summary.get("budget")
-    return (f"revisit: {summary['rechecked']} known URLs re-checked"
+    return (f"revisit: {summary.get('new', 0)} new URLs fetched (outside the budget), "
+            f"{summary['rechecked']} known URLs re-checked"
             f" ({'no budget' if budget is None else f'budget {budget}'}), {summary['deferred']} deferred, "
             f"{summary['not_due']} not due; every URL re-checked within {summary['bound_days']:g} days"
             f" (needs {summary['required_budget']} a run)"

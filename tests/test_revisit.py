@@ -340,7 +340,7 @@ def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred
     summary = {"run_id": "run1", "crawl": {"globalsecurity": report.to_dict()},
                "clean": {"globalsecurity": {"cleaned": [], "failures": []}}}
     markdown = run_summary_markdown(summary, None, AuditOutcome(None, None, None))
-    assert ("globalsecurity: revisit: 500 known URLs re-checked (budget 500), 29500 deferred, 0 not due; "
+    assert ("globalsecurity: revisit: 0 new URLs fetched (outside the budget), 500 known URLs re-checked (budget 500), 29500 deferred, 0 not due; "
             "every URL re-checked within 30 days (needs 1000 a run); next due 2026-11-25T03:00:00Z") in markdown
     assert ("**Warning** (globalsecurity): 29500 URLs deferred past the 30-day re-check bound; "
             "revisit budget 500 is below the 1000 re-checks per run") in markdown
