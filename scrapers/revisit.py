@@ -255,4 +255,5 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(value: str) -> datetime:
     """A crawl-state timestamp ("2026-11-25T12:00:00Z", with or without fractions) as an aware datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value)   # Python 3.11 reads the "Z"
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
