@@ -42,12 +42,15 @@ if mode == "direct":
     summary = stages.refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
     startup = 0.0
 else:
+    from flows.server import ensure_api
+    t0 = time.perf_counter()
+    ensure_api()  # as `kcorpus refresh` runs it: the guarded embedded server, timed apart from the refresh
     from prefect import flow
     from flows.refresh import refresh
     @flow
-    def warm():  # starts the embedded server, timed apart from the refresh
+    def warm():  # the first flow run's one-off costs (registration), also timed apart
         return None
-    t0 = time.perf_counter(); warm(); startup = time.perf_counter() - t0
+    warm(); startup = time.perf_counter() - t0
     start = time.perf_counter()
     summary = refresh(sites=["globalsecurity", "kancc"], home=str(data_home.root), replay_port=port,
                       settings=asdict(settings))

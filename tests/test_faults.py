@@ -409,6 +409,9 @@ apply_prefect_defaults()
 from flows import server
 if sys.argv[2] == "started":
     server.ensure_api()
+    from prefect.settings import get_current_settings
+    # the embedded server dies with this process: no heartbeats (a sync flow run would wait 1 s for them)
+    assert get_current_settings().flows.heartbeat_frequency is None
     print(server._started.process.pid, flush=True)
 else:
     import threading
