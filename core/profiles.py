@@ -55,6 +55,9 @@ class Profile:
     # Sites whose article URLs carry their key base64-encoded (Rodong Sinmun's index.php?<base64>): an
     # article pattern's `b64` group is decoded and matched against this; its named groups join the URL's.
     id_b64_pattern: re.Pattern | None = None
+    # How often known articles are re-checked (scrapers/revisit.py): min_days, max_days (the re-check
+    # bound), factor, budget, run_every_days. Empty: every known article is re-checked on every run.
+    revisit: dict[str, Any] = field(default_factory=dict)
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -158,6 +161,7 @@ def load_profile(path: str | Path) -> Profile:
         soft_404=_compile_all(data.get("soft_404", {}).get("patterns", [])),
         wayback=data.get("wayback", {}),
         id_b64_pattern=re.compile(crawl["id_b64_pattern"], re.ASCII) if crawl.get("id_b64_pattern") else None,
+        revisit=data.get("revisit", {}),
         source_path=str(path),
     )
 

@@ -207,6 +207,7 @@ class DocChange:
     words_inserted: int = 0
     moved_from: dict | None = None        # {id, source_url} of the old place (for a move)
     last_checked: str | None = None       # when its page last answered (for not_checked)
+    next_due: str | None = None           # when the revisit schedule re-checks it (not_checked by schedule)
 
 
 @dataclass
@@ -325,13 +326,25 @@ def _checked_at(entry: dict) -> str | None:
     return checked.get("at") if isinstance(checked, dict) else None
 
 
+def _next_due(entry: dict) -> str | None:
+    """When the revisit schedule (scrapers/revisit.py) re-checks the page next, if it has one."""
+    checked = entry.get("last_checked") or {}
+    return checked.get("next_due") if isinstance(checked, dict) else None
+
+
+def check_key(checked) -> object:
+    """The check itself (run and time), without the schedule that moves on while nobody looks."""
+    return (checked.get("run_id"), checked.get("at")) if isinstance(checked, dict) else checked
+
+
 def _not_checked(old_entry: dict, new_entry: dict, new: ReleaseView) -> bool:
     """Nobody looked at the page since the last release: its site was not ok this crawl, or its last
-    check (the newest usable answer of its URL) is the one the previous release already had."""
+    check (the newest usable answer of its URL) is the one the previous release already had (a fault,
+    or the revisit schedule deferred it: then its entry says when it is due)."""
     if not new.site_ok(new_entry["site"]):
         return True
     before, after = old_entry.get("last_checked"), new_entry.get("last_checked")
-    return bool(before) and before == after
+    return bool(before) and check_key(before) == check_key(after)
 
 
 def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | None = None,
@@ -359,7 +372,8 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
                                             moved_from={"id": doc_id, "source_url": before.get("source_url")}))
         elif _not_checked(before, entry, new):
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
-                                            "not_checked", last_checked=_checked_at(entry)))
+                                            "not_checked", last_checked=_checked_at(entry),
+                                            next_due=_next_due(entry) if new.site_ok(entry["site"]) else None))
         elif before.get("payload_digest") != entry.get("payload_digest") and \
                 before.get("cleaner_version") == entry.get("cleaner_version"):
             # the page's bytes changed and its text did not: charset, markup or chrome only
@@ -434,6 +448,10 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
         row["documents"] += 1
         if c.last_checked and (row["last_checked"] is None or c.last_checked > row["last_checked"]):
             row["last_checked"] = c.last_checked
+        if c.next_due:  # deferred by the revisit schedule, not by a fault: say when it comes back
+            row["deferred"] = row.get("deferred", 0) + 1
+            if row.get("next_due") is None or c.next_due < row["next_due"]:
+                row["next_due"] = c.next_due
 
     # the watch-list: mentions in the new release, from the old ones and the changed texts only
     if old_mentions is None:

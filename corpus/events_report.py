@@ -43,6 +43,8 @@ def render_changes_text(step: ReleaseChanges, context: int = 20) -> str:
         lines.append(f"  NOT CHECKED {site} ({row['outcome']}{': ' + row['cause'] if row.get('cause') else ''}): "
                      f"{row['documents']} documents kept as last seen"
                      + (f" (last checked {row['last_checked']})" if row.get("last_checked") else "")
+                     + (f"; {row['deferred']} deferred by the revisit schedule, next check due {row['next_due']}"
+                        if row.get("deferred") else "")
                      + "; none counted as removed")
     for c in step.of("added"):
         lines.append(f"  + {c.id}  {c.title}")
@@ -131,7 +133,9 @@ def render_changes_html(step: ReleaseChanges, history_base: str | None = "histor
                    f"({escape(str(row['outcome']))}{': ' + escape(str(row['cause'])) if row.get('cause') else ''}). "
                    f"{row['documents']} documents kept as last seen"
                    f"{' (last checked ' + escape(str(row['last_checked'])) + ')' if row.get('last_checked') else ''}; "
-                   f"none is counted as removed.</div>")
+                   + (f"{row['deferred']} deferred by the revisit schedule, next check due "
+                      f"{escape(str(row['next_due']))}; " if row.get("deferred") else "")
+                   + "none is counted as removed.</div>")
     for deletion in step.deletions:
         out.append(f"<h2 id='deleted-{escape(deletion.site)}'>{escape(deletion.label)}</h2><ul>")
         out += [f"<li id='doc-{escape(quote(d['id']))}'>{_doc_link(d['id'], history_base)} {escape(d['title'])} — "
@@ -178,6 +182,16 @@ def _edited_html(c, history_base) -> str:
     return "".join(parts)
 
 
+def checked_note(version: dict) -> str:
+    """For a released version nobody re-checked: when its page last answered and, when the revisit
+    schedule deferred it, when it is due ("" for any other version)."""
+    checked = version.get("last_checked")
+    if version.get("change") != "not_checked" or not isinstance(checked, dict):
+        return ""
+    return (f"last checked {checked.get('at')}"
+            + (f", deferred by the revisit schedule: next check due {checked['next_due']}" if checked.get("next_due") else ""))
+
+
 def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     """Every capture and every released version of one document, with each change's diff and class."""
     lines = [f"History of {history.id}: {len(history.captures)} captures, {len(history.versions)} released versions"]
@@ -188,8 +202,9 @@ def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     lines.append("  releases:")
     for v in history.versions:
         kind = f" ({v['kind']}: -{v['words_deleted']} +{v['words_inserted']} words)" if v.get("kind") and v["change"] != "moved" else ""
+        note = checked_note(v)
         lines.append(f"    {v['release']:<14} {v['date'] or '':<11} {v['change']}{kind}  {v.get('title') or ''}  "
-                     f"{v.get('source_url') or ''}")
+                     f"{v.get('source_url') or ''}" + (f"  ({note})" if note else ""))
         for excerpt in changed_excerpts(v.get("ops") or [], context):
             lines.append("        " + _inline(excerpt).replace("\n\n", " ¶ ").replace("\n", " "))
     return "\n".join(lines)
@@ -210,7 +225,8 @@ def render_history_html(history: DocumentHistory) -> str:
         kind = f" <span class='kind {escape(v['kind'])}'>{escape(v['kind'])}</span>" if v.get("kind") else ""
         body = "".join(f"<p class='excerpt'>{_ops_html(e)}</p>" for e in changed_excerpts(v.get("ops") or []))
         head = (f"<h3 id='release-{escape(v['release'])}'>{escape(v['release'])} — {escape(v['change'] or '')}{kind}</h3>"
-                f"<p>{escape(v.get('title') or '')} — {_link(v.get('source_url') or '')}</p>")
+                f"<p>{escape(v.get('title') or '')} — {_link(v.get('source_url') or '')}</p>"
+                + (f"<p class='checked'>{escape(checked_note(v))}</p>" if checked_note(v) else ""))
         if v.get("kind") == "cosmetic":
             out.append(f"<div class='doc'>{head}<details><summary>cosmetic change (folded)</summary>{body}</details></div>")
         else:

@@ -59,7 +59,11 @@ def feed_items(step: ReleaseChanges, report_url: str, watchlist: list[WatchEntry
     for site, row in step.not_checked.items():
         items.append({"key": f"{step_key}/not-checked/{site}",
                       "title": f"{site} not checked ({row['outcome']}): {row['documents']} documents kept as last seen",
-                      "summary": f"cause: {row.get('cause') or 'no answer this crawl'}; last checked {row.get('last_checked')}",
+                      "summary": (f"{row['deferred']} deferred by the revisit schedule, next check due {row.get('next_due')}; "
+                                  if row.get("deferred") else "")
+                                 + (f"cause: {row.get('cause') or 'no answer this crawl'}; "
+                                    if row.get("cause") or not row.get("deferred") else "")
+                                 + f"last checked {row.get('last_checked')}",
                       "link": f"{report_url}#not-checked-{site}", "sites": [site], "watch": set(), "text": ""})
     for entry in watchlist:
         row = step.watch.get(entry.name)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corpus.diff import word_diff
-from corpus.events import ReleaseView, change_class, full_text, read_records, words_of
+from corpus.events import ReleaseView, check_key, change_class, full_text, read_records, words_of
 
 
 @dataclass
@@ -69,7 +69,7 @@ def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict]
         elif last[0].get("source_url") != entry.get("source_url"):
             row.update(change="moved", kind="upstream")
         elif not view.site_ok(entry["site"]) or (entry.get("last_checked") and
-                                                 entry.get("last_checked") == last[0].get("last_checked")):
+                                                 check_key(entry.get("last_checked")) == check_key(last[0].get("last_checked"))):
             row["change"] = "not_checked"
         else:
             row["change"] = "unchanged"

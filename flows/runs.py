@@ -29,7 +29,7 @@ def task_runner_for(name: str, dask_address: str | None):
 
 
 def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
-                task_runner=None, progress=None):
+                task_runner=None, progress=None, revisit_budget: int | None = None):
     """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
@@ -42,7 +42,8 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     if task_runner is not None:
         refresh_flow = refresh_flow.with_options(task_runner=task_runner)
     # A local replay is not somebody's small server: no politeness delay unless asked for.
-    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0))
+    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0),
+                             revisit_budget=revisit_budget)
     with progress or contextlib.nullcontext():
         if replay_warcs:
             from flows.stages import replay_sources

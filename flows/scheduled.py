@@ -78,7 +78,12 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
             "report": str(audited.report) if audited.report else None}
 
 
-def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, name: str = DEPLOYMENT_NAME):
-    """The deployment `kcorpus schedule` serves: scheduled_refresh on a cron schedule."""
-    return scheduled_refresh.to_deployment(name=name, cron=cron, parameters={"home": home, "sites": sites},
+def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, name: str = DEPLOYMENT_NAME,
+                     revisit_budget: int | None = None):
+    """The deployment `kcorpus schedule` serves: scheduled_refresh on a cron schedule (`revisit_budget`:
+    known articles re-checked per site and run, see scrapers/revisit.py)."""
+    parameters = {"home": home, "sites": sites}
+    if revisit_budget is not None:
+        parameters["settings"] = {"revisit_budget": revisit_budget}
+    return scheduled_refresh.to_deployment(name=name, cron=cron, parameters=parameters,
                                            description="kcorpus: refresh, validate, release and audit")

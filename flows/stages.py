@@ -565,6 +565,11 @@ def run_summary_markdown(refresh_summary: dict, release_outcome, audit_outcome: 
         lines.append(f"| {site} | {crawl_report['articles']} | {crawl_report['downloaded']} | "
                      f"{crawl_report['unchanged']} | {crawl_report['gone']} | {len(crawl_report['failed'])} | "
                      f"{len(clean_report['cleaned'])} | {held} |")
+    from scrapers.revisit import describe
+    for site, crawl_report in refresh_summary["crawl"].items():
+        if crawl_report.get("revisit"):
+            lines += ["", f"{site}: {describe(crawl_report['revisit'])}"]
+        lines += [line for w in crawl_report.get("warnings", []) for line in ("", f"**Warning** ({site}): {w}")]
     if release_outcome:
         rel = release_outcome.release
         lines += ["", f"**Release {rel.version}**: {rel.documents} documents at `{rel.path}`"]
@@ -712,12 +717,17 @@ FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of th
 
 
 def last_checked(home: DataHome) -> dict[str, dict]:
-    """Per article URL, the newest usable answer of the page (for the release manifest's last_checked)."""
+    """Per article URL, the newest usable answer of the page (for the release manifest's last_checked),
+    with "next_due" when the revisit schedule (scrapers/revisit.py) set when it is re-checked next."""
     if not home.state_db.exists():
         return {}
     state = CrawlState(home.state_db)
     try:
-        return state.last_checked()
+        checked = state.last_checked()
+        for url, due in state.next_checks().items():
+            if url in checked:
+                checked[url]["next_due"] = due
+        return checked
     finally:
         state.close()
 

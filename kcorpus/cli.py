@@ -266,6 +266,11 @@ def print_refresh(summary: dict) -> None:
                           highlight=False)
         for href, reason in crawl.get("bad_links", []):
             console.print(f"  [yellow]{site}: bad link skipped[/yellow] {reason}", highlight=False)
+        if crawl.get("revisit"):
+            from scrapers.revisit import describe
+            console.print(f"  {site}: {describe(crawl['revisit'])}", highlight=False)
+        for warning in crawl.get("warnings", []):
+            console.print(f"  [yellow]warning: {site}:[/yellow] {warning}", highlight=False)
         not_checked = summary["clean"][site].get("not_checked", [])
         if not_checked:
             console.print(f"  {site}: {len(not_checked)} documents not checked this run (kept): "
@@ -286,6 +291,7 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
             delay: Annotated[Optional[float], typer.Option(help="Seconds between requests to one host (default 1; 0 for a replay).")] = None,
             task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask.")] = "thread",
             dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of an existing Dask cluster (with --task-runner dask).")] = None,
+            revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site this run, most overdue first (the revisit policy; overrides the profile's [revisit] budget).")] = None,
             home: HomeOption = None) -> None:
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
     from core.profiles import UnknownSiteError, get_profile
@@ -302,7 +308,7 @@ def refresh(site: Annotated[Optional[list[str]], typer.Option("--site", help="Si
     with _writer(home, "refresh") as data_home:
         _prefect_logging(data_home)
         progress = CrawlProgress(data_home) if not console.quiet else None
-        summary = run_refresh(data_home, site, replay, delay, runner, progress=progress)
+        summary = run_refresh(data_home, site, replay, delay, runner, progress=progress, revisit_budget=revisit_budget)
     print_refresh(summary)
     failed = failure_lines(summary.get("outcomes", {}))
     for line in failed:  # one line per site that was not ok: site, outcome, cause
@@ -346,6 +352,7 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
 @app.command()
 def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of the unattended run (server time).")] = "0 3 * * *",
              site: Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")] = None,
+             revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site each run (the revisit policy; overrides the profile's [revisit] budget).")] = None,
              home: HomeOption = None) -> None:
     """Serve a deployment of the scheduled refresh (refresh, validate, release, audit) on a cron schedule.
 
@@ -370,7 +377,7 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
     ensure_api()  # a configured server that does not answer is one line, not a Prefect traceback
     data_home = _home(home)
     console.print(f"Serving the kcorpus scheduled refresh ({cron}) for {data_home.root}; Ctrl-C stops.")
-    serve(build_deployment(cron, home=str(data_home.root), sites=site))
+    serve(build_deployment(cron, home=str(data_home.root), sites=site, revisit_budget=revisit_budget))
 
 
 # --- clean ---------------------------------------------------------------------------------------
@@ -781,6 +788,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print the statu
                       str(crawl["downloaded"]),
                       str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
     console.print(table if report["crawls"] else "No crawl yet.")
+    for site, crawl in report["crawls"].items():
+        revisit = crawl.get("revisit")
+        if revisit:
+            console.print(f"  {site}: {revisit['scheduled']} known articles scheduled for re-checks, "
+                          f"{revisit['due_now']} due now; oldest check {revisit['oldest_check'] or 'never'}"
+                          + (f", next due {revisit['next_due']}" if revisit["next_due"] else ""), highlight=False)
     if last:
         console.print(f"Last release: {last.version} ({last.created_at[:19]}), {last.documents} documents "
                       f"({', '.join(f'{k} {v}' for k, v in sorted(last.counts_by_site.items()))})"

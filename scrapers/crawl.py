@@ -16,6 +16,7 @@ from core.profiles import Profile
 from core.capture import Capture
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
+from scrapers.revisit import CHANGED, FAILED, UNCHANGED, RevisitPolicy, next_schedule, plan_revisits, policy_from_table
 from scrapers.state import CrawlState
 from scrapers.urls import BadURL, join_link, redirect_refusal, to_uri
 from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, read_head, utc_now_iso
@@ -48,6 +49,10 @@ class SiteCrawlReport:
     start_failures: int = 0        # start pages without a usable answer
     stopped: str | None = None     # why the crawl stopped early (disk full, state unwritable)
     budget_exhausted: int = 0      # URLs left for the next run by the time budget
+    new_articles: int = 0          # article URLs never fetched before (fetched outside the revisit budget)
+    deferred: int = 0              # known URLs due but left for a later run by the revisit budget: not a fault
+    revisit: dict = field(default_factory=dict)  # the revisit plan in numbers (scrapers/revisit.py RevisitPlan.summary)
+    warnings: list[str] = field(default_factory=list)  # not faults, but said aloud (a budget too small for the bound)
     outcome: str = "ok"            # ok | partial | unreachable (changed-layout is decided after cleaning)
     cause: str = ""
 
@@ -149,6 +154,10 @@ class SiteCrawler:
         self.politeness = _Politeness(settings.delay)
         self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self.started = time.monotonic()
+        # None: every known article is re-checked every run (a profile without [revisit])
+        self.policy = policy_from_table(profile.revisit, settings.revisit_budget)
+        self.schedules: dict = {}       # url -> Schedule as stored before this run
+        self.checked: dict = {}         # url -> Schedule after this run's check, written in batches
 
     # --- recording ------------------------------------------------------------------------
 
@@ -357,6 +366,22 @@ class SiteCrawler:
                 raise
             except Exception as exc:
                 self.report.failed.append((url, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                self._note_check(url, FAILED)
+
+    def _note_check(self, url: str, result: str, gone: bool = False) -> None:
+        """Remember what this run's check of an article found, for its revisit schedule (stored in
+        batches: losing a batch to a crash only makes those URLs due again)."""
+        from datetime import datetime, timezone
+        policy = self.policy or RevisitPolicy()
+        self.checked[url] = next_schedule(policy, self.schedules.get(url), url, result,
+                                          datetime.now(timezone.utc), gone=gone)
+        if len(self.checked) >= 500:
+            self._commit()   # the captures of these checks first: a schedule never runs ahead of them
+            self._store_checks()
+
+    def _store_checks(self) -> None:
+        self.state.record_revisits(self.profile.name, self.checked.values())
+        self.checked = {}
 
     def _crawl_article(self, url: str) -> None:
         try:
@@ -366,25 +391,32 @@ class SiteCrawler:
             return
         attempt, _ = self.fetch(url, "article", conditional=True)
         if attempt is None:
+            self._note_check(url, FAILED)
             return
+        result, gone = FAILED, False
         if attempt.error:
             self.report.failed.append((url, attempt.error))
         elif replay_missing(attempt.headers):
             self.report.not_checked += 1
         elif attempt.status in (404, 410):
             self.report.gone += 1
+            result, gone = UNCHANGED, True
         elif attempt.status == 304:
             self.report.unchanged += 1
+            result = UNCHANGED
         elif attempt.status == 200:
             ctype = (attempt.header("content-type") or "").split(";")[0].strip().lower()
+            unchanged = self._last_record_type == "revisit"  # the final answer's record (after any redirect)
+            result = UNCHANGED if unchanged else CHANGED
             if ctype and ctype not in HTML_TYPES:
                 self.report.skipped.append((url, f"not HTML: {ctype}"))
-            elif self._last_record_type == "revisit":  # the final answer's record (after any redirect)
+            elif unchanged:
                 self.report.unchanged += 1
             else:
                 self.report.downloaded += 1
         else:
             self.report.failed.append((url, f"HTTP {attempt.status}"))
+        self._note_check(url, result, gone)
 
     def run(self, start_urls: list[str] | None = None) -> SiteCrawlReport:
         """Crawl, then state the outcome (report.outcome, report.cause). A local fault (disk full, an
@@ -393,13 +425,45 @@ class SiteCrawler:
         try:
             discovered = self.discover(starts)
             known = self.state.known_urls(self.profile.name)
-            self.crawl_articles(list(dict.fromkeys(discovered + known)))
+            self.schedules = self.state.revisit_schedules(self.profile.name)
+            self.crawl_articles(self.articles_to_fetch(discovered, known))
         except LocalFault as exc:
             self.report.stopped = f"crawl stopped: {describe_local_fault(exc)}"
         finally:
             self._end_group()
+            self._store_checks_after_run()
         self.report.outcome, self.report.cause = crawl_outcome(self.report, len(starts))
         return self.report
+
+    def articles_to_fetch(self, discovered: list[str], known: list[str]) -> list[str]:
+        """This run's article URLs: the new ones (never fetched) first, then the known ones — all of
+        them without a revisit policy, else those the policy picks within its budget (the rest are
+        counted as deferred, with the warning when the budget cannot keep the re-check bound)."""
+        known_set = set(known)
+        new = [u for u in dict.fromkeys(discovered) if _as_recorded(u) not in known_set]
+        self.report.new_articles = len(new)
+        if self.policy is None:
+            return list(dict.fromkeys(discovered + known))
+        from datetime import datetime, timezone
+        plan = plan_revisits(self.policy, known, self.schedules, datetime.now(timezone.utc))
+        self.report.deferred = len(plan.deferred)
+        self.report.revisit = {**plan.summary(self.policy), "new": len(new)}
+        if plan.warning:
+            self.report.warnings.append(plan.warning)
+            log.warning("%s: %s", self.profile.name, plan.warning)
+        return new + plan.fetch
+
+    def _store_checks_after_run(self) -> None:
+        """Write the last batch of schedules, after the last group of captures is committed. A stopped
+        crawl (its last group may be dropped) or a state that cannot take them loses only the schedule:
+        those URLs are due again next run; never a capture."""
+        if self.report.stopped:
+            self.checked = {}
+            return
+        try:
+            self._store_checks()
+        except sqlite3.Error as exc:
+            self.report.warnings.append(f"revisit schedule not saved: {describe_sqlite_error(exc)}")
 
 
     def _end_group(self) -> None:
@@ -437,6 +501,14 @@ def describe_sqlite_error(exc: sqlite3.Error) -> str:
     if "disk I/O error" in text:
         return "disk I/O error (the disk is full or failing)"
     return text
+
+
+def _as_recorded(url: str) -> str:
+    """A discovered link as the crawl state records it (to_uri), to tell a new URL from a known one."""
+    try:
+        return to_uri(url)
+    except BadURL:
+        return url
 
 
 def _stored_headers(row) -> dict[str, str]:

@@ -33,6 +33,9 @@ class CrawlSettings:
     max_seconds: float = 6 * 3600  # a crawl's time budget: past it, the rest waits for the next run
     obey_robots: bool = True
     user_agent: str = USER_AGENT
+    # known articles re-checked per run at most (scrapers/revisit.py); None: the profile's [revisit]
+    # budget, or every known article every run for a profile without [revisit]
+    revisit_budget: int | None = None
 
 
 @dataclass

@@ -57,6 +57,23 @@ CREATE TABLE IF NOT EXISTS urls (
 );
 """
 
+# The revisit schedule of each known article URL (scrapers/revisit.py): a table of its own, written in
+# one batch per crawl, apart from the per-capture rows.
+REVISIT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS revisits (
+    url           TEXT PRIMARY KEY,
+    site          TEXT NOT NULL,
+    last_checked  TEXT,                   -- last usable answer (NULL: never answered)
+    interval_days REAL NOT NULL,          -- current interval, 0 for a URL carried over from before the policy
+    next_due      TEXT NOT NULL,
+    unchanged     INTEGER NOT NULL DEFAULT 0,  -- checks in a row that found the page unchanged
+    last_change   TEXT,
+    last_result   TEXT NOT NULL,          -- changed | unchanged | failed
+    gone          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS revisits_site ON revisits(site);
+"""
+
 
 def new_run_id() -> str:
     """A sortable, file-name-safe run id: UTC timestamp plus a short random suffix."""
@@ -81,6 +98,24 @@ class CrawlState:
         for column in ("outcomes", "replay_of"):
             if column not in columns:
                 self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
+        self._add_revisit_table()
+
+    def _add_revisit_table(self) -> None:
+        """Create the revisit schedule; in a crawl state from before it, every known article URL that
+        has answered gets a row due since its last check (so the most stale are re-checked first)."""
+        exists = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revisits'").fetchone()
+        if exists:
+            return
+        with self.transaction() as db:
+            for statement in REVISIT_SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                """INSERT INTO revisits(url, site, last_checked, interval_days, next_due, last_result, gone)
+                   SELECT u.url, u.site, c.at, 0, c.at, 'unchanged', u.gone FROM urls u
+                   JOIN (SELECT url, max(captured_at) AS at FROM captures WHERE kind = 'article' AND error IS NULL
+                         AND ((status BETWEEN 200 AND 299) OR status IN (304, 404, 410)) GROUP BY url) c
+                   ON c.url = u.url WHERE u.kind = 'article'""")
 
     @contextmanager
     def transaction(self):
@@ -285,6 +320,44 @@ class CrawlState:
                + (" AND site = ?" if site else "") + " GROUP BY url")
         return {r["url"]: {"run_id": r["run_id"], "at": r["at"]}
                 for r in self.db.execute(sql, (site,) if site else ())}
+
+    # --- revisit schedule -------------------------------------------------------------------
+
+    def revisit_schedules(self, site: str) -> dict:
+        """{url: scrapers.revisit.Schedule} of `site`'s article URLs that have one."""
+        from scrapers.revisit import Schedule, parse_iso
+
+        def when(value):
+            return parse_iso(value) if value else None
+
+        return {r["url"]: Schedule(r["url"], when(r["last_checked"]), r["interval_days"], parse_iso(r["next_due"]),
+                                   r["unchanged"], when(r["last_change"]), r["last_result"], bool(r["gone"]))
+                for r in self.db.execute("SELECT * FROM revisits WHERE site = ?", (site,))}
+
+    def record_revisits(self, site: str, schedules) -> None:
+        """Store the schedules a crawl computed (scrapers.revisit.Schedule), all in one transaction."""
+        from scrapers.revisit import iso
+
+        def text(value):
+            return iso(value) if value else None
+
+        rows = [(s.url, site, text(s.last_checked), s.interval_days, iso(s.next_due), s.unchanged,
+                 text(s.last_change), s.last_result, int(s.gone)) for s in schedules]
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                """INSERT INTO revisits(url, site, last_checked, interval_days, next_due, unchanged, last_change,
+                       last_result, gone) VALUES (?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(url) DO UPDATE SET last_checked = excluded.last_checked,
+                       interval_days = excluded.interval_days, next_due = excluded.next_due,
+                       unchanged = excluded.unchanged, last_change = excluded.last_change,
+                       last_result = excluded.last_result, gone = excluded.gone""", rows)
+
+    def next_checks(self, site: str | None = None) -> dict[str, str]:
+        """Per article URL with a revisit schedule, when it is due to be re-checked next."""
+        sql = "SELECT url, next_due FROM revisits" + (" WHERE site = ?" if site else "")
+        return {r["url"]: r["next_due"] for r in self.db.execute(sql, (site,) if site else ())}
 
     def url_captures(self, url: str) -> list[sqlite3.Row]:
         """Every capture of one URL, oldest first (failures and revisits included)."""

@@ -31,5 +31,19 @@ def last_crawls(state_db: Path) -> dict[str, dict]:
             recorded = json.loads(run["outcomes"] or "{}").get(site, {}) if "outcomes" in run.keys() else {}
             out[site] = {"run_id": run["run_id"], "started_at": run["started_at"], "finished_at": run["finished_at"],
                          "status": run["status"], "outcome": recorded.get("outcome"), "cause": recorded.get("cause"),
-                         **{k: row[k] for k in row.keys()}}
+                         **{k: row[k] for k in row.keys()}, "revisit": _revisit_status(db, site)}
         return out
+
+
+def _revisit_status(db: sqlite3.Connection, site: str) -> dict | None:
+    """The site's revisit schedule at a glance: known articles scheduled, how many are due now, the
+    oldest last check and the next due date (None for a crawl state from before the schedule: this
+    read-only view does not migrate it)."""
+    from datetime import datetime, timezone
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revisits'").fetchone():
+        return None
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    row = db.execute("SELECT count(*) AS scheduled, coalesce(sum(next_due <= ?), 0) AS due_now, "
+                     "min(last_checked) AS oldest_check, min(CASE WHEN next_due > ? THEN next_due END) AS next_due "
+                     "FROM revisits WHERE site = ?", (now, now, site)).fetchone()
+    return {k: row[k] for k in row.keys()} if row["scheduled"] else None
