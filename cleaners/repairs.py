@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 import ftfy
+import ftfy.badness
 
 from cleaners.tracked import Tracked, fold_into_neighbour, join_paragraphs
 
@@ -131,6 +132,9 @@ class Rule:
     fix_match: Callable[[re.Match], str | None] | None = None
     pattern: re.Pattern | None = None
     fix_whole: Callable[[str], str] | None = None
+    # A necessary condition for the pattern to match, far cheaper than scanning with it (a substring
+    # test, or str.isascii(), which is O(1) in CPython): False means the rule has nothing to do here.
+    could_match: Callable[[str], bool] | None = None
 
     def apply(self, text: str, log: "RepairLog | None" = None, where: str = "body") -> str:
         """Apply the rule; record each change in `log`."""
@@ -148,6 +152,8 @@ class Rule:
             return _differences(text, fixed)
 
         found: list[tuple[int, int, str]] = []
+        if self.could_match is not None and not self.could_match(text):
+            return found
         for m in self.pattern.finditer(text):
             replacement = self.fix_match(m)
             if replacement is None or replacement == m.group(0):
@@ -244,7 +250,28 @@ def fix_mojibake(text: str) -> str:
     >>> fix_mojibake("Let Us Defend the Soviet Union with Arms! 《세기와 더불어》")
     'Let Us Defend the Soviet Union with Arms! 《세기와 더불어》'
     """
+    if not ftfy_could_change(text):
+        return text
     return ftfy.fix_text(text, config=FTFY_CONFIG)
+
+
+# What FTFY_CONFIG touches besides mojibake: terminal escapes (ESC), C1 controls, surrogates.
+FTFY_OWN_CHARACTERS = re.compile("[\x1b\x80-\x9f\ud800-\udfff]")
+
+
+def ftfy_could_change(text: str) -> bool:
+    """False when ftfy (6.x, FTFY_CONFIG) provably returns `text` unchanged, judged without running it.
+
+    ASCII text has no mojibake, and of what the configuration touches only an ANSI escape (ESC "[") is
+    ASCII: no ESC, nothing to do (str.isascii() is O(1)). A line of other text (fix_text works line by
+    line; no newline means one segment): its encoding fix runs only when ftfy's own `is_bad` finds
+    mojibake, and its other fixes only on an ESC, a C1 control or a surrogate. Skipping ftfy's machinery
+    for everything else halves the rule table's time on clean text."""
+    if text.isascii():
+        return "\x1b" in text
+    if "\n" in text or len(text) > FTFY_CONFIG.max_decode_length:
+        return True
+    return FTFY_OWN_CHARACTERS.search(text) is not None or ftfy.badness.is_bad(text)
 
 
 @lru_cache(maxsize=4096)
@@ -512,21 +539,52 @@ def _whitespace(m: re.Match) -> str:
     return "" if at_edge else " "
 
 
+def _non_ascii(text: str) -> bool:
+    """Whether a pattern of non-ASCII characters only (Latin-1 runs, zero-width and no-break spaces) can
+    match: never in ASCII text, which CPython knows without a scan (str.isascii() is O(1))."""
+    return not text.isascii()
+
+
+def _containing(literal: str) -> Callable[[str], bool]:
+    """A rule's precondition: its pattern matches only text containing `literal` (a C substring search)."""
+    return lambda text: literal in text
+
+
+DIGIT = re.compile(r"\d")
+
+
+def _has_digit(text: str) -> bool:
+    """The footnote-mark pattern needs a digit (\\d, any script's); its 70 family names are tried at
+    every word boundary, a scan for one digit is much cheaper."""
+    return DIGIT.search(text) is not None
+
+
+def _has_space_run(text: str) -> bool:
+    """The whitespace pattern matches only a tab, two spaces, or a space at the start or end of a line."""
+    return ("\t" in text or "  " in text or text.startswith(" ") or text.endswith(" ")
+            or " \n" in text or "\n " in text)
+
+
 RULES: list[Rule] = [
-    Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY),
+    Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY,
+         could_match=_containing("&")),
     Rule("legacy-cjk", "EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1", _legacy_cjk,
-         re.compile("[\u00a1-\u00fe]{2,}")),
+         re.compile("[\u00a1-\u00fe]{2,}"), could_match=_non_ascii),
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
-    Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)")),
+    Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)"),
+         could_match=_containing("\x0c")),
     Rule("control-char", "control characters", _control_char, CONTROL),
-    Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH),
-    Rule("nbsp", "no-break spaces", _nbsp, NBSP),
-    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN),
-    Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
-    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
-    Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
-    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK),
-    Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
+    Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH, could_match=_non_ascii),
+    Rule("nbsp", "no-break spaces", _nbsp, NBSP, could_match=_non_ascii),
+    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN, could_match=_containing("-")),
+    Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH,
+         could_match=_containing("\\")),
+    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM, could_match=_containing("rom")),
+    Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM,
+         could_match=_containing("rom")),
+    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK,
+         could_match=_has_digit),
+    Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES, could_match=_has_space_run),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
@@ -541,15 +599,25 @@ def repair_text(text: str, log: RepairLog | None = None, where: str = "body") ->
 
 
 def repair_tracked(tracked: Tracked, log: RepairLog | None = None, where: str = "body") -> Tracked:
-    """repair_text on a Tracked string: each rule's edits are recorded where they were made (in place)."""
+    """repair_text on a Tracked string: each rule's edits are recorded where they were made (in place).
+
+    A rule is a pure function of the text: one that found nothing in a text finds nothing in it again.
+    So a pass after the first re-runs only the rules whose input changed since they last found nothing:
+    the rules after the last one that fired see the text they already passed, and are skipped — the
+    same edits and the same records as running the whole table again, at a fraction of the cost."""
+    passed: dict[int, str] = {}  # rule index -> the text it last found nothing to do in
     for _ in range(MAX_PASSES):
         before = tracked.text
         text = before
-        for rule in RULES:
+        for index, rule in enumerate(RULES):
+            if passed.get(index) == text:
+                continue
             edits = rule.edits(text, log, where)
             if edits:
                 tracked.apply_edits(edits, rule.name)
                 text = splice(text, edits)
+            else:
+                passed[index] = text
         if text == before:
             break
     return tracked
