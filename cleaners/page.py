@@ -226,8 +226,11 @@ def detect_lang(paragraphs: list[str]) -> str:
     ('ko', 'en')
     """
     text = "".join(paragraphs)
-    letters = sum(1 for c in text if c.isalpha())
-    return "ko" if letters and len(HANGUL.findall(text)) > letters * 0.3 else "en"
+    hangul = len(HANGUL.findall(text))
+    if not hangul:  # "en" whatever the letter count: no need to count letters one by one
+        return "en"
+    letters = sum(map(str.isalpha, text))
+    return "ko" if letters and hangul > letters * 0.3 else "en"
 
 
 def unquote_title(title: str) -> str:
