@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from cleaners.decode import decode_html
 from core.document import Document
 from cleaners.errors import CleaningError, SoftNotFound
-from cleaners.errorpages import error_page_reason
-from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html
+from cleaners.errorpages import could_be_error_page, error_page_reason
+from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -415,7 +415,10 @@ def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None)
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
     # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
     patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
-    reason = error_page_reason(parse_html(text), "\n".join(extracted.paragraphs), patterns)
+    body_text = "\n".join(extracted.paragraphs)
+    if not could_be_error_page(parse_source(text), body_text):
+        return
+    reason = error_page_reason(parse_html(text), body_text, patterns)
     if reason:
         raise SoftNotFound(reason)
 
