@@ -44,20 +44,21 @@ class Extracted:
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
 
 
-START_OR_END_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>")
+# A tag: "/" if it ends one, its name, the rest up to the first ">" (ending in "/" for an empty element)
+START_OR_END_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^>]*)>")
 VOID_TAGS = frozenset(("br", "img", "hr", "meta", "link", "input", "wbr"))
 
 
 def max_open_depth(text: str) -> int:
     """A cheap upper bound of the page's element nesting: start tags minus end tags, at their peak.
-    (The running depth is summed by itertools.accumulate, in C: a loop over every tag in Python cost a
-    fifth of cleaning a large unprofiled page.)
+    (One greedy scan and a running sum in C, itertools.accumulate: a loop over every tag in Python with
+    a lazy pattern cost a fifth of cleaning a large unprofiled page.)
 
     >>> max_open_depth("<div><p>a<br>b</p><p><b>c</b></p></div>"), max_open_depth("</p></p>")
     (3, 0)
     """
-    steps = [-1 if close else 0 if empty or name.lower() in VOID_TAGS else 1
-             for close, name, empty in START_OR_END_TAG.findall(text)]
+    steps = [-1 if close else 0 if rest.endswith("/") or name.lower() in VOID_TAGS else 1
+             for close, name, rest in START_OR_END_TAG.findall(text)]
     return max(0, max(accumulate(steps), default=0))
 
 
