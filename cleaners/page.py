@@ -242,7 +242,7 @@ def unquote_title(title: str) -> str:
 def heading_key(text: str) -> str:
     """Letters and digits only, lower-cased: a line and a heading compare equal whatever their
     quotes, spacing and punctuation ("6. “Let Us …!”" vs section "6" + title "Let Us …!")."""
-    return "".join(c for c in text.lower() if c.isalnum())
+    return "".join(filter(str.isalnum, text.lower()))
 
 
 def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int = 3) -> tuple[list[str], list[str]]:
