@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import html
 import re
+import re._constants as _pattern_nodes  # the pattern parser and its node names, for badness_anchors
+import re._parser as _pattern_parser
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -271,7 +273,58 @@ def ftfy_could_change(text: str) -> bool:
         return "\x1b" in text
     if "\n" in text or len(text) > FTFY_CONFIG.max_decode_length:
         return True
-    return FTFY_OWN_CHARACTERS.search(text) is not None or ftfy.badness.is_bad(text)
+    if FTFY_OWN_CHARACTERS.search(text) is not None:
+        return True
+    return (BADNESS_ANCHORS is None or not BADNESS_ANCHORS.isdisjoint(text)) and ftfy.badness.is_bad(text)
+
+
+def _set_of(op, av) -> set[str] | None:
+    """The characters one node of a parsed pattern matches: a literal, or a class of literals and ranges
+    (None for anything else: a negated class, a category such as \\w)."""
+    if op is _pattern_nodes.LITERAL:
+        return {chr(av)}
+    if op is not _pattern_nodes.IN:
+        return None
+    found: set[str] = set()
+    for item, value in av:
+        if item is _pattern_nodes.LITERAL:
+            found.add(chr(value))
+        elif item is _pattern_nodes.RANGE:
+            found.update(map(chr, range(value[0], value[1] + 1)))
+        else:
+            return None
+    return found
+
+
+def badness_anchors(pattern: re.Pattern) -> frozenset[str] | None:
+    """Characters of which every match of `pattern` (ftfy's BADNESS_RE: 37 alternatives, each a
+    sequence) holds at least one: from each alternative, one mandatory literal or class of non-ASCII
+    characters (the one with the fewest common quotes and dashes). A text with none of them cannot
+    match, so is_bad (a fifth of cleaning a page of Korean text or curly quotes) need not run. None
+    when the pattern is not of that shape (another ftfy): then is_bad always runs."""
+    common = set("‘’“”—–…")
+    try:
+        tree = _pattern_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # the parser is CPython's own, private: never let it stop the cleaner
+        return None
+    if pattern.flags & re.IGNORECASE or len(tree.data) != 1 or tree.data[0][0] is not _pattern_nodes.BRANCH:
+        return None
+    anchors: set[str] = set()
+    for alternative in tree.data[0][1][1]:
+        candidates = []
+        for op, av in alternative.data:
+            if op is _pattern_nodes.MAX_REPEAT and av[0] >= 1 and len(av[2].data) == 1:
+                op, av = av[2].data[0]  # x+ or x{2,}: x is there at least once
+            chars = _set_of(op, av)
+            if chars and not any(c.isascii() for c in chars):
+                candidates.append(chars)
+        if not candidates:
+            return None
+        anchors |= min(candidates, key=lambda chars: (len(chars & common), len(chars)))
+    return frozenset(anchors)
+
+
+BADNESS_ANCHORS = badness_anchors(ftfy.badness.BADNESS_RE)
 
 
 @lru_cache(maxsize=4096)
@@ -550,13 +603,18 @@ def _containing(literal: str) -> Callable[[str], bool]:
     return lambda text: literal in text
 
 
-DIGIT = re.compile(r"\d")
+def _searching(pattern: str) -> Callable[[str], bool]:
+    """A rule's precondition as a pattern that starts with a literal (the regex engine jumps from one
+    occurrence of it to the next, where the rule's own pattern, starting with a lookbehind or a class,
+    tries every position): it must match wherever the rule's pattern does."""
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
 
 
-def _has_digit(text: str) -> bool:
-    """The footnote-mark pattern needs a digit (\\d, any script's); its 70 family names are tried at
-    every word boundary, a scan for one digit is much cheaper."""
-    return DIGIT.search(text) is not None
+def _has_control(text: str) -> bool:
+    """The control-char pattern matches only category Cc characters, none of which is printable: a
+    printable text (str.isprintable, one pass in C) has none."""
+    return not text.isprintable()
 
 
 def _has_space_run(text: str) -> bool:
@@ -573,17 +631,19 @@ RULES: list[Rule] = [
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
     Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)"),
          could_match=_containing("\x0c")),
-    Rule("control-char", "control characters", _control_char, CONTROL),
+    Rule("control-char", "control characters", _control_char, CONTROL, could_match=_has_control),
     Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH, could_match=_non_ascii),
     Rule("nbsp", "no-break spaces", _nbsp, NBSP, could_match=_non_ascii),
-    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN, could_match=_containing("-")),
+    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN,
+         could_match=_searching(r"-(?<=[a-z]-) ?[a-z]")),  # a lower-case letter, "-", maybe a space, a letter
     Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH,
          could_match=_containing("\\")),
-    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM, could_match=_containing("rom")),
+    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM,
+         could_match=_searching("rom(?<![^\\s“\"‘(\\[—–]rom)")),  # ROM's own lookbehind, after the literal
     Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM,
-         could_match=_containing("rom")),
+         could_match=_searching(r"rom\b(?<=[a-z]{3}rom)")),  # three lower-case letters, then "rom" ends a word
     Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK,
-         could_match=_has_digit),
+         could_match=_searching(r"\d(?<=[a-z]\d)")),  # a name ends in a lower-case letter, the digit follows
     Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES, could_match=_has_space_run),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
