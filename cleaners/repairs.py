@@ -701,7 +701,10 @@ def describe(rule: str) -> str:
 
 # --- paragraph-level rules -----------------------------------------------------------------------
 
-CLOSING = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")
+# A sentence ends with a stop, maybe followed by closing quotes and brackets, or with a closing quote
+SENTENCE_STOPS = tuple(".!?…:;")
+CLOSERS = "'\"”’)]"
+CLOSING_QUOTES = ("\"", "”", "’", ")")
 # The last word of a page that ended mid-sentence: a lower-case word, a comma, a word cut by a print
 # hyphen ("cir-"), an opening bracket or quote.
 OPEN_END = re.compile(r"(?:(?<![\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$")
@@ -718,8 +721,14 @@ CONTINUATION = re.compile(r"^[a-z0-9(“\"‘]")
 
 
 def ends_sentence(paragraph: str) -> bool:
-    """True when a paragraph ends with closing punctuation (or a closing quote)."""
-    return bool(CLOSING.search(paragraph.rstrip()))
+    """True when a paragraph ends with closing punctuation (or a closing quote). Read from the end: a
+    pattern anchored with $ is tried at every position of the paragraph.
+
+    >>> ends_sentence("It ended well.”) "), ends_sentence("the men e"), ends_sentence("“Let Us!”")
+    (True, False, True)
+    """
+    text = paragraph.rstrip()
+    return text.rstrip(CLOSERS).endswith(SENTENCE_STOPS) or text.endswith(CLOSING_QUOTES)
 
 
 def broken_mid_sentence(previous: str, paragraph: str) -> bool:

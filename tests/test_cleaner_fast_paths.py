@@ -164,3 +164,11 @@ def test_error_page_check_is_skipped_only_where_it_finds_nothing():
                 assert could_be_error_page(extract.parse_source(text), body_text), path.name
     alert_page = "<html><script>alert('글이 존재하지 않습니다');</script><p>" + "text " * 500 + "</p></html>"
     assert could_be_error_page(alert_page, "text " * 500)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([".", "!", "?", "…", ":", ";", "'", '"', "”", "’", ")", "]", "“", "(", "a", " ",
+                                 "\n", "\t", "-0-", "x."]), max_size=12).map("".join))
+def test_sentence_end_read_from_the_end_matches_the_pattern(text):
+    closing = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")  # ends_sentence as it was
+    assert repairs.ends_sentence(text) == bool(closing.search(text.rstrip()))
