@@ -47,9 +47,12 @@ def snapshot_articles() -> list:
     for url, page in sorted(pages.items()):
         if page.status == 200 and ("kcna" in url or "&wr_id=" in url):
             etag = (page.header("etag") or "").strip('"')
-            docs.append(cleaners.clean_page(page.body, url, capture={
-                "record_id": f"<urn:uuid:{etag}>", "payload_digest": f"sha1:{etag}",
-                "captured_at": "2026-10-01T03:00:00Z"}))
+            try:
+                docs.append(cleaners.clean_page(page.body, url, capture={
+                    "record_id": f"<urn:uuid:{etag}>", "payload_digest": f"sha1:{etag}",
+                    "captured_at": "2026-10-01T03:00:00Z"}))
+            except cleaners.CleaningError:
+                continue  # a list page or an error page that the URL test let through: not an article
     return docs
 
 

@@ -61,6 +61,14 @@ def synthetic_pages(n: int, seed: int = 7) -> dict[str, tuple[int, bytes, str]]:
         posts.append((wr_id, subject, "20-09-18 19:23", 0))
         pages[f"{b.BOARD}&wr_id={wr_id}"] = (200, b.kancc_post(wr_id, subject, "20-09-18 19:23", 0, lines).encode(),
                                              "text/html; charset=utf-8")
+    # every board the profile starts from lists one post of its own (an empty start page is a layout canary)
+    for board, (board_title, _) in b.OTHER_BOARDS.items():
+        wr_id, subject, posted, comments = posts.pop()
+        url = f"{b.KANCC_BBS}{board}&wr_id={wr_id}"
+        pages[url] = pages.pop(f"{b.BOARD}&wr_id={wr_id}")
+        pages[f"{b.KANCC_BBS}{board}&page=1"] = (
+            200, b.kancc_list([(wr_id, subject, posted, comments)], 1, 1, 1, board=board,
+                              board_title=board_title).encode(), "text/html; charset=utf-8")
     per_page = 50
     page_count = (len(posts) + per_page - 1) // per_page
     for page in range(1, page_count + 1):

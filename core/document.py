@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple, TypedDict
 
 
@@ -135,11 +135,13 @@ class Document:
 
     def public_dict(self) -> dict[str, Any]:
         """The `kcorpus clean --format json` view: PUBLIC_KEYS only, in order."""
-        full = asdict(self)
+        full = self.to_dict()
         return {key: full[key] for key in PUBLIC_KEYS}
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field as plain data, lists and dicts copied (the caller may change them freely): what
+        dataclasses.asdict gives, without its deepcopy of every leaf (12% of cleaning's CPU)."""
+        return {f.name: _plain_copy(getattr(self, f.name)) for f in fields(self)}
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
@@ -148,3 +150,18 @@ class Document:
     def from_dict(cls, data: dict[str, Any]) -> "Document":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of JSON-like data (lists, dicts, tuples of str, numbers, None), as asdict would make it."""
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        items = [_plain_copy(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    import copy
+    return copy.deepcopy(value)

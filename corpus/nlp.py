@@ -125,10 +125,32 @@ def _korean(text: str) -> list[Sentence]:
     return sentences
 
 
+@lru_cache(maxsize=1)
+def nlp_version() -> str:
+    """What a document's CoNLL-U depends on besides its text: the segmenters' versions and this layout.
+    A release reuses the previous release's CoNLL-U of an unchanged document only under the same one."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "absent"
+    return f"conllu-1 syntok {installed('syntok')} kiwipiepy {installed('kiwipiepy')}"
+
+
+def conllu_counts(block: str) -> tuple[int, int]:
+    """(tokens, sentences) of a CoNLL-U block as conllu_document writes it: a word line starts with its
+    number, a sentence with its `# sent_id` comment."""
+    lines = block.split("\n")
+    return (sum(1 for line in lines if line[:1].isdigit()),
+            sum(1 for line in lines if line.startswith("# sent_id = ")))
+
+
 def conllu_document(doc_id: str, title: str, paragraphs: list[str], lang: str | None) -> tuple[str, int, int]:
     """One document in CoNLL-U: `# newdoc id`, `# newpar` per paragraph, `# sent_id` and `# text` per
     sentence, ten tab-separated columns per word. Returns (the text, tokens, sentences)."""
-    lines = [f"# newdoc id = {doc_id}", f"# title = {_comment(title)}"]
+    lines = [f"# newdoc id = {doc_id}", f"# title = {comment_value(title)}"]
     tokens = sentences = 0
     for index, paragraph in enumerate(paragraphs, start=1):
         found = segment(paragraph, lang)
@@ -137,7 +159,7 @@ def conllu_document(doc_id: str, title: str, paragraphs: list[str], lang: str | 
         lines.append(f"# newpar id = {doc_id}-p{index}")
         for sentence in found:
             sentences += 1
-            lines += [f"# sent_id = {doc_id}-s{sentences}", f"# text = {_comment(sentence.text)}"]
+            lines += [f"# sent_id = {doc_id}-s{sentences}", f"# text = {comment_value(sentence.text)}"]
             for n, token in enumerate(sentence.tokens, start=1):
                 misc = "_" if token.space_after or n == len(sentence.tokens) else "SpaceAfter=No"
                 lines.append("\t".join((str(n), _field(token.form), _field(token.lemma), token.upos, token.xpos,
@@ -147,7 +169,8 @@ def conllu_document(doc_id: str, title: str, paragraphs: list[str], lang: str | 
     return "\n".join(lines) + "\n", tokens, sentences
 
 
-def _comment(value: str) -> str:
+def comment_value(value: str) -> str:
+    """A value on one CoNLL-U comment line: whitespace runs (newlines included) become one space."""
     return re.sub(r"\s+", " ", value).strip()
 
 

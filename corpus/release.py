@@ -21,7 +21,8 @@ from lxml import etree
 from core.capture import plain_record_id
 from core.document import Document
 from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
-from corpus.derived import DerivedWriter, Stats
+from corpus.derived import DerivedWriter, PreviousConllu, Stats
+from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
 from core.version import __version__
@@ -406,6 +407,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     previous = {d["id"]: d for d in previous_manifest.get("documents", [])}
     previous_manifest.pop("documents", None)
     retired = _retired_entries(home, previous_dir, previous, previous_manifest)
+    # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
+    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
     # Linking needs every text at once (MinHash LSH), so it runs when the documents come as a list
     # (as the pipeline passes them); a streamed iterable is released without witness links.
@@ -475,7 +478,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 member = _member_bytes(xml)
                 members.write(member)
                 first_member = first_member or member
-                derived.add(doc, relative.as_posix())
+                derived.add(doc, relative.as_posix(), conllu=previous_conllu.block(doc.site, doc.id, doc.title)
+                            if old is not None and old["text_sha256"] == text_sha else None)
                 usage.update(tag_usage([element]))
                 records.write(line + b"\n")
                 capture = doc.capture or {}
@@ -519,7 +523,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "release_date": stamp.date, "kcorpus_version": __version__,
-            "cleaner_versions": sorted(cleaner_versions),
+            "cleaner_versions": sorted(cleaner_versions), "nlp": nlp_version(),
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "allow_partial": bool(partial),
             "crawl_outcomes": crawl_outcomes or {}, "quarantined": quarantined or [],

@@ -80,9 +80,9 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     `replay_of` names the WARC files ({file, sha256}) the replay server on `replay_port` serves.
 
     Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}, "outcomes":
-    {site: {"outcome", "cause", "run_id"}}, "wacz": {"file", "pages", "warcs"} or {"error"}}. When a site is not ok the run ends Failed, its message one
-    "site: outcome: cause" per such site, and the same summary as the state's data (call with
-    return_state=True and read it with state.result(raise_on_failure=False)).
+    {site: {"outcome", "cause", "run_id"}}, "wacz": {"file", "pages", "warcs"}, {"error"} or {"skipped"}}. When a site is not ok the run ends Failed, its message one
+    "site: outcome: cause" per such site; called directly it raises stages.RunFailed, whose `summary` is
+    the same summary (flows.runs.flow_summary reads it from a returned state).
     """
     data_home = DataHome.resolve(home)
     sites = sites or sorted(builtin_profiles())
@@ -110,7 +110,7 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     if failed:
         # a Failed state, not an exception: the run shows Failed in the UI with this message, and no
         # traceback is logged for an outcome kcorpus itself decided
-        return Failed(message="; ".join(failed), data=summary)
+        return Failed(message="; ".join(failed), data=stages.RunFailed(summary))
     return summary
 
 

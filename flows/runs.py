@@ -58,7 +58,10 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
 def flow_summary(state) -> dict:
     """The refresh summary from the flow's final state: a Failed state the flow returned itself (some
     site not ok) still carries it; any other failure (a crash) is raised as its exception."""
+    from flows.stages import RunFailed
     summary = state.result(raise_on_failure=False)
+    if isinstance(summary, RunFailed):
+        return summary.summary
     if isinstance(summary, dict) and "outcomes" in summary:
         return summary
     if isinstance(summary, BaseException):

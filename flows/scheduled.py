@@ -71,9 +71,9 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])
     if messages:
         # the run ends Failed with the reasons (a returned state: no traceback for a decided outcome)
-        return Failed(message="; ".join(messages),
-                      data={"run_id": summary["run_id"], "release": outcome.release.version if outcome else None,
-                            "outcomes": summary["outcomes"], "messages": messages})
+        return Failed(message="; ".join(messages), data=stages.RunFailed(
+            {"run_id": summary["run_id"], "release": outcome.release.version if outcome else None,
+             "outcomes": summary["outcomes"], "messages": messages}, "; ".join(messages)))
     return {"run_id": summary["run_id"], "release": outcome.release.version,
             "report": str(audited.report) if audited.report else None}
 

@@ -79,7 +79,10 @@ def crawl(home: DataHome, site: str, run_id: str, *, settings: CrawlSettings | N
 def package_wacz(home: DataHome, run_id: str) -> dict:
     """Package crawl run `run_id` as wacz/<run_id>.wacz: its WARC files plus the earlier ones its
     revisits point at, and a page per article captured in the run (kcorpus id and title from the
-    current documents). Returns {"file", "pages", "warcs"}, or {"error"} when the wacz tool refused."""
+    current documents). Returns {"file", "pages", "warcs"}, {"error"} when the wacz tool refused, or
+    {"skipped"} for a run that archived no new payload: such a run is revisit records only, and its
+    WACZ would copy again every earlier WARC file they point at (the whole archive, at scale) while
+    adding nothing to replay; its records stay in warc/ like every run's."""
     from scrapers.waczpack import Page, WaczError, package_run, wacz_name
 
     state = CrawlState(home.state_db)
@@ -92,6 +95,10 @@ def package_wacz(home: DataHome, run_id: str) -> dict:
                                                                    if r["body_warc_file"]]))
     if not warcs:
         return {"error": f"run {run_id} captured nothing: no WACZ"}
+    if not any(r["record_type"] == "response" and 200 <= r["status"] < 300 and r["kind"] != "robots"
+               for r in rows):
+        return {"skipped": f"run {run_id} archived no new page (every page unchanged: revisit records "
+                           f"only, in warc/); no WACZ"}
     titles = {doc.id: doc.title for doc in current_documents(home)}
     pages, seen = [], set()
     for row in reversed(rows):  # the last capture of each URL in the run
@@ -435,11 +442,17 @@ def failure_lines(outcomes: dict[str, dict]) -> list[str]:
 
 
 class RunFailed(RuntimeError):
-    """A refresh in which some site was not ok; carries the summary (everything was still recorded)."""
+    """A run in which some site was not ok (or the release was blocked); carries the run's summary, since
+    everything was still recorded. A flow that ends Failed carries it as its state's data, so calling
+    the flow from Python raises this one-line error instead of Prefect's "dict cannot be resolved into an
+    exception"."""
 
-    def __init__(self, summary: dict):
+    def __init__(self, summary: dict, message: str | None = None):
         self.summary = summary
-        super().__init__("; ".join(failure_lines(summary["outcomes"])))
+        super().__init__(message or "; ".join(failure_lines(summary["outcomes"])))
+
+    def __reduce__(self):  # picklable with its summary (Prefect may persist a state's data)
+        return type(self), (self.summary, str(self))
 
 
 def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None = None,

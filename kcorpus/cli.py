@@ -273,6 +273,8 @@ def print_refresh(summary: dict) -> None:
     wacz = summary.get("wacz") or {}
     if wacz.get("file"):
         console.print(f"  WACZ: {wacz['file']} ({wacz['pages']} pages)", highlight=False)
+    elif wacz.get("skipped"):
+        console.print(f"  WACZ: {wacz['skipped']}", highlight=False)
     elif wacz.get("error"):
         console.print(f"  [yellow]no WACZ:[/yellow] {wacz['error']}", highlight=False)
 

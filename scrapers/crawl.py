@@ -126,6 +126,14 @@ class _Politeness:
         self._last[host] = time.monotonic()
 
 
+# Group commits: the WARC is synced and the held state rows committed once per group of captures, not
+# once per capture (a 304 alone is three records). A group ends after this many captures or seconds,
+# whichever comes first, so a crash costs at most one second of crawl state (the pages are fetched
+# again by the next run; their WARC records stay in the file).
+GROUP_CAPTURES = 256
+GROUP_SECONDS = 1.0
+
+
 class SiteCrawler:
     """Runs one crawl of one site into a WARC file and the crawl state."""
 
@@ -133,7 +141,10 @@ class SiteCrawler:
                  client: httpx.Client, settings: CrawlSettings):
         self.profile, self.state, self.run_id = profile, state, run_id
         self.client, self.settings = client, settings
-        self.store = WarcStore(warc_dir, run_id, profile.name, replay_of=state.replay_of(run_id))
+        self.store = WarcStore(warc_dir, run_id, profile.name, replay_of=state.replay_of(run_id), group_sync=True)
+        self.state.begin_group()
+        self._group_started, self._group_size = time.monotonic(), 0
+        self._last_record_type = ""  # of the last attempt recorded: the final answer once fetch returns
         self.report = SiteCrawlReport(profile.name, run_id)
         self.politeness = _Politeness(settings.delay)
         self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
@@ -141,15 +152,16 @@ class SiteCrawler:
 
     # --- recording ------------------------------------------------------------------------
 
-    def _record(self, attempt: Attempt, kind: str) -> int:
-        """Archive one attempt (WARC first, flushed), then record it in the crawl state.
+    def _record(self, attempt: Attempt, kind: str) -> str:
+        """Archive one attempt (in the WARC first), then hold its state row in the group; returns the
+        record type (response, revisit, failure, refused). The group commits once its records are synced.
 
         A response replayed from an archive keeps its original capture date (the replay server's
         Memento-Datetime): a replay does not rewrite history.
         """
         when = attempt.archived_at or utc_now_iso()
         headers = {k.lower(): v for k, v in attempt.headers}
-        previous = self.state.latest_usable(attempt.url)
+        previous = self._latest_usable(attempt.url)
         if attempt.error and attempt.status == 0:
             written = self.store.write_failure(attempt.url, error=attempt.error, warc_date=when)
             record_type, body_location = "failure", None
@@ -183,7 +195,24 @@ class SiteCrawler:
             url=attempt.url, site=self.profile.name, status=attempt.status, headers=headers,
             payload_digest=written.payload_digest, warc_file=written.warc_file, warc_offset=written.offset,
             record_id=written.record_id, captured_at=when, run_id=self.run_id, error=attempt.error)
-        return self.state.record_capture(capture, kind=kind, record_type=record_type, body_location=body_location)
+        self.state.record_capture(capture, kind=kind, record_type=record_type, body_location=body_location)
+        self._last_record_type = record_type
+        self._group_size += 1
+        if self._group_size >= GROUP_CAPTURES or time.monotonic() - self._group_started >= GROUP_SECONDS:
+            self._commit()
+        return record_type
+
+    def _commit(self) -> None:
+        """End the group: sync the WARC first, then commit the state rows that point into it."""
+        self.store.sync()
+        self.state.commit_group()
+        self._group_started, self._group_size = time.monotonic(), 0
+
+    def _latest_usable(self, url: str):
+        """The latest capture of `url` whose payload we hold, the open group included."""
+        if self.state.pending(url):
+            self._commit()
+        return self.state.latest_usable(url)
 
     # --- fetching -------------------------------------------------------------------------
 
@@ -244,7 +273,7 @@ class SiteCrawler:
         return None, url
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
-        previous = self.state.latest_usable(url)
+        previous = self._latest_usable(url)
         if previous is None:
             return {}
         headers = {}
@@ -350,7 +379,7 @@ class SiteCrawler:
             ctype = (attempt.header("content-type") or "").split(";")[0].strip().lower()
             if ctype and ctype not in HTML_TYPES:
                 self.report.skipped.append((url, f"not HTML: {ctype}"))
-            elif self.state.latest_usable(url)["record_type"] == "revisit":
+            elif self._last_record_type == "revisit":  # the final answer's record (after any redirect)
                 self.report.unchanged += 1
             else:
                 self.report.downloaded += 1
@@ -365,20 +394,38 @@ class SiteCrawler:
             discovered = self.discover(starts)
             known = self.state.known_urls(self.profile.name)
             self.crawl_articles(list(dict.fromkeys(discovered + known)))
-        except WarcWriteError as exc:
-            self.report.stopped = f"crawl stopped: {exc.strerror}"
-        except sqlite3.OperationalError as exc:
-            self.report.stopped = f"crawl stopped: the crawl state could not be written: {describe_sqlite_error(exc)}"
-        except OSError as exc:
-            self.report.stopped = f"crawl stopped: {describe_os_error(exc)}"
+        except LocalFault as exc:
+            self.report.stopped = f"crawl stopped: {describe_local_fault(exc)}"
         finally:
-            self.store.close()
+            self._end_group()
         self.report.outcome, self.report.cause = crawl_outcome(self.report, len(starts))
         return self.report
 
 
+    def _end_group(self) -> None:
+        """Commit the last group (after a fault too: the records before a failed write are whole). When
+        the sync or the commit fails, the held rows are dropped, never half-written: their WARC records
+        stay in the file and the next run fetches those pages again."""
+        try:
+            self._commit()
+        except LocalFault as exc:
+            self.report.stopped = self.report.stopped or f"crawl stopped: {describe_local_fault(exc)}"
+        finally:
+            self.state.end_group(commit=False)
+            self.store.close()
+
+
 # Faults on this machine, not on the site: archiving cannot go on, so the crawl stops (never per page).
 LocalFault = (WarcWriteError, sqlite3.OperationalError, OSError)
+
+
+def describe_local_fault(exc: BaseException) -> str:
+    """A local fault in words (disk full, an unwritable crawl state), for "crawl stopped: ..."."""
+    if isinstance(exc, WarcWriteError):
+        return exc.strerror
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"the crawl state could not be written: {describe_sqlite_error(exc)}"
+    return describe_os_error(exc)
 
 
 def describe_sqlite_error(exc: sqlite3.Error) -> str:

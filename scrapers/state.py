@@ -71,6 +71,8 @@ class CrawlState:
         # isolation_level=None: explicit BEGIN/COMMIT in `transaction`; WAL keeps readers unblocked.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
+        self._group: list[tuple] | None = None  # captures waiting for commit_group (see begin_group)
+        self._group_urls: set[str] = set()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -146,46 +148,88 @@ class CrawlState:
 
     # --- captures ---------------------------------------------------------------------------
 
+    def begin_group(self) -> None:
+        """Hold captures in memory until commit_group: one transaction (one WAL sync) per group.
+
+        The caller must make the WARC records of a group durable before committing it, so a state row
+        never points at bytes that are not on disk. A crash before the commit loses only the group's
+        rows: their WARC records stay in the file, and the next run fetches those pages again."""
+        if self._group is None:
+            self._group = []
+
+    def pending(self, url: str) -> bool:
+        """True when a capture of `url` waits in the open group (not yet readable from the database)."""
+        return url in self._group_urls
+
+    def commit_group(self) -> int:
+        """Write the held captures in one transaction, in the order they were recorded; returns how
+        many. The group stays open for the next captures."""
+        held, self._group = self._group or [], ([] if self._group is not None else None)
+        self._group_urls = set()
+        if held:
+            with self.transaction() as db:
+                for entry in held:
+                    self._insert_capture(db, *entry)
+        return len(held)
+
+    def end_group(self, commit: bool = True) -> int:
+        """Go back to one transaction per capture, committing what is held first (`commit=False`: drop
+        it, after the caller could not make its WARC records durable). Returns how many were committed."""
+        try:
+            return self.commit_group() if commit else 0
+        finally:
+            self._group = None
+
     def record_capture(self, capture: Capture, *, kind: str, record_type: str,
-                       body_location: tuple[str, int] | None, update_url: bool = True) -> int:
-        """Insert a capture and update its URL's row, in one transaction. Returns the capture id.
+                       body_location: tuple[str, int] | None, update_url: bool = True) -> int | None:
+        """Insert a capture and update its URL's row, in one transaction. Returns the capture id (None
+        while a group is open: the capture is held until commit_group).
 
         `update_url=False` records a capture without touching the URL's crawl row (a copy from another
         archive, dated years back, must not become the live crawl's validator or "latest" payload)."""
-        h = capture.headers
+        entry = (capture, kind, record_type, body_location, update_url)
+        if self._group is not None:
+            self._group.append(entry)
+            self._group_urls.add(capture.url)
+            return None
         with self.transaction() as db:
-            cur = db.execute(
-                """INSERT INTO captures(run_id, site, url, kind, record_type, status, headers, etag,
-                       last_modified, payload_digest, warc_file, warc_offset, record_id, body_warc_file,
-                       body_offset, captured_at, error)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (capture.run_id, capture.site, capture.url, kind, record_type, capture.status,
-                 json.dumps(h, ensure_ascii=False), h.get("etag"), h.get("last-modified"),
-                 capture.payload_digest or None, capture.warc_file, capture.warc_offset, capture.record_id,
-                 body_location[0] if body_location else None, body_location[1] if body_location else None,
-                 capture.captured_at, capture.error))
-            capture_id = cur.lastrowid
-            if not update_url:
-                return capture_id
-            # Usable: we hold a payload for it (a full response, or a revisit pointing at one).
-            usable = body_location is not None and (200 <= capture.status < 300 or record_type == "revisit")
-            failed = capture.status == 0 or capture.status == 429 or capture.status >= 500
-            from scrapers.crawl import retires
-            gone = retires(capture.status, capture.headers)
-            db.execute(
-                """INSERT INTO urls(url, site, kind, first_run, last_run, last_capture_id, last_status,
-                       failures, last_error, gone)
-                   VALUES (?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(url) DO UPDATE SET
-                       last_run = excluded.last_run,
-                       last_status = excluded.last_status,
-                       last_capture_id = CASE WHEN ? THEN excluded.last_capture_id ELSE urls.last_capture_id END,
-                       failures = CASE WHEN ? THEN urls.failures + 1 ELSE 0 END,
-                       last_error = excluded.last_error,
-                       gone = excluded.gone""",
-                (capture.url, capture.site, kind, capture.run_id, capture.run_id,
-                 capture_id if usable else None, capture.status, 1 if failed else 0, capture.error,
-                 1 if gone else 0, usable, failed))
+            return self._insert_capture(db, *entry)
+
+    def _insert_capture(self, db, capture: Capture, kind: str, record_type: str,
+                        body_location: tuple[str, int] | None, update_url: bool) -> int:
+        h = capture.headers
+        cur = db.execute(
+            """INSERT INTO captures(run_id, site, url, kind, record_type, status, headers, etag,
+                   last_modified, payload_digest, warc_file, warc_offset, record_id, body_warc_file,
+                   body_offset, captured_at, error)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (capture.run_id, capture.site, capture.url, kind, record_type, capture.status,
+             json.dumps(h, ensure_ascii=False), h.get("etag"), h.get("last-modified"),
+             capture.payload_digest or None, capture.warc_file, capture.warc_offset, capture.record_id,
+             body_location[0] if body_location else None, body_location[1] if body_location else None,
+             capture.captured_at, capture.error))
+        capture_id = cur.lastrowid
+        if not update_url:
+            return capture_id
+        # Usable: we hold a payload for it (a full response, or a revisit pointing at one).
+        usable = body_location is not None and (200 <= capture.status < 300 or record_type == "revisit")
+        failed = capture.status == 0 or capture.status == 429 or capture.status >= 500
+        from scrapers.crawl import retires
+        gone = retires(capture.status, capture.headers)
+        db.execute(
+            """INSERT INTO urls(url, site, kind, first_run, last_run, last_capture_id, last_status,
+                   failures, last_error, gone)
+               VALUES (?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(url) DO UPDATE SET
+                   last_run = excluded.last_run,
+                   last_status = excluded.last_status,
+                   last_capture_id = CASE WHEN ? THEN excluded.last_capture_id ELSE urls.last_capture_id END,
+                   failures = CASE WHEN ? THEN urls.failures + 1 ELSE 0 END,
+                   last_error = excluded.last_error,
+                   gone = excluded.gone""",
+            (capture.url, capture.site, kind, capture.run_id, capture.run_id,
+             capture_id if usable else None, capture.status, 1 if failed else 0, capture.error,
+             1 if gone else 0, usable, failed))
         return capture_id
 
     def latest_usable(self, url: str) -> sqlite3.Row | None:

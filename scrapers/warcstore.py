@@ -56,14 +56,16 @@ class WarcStore:
 
     Each record is whole or absent: it is compressed in memory, appended with one loop of writes,
     then fsynced before `write_*` returns, so the crawl state written afterwards never points at bytes
-    that are not on disk. When a write fails (ENOSPC on a full disk, EIO), the file is truncated back
+    that are not on disk. With `group_sync=True` the fsync waits for `sync()`, which the crawler calls
+    once per group of records and always before it commits the state rows that point at them (one
+    fsync per group instead of up to three per page: a 304 is three records). When a write fails (ENOSPC on a full disk, EIO), the file is truncated back
     to the end of its last whole record and WarcWriteError is raised: a torn record never stays in
     the file for a retry to append after. A tail torn by a kill -9 mid-write is cut off the same way
     when the file is opened again (those bytes were never recorded in the crawl state).
     """
 
     def __init__(self, warc_dir: Path, run_id: str, site: str, replay_of: list[dict] | None = None,
-                 info: dict[str, str] | None = None):
+                 info: dict[str, str] | None = None, group_sync: bool = False):
         """`replay_of`: [{"file", "sha256"}] of the WARC files this run replays (None for a live crawl);
         named in the warcinfo record, so the file itself says it is a replay and of what. `info`: extra
         warcinfo fields, e.g. {"source": "Wayback Machine"} for a backfill's file."""
@@ -74,6 +76,7 @@ class WarcStore:
         self.name = f"{run_id}-{site}.warc.gz"
         self.path = warc_dir / self.name
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.group_sync, self._unsynced = group_sync, False
         # create_* builds records; writing goes through _write (to memory first, then the file)
         self._writer = WARCWriter(io.BytesIO(), gzip=True, warc_version=WARC_VERSION)
         size = os.fstat(self._fd).st_size
@@ -105,7 +108,10 @@ class WarcStore:
             written = 0
             while written < len(data):
                 written += os.write(self._fd, data[written:])
-            os.fsync(self._fd)
+            if self.group_sync:
+                self._unsynced = True
+            else:
+                os.fsync(self._fd)
         except OSError as exc:
             try:
                 os.ftruncate(self._fd, offset)
@@ -208,7 +214,18 @@ class WarcStore:
         offset = self._write(record)
         return WrittenRecord(self.name, offset, record.rec_headers.get_header("WARC-Record-ID"), "")
 
+    def sync(self) -> None:
+        """Make every record appended so far durable: the one fsync of a group (see group_sync)."""
+        if self._unsynced and self._fd is not None:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise WarcWriteError(exc.errno, f"cannot sync warc/{self.name}: {describe_os_error(exc)}") from exc
+            self._unsynced = False
+
     def close(self) -> None:
+        """Close the file. Records appended since the last sync() are not synced here: under group_sync
+        no state row points at them yet (the crawler syncs before it commits)."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

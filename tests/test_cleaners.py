@@ -462,3 +462,19 @@ def test_memoir_reposted_on_another_board_gets_a_stable_site_id(snapshot):
                               headers={k.lower(): v for k, v in page.headers})
     assert doc.id == "kancc-news-28533" and doc.site == "kancc"
     assert doc.title == "Let Us Defend the Soviet Union with Arms!"
+
+
+def test_document_to_dict_is_asdict_and_a_copy(snapshot_articles):
+    """Document.to_dict skips dataclasses.asdict's deepcopy of every leaf; it must give the same data,
+    JSON included, and a copy the caller can change."""
+    import dataclasses
+
+    for doc in snapshot_articles.values():
+        plain = doc.to_dict()
+        assert plain == dataclasses.asdict(doc)
+        assert json.dumps(plain, ensure_ascii=False) == json.dumps(dataclasses.asdict(doc), ensure_ascii=False)
+    doc = next(d for d in snapshot_articles.values() if d.repairs)
+    plain = doc.to_dict()
+    plain["paragraphs"].append("x")
+    plain["repairs"][0]["rule"] = "changed"
+    assert doc.paragraphs[-1] != "x" and doc.repairs[0]["rule"] != "changed"

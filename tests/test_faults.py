@@ -135,6 +135,13 @@ def test_scheduled_run_with_the_sites_unreachable_ends_failed_writes_no_release_
     assert {a.key for a in mine} == {"kcorpus-run-summary", "kcorpus-data-docs"}
     summary = next(a for a in mine if a.key == "kcorpus-run-summary").data
     assert "**Crawl not ok**" in summary and "kancc: unreachable" in summary and "**Release blocked**" in summary
+    failure = state.result(raise_on_failure=False)  # the Failed state's data: the error, with the summary
+    assert isinstance(failure, stages.RunFailed) and failure.summary["release"] is None
+    # called from Python, the refresh flow raises one clear error that still carries the summary
+    from flows.refresh import refresh as refresh_flow
+    with pytest.raises(stages.RunFailed, match=r"^globalsecurity: unreachable: robots.txt unreachable") as raised:
+        refresh_flow(home=str(home.root), sites=SITES, settings=asdict(FAST))
+    assert raised.value.summary["outcomes"]["kancc"]["outcome"] == "unreachable"
 
 
 # --- hostile links -----------------------------------------------------------------------------------
@@ -402,6 +409,9 @@ apply_prefect_defaults()
 from flows import server
 if sys.argv[2] == "started":
     server.ensure_api()
+    from prefect.settings import get_current_settings
+    # the embedded server dies with this process: no heartbeats (a sync flow run would wait 1 s for them)
+    assert get_current_settings().flows.heartbeat_frequency is None
     print(server._started.process.pid, flush=True)
 else:
     import threading

@@ -163,6 +163,33 @@ def test_conllu_passes_a_format_check_and_a_parser(demo):
     assert total == stats["sentences"] > 100
 
 
+def test_a_release_takes_unchanged_documents_conllu_from_the_previous_one(demo, tmp_path, monkeypatch):
+    """Segmenting is most of a release's time: only new and edited documents are segmented again, and
+    the result is byte-identical to segmenting every document."""
+    from datetime import date
+
+    import corpus.derived
+    from core.datahome import DataHome
+    from corpus.release import build_release
+
+    _, releases = demo
+    docs = [Document.from_dict(r) for r in _records(releases[-1]).values()]
+    edited = sorted(docs, key=lambda d: d.id)[3]
+    home, fresh = DataHome.resolve(tmp_path / "home"), DataHome.resolve(tmp_path / "fresh")
+    build_release(home, docs, today=date(2026, 11, 1))
+    edited.paragraphs[-1] += " (A sentence added upstream.)"
+    segmented, real = [], corpus.derived.conllu_document
+    monkeypatch.setattr(corpus.derived, "conllu_document", lambda doc_id, *a: segmented.append(doc_id) or real(doc_id, *a))
+    second = build_release(home, docs, today=date(2026, 11, 2))
+    assert segmented == [edited.id]
+    monkeypatch.undo()
+    scratch = build_release(fresh, docs, today=date(2026, 11, 2))
+    for path in sorted(second.path.glob("conllu/*.conllu")):
+        assert path.read_bytes() == (scratch.path / "conllu" / path.name).read_bytes(), path.name
+    stats = [json.loads((r.path / "manifest.json").read_text())["statistics"] for r in (second, scratch)]
+    assert stats[0] == stats[1]
+
+
 def test_the_conllu_check_can_fail():
     good = "# sent_id = a-s1\n# text = It ended.\n1\tIt\t_\t_\t_\t_\t_\t_\t_\t_\n2\tended\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n3\t.\t_\t_\t_\t_\t_\t_\t_\t_\n\n"
     assert check_conllu(good) == []

@@ -81,3 +81,83 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
         assert (killed.warc_dir / name).stat().st_size == size
     expected = released_content(whole)
     assert len(expected) == 27 and released_content(killed) == expected
+
+
+# --- group commits -------------------------------------------------------------------------------------
+
+def _watch_syncs_and_commits(monkeypatch):
+    """Record each WARC file's synced size at every fsync, and fail any state row that would point at a
+    WARC byte not yet synced (the invariant group commits must keep). Returns the event counters."""
+    import scrapers.warcstore as warcstore
+    from scrapers.state import CrawlState
+
+    synced, events = {}, {"fsyncs": 0, "rows": 0}
+    real_fsync, real_insert = os.fsync, CrawlState._insert_capture
+
+    def fsync(fd):
+        real_fsync(fd)
+        synced[os.readlink(f"/proc/self/fd/{fd}")] = os.fstat(fd).st_size
+        events["fsyncs"] += 1
+
+    def insert(self, db, capture, *args):
+        path = os.path.realpath(Path(capture.warc_file) if os.path.isabs(capture.warc_file)
+                                else next(p for p in synced if p.endswith("/" + capture.warc_file)))
+        assert capture.warc_offset < synced.get(path, 0), f"a state row points past the synced end of {path}"
+        events["rows"] += 1
+        return real_insert(self, db, capture, *args)
+
+    monkeypatch.setattr(warcstore.os, "fsync", fsync)
+    monkeypatch.setattr(CrawlState, "_insert_capture", insert)
+    return events
+
+
+def test_group_commits_sync_the_warc_before_any_state_row_points_into_it(tmp_path, monkeypatch):
+    home = DataHome.resolve(tmp_path).ensure()
+    with ReplayServer([SNAPSHOT]) as server:
+        stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        events = _watch_syncs_and_commits(monkeypatch)
+        again = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+    assert sum(c["unchanged"] for c in again["crawl"].values()) == 29
+    # every capture row was checked against the synced size, and the syncs were grouped: a 304 alone
+    # writes three records, which used to be three fsyncs
+    assert events["rows"] >= 29 and events["fsyncs"] * 5 <= events["rows"]
+
+
+def test_a_failed_sync_drops_the_groups_rows_and_stops_the_crawl_in_words(tmp_path, monkeypatch):
+    import errno
+
+    import scrapers.warcstore as warcstore
+    from scrapers.state import CrawlState
+
+    home = DataHome.resolve(tmp_path).ensure()
+    real_fsync, synced = os.fsync, []
+
+    def failing_fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("-kancc.warc.gz"):
+            if len(synced) == 3:  # the disk fails at the fourth group's sync
+                raise OSError(errno.EIO, "Input/output error")
+            synced.append(os.fstat(fd).st_size)
+        real_fsync(fd)
+
+    monkeypatch.setattr(warcstore.os, "fsync", failing_fsync)
+    monkeypatch.setattr("scrapers.crawl.GROUP_CAPTURES", 4)
+    with ReplayServer([SNAPSHOT]) as server:
+        summary = stages.refresh(home, ["kancc"], settings=CrawlSettings(delay=0), replay_port=server.port)
+    kancc = summary["outcomes"]["kancc"]
+    assert kancc["outcome"] == "partial" and kancc["cause"].startswith("crawl stopped: cannot sync warc/")
+    state = CrawlState(home.state_db)
+    rows = state.run_captures(summary["run_id"], site="kancc")
+    state.close()
+    # the groups synced before the fault are committed; the failed group's rows are not
+    assert rows and all(r["warc_offset"] < synced[-1] for r in rows)
+    assert rows[-1]["warc_offset"] > synced[-2]  # the last good group was committed
+
+
+def test_a_run_with_nothing_new_is_not_packaged_again_as_a_wacz(tmp_path):
+    home = DataHome.resolve(tmp_path).ensure()
+    with ReplayServer([SNAPSHOT]) as server:
+        first = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        second = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+    assert Path(first["wacz"]["file"]).exists()
+    assert "archived no new page" in second["wacz"]["skipped"]
+    assert [p.name for p in home.wacz_dir.iterdir()] == [Path(first["wacz"]["file"]).name]
