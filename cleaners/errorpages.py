@@ -33,6 +33,13 @@ def alert_messages(root) -> list[str]:
     return messages
 
 
+def could_be_error_page(source: str, body_text: str) -> bool:
+    """Whether error_page_reason can find anything, judged without parsing the page: an alert() needs
+    "alert" in the markup (a script's text is a stretch of it, as served), and the title and headings
+    count only on a page with little text. False spares a large article page its second parse."""
+    return "alert" in source or len(body_text) <= MAX_ERROR_PAGE_TEXT
+
+
 def error_page_reason(root, body_text: str, patterns: list[str] | tuple[str, ...] = ()) -> str | None:
     """Why a parsed page is an error page (one line), or None when it is not one.
 

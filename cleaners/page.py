@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from cleaners.decode import decode_html
 from core.document import Document
 from cleaners.errors import CleaningError, SoftNotFound
-from cleaners.errorpages import error_page_reason
-from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html
+from cleaners.errorpages import could_be_error_page, error_page_reason
+from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -226,8 +226,11 @@ def detect_lang(paragraphs: list[str]) -> str:
     ('ko', 'en')
     """
     text = "".join(paragraphs)
-    letters = sum(1 for c in text if c.isalpha())
-    return "ko" if letters and len(HANGUL.findall(text)) > letters * 0.3 else "en"
+    hangul = len(HANGUL.findall(text))
+    if not hangul:  # "en" whatever the letter count: no need to count letters one by one
+        return "en"
+    letters = sum(map(str.isalpha, text))
+    return "ko" if letters and hangul > letters * 0.3 else "en"
 
 
 def unquote_title(title: str) -> str:
@@ -239,7 +242,7 @@ def unquote_title(title: str) -> str:
 def heading_key(text: str) -> str:
     """Letters and digits only, lower-cased: a line and a heading compare equal whatever their
     quotes, spacing and punctuation ("6. “Let Us …!”" vs section "6" + title "Let Us …!")."""
-    return "".join(c for c in text.lower() if c.isalnum())
+    return "".join(filter(str.isalnum, text.lower()))
 
 
 def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int = 3) -> tuple[list[str], list[str]]:
@@ -412,7 +415,10 @@ def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None)
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
     # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
     patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
-    reason = error_page_reason(parse_html(text), "\n".join(extracted.paragraphs), patterns)
+    body_text = "\n".join(extracted.paragraphs)
+    if not could_be_error_page(parse_source(text), body_text):
+        return
+    reason = error_page_reason(parse_html(text), body_text, patterns)
     if reason:
         raise SoftNotFound(reason)
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import html
 import re
+import re._constants as _pattern_nodes  # the pattern parser and its node names, for badness_anchors
+import re._parser as _pattern_parser
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Callable
 
 import ftfy
+import ftfy.badness
 
 from cleaners.tracked import Tracked, fold_into_neighbour, join_paragraphs
 
@@ -131,6 +134,9 @@ class Rule:
     fix_match: Callable[[re.Match], str | None] | None = None
     pattern: re.Pattern | None = None
     fix_whole: Callable[[str], str] | None = None
+    # A necessary condition for the pattern to match, far cheaper than scanning with it (a substring
+    # test, or str.isascii(), which is O(1) in CPython): False means the rule has nothing to do here.
+    could_match: Callable[[str], bool] | None = None
 
     def apply(self, text: str, log: "RepairLog | None" = None, where: str = "body") -> str:
         """Apply the rule; record each change in `log`."""
@@ -148,6 +154,8 @@ class Rule:
             return _differences(text, fixed)
 
         found: list[tuple[int, int, str]] = []
+        if self.could_match is not None and not self.could_match(text):
+            return found
         for m in self.pattern.finditer(text):
             replacement = self.fix_match(m)
             if replacement is None or replacement == m.group(0):
@@ -244,7 +252,79 @@ def fix_mojibake(text: str) -> str:
     >>> fix_mojibake("Let Us Defend the Soviet Union with Arms! 《세기와 더불어》")
     'Let Us Defend the Soviet Union with Arms! 《세기와 더불어》'
     """
+    if not ftfy_could_change(text):
+        return text
     return ftfy.fix_text(text, config=FTFY_CONFIG)
+
+
+# What FTFY_CONFIG touches besides mojibake: terminal escapes (ESC), C1 controls, surrogates.
+FTFY_OWN_CHARACTERS = re.compile("[\x1b\x80-\x9f\ud800-\udfff]")
+
+
+def ftfy_could_change(text: str) -> bool:
+    """False when ftfy (6.x, FTFY_CONFIG) provably returns `text` unchanged, judged without running it.
+
+    ASCII text has no mojibake, and of what the configuration touches only an ANSI escape (ESC "[") is
+    ASCII: no ESC, nothing to do (str.isascii() is O(1)). A line of other text (fix_text works line by
+    line; no newline means one segment): its encoding fix runs only when ftfy's own `is_bad` finds
+    mojibake, and its other fixes only on an ESC, a C1 control or a surrogate. Skipping ftfy's machinery
+    for everything else halves the rule table's time on clean text."""
+    if text.isascii():
+        return "\x1b" in text
+    if "\n" in text or len(text) > FTFY_CONFIG.max_decode_length:
+        return True
+    if FTFY_OWN_CHARACTERS.search(text) is not None:
+        return True
+    return (BADNESS_ANCHORS is None or not BADNESS_ANCHORS.isdisjoint(text)) and ftfy.badness.is_bad(text)
+
+
+def _set_of(op, av) -> set[str] | None:
+    """The characters one node of a parsed pattern matches: a literal, or a class of literals and ranges
+    (None for anything else: a negated class, a category such as \\w)."""
+    if op is _pattern_nodes.LITERAL:
+        return {chr(av)}
+    if op is not _pattern_nodes.IN:
+        return None
+    found: set[str] = set()
+    for item, value in av:
+        if item is _pattern_nodes.LITERAL:
+            found.add(chr(value))
+        elif item is _pattern_nodes.RANGE:
+            found.update(map(chr, range(value[0], value[1] + 1)))
+        else:
+            return None
+    return found
+
+
+def badness_anchors(pattern: re.Pattern) -> frozenset[str] | None:
+    """Characters of which every match of `pattern` (ftfy's BADNESS_RE: 37 alternatives, each a
+    sequence) holds at least one: from each alternative, one mandatory literal or class of non-ASCII
+    characters (the one with the fewest common quotes and dashes). A text with none of them cannot
+    match, so is_bad (a fifth of cleaning a page of Korean text or curly quotes) need not run. None
+    when the pattern is not of that shape (another ftfy): then is_bad always runs."""
+    common = set("‘’“”—–…")
+    try:
+        tree = _pattern_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # the parser is CPython's own, private: never let it stop the cleaner
+        return None
+    if pattern.flags & re.IGNORECASE or len(tree.data) != 1 or tree.data[0][0] is not _pattern_nodes.BRANCH:
+        return None
+    anchors: set[str] = set()
+    for alternative in tree.data[0][1][1]:
+        candidates = []
+        for op, av in alternative.data:
+            if op is _pattern_nodes.MAX_REPEAT and av[0] >= 1 and len(av[2].data) == 1:
+                op, av = av[2].data[0]  # x+ or x{2,}: x is there at least once
+            chars = _set_of(op, av)
+            if chars and not any(c.isascii() for c in chars):
+                candidates.append(chars)
+        if not candidates:
+            return None
+        anchors |= min(candidates, key=lambda chars: (len(chars & common), len(chars)))
+    return frozenset(anchors)
+
+
+BADNESS_ANCHORS = badness_anchors(ftfy.badness.BADNESS_RE)
 
 
 @lru_cache(maxsize=4096)
@@ -512,21 +592,59 @@ def _whitespace(m: re.Match) -> str:
     return "" if at_edge else " "
 
 
+def _non_ascii(text: str) -> bool:
+    """Whether a pattern of non-ASCII characters only (Latin-1 runs, zero-width and no-break spaces) can
+    match: never in ASCII text, which CPython knows without a scan (str.isascii() is O(1))."""
+    return not text.isascii()
+
+
+def _containing(literal: str) -> Callable[[str], bool]:
+    """A rule's precondition: its pattern matches only text containing `literal` (a C substring search)."""
+    return lambda text: literal in text
+
+
+def _searching(pattern: str) -> Callable[[str], bool]:
+    """A rule's precondition as a pattern that starts with a literal (the regex engine jumps from one
+    occurrence of it to the next, where the rule's own pattern, starting with a lookbehind or a class,
+    tries every position): it must match wherever the rule's pattern does."""
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
+
+
+def _has_control(text: str) -> bool:
+    """The control-char pattern matches only category Cc characters, none of which is printable: a
+    printable text (str.isprintable, one pass in C) has none."""
+    return not text.isprintable()
+
+
+def _has_space_run(text: str) -> bool:
+    """The whitespace pattern matches only a tab, two spaces, or a space at the start or end of a line."""
+    return ("\t" in text or "  " in text or text.startswith(" ") or text.endswith(" ")
+            or " \n" in text or "\n " in text)
+
+
 RULES: list[Rule] = [
-    Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY),
+    Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY,
+         could_match=_containing("&")),
     Rule("legacy-cjk", "EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1", _legacy_cjk,
-         re.compile("[\u00a1-\u00fe]{2,}")),
+         re.compile("[\u00a1-\u00fe]{2,}"), could_match=_non_ascii),
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),
-    Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)")),
-    Rule("control-char", "control characters", _control_char, CONTROL),
-    Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH),
-    Rule("nbsp", "no-break spaces", _nbsp, NBSP),
-    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN),
-    Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH),
-    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM),
-    Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM),
-    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK),
-    Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES),
+    Rule("form-feed-from", "a form feed standing for the f of \\from", _form_feed_from, re.compile("\x0c(?=rom\\b)"),
+         could_match=_containing("\x0c")),
+    Rule("control-char", "control characters", _control_char, CONTROL, could_match=_has_control),
+    Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH, could_match=_non_ascii),
+    Rule("nbsp", "no-break spaces", _nbsp, NBSP, could_match=_non_ascii),
+    Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN,
+         could_match=_searching(r"-(?<=[a-z]-) ?[a-z]")),  # a lower-case letter, "-", maybe a space, a letter
+    Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH,
+         could_match=_containing("\\")),
+    Rule("rom-from", "\"rom\" standing for \"from\"", _rom_from, ROM,
+         could_match=_searching("rom(?<![^\\s“\"‘(\\[—–]rom)")),  # ROM's own lookbehind, after the literal
+    Rule("rom-glued", "\"rom\" glued to the word before (\"wayrom\")", _glued_rom, GLUED_ROM,
+         could_match=_searching(r"rom\b(?<=[a-z]{3}rom)")),  # three lower-case letters, then "rom" ends a word
+    Rule("footnote-mark", "a footnote number stuck to a name (\"Yun Kwan5\")", _footnote_mark, FOOTNOTE_MARK,
+         could_match=_searching(r"\d(?<=[a-z]\d)")),  # a name ends in a lower-case letter, the digit follows
+    Rule("whitespace", "runs of spaces collapsed, lines trimmed", _whitespace, SPACES, could_match=_has_space_run),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
@@ -541,15 +659,25 @@ def repair_text(text: str, log: RepairLog | None = None, where: str = "body") ->
 
 
 def repair_tracked(tracked: Tracked, log: RepairLog | None = None, where: str = "body") -> Tracked:
-    """repair_text on a Tracked string: each rule's edits are recorded where they were made (in place)."""
+    """repair_text on a Tracked string: each rule's edits are recorded where they were made (in place).
+
+    A rule is a pure function of the text: one that found nothing in a text finds nothing in it again.
+    So a pass after the first re-runs only the rules whose input changed since they last found nothing:
+    the rules after the last one that fired see the text they already passed, and are skipped — the
+    same edits and the same records as running the whole table again, at a fraction of the cost."""
+    passed: dict[int, str] = {}  # rule index -> the text it last found nothing to do in
     for _ in range(MAX_PASSES):
         before = tracked.text
         text = before
-        for rule in RULES:
+        for index, rule in enumerate(RULES):
+            if passed.get(index) == text:
+                continue
             edits = rule.edits(text, log, where)
             if edits:
                 tracked.apply_edits(edits, rule.name)
                 text = splice(text, edits)
+            else:
+                passed[index] = text
         if text == before:
             break
     return tracked
@@ -573,7 +701,10 @@ def describe(rule: str) -> str:
 
 # --- paragraph-level rules -----------------------------------------------------------------------
 
-CLOSING = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")
+# A sentence ends with a stop, maybe followed by closing quotes and brackets, or with a closing quote
+SENTENCE_STOPS = tuple(".!?…:;")
+CLOSERS = "'\"”’)]"
+CLOSING_QUOTES = ("\"", "”", "’", ")")
 # The last word of a page that ended mid-sentence: a lower-case word, a comma, a word cut by a print
 # hyphen ("cir-"), an opening bracket or quote.
 OPEN_END = re.compile(r"(?:(?<![\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$")
@@ -590,8 +721,14 @@ CONTINUATION = re.compile(r"^[a-z0-9(“\"‘]")
 
 
 def ends_sentence(paragraph: str) -> bool:
-    """True when a paragraph ends with closing punctuation (or a closing quote)."""
-    return bool(CLOSING.search(paragraph.rstrip()))
+    """True when a paragraph ends with closing punctuation (or a closing quote). Read from the end: a
+    pattern anchored with $ is tried at every position of the paragraph.
+
+    >>> ends_sentence("It ended well.”) "), ends_sentence("the men e"), ends_sentence("“Let Us!”")
+    (True, False, True)
+    """
+    text = paragraph.rstrip()
+    return text.rstrip(CLOSERS).endswith(SENTENCE_STOPS) or text.endswith(CLOSING_QUOTES)
 
 
 def broken_mid_sentence(previous: str, paragraph: str) -> bool:

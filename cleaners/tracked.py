@@ -46,14 +46,28 @@ class Tracked:
     ('the Soviet Union and', 'the Soviet\\\\union and', [(), ('backslash-space',), ()])
     """
 
-    __slots__ = ("pieces",)
+    __slots__ = ("_pieces", "_text")
 
     def __init__(self, text: str = "", pieces: list[Piece] | None = None):
-        self.pieces: list[Piece] = pieces if pieces is not None else ([Piece(text, text)] if text else [])
+        self.pieces = pieces if pieces is not None else ([Piece(text, text)] if text else [])
+
+    @property
+    def pieces(self) -> list[Piece]:
+        """The pieces, in order. A new list replaces them (never changed in place: `text` is cached)."""
+        return self._pieces
+
+    @pieces.setter
+    def pieces(self, pieces: list[Piece]) -> None:
+        self._pieces = pieces
+        self._text: str | None = None
 
     @property
     def text(self) -> str:
-        return "".join(p.text for p in self.pieces)
+        # joined once per change, not on every read: the repair runner and the paragraph rules read the
+        # text of every paragraph many times between two changes
+        if self._text is None:
+            self._text = "".join(p.text for p in self._pieces)
+        return self._text
 
     @property
     def served(self) -> str:
