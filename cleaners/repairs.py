@@ -35,14 +35,18 @@ from __future__ import annotations
 
 import html
 import re
-import re._constants as _pattern_nodes  # the pattern parser and its node names, for badness_anchors
-import re._parser as _pattern_parser
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+
+try:  # CPython's own pattern parser and node names (private), for badness_anchors; without them
+    import re._constants as _pattern_nodes  # is_bad simply always runs
+    import re._parser as _pattern_parser
+except ImportError:
+    _pattern_nodes = _pattern_parser = None
 
 import ftfy
 import ftfy.badness
@@ -303,6 +307,8 @@ def badness_anchors(pattern: re.Pattern) -> frozenset[str] | None:
     match, so is_bad (a fifth of cleaning a page of Korean text or curly quotes) need not run. None
     when the pattern is not of that shape (another ftfy): then is_bad always runs."""
     common = set("‘’“”—–…")
+    if _pattern_parser is None:
+        return None
     try:
         tree = _pattern_parser.parse(pattern.pattern, pattern.flags)
     except Exception:  # the parser is CPython's own, private: never let it stop the cleaner
