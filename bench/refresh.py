@@ -10,6 +10,8 @@ the address space exec gave the child.
   direct     flows.stages.refresh — the crawl and clean functions, no Prefect
   flow       the Prefect refresh flow (embedded server), same functions as tasks
   no-change  the flow again on the flow's data home: conditional requests, nothing to download or clean
+  scheduled  the same no-change run under a revisit policy (budget: a tenth of the pages), as a scheduled
+             run of a large archive would be: list pages, new pages, and only the known pages that are due
 Prints pages/s, peak RSS, Prefect's share of the flow's wall time (server start shown apart), and for
 the no-change run its time, bodies downloaded and documents re-cleaned.
 """
@@ -35,7 +37,7 @@ from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 data_home = DataHome.resolve(home).ensure()
 apply_prefect_defaults(data_home.root)
-settings = CrawlSettings(delay=0)
+settings = CrawlSettings(delay=0, revisit_budget=int(sys.argv[4]) if len(sys.argv) > 4 else None)
 if mode == "direct":
     from flows import stages
     start = time.perf_counter()
@@ -61,6 +63,7 @@ def peak_rss_mb():
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: may include the parent's
 print(json.dumps({{"seconds": seconds, "startup": startup,
+                  "requests": sum(c["requests"] for c in summary["crawl"].values()),
                   "rss_mb": peak_rss_mb(),
                   "articles": sum(c["articles"] for c in summary["crawl"].values()),
                   "downloaded": sum(c["downloaded"] for c in summary["crawl"].values()),
@@ -68,8 +71,9 @@ print(json.dumps({{"seconds": seconds, "startup": startup,
 """
 
 
-def run(mode: str, port: int, home: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)],
+def run(mode: str, port: int, home: Path, revisit_budget: int | None = None) -> dict:
+    extra = [str(revisit_budget)] if revisit_budget is not None else []
+    out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)] + extra,
                          capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"error: the {mode} run failed:\n" + "\n".join(out.stderr.strip().splitlines()[-15:]))
@@ -95,6 +99,7 @@ def main() -> None:
                 direct = run("direct", server.port, tmp / "direct")
                 flow = run("flow", server.port, tmp / "flow")
                 again = run("flow", server.port, tmp / "flow")
+                scheduled = run("flow", server.port, tmp / "flow", revisit_budget=n // 10)
         share = max(0.0, flow["seconds"] - direct["seconds"]) / flow["seconds"]
         print(f"{n} pages ({direct['articles']} articles crawled, {direct['downloaded']} downloaded, "
               f"{direct['cleaned']} cleaned)")
@@ -105,6 +110,9 @@ def main() -> None:
         print(f"  Prefect share of the flow's wall time: {share:.1%}")
         print(f"  no-change refresh: {again['seconds']:.1f} s ({again['seconds'] / flow['seconds']:.1%} of the full "
               f"refresh), {again['downloaded']} bodies downloaded, {again['cleaned']} documents re-cleaned")
+        print(f"  the same under a revisit policy (budget {n // 10}): {scheduled['seconds']:.1f} s "
+              f"({scheduled['seconds'] / flow['seconds']:.1%}), {scheduled['requests']} requests "
+              f"(list pages every run; known pages re-checked when due, not an hour after their last check)")
 
 
 if __name__ == "__main__":
