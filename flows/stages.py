@@ -257,6 +257,21 @@ def chunks(jobs: list[dict], size: int | None = None) -> list[list[dict]]:
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
+def spread(jobs: list, batches: int) -> list[list]:
+    """`jobs` dealt round-robin into `batches` batches, so every batch gets its share of the costly
+    pages (a long memoir chapter costs six news items); gather() puts the results back in job order."""
+    batches = max(1, min(batches, len(jobs)))
+    return [jobs[i::batches] for i in range(batches)]
+
+
+def gather(results: list[list], total: int) -> list:
+    """The results of spread() batches, back in the order of the jobs."""
+    ordered: list = [None] * total
+    for i, batch in enumerate(results):
+        ordered[i::len(results)] = batch
+    return ordered
+
+
 def clean_in_processes(warc_dir: str, jobs: list[dict], workers: int | None = None) -> list[dict]:
     """clean_captures over a process pool of `workers` (default: every core), results in job order.
 

@@ -100,3 +100,17 @@ def test_cleaning_in_a_process_pool_gives_the_documents_of_one_process(tmp_path,
     pooled = stages.clean_in_processes(str(tmp_path), jobs, workers=2)
     assert pooled == sequential
     assert sum("document" in r for r in pooled) >= 19
+
+
+def test_batches_dealt_round_robin_come_back_in_job_order():
+    """Dask batches take every site's pages in turn (a memoir chapter costs six news items), and the
+    results are put back in job order before anything is stored."""
+    from flows import stages
+
+    for total in (0, 1, 7, 100):
+        jobs = [f"job{i}" for i in range(total)]
+        for batches in (1, 2, 3, 8):
+            dealt = stages.spread(jobs, batches)
+            assert sorted(sum(dealt, [])) == sorted(jobs) and len(dealt) == max(1, min(batches, total))
+            assert stages.gather([[j.upper() for j in batch] for batch in dealt], total) == [j.upper() for j in jobs]
+    assert stages.spread(["a", "b", "c", "d", "e"], 2) == [["a", "c", "e"], ["b", "d"]]
