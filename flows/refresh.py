@@ -110,11 +110,14 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     try:
         crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
                   for site in sites}
-        crawl_reports = {site: future.result() for site, future in crawls.items()}
         if _tasks_run_in_processes():
+            crawl_reports = {site: future.result() for site, future in crawls.items()}
             clean_reports = _clean_on_workers(data_home, sites, run_id)
         else:
-            cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id) for site in sites}
+            # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
+            cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id, wait_for=[crawls[site]])
+                      for site in sites}
+            crawl_reports = {site: future.result() for site, future in crawls.items()}
             clean_reports = {site: future.result() for site, future in cleans.items()}
         outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site],
                                             clean_reports[site]) for site in sites}

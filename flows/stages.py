@@ -480,13 +480,17 @@ def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None 
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    def crawl_then_clean(site: str) -> tuple[dict, dict]:
+        # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
+        report = crawl(home, site, run_id, settings=settings, replay_port=replay_port).to_dict()
+        return report, clean_run(home, site, run_id).to_dict()
+
     run_id = begin_run(home, sites, replay_of)
     try:
         with ThreadPoolExecutor(max_workers=max(1, len(sites))) as pool:
-            crawls = {site: pool.submit(crawl, home, site, run_id, settings=settings, replay_port=replay_port)
-                      for site in sites}
-            crawl_reports = {site: future.result().to_dict() for site, future in crawls.items()}
-        clean_reports = {site: clean_run(home, site, run_id).to_dict() for site in sites}
+            done = {site: pool.submit(crawl_then_clean, site) for site in sites}
+            crawl_reports = {site: future.result()[0] for site, future in done.items()}
+            clean_reports = {site: future.result()[1] for site, future in done.items()}
         outcomes = {site: settle_outcome(home, site, run_id, crawl_reports[site], clean_reports[site])
                     for site in sites}
         wacz = package_wacz(home, run_id)
