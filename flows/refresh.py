@@ -72,24 +72,29 @@ def _dask_threads() -> int:
         return 1
 
 
-def _clean_on_workers(data_home: DataHome, sites: list[str], run_id: str) -> dict:
-    """Plan in the flow process, clean batches as tasks on the workers, store in the flow process:
-    only the flow process writes the document store and the stamp index.
+def _crawl_and_clean_on_workers(data_home: DataHome, run_id: str, crawls: dict) -> tuple[dict, dict]:
+    """As each site's crawl ends (while others still crawl): plan its cleaning in the flow process and
+    send the batches to the workers; then store every site's results in the flow process, the only
+    writer of the document store and the stamp index. Returns (crawl reports, clean reports).
 
-    Two batches per worker thread, every site's pages dealt across them: a Prefect task on a Dask
-    worker costs ~0.5 s of its own (measured: 50-page batches made a 2-worker cluster 2.3x slower per
-    page than one process), so batches are as few as keep every worker busy to the end."""
-    plans = {site: stages.plan_clean(data_home, site, run_id) for site in sites}
-    jobs = [job for site in sites for job in plans[site][1]]
-    batches = stages.spread(jobs, min(2 * _dask_threads(), -(-len(jobs) // stages.POOL_CHUNK)))
-    futures = [clean_batch_task.submit(str(data_home.warc_dir), batch) for batch in batches if batch]
-    results = stages.gather([future.result() for future in futures], len(jobs))
-    reports, start = {}, 0
-    for site in sites:
-        count = len(plans[site][1])
-        reports[site] = stages.store_cleaned(data_home, plans[site][0], results[start:start + count]).to_dict()
-        start += count
-    return reports
+    Two batches per worker thread, the site's pages dealt across them: a Prefect task on a Dask worker
+    costs ~0.5 s of its own (measured: 50-page batches made a 2-worker cluster 2.3x slower per page
+    than one process), so batches are as few as keep every worker busy."""
+    from prefect.futures import as_completed
+
+    threads, site_of = _dask_threads(), {id(future): site for site, future in crawls.items()}
+    crawl_reports, sent = {}, {}
+    for future in as_completed(list(crawls.values())):
+        site = site_of[id(future)]
+        crawl_reports[site] = future.result()
+        report, jobs = stages.plan_clean(data_home, site, run_id)
+        batches = stages.spread(jobs, min(2 * threads, -(-len(jobs) // stages.POOL_CHUNK)))
+        sent[site] = (report, len(jobs), [clean_batch_task.submit(str(data_home.warc_dir), batch)
+                                          for batch in batches if batch])
+    clean_reports = {site: stages.store_cleaned(data_home, report,
+                                                stages.gather([f.result() for f in futures], count)).to_dict()
+                     for site, (report, count, futures) in sent.items()}
+    return {site: crawl_reports[site] for site in crawls}, {site: clean_reports[site] for site in crawls}
 
 
 @flow(name="kcorpus-refresh", log_prints=True)
@@ -111,8 +116,7 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
         crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
                   for site in sites}
         if _tasks_run_in_processes():
-            crawl_reports = {site: future.result() for site, future in crawls.items()}
-            clean_reports = _clean_on_workers(data_home, sites, run_id)
+            crawl_reports, clean_reports = _crawl_and_clean_on_workers(data_home, run_id, crawls)
         else:
             # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
             cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id, wait_for=[crawls[site]])
