@@ -501,12 +501,13 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
-        titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of added and edited documents
+        titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of edited documents
         counts: dict[str, int] = {}
         cleaner_versions: set[str] = set()
         first_member = None
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
-                open(work / "entries.json", "wb") as entries:
+                open(work / "entries.json", "wb") as entries, \
+                open(work / "added.md", "w", encoding="utf-8") as added_entries:
             for doc in stream:
                 old = previous.take(doc.id)
                 changes = [Change(**c) for c in (old or retired.get(doc.id) or {}).get("changes", [])]
@@ -539,7 +540,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     continue
                 if old is None:
                     added.append(doc.id)
-                    titles[doc.id] = (doc.title, doc.source_url)
+                    added_entries.write("\n" + _changelog_entry(doc.id, doc.title, doc.source_url))
                 elif kind:
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
@@ -610,15 +611,14 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             out.write(head[:head.rindex(b"\n}")] + b"," + _DOCUMENTS_KEY + (b"\n" if released_ids else b""))
             shutil.copyfileobj(src, out, 1 << 20)
             out.write((b"\n ]" if released_ids else b"]") + b"\n}")
-        (tmp / "CHANGELOG.md").write_text(
-            _changelog(version, previous_dir.name if previous_dir else None, added, removed, edited, left,
-                       titles, partial, quarantined or [], rejected), encoding="utf-8")
-        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+        _write_changelog(tmp / "CHANGELOG.md", version, previous_dir.name if previous_dir else None, added,
+                         work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected)
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
-            for name in files:
-                sums.write(f"{digests.get(name) or sha256_file(tmp / name)}  {name}\n")
-        for name in files + ["SHA256SUMS"]:
-            (tmp / name).chmod(0o444)  # a release is immutable: its files are written read-only
+            for name in _sorted_files(tmp):
+                if name != "SHA256SUMS":
+                    sums.write(f"{digests.pop(name, None) or sha256_file(tmp / name)}  {name}\n")
+                (tmp / name).chmod(0o444)  # a release is immutable: its files are written read-only
+        (tmp / "SHA256SUMS").chmod(0o444)
         target = home.releases_dir / version
         try:
             # atomic on one filesystem; fails rather than replace an existing (never empty) release folder
@@ -716,9 +716,28 @@ def md_url(url: str) -> str:
     return md_escape(url or "")
 
 
-def _changelog(version, previous_version, added, removed, edited, previous, released, partial, quarantined,
-               rejected) -> str:
-    """CHANGELOG.md; `released` maps the added and edited ids to their (title, source URL)."""
+def _sorted_files(root: Path, prefix: str = "") -> Iterator[str]:
+    """Every file under `root` as a relative POSIX path, in the order sorted() gives the full paths,
+    one directory listing at a time (not a list of every path of a 100k-document release): a folder
+    sorts as its name plus "/", which every path inside it starts with."""
+    entries = sorted(os.scandir(root), key=lambda e: e.name + "/" if e.is_dir() else e.name)
+    for entry in entries:
+        if entry.is_dir():
+            yield from _sorted_files(Path(entry.path), prefix + entry.name + "/")
+        elif entry.is_file():
+            yield prefix + entry.name
+
+
+def _changelog_entry(doc_id: str, title: str, url: str) -> str:
+    return f"- `{doc_id}` {md_escape(title)} {md_url(url)}"
+
+
+def _write_changelog(path: Path, version, previous_version, added, added_entries: Path, removed, edited, previous,
+                     released, partial, quarantined, rejected) -> None:
+    """CHANGELOG.md. `added_entries` holds the added documents' lines as the release wrote them, each
+    after a newline (a first release adds every document: their titles are not kept in memory);
+    `released` maps the edited ids to their (title, source URL), `previous` the removed ids to their
+    previous manifest entries."""
     lines = [f"# kcorpus release {version}", ""]
     lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
     lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
@@ -727,14 +746,25 @@ def _changelog(version, previous_version, added, removed, edited, previous, rele
     if partial:
         lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
         lines += [f"- {md_escape(message)}" for message in partial] + [""]
-    for heading, ids, source in (("Added", added, released), ("Removed", removed, None)):
-        if ids:
-            lines += [f"## {heading}", ""]
-            for doc_id in ids:
-                title, url = source[doc_id] if source else (previous[doc_id].get("title", ""),
-                                                            previous[doc_id]["source_url"])
-                lines.append(f"- `{doc_id}` {md_escape(title)} {md_url(url)}")
-            lines.append("")
+    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected)
+    with open(path, "w", encoding="utf-8") as out, open(added_entries, encoding="utf-8") as entries:
+        out.write("\n".join(lines))
+        if added:
+            out.write("\n## Added\n")
+            shutil.copyfileobj(entries, out, 1 << 20)
+            out.write("\n")
+        for line in tail:
+            out.write("\n" + line)
+
+
+def _changelog_tail(removed, edited, previous, released, quarantined, rejected) -> list[str]:
+    """CHANGELOG.md after its Added section: removed, edited, held back, rejected."""
+    lines = []
+    if removed:
+        lines += ["## Removed", ""]
+        lines += [_changelog_entry(doc_id, previous[doc_id].get("title", ""), previous[doc_id]["source_url"])
+                  for doc_id in removed]
+        lines.append("")
     if edited:
         lines += ["## Edited", ""]
         lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id][0])}" for doc_id, kind in sorted(edited.items())]
@@ -745,4 +775,4 @@ def _changelog(version, previous_version, added, removed, edited, previous, rele
     if rejected:
         lines += ["## Rejected (TEI invalid)", ""] + [f"- {md_escape(r['id'])}: {md_escape(r['errors'][0])}"
                                                      for r in rejected] + [""]
-    return "\n".join(lines)
+    return lines
