@@ -18,22 +18,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER = """
-import json, sys, time
-sys.path.insert(0, {root!r})
-mode, port, home = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-from dataclasses import asdict
-from flows.settings import apply_prefect_defaults
-from core.datahome import DataHome
-from scrapers.fetch import CrawlSettings
-data_home = DataHome.resolve(home).ensure()
-apply_prefect_defaults(data_home.root)
+STEP = """
 sites = ["globalsecurity", "kancc"]
 if __name__ == "__main__":
     if mode in ("seed", "one-process"):
@@ -58,16 +48,14 @@ if __name__ == "__main__":
         start = time.perf_counter()
         flow(sites=sites, home=str(data_home.root), replay_port=port, settings=asdict(CrawlSettings(delay=0)))
         seconds = time.perf_counter() - start
-    print(json.dumps({{"seconds": seconds}}))
+    print(json.dumps({"seconds": seconds}))
 """
 
 
 def run(mode: str, port: int, home: Path) -> tuple[dict, int]:
-    out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)],
-                         capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"error: the {mode} run failed:\n" + "\n".join(out.stderr.strip().splitlines()[-15:]))
-    return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr.count("Traceback (most recent call last)")
+    from fresh import run_step
+    result, stderr = run_step(STEP, mode, port, home)
+    return result, stderr.count("Traceback (most recent call last)")
 
 
 def documents_digest(home: Path) -> str:

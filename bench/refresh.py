@@ -19,24 +19,13 @@ the no-change run its time, bodies downloaded and documents re-cleaned.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER = """
-import json, resource, sys, time
-sys.path.insert(0, {root!r})
-mode, port, home = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-from dataclasses import asdict
-from flows.settings import apply_prefect_defaults
-from core.datahome import DataHome
-from scrapers.fetch import CrawlSettings
-data_home = DataHome.resolve(home).ensure()
-apply_prefect_defaults(data_home.root)
+STEP = """
+import resource
 settings = CrawlSettings(delay=0, revisit_budget=int(sys.argv[4]) if len(sys.argv) > 4 else None)
 if mode == "direct":
     from flows import stages
@@ -62,22 +51,18 @@ def peak_rss_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: may include the parent's
-print(json.dumps({{"seconds": seconds, "startup": startup,
+print(json.dumps({"seconds": seconds, "startup": startup,
                   "requests": sum(c["requests"] for c in summary["crawl"].values()),
                   "rss_mb": peak_rss_mb(),
                   "articles": sum(c["articles"] for c in summary["crawl"].values()),
                   "downloaded": sum(c["downloaded"] for c in summary["crawl"].values()),
-                  "cleaned": sum(len(c["cleaned"]) for c in summary["clean"].values())}}))
+                  "cleaned": sum(len(c["cleaned"]) for c in summary["clean"].values())}))
 """
 
 
 def run(mode: str, port: int, home: Path, revisit_budget: int | None = None) -> dict:
-    extra = [str(revisit_budget)] if revisit_budget is not None else []
-    out = subprocess.run([sys.executable, "-c", WORKER.format(root=str(ROOT)), mode, str(port), str(home)] + extra,
-                         capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"error: the {mode} run failed:\n" + "\n".join(out.stderr.strip().splitlines()[-15:]))
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from fresh import run_step
+    return run_step(STEP, mode, port, home, *([str(revisit_budget)] if revisit_budget is not None else []))[0]
 
 
 def main() -> None:
