@@ -251,8 +251,8 @@ def default_workers() -> int:
 
 
 def chunks(jobs: list[dict], size: int | None = None) -> list[list[dict]]:
-    """Jobs in batches of `size` (default POOL_CHUNK): one batch per pool or Dask task (a task per
-    page would cost more than the page)."""
+    """Jobs in batches of `size` (default POOL_CHUNK): one batch per pool task (a task per page would
+    cost more than the page; Dask batches are dealt by spread() instead)."""
     size = size or POOL_CHUNK
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
