@@ -113,11 +113,18 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
     settings = settings or asdict(CrawlSettings())
     run_id = stages.begin_run(data_home, sites, replay_of)
     try:
-        crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
-                  for site in sites}
         if _tasks_run_in_processes():
-            crawl_reports, clean_reports = _crawl_and_clean_on_workers(data_home, run_id, crawls)
+            # the crawl stays in the flow process (threads): it writes the WARC files and the crawl
+            # state, which have one writer; only the cleaning batches go to the workers
+            from prefect.task_runners import ThreadPoolTaskRunner
+            with ThreadPoolTaskRunner(max_workers=max(1, len(sites))) as local:
+                crawls = {site: local.submit(crawl_site_task, parameters={
+                    "home_root": str(data_home.root), "site": site, "run_id": run_id,
+                    "replay_port": replay_port, "settings": settings}) for site in sites}
+                crawl_reports, clean_reports = _crawl_and_clean_on_workers(data_home, run_id, crawls)
         else:
+            crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
+                      for site in sites}
             # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
             cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id, wait_for=[crawls[site]])
                       for site in sites}

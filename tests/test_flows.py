@@ -55,11 +55,16 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     assert "data_docs" in latest["kcorpus-data-docs"].data and "diff-" in latest["kcorpus-audit-report"].data
 
 
-def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp_path):
+def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp_path, monkeypatch):
     from prefect_dask import DaskTaskRunner
 
+    from flows import stages
     from flows.refresh import refresh, release
 
+    # the crawl writes the WARC files and the crawl state: under Dask too it runs in the flow process
+    # (a worker process would not see this wrapper), and only the cleaning batches go to the workers
+    crawled_here, real_crawl = [], stages.crawl
+    monkeypatch.setattr(stages, "crawl", lambda home, site, *a, **k: crawled_here.append(site) or real_crawl(home, site, *a, **k))
     outcomes = []
     for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1}))):
         home = DataHome.resolve(tmp_path / name).ensure()
@@ -68,6 +73,7 @@ def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp
             summary = flow(home=str(home.root), replay_port=server.port, settings=FAST)
         assert sum(c["downloaded"] for c in summary["crawl"].values()) == 33  # 27 articles + 2 soft-404 pages + kcna.kp 2 + Rodong 2
         outcomes.append(release(home=str(home.root)))
+    assert sorted(crawled_here) == sorted(list(summary["crawl"]) * 2)   # threads, then Dask: every site here
     assert _release_texts(outcomes[0].release.path) == _release_texts(outcomes[1].release.path)
     assert len(_release_texts(outcomes[1].release.path)) == 31
 
