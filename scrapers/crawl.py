@@ -6,6 +6,7 @@ import logging
 import time
 import urllib.robotparser
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 import sqlite3
 from urllib.parse import urlsplit
@@ -371,7 +372,6 @@ class SiteCrawler:
     def _note_check(self, url: str, result: str, gone: bool = False) -> None:
         """Remember what this run's check of an article found, for its revisit schedule (stored in
         batches: losing a batch to a crash only makes those URLs due again)."""
-        from datetime import datetime, timezone
         policy = self.policy or RevisitPolicy()
         self.checked[url] = next_schedule(policy, self.schedules.get(url), url, result,
                                           datetime.now(timezone.utc), gone=gone)
@@ -444,7 +444,6 @@ class SiteCrawler:
         self.report.new_articles = len(new)
         if self.policy is None:
             return list(dict.fromkeys(discovered + known))
-        from datetime import datetime, timezone
         plan = plan_revisits(self.policy, known, self.schedules, datetime.now(timezone.utc))
         self.report.deferred = len(plan.deferred)
         self.report.revisit = {**plan.summary(self.policy), "new": len(new)}
