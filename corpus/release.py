@@ -28,7 +28,7 @@ from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Chan
 from core.version import __version__
 from core.datahome import DataHome
 from core.ids import ID_PATTERN
-from corpus.witnesses import link_witnesses
+from corpus.witnesses import WitnessIndex
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -480,12 +480,14 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
     previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
-    # Linking needs every text at once (MinHash LSH), so it runs when the documents come as a list
-    # (as the pipeline passes them); a streamed iterable is released without witness links.
-    works = []
+    # Linking reads every text once before the release is written (the index on disk keeps signatures,
+    # not texts), so it runs when the documents come as a list (as the pipeline passes them); a
+    # streamed iterable is released without witness links.
+    works, linking = [], None
     if isinstance(documents, Sequence):
         docs = list(stream)
-        works = link_witnesses([d for d in docs if not _unsafe(d)])
+        with WitnessIndex(home.witness_index) as index:
+            works, linking = index.update(d for d in docs if not _unsafe(d))
         work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
         for doc in docs:
             if doc.id in work_of:
@@ -604,6 +606,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             "rejected": rejected, "tei_corpus": corpus_name if released_ids else None,
             "statistics": stats.to_dict(),
             "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1},
+            "witness_linking": linking.to_dict() if linking else None,
             "files": _derived_files(tmp), "retired": retired_list,
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
