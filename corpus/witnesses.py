@@ -291,15 +291,15 @@ class LinkReport:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, text_sha TEXT NOT NULL,
-    shingles BLOB NOT NULL, title_key TEXT, day TEXT, year_from_capture INTEGER, names TEXT, bands BLOB);
-CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, n INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS bands_key ON bands (key);
+    shingles BLOB NOT NULL, title_key TEXT, day TEXT, year_from_capture INTEGER, names TEXT);
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, day INTEGER, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_key ON bands (key, day);
 CREATE INDEX IF NOT EXISTS bands_n ON bands (n);
 CREATE TABLE IF NOT EXISTS links (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_b ON links (b);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-INDEX_VERSION = "3"   # what a stored row means; an index of another version is rebuilt from scratch
+INDEX_VERSION = "4"   # what a stored row means; an index of another version is rebuilt from scratch
 
 
 def _index_settings() -> str:
@@ -426,10 +426,21 @@ class WitnessIndex:
         n = cursor.lastrowid
         if not keys:
             return n
+        # A dated text is a candidate only of texts dated within the gap (or of undated ones, and those whose
+        # year is a guess): one formula sent every year to one addressee fills no bucket of another year.
+        day = fp.day.toordinal() if fp.day and not fp.year_from_capture else None
+        marks = ",".join("?" * len(keys))
+        if day is None:
+            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks})", keys)
+        else:
+            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day BETWEEN ? AND ? "
+                              f"UNION ALL SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day IS NULL",
+                              keys + [day - MAX_DATE_GAP_DAYS, day + MAX_DATE_GAP_DAYS] + keys)
         shared: dict[int, int] = {}
-        sizes: dict[int, int] = {}
-        for key, other in db.execute(f"SELECT key, n FROM bands WHERE key IN ({','.join('?' * len(keys))})", keys):
-            sizes[key] = sizes.get(key, 0) + 1
+        sizes: dict[int, int] = {}   # per bucket, the members this text would sit beside
+        for key, their_day, other in rows:
+            if (their_day is None) == (day is None):
+                sizes[key] = sizes.get(key, 0) + 1
             shared[other] = shared.get(other, 0) + 1
         candidates = sorted(shared, key=lambda other: (-shared[other], other))
         if len(candidates) > MAX_CONFIRM:
@@ -441,7 +452,7 @@ class WitnessIndex:
                 report.confirmed_pairs += 1
         full = [key for key in keys if sizes.get(key, 0) >= BUCKET_CAP]
         report.full_buckets += len(full)
-        db.executemany("INSERT INTO bands VALUES (?, ?)", [(key, n) for key in keys if key not in full])
+        db.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(key, day, n) for key in keys if key not in full])
         return n
 
     def _fingerprints(self, numbers: list[int]) -> list[tuple[int, Fingerprint]]:
