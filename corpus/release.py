@@ -21,7 +21,7 @@ from lxml import etree
 from core.capture import plain_record_id
 from core.document import Document
 from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
-from corpus.derived import DerivedWriter, PreviousConllu, Stats
+from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -442,6 +442,11 @@ def _manifest_entry_json(entry: dict) -> bytes:
     return ("\n".join("  " + line for line in text.split("\n"))).encode("utf-8")
 
 
+def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
+    """The release that published a document's current text: its latest change (this one when new or edited)."""
+    return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
+
+
 def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
                   quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None,
@@ -499,7 +504,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     work.mkdir()
     derived = None
     try:
-        derived = DerivedWriter(tmp)
+        derived = DerivedWriter(tmp, previous_dir)
+        shared = 0   # TEI files hard-linked to the previous release's identical ones
         usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
@@ -531,7 +537,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     kind = _classify(old, doc)
                     changes.append(Change(version, stamp.date, f"edited-{kind}"))
                 try:
-                    element = document_element(doc, release=stamp, changes=changes)
+                    # a TEI file names the release that published its text (its latest change), so an
+                    # unchanged document's file is the same bytes in every release and is shared
+                    element = document_element(doc, release=_published_in(changes, stamp), changes=changes)
                     xml = serialize(element)
                     errors = validate_tei(xml)
                 except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
@@ -547,8 +555,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
                 relative = Path("tei") / doc.site / f"{doc.id}.xml"
-                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
-                (tmp / relative).write_bytes(xml)
+                shared += write_or_link(tmp / relative, xml, previous_dir / relative
+                                        if old is not None and previous_dir else None)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
                 member = _member_bytes(xml)
                 members.write(member)
@@ -608,6 +616,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1},
             "witness_linking": linking.to_dict() if linking else None,
             "files": _derived_files(tmp), "retired": retired_list,
+            "shared_with_previous": shared + derived.linked,
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         with open(tmp / "manifest.json", "wb") as out, open(work / "entries.json", "rb") as src:
