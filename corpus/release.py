@@ -21,6 +21,7 @@ from lxml import etree
 from core.capture import plain_record_id
 from core.document import Document
 from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
+from corpus.database import DATABASE_NAME, ReleaseDatabase
 from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
@@ -363,6 +364,8 @@ RELEASE_FILES = {
     "meta.tsv": "the same rows as tab-separated text, without `text`",
     "text/<site>/<id>.txt": "plain text per document: the title, a blank line, the paragraphs",
     "conllu/<site>.conllu": "sentences and tokens in CoNLL-U (Korean: Kiwi words with POS)",
+    "kcorpus.sqlite": "documents, paragraphs (full-text search), repairs, revisions, captures, witnesses in "
+                      "SQLite (`kcorpus serve` browses it)",
     "CITATION.cff": "how to cite this release (Citation File Format 1.2.0)",
     ".zenodo.json": "deposit metadata for Zenodo",
     "manifest.json": "per document: paths, checksums, provenance, history; per derived file its checksum",
@@ -502,9 +505,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)
     work.mkdir()
-    derived = None
+    derived = database = None
     try:
         derived = DerivedWriter(tmp, previous_dir)
+        database = ReleaseDatabase(tmp / DATABASE_NAME)
         shared = 0   # TEI files hard-linked to the previous release's identical ones
         usage: Counter = Counter()
         rejected, digests = [], {}
@@ -585,6 +589,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
+                database.add(doc, entry)
                 released_ids.add(doc.id)
                 counts[doc.site] = counts.get(doc.site, 0) + 1
                 cleaner_versions.add(doc.cleaner_version)
@@ -601,6 +606,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
+        database.close({"version": version, "release_date": stamp.date,
+                        "previous": previous_dir.name if previous_dir else None, "counts_by_site": counts},
+                       {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1})
+        database = None
         if released_ids:
             _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member,
                                stats, usage, kept_works)
@@ -643,6 +652,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     except BaseException:
         if derived is not None:
             derived.abort()
+        if database is not None:
+            database.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
@@ -687,7 +698,8 @@ def verify_checksums(release_dir: Path) -> list[str]:
 def _derived_files(folder: Path) -> list[dict]:
     """Every file of a release that is not a per-document TEI file, with its format and checksum."""
     formats = {".jsonl": "jsonl", ".parquet": "parquet", ".tsv": "tsv", ".txt": "txt", ".conllu": "conllu",
-               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus"}
+               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus",
+               ".sqlite": "sqlite"}
     out = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
