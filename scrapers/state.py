@@ -366,6 +366,39 @@ class CrawlState:
     def capture_by_id(self, capture_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
 
+    # --- for `kcorpus check` (read-only) -----------------------------------------------------------
+
+    @classmethod
+    def read_only(cls, path: Path, *, immutable: bool = False) -> "CrawlState":
+        """The crawl state opened for reading only: no schema, no migration. `immutable` (only when no writer
+        can be running) also creates no -wal/-shm file beside it: the folder is left exactly as it was."""
+        state = cls.__new__(cls)
+        mode = "immutable=1" if immutable else "mode=ro"
+        state.db = sqlite3.connect(f"file:{path}?{mode}", uri=True, isolation_level=None, timeout=30)
+        state.db.row_factory = sqlite3.Row
+        state._group, state._group_urls = None, set()
+        return state
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity check of the file, one line per problem (empty when sound)."""
+        return [row[0] for row in self.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+
+    def capture_locations(self):
+        """(id, url, warc_file, warc_offset, record_id, record_type) of every capture row, in id order."""
+        yield from self.db.execute("SELECT id, url, warc_file, warc_offset, record_id, record_type FROM captures "
+                                   "ORDER BY id")
+
+    def record_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT record_id FROM captures")}
+
+    def gone_urls(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT url FROM urls WHERE gone = 1")}
+
+    def interrupt_run(self, run_id: str) -> None:
+        """Mark a run that never finished (its process was killed) as interrupted."""
+        self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'",
+                        (_now(), run_id))
+
 
 def row_to_capture(row: sqlite3.Row) -> Capture:
     """A Capture from a captures row; for revisits, warc_file/offset point at the held payload."""

@@ -253,6 +253,22 @@ def last_whole_record_end(path: Path) -> int:
     return end
 
 
+def record_ids_at(path: Path, offsets: set[int]) -> dict[int, str]:
+    """The WARC-Record-ID of the record starting at each of `offsets` in one WARC file, read in one pass
+    (offsets where no record starts are absent; reading stops at a torn tail)."""
+    found: dict[int, str] = {}
+    try:
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh)
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                if offset in offsets:
+                    found[offset] = record.rec_headers.get_header("WARC-Record-ID")
+    except Exception:  # warcio raises several kinds on a torn member; the records before it stand
+        pass
+    return found
+
+
 def freshened_headers(stored: list[tuple[str, str]], not_modified: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The stored response's headers updated by a 304 (RFC 9111 3.2 and 4.3.4): each field the 304
     carries replaces the stored field of that name; framing and per-connection fields are kept.
