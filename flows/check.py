@@ -274,9 +274,10 @@ def _check_documents(home: DataHome, report: CheckReport, busy: bool) -> None:
         record_id = plain_record_id((record.get("capture") or {}).get("record_id") or "")
         if have_state and record_id and record_id not in known:
             report.problems.append(f"{name}: its capture {record_id} is not in the crawl state")
-        if gone and have_state and record.get("source_url") not in gone_urls:
-            report.problems.append(f"{name}: retired as gone, but the crawl state has no gone answer for "
-                                   f"{record.get('source_url')} (no why-gone)")
+        why = (record.get("extra") or {}).get("gone")
+        if gone and not (isinstance(why, dict) and why.get("why")) and record.get("source_url") not in gone_urls:
+            report.problems.append(f"{name}: retired as gone, but neither it nor the crawl state says why "
+                                   f"{record.get('source_url')} is gone (no why-gone)")
     report.checked["documents"] = count
 
 
