@@ -146,10 +146,12 @@ def _retry_after(value: str | None, default: float) -> float:
 
 
 def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
-               extra_headers: dict[str, str] | None = None) -> Attempt:
-    """One GET of `url`, body read raw (content-encoding kept, as WARC wants) up to the size limit."""
+               extra_headers: dict[str, str] | None = None, timeout: float | None = None) -> Attempt:
+    """One GET of `url`, body read raw (content-encoding kept, as WARC wants) up to the size limit.
+    `timeout`: this request's own limit in seconds (a slow API), instead of the client's."""
     try:
-        with client.stream("GET", url, headers=extra_headers or {}) as response:
+        options = {"timeout": timeout} if timeout is not None else {}
+        with client.stream("GET", url, headers=extra_headers or {}, **options) as response:
             attempt = Attempt(url, _raw_items(response.request.headers), response.status_code,
                               response.reason_phrase, _raw_items(response.headers),
                               archived_at=response.extensions.get(ARCHIVED_AT))
