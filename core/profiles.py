@@ -58,6 +58,14 @@ class Profile:
     # How often known articles are re-checked (scrapers/revisit.py): min_days, max_days (the re-check
     # bound), factor, budget, run_every_days. Empty: every known article is re-checked on every run.
     revisit: dict[str, Any] = field(default_factory=dict)
+    # List pages that page by POSTing their own form (scrapers/pagination.py): `list_patterns`, `form`,
+    # `action`, `page_fields`, `page_count`, `max_pages`, `stop_at_known`. Empty: lists page by links.
+    pagination: dict[str, Any] = field(default_factory=dict)
+    # A slow site's own fetch settings (scrapers/crawl.py site_settings): `timeout` and `retry_waits`.
+    fetch: dict[str, Any] = field(default_factory=dict)
+    # Links whose target is inside a `javascript:` call, e.g. `javascript:article_open('index.php?…')`:
+    # patterns with one group, the target (scrapers/discover.py).
+    script_links: tuple[re.Pattern, ...] = ()
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -162,6 +170,9 @@ def load_profile(path: str | Path) -> Profile:
         wayback=data.get("wayback", {}),
         id_b64_pattern=re.compile(crawl["id_b64_pattern"], re.ASCII) if crawl.get("id_b64_pattern") else None,
         revisit=data.get("revisit", {}),
+        pagination=crawl.get("pagination", {}),
+        fetch=crawl.get("fetch", {}),
+        script_links=tuple(re.compile(p) for p in crawl.get("script_links", [])),
         source_path=str(path),
     )
 

@@ -125,11 +125,13 @@ class WarcStore:
 
     def write_exchange(self, url: str, *, method: str, request_headers: list[tuple[str, str]],
                        status: int, reason: str, response_headers: list[tuple[str, str]],
-                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None) -> WrittenRecord:
+                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None,
+                       request_body: bytes = b"") -> WrittenRecord:
         """Write a request/response pair; returns the response record's location and digests.
 
-        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive)."""
-        request = self._request_record(url, method, request_headers, warc_date, warc_headers)
+        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive);
+        `request_body` is a POST's form as sent."""
+        request = self._request_record(url, method, request_headers, warc_date, warc_headers, request_body)
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
@@ -177,9 +179,9 @@ class WarcStore:
                                "WARC-Concurrent-To": concurrent_to})
 
     def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str,
-                        warc_headers: dict[str, str] | None = None):
+                        warc_headers: dict[str, str] | None = None, body: bytes = b""):
         return self._writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""),
+            url, "request", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
                                           request_headers, is_http_request=True),
             warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})

@@ -63,7 +63,8 @@ REVISIT_MIME = "warc/revisit"    # a CDX row of a revisit record: statuscode "-"
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 # Headers that frame the payload as the Wayback delivered it: never the page's own.
 _FRAMING = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
-_ID_PATH = re.compile(r"/web/(?P<ts>\d{14})id_/(?P<url>.+)$")
+# a playback path; the Wayback's redirects keep the id_ flag, a bare /web/<ts>/ path is read the same way
+_ID_PATH = re.compile(r"/web/(?P<ts>\d{14})(?:[a-z]{2}_)?/(?P<url>.+)$")
 
 
 @dataclass(frozen=True)
