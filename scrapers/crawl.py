@@ -175,6 +175,7 @@ class SiteCrawler:
         self.policy = policy_from_table(profile.revisit, settings.revisit_budget)
         self.schedules: dict = {}       # url -> Schedule as stored before this run
         self.checked: dict = {}         # url -> Schedule after this run's check, written in batches
+        self._discovered: set[str] = set()   # article URLs found on list pages so far this run
 
     # --- recording ------------------------------------------------------------------------
 
@@ -337,6 +338,7 @@ class SiteCrawler:
             if not article_urls:
                 self.report.empty_index_pages += 1
             articles.update(dict.fromkeys(article_urls))
+            self._discovered.update(article_urls)
             for page in index_pages:
                 if page not in seen:
                     seen.add(page)
@@ -387,7 +389,7 @@ class SiteCrawler:
             self.report.warnings.append(f"{list_url}: no page count in the list page: only its first page read")
             return []
         last = min(count, int(spec.get("max_pages", count)))
-        known = set(self.state.known_urls(self.profile.name)) if spec.get("stop_at_known") else set()
+        known = set(self.state.known_urls(self.profile.name)) | self._discovered if spec.get("stop_at_known") else set()
         found: list[str] = []
         for page in range(2, last + 1):
             if self.report.index_pages >= self.profile.max_index_pages:
@@ -408,7 +410,7 @@ class SiteCrawler:
             found += new
             if not articles:
                 self.report.empty_index_pages += 1
-            if spec.get("stop_at_known") and new and all(_as_recorded(u) in known for u in new):
+            if spec.get("stop_at_known") and articles and all(u in known or _as_recorded(u) in known for u in articles):
                 break
         return found
 

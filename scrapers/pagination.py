@@ -48,7 +48,7 @@ def post_form(html: bytes, page_url: str, spec: dict, page: int) -> PostForm | N
     """The form a list page POSTs to reach page `page`: its hidden fields as served (a fresh CSRF token on
     every page), the profile's page field set to `page`, the form's action (else the profile's).
 
-    spec["form"]         CSS selector of the paging form ("" or absent: every hidden input of the page)
+    spec["form"]         CSS selector of the paging form ("" or absent: the first form with hidden fields)
     spec["page_fields"]  names the page number may go by; the first the form holds is used (else the first)
     spec["action"]       the action when the form names none (relative to the page)
     None when the page has no such form.
@@ -58,7 +58,10 @@ def post_form(html: bytes, page_url: str, spec: dict, page: int) -> PostForm | N
     except (etree.ParserError, ValueError):
         return None
     selector = spec.get("form") or ""
-    forms = CSSSelector(selector, translator="html")(root) if selector else [root]
+    if selector:
+        forms = CSSSelector(selector, translator="html")(root)
+    else:   # the first form holding hidden fields, else every hidden input of the page
+        forms = [f for f in root.iter("form") if f.xpath(".//input[@type='hidden']")] or [root]
     if not forms:
         return None
     form = forms[0]
