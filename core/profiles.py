@@ -123,14 +123,17 @@ class Profile:
 
 
 def decode_b64(value: str) -> str | None:
-    """A URL's base64 text decoded (padding restored), or None when it is not base64 of UTF-8 text.
+    """A URL's base64 text decoded (percent-encoding undone, padding restored), or None when it is not
+    base64 of UTF-8 text. Links and archives often write the padding percent-encoded (`%3D%3D`).
 
-    >>> decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg==")
-    '12@2024-08-01-H005@15@1@@0@2'
+    >>> decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg=="), decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg%3D%3D")
+    ('12@2024-08-01-H005@15@1@@0@2', '12@2024-08-01-H005@15@1@@0@2')
     """
     import base64
     import binascii
+    from urllib.parse import unquote
 
+    value = unquote(value)
     try:
         return base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):

@@ -75,7 +75,8 @@ def classify_links(profile: Profile, links: list[str]) -> tuple[list[str], list[
             continue
         link = link.split("#", 1)[0]
         article_url = profile.canonical_url(link)
-        if profile.article_match(article_url):
+        # an article URL names a document (a base64 key that decodes to no article is a list, not an article)
+        if profile.article_match(article_url) and profile.document_id(article_url):
             articles[article_url] = None
         elif profile.is_index(link):
             index_pages[link] = None
