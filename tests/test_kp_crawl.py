@@ -87,3 +87,17 @@ def test_kcnakp_profile_waits_like_public_scrapers_of_a_slow_site():
     assert live.timeout == 60 and live.retry_waits == (5, 15, 45, 90)
     assert site_settings(profile, CrawlSettings(retries=0)).retry_waits is None
     assert site_settings(get_profile("globalsecurity"), CrawlSettings()).retry_waits is None
+
+
+def test_kcnakp_latest_news_list_fixture_links_its_items_and_declares_its_pages():
+    """The list page (real headlines and dates, markup after RSSHub's selectors and the paging form public
+    scrapers describe): its items are articles, its menu is not, its form and page count are read."""
+    from scrapers.discover import classify_links, extract_links
+
+    html = (Path(__file__).parent / "fixtures" / "sites" / "kcnakp-latest-news-list.html").read_bytes()
+    profile = get_profile("kcnakp")
+    index_pages, articles = classify_links(profile, extract_links(html, START))
+    assert len(articles) == 7 and index_pages == [START]
+    assert page_count(html, profile.pagination["page_count"]) == 1
+    form = post_form(html, START, profile.pagination, 2)
+    assert dict(form.fields)["page_num"] == "2" and "_csrf" in dict(form.fields)
