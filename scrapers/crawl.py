@@ -295,7 +295,10 @@ class SiteCrawler:
                     return None, url
                 continue
             self.report.requests += 1
-            if (attempt.error and attempt.status == 0) or unanswered(attempt.status) or replay_missing(attempt.headers):
+            # a URL a replay does not hold is not checked this run (counted where it is met), not unanswered:
+            # a replay holding only some of a site's lists says nothing about the site
+            if (attempt.error and attempt.status == 0) or (unanswered(attempt.status)
+                                                          and not replay_missing(attempt.headers)):
                 self.report.unanswered += 1
             return attempt, url
         self.report.failed.append((url, f"more than {self.settings.max_redirects} redirects"))

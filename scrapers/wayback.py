@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -94,6 +94,7 @@ class CdxRow:
     statuscode: str = ""
     digest: str = ""             # base32 SHA-1 of the original payload (of the repeated one for a revisit)
     length: str = ""
+    urlkey: str = ""             # the SURT sort key, e.g. "kp,kcna)/en/article/q/ab.kcmsf"
 
     @property
     def captured_at(self) -> str:
@@ -402,14 +403,52 @@ def list_captures(wb: WaybackClient, ledger: CdxLedger, base: str, site: str, pr
             ledger.save_page(site, surt, span, rows, resume, complete=False)
             raise ListingStopped(f"CDX listing of {prefix} repeated the resume key {following!r}: stopped")
         if not following and len(rows) >= wb.settings.page_size:
-            ledger.save_page(site, surt, span, rows, resume, complete=False)
-            raise ListingStopped(f"CDX page of {prefix} stopped at the limit ({len(rows)} rows) without a resume "
-                                 f"key: the listing may be cut short")
+            # A full page without a key is the last one only if nothing follows its last row (the server
+            # prints the key "only if the query has more results"): ask once from that row.
+            following = _confirm_end(wb, base, params, rows[-1], prefix, report)
+            if following in seen:
+                ledger.save_page(site, surt, span, rows, resume, complete=False)
+                raise ListingStopped(f"CDX page of {prefix} stopped at the limit without a resume key, and "
+                                     f"the listing cannot go on past it: it may be cut short")
         ledger.save_page(site, surt, span, rows, following, complete=not following)
         if not following:
             return
         seen.add(following)
         resume = following
+
+
+def resume_key_after(row: CdxRow) -> str:
+    """The resume key the CDX server writes after `row`: its urlkey, a space, its timestamp and "!",
+    URL-encoded (README, "Resumption Key": `org%2Carchive%29%2F+19980109140106%21`).
+
+    >>> resume_key_after(CdxRow("19980109140106", "http://archive.org:80/", urlkey="org,archive)/"))
+    'org%2Carchive%29%2F+19980109140106%21'
+    """
+    return quote(f"{row.urlkey or surt_prefix(row.original)} {row.timestamp}!", safe="").replace("%20", "+")
+
+
+def _confirm_end(wb: "WaybackClient", base: str, params: dict, last: CdxRow, prefix: str,
+                 report: BackfillReport) -> str | None:
+    """After a full page with no resume key: the key to go on from when rows follow its last one (the page
+    stopped early: said as a warning, and the listing goes on), None when nothing follows (the end)."""
+    key = resume_key_after(last)
+    query = dict(params, limit="1", resumeKey=key)
+    attempt = wb.get(f"{base.rstrip('/')}{CDX_PATH}?{urlencode(query)}", wb.settings.cdx_timeout)
+    try:
+        rows, _ = parse_cdx_json(undo_wayback_encoding(attempt)[0].decode("utf-8", "replace")) \
+            if attempt.status == 200 and not attempt.error else ([], None)
+    except ValueError:
+        rows = []
+    if attempt.error or attempt.status != 200:
+        report.warnings.append(f"CDX page of {prefix} ended at the limit without a resume key; its end could not "
+                               f"be confirmed ({attempt.error or 'HTTP %d' % attempt.status})")
+        return None
+    rows = [r for r in rows if (r.urlkey, r.timestamp) > (last.urlkey, last.timestamp)]
+    if not rows:
+        return None
+    report.warnings.append(f"CDX page of {prefix} stopped early without a resume key (more captures follow its "
+                           f"last row {last.timestamp}): the listing went on from there")
+    return key
 
 
 # --- which captures bound a change ------------------------------------------------------------------

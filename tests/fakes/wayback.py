@@ -2,7 +2,6 @@
 real service documents and as the clients that talk to it daily observe. Each behaviour names its source:
 
 [CDX-README]  internetarchive/wayback, wayback-cdx-server/README.md
-[CDX-CODE]    internetarchive/wayback, wayback-cdx-server (CDXServer, the JSON and plain-text writers)
 [EDGI]        edgi-govdata-archiving/wayback: `_client.py`, release notes (v0.2.4, v0.4.4), issue #137
 [CDXTK]       cocrawler/cdx_toolkit (reads the same CDX API; documents revisit rows and rate limits)
 
@@ -13,9 +12,9 @@ CDX (`/cdx/search/cdx`):
 - `from`/`to`: 1-14 digit timestamps, inclusive [CDX-README "Filtering"]; `filter=[!]field:regex`;
   `collapse=field[:n]` collapses ADJACENT rows only, and restarts with every request [CDX-README "Collapsing"].
 - `output=json`: a first row of field names, then one array per row [CDX-README "Output Format (JSON)"].
-- `limit` + `showResumeKey=true`: when the limit is reached the page ends with an empty row and a row
-  holding the resume key (`urlkey+timestamp!`, URL-encoded); `resumeKey=` continues after it
-  [CDX-README "Resumption Key"; CDX-CODE writes the key whenever the limit was reached].
+- `limit` + `showResumeKey=true`: when more results remain after `limit` rows, the page ends with an empty
+  row and a row holding the resume key (`urlkey+timestamp!`, URL-encoded; "printed only if the query has
+  more results"); `resumeKey=` continues after it [CDX-README "Resumption Key"].
 - Revisit records are rows with mimetype `warc/revisit`, statuscode `-` and the digest of the payload they
   repeat [CDXTK; real CDX output]. The same capture may be listed twice [EDGI v0.2.4: repeated identical rows].
 - `gzip=false` turns off the compressed answer; otherwise the answer is gzip when the client accepts it
@@ -227,7 +226,7 @@ class FakeWayback:
             after = unquote(resume.replace("+", " ")).rstrip("!").rsplit(" ", 1)
             rows = [r for r in rows if (r[0], r[1]) > (after[0], after[1] if len(after) > 1 else "")]
         limit = int(query.get("limit", "0") or 0)
-        if limit > 0 and len(rows) >= limit:
+        if limit > 0 and len(rows) > limit:   # a key "only if the query has more results" [CDX-README]
             page = rows[:limit]
             key = quote(f"{page[-1][0]} {page[-1][1]}!", safe="").replace("%20", "+")
             if self._repeat_key and resume:
