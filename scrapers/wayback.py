@@ -61,6 +61,7 @@ KIND = "wayback"                 # the crawl-state kind of a capture archived fr
 CDX_PAGE = 1000                  # rows per CDX request (then the resumption key)
 REVISIT_MIME = "warc/revisit"    # a CDX row of a revisit record: statuscode "-", the repeated payload's digest
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
+MAX_EMPTY_PAGES = 50             # empty CDX pages in a row (each with a new key) before the listing stops
 # Headers that frame the payload as the Wayback delivered it: never the page's own.
 _FRAMING = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
 # a playback path; the Wayback's redirects keep the id_ flag, a bare /web/<ts>/ path is read the same way
@@ -387,6 +388,7 @@ def list_captures(wb: WaybackClient, ledger: CdxLedger, base: str, site: str, pr
         params["to"] = to_ts
     resume = ledger.resume_key(site, surt, span)
     seen = {resume} if resume else set()
+    empty_pages = 0
     while True:
         query = dict(params, **({"resumeKey": resume} if resume else {}))
         url = f"{base.rstrip('/')}{CDX_PATH}?{urlencode(query)}"
@@ -413,6 +415,10 @@ def list_captures(wb: WaybackClient, ledger: CdxLedger, base: str, site: str, pr
         ledger.save_page(site, surt, span, rows, following, complete=not following)
         if not following:
             return
+        empty_pages = 0 if rows else empty_pages + 1
+        if empty_pages >= MAX_EMPTY_PAGES:
+            raise ListingStopped(f"CDX listing of {prefix} gave {empty_pages} empty pages in a row, each with a new "
+                                 f"resume key: stopped (the next run resumes from the last key)")
         seen.add(following)
         resume = following
 
@@ -536,12 +542,13 @@ def backfill_site(profile: Profile, *, state: CrawlState, warc_dir: Path, run_id
         for doc_rows in by_document.values():
             wanted, skipped = bounding_rows(doc_rows)
             report.same_text_skipped += skipped
+            doc_urls = tuple(sorted({normalise_original(r.original) for r in doc_rows}))
             for row in wanted:
                 url = normalise_original(row.original)
                 if recorder.held_at(url, row.captured_at):
                     report.already_held += 1
                     continue
-                if recorder.revisit_if_held(url, row):
+                if recorder.revisit_if_held(url, row, doc_urls):
                     report.revisits += 1
                     continue
                 if limit is not None and report.fetched >= limit:
@@ -661,14 +668,17 @@ class _Recorder:
             "SELECT 1 FROM captures WHERE url = ? AND captured_at = ? AND kind = ? AND body_warc_file IS NOT NULL "
             "LIMIT 1", (url, captured_at, KIND)).fetchone() is not None
 
-    def revisit_if_held(self, url: str, row: CdxRow) -> bool:
+    def revisit_if_held(self, url: str, row: CdxRow, same_document: tuple[str, ...] = ()) -> bool:
         """Archive a listed capture as a revisit when its payload (by CDX digest) is already held for the
-        URL: no request to the Wayback, the date and the digest come from the listing."""
+        URL or another URL of the same document (`www.` or not): no request to the Wayback, the date and
+        the digest come from the listing."""
         if not row.digest:
             return False
+        urls = (url, *same_document)
+        marks = ",".join("?" * len(urls))
         held = self.state.db.execute(
-            "SELECT * FROM captures WHERE url = ? AND kind = ? AND record_type = 'response' AND payload_digest = ? "
-            "ORDER BY captured_at LIMIT 1", (url, KIND, "sha1:" + row.digest)).fetchone()
+            f"SELECT * FROM captures WHERE url IN ({marks}) AND kind = ? AND record_type = 'response' "
+            f"AND payload_digest = ? ORDER BY captured_at LIMIT 1", (*urls, KIND, "sha1:" + row.digest)).fetchone()
         if held is None:
             return False
         original = read_head(self.warc_dir, held["warc_file"], held["warc_offset"])

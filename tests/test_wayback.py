@@ -374,3 +374,21 @@ def test_cli_backfill_with_one_429_on_each_api_exits_0(tmp_path):
                                           "--delay", "0", "--pause-after-429", "0.01", "--home", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "2 rate-limit pauses" in result.output and "3 fetched" in result.output
+
+
+def test_kcnakp_two_prefixes_with_one_surt_form_are_listed_once(tmp_path):
+    """kcna.kp's profile names www.kcna.kp/en/article/ and kcna.kp/en/article/: one SURT prefix, one listing;
+    the article captured under both host spellings is one document, its repeated payload a revisit."""
+    from flows import stages
+
+    url = ("http://www.kcna.kp/en/article/q/134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e.kcmsf")
+    page = (Path(__file__).parent / "fixtures" / "sites" / "kcnakp-kim-yo-jong-2024-07-14.html").read_bytes()
+    home = DataHome.resolve(tmp_path / "home")
+    with FakeWayback([Capture("20240715010203", url, page),
+                      Capture("20240801000000", url.replace("www.", ""), page)]) as fake:
+        result = stages.backfill(home, "kcnakp", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
+        cdx_queries = fake.paths("cdx")
+    report = result["backfill"]
+    assert len(cdx_queries) == 1 and report["outcome"] == "ok", report
+    assert report["fetched"] == 1 and report["revisits"] == 1
+    assert result["clean"]["cleaned"] == ["kcnakp-134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e"]
