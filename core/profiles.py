@@ -59,7 +59,7 @@ class Profile:
     # bound), factor, budget, run_every_days. Empty: every known article is re-checked on every run.
     revisit: dict[str, Any] = field(default_factory=dict)
     # List pages that page by POSTing their own form (scrapers/pagination.py): `list_patterns`, `form`,
-    # `action`, `page_fields`, `page_count`, `max_pages`, `stop_at_known`. Empty: lists page by links.
+    # `action`, `page_fields`, `page_count`, `first_page`, `max_pages`, `stop_at_known`. Empty: lists page by links.
     pagination: dict[str, Any] = field(default_factory=dict)
     # A slow site's own fetch settings (scrapers/crawl.py site_settings): `timeout` and `retry_waits`.
     fetch: dict[str, Any] = field(default_factory=dict)

@@ -394,18 +394,20 @@ class SiteCrawler:
         last = min(count, int(spec.get("max_pages", count)))
         known = set(self.state.known_urls(self.profile.name)) | self._discovered if spec.get("stop_at_known") else set()
         found: list[str] = []
-        for page in range(2, last + 1):
+        first = int(spec.get("first_page", 1))   # the number the list's own page carries (1, or 0 on some sites)
+        for ordinal in range(2, last + 1):
+            page = first + ordinal - 1
             if self.report.index_pages >= self.profile.max_index_pages:
-                self.report.warnings.append(f"{list_url}: stopped at page {page - 1} of {count} "
+                self.report.warnings.append(f"{list_url}: stopped at page {ordinal - 1} of {count} "
                                             f"(max_index_pages {self.profile.max_index_pages})")
                 break
             form = pagination.post_form(html, list_url, spec, page)
             if form is None:
-                self.report.failed.append((list_url, f"page {page}: no paging form on page {page - 1}"))
+                self.report.failed.append((list_url, f"page {ordinal}: no paging form on page {ordinal - 1}"))
                 break
             answer = self._post_page(form, list_url)
             if answer is None:
-                self.report.failed.append((form.action, f"page {page} of {list_url} could not be read"))
+                self.report.failed.append((form.action, f"page {ordinal} of {list_url} could not be read"))
                 break
             html, page_url = answer
             _, articles = self._links_of(html, page_url)

@@ -3,7 +3,6 @@ that answers so, tests/fakes/kcnakp.py), Rodong's old lists link articles throug
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pytest
@@ -101,3 +100,27 @@ def test_kcnakp_latest_news_list_fixture_links_its_items_and_declares_its_pages(
     assert page_count(html, profile.pagination["page_count"]) == 1
     form = post_form(html, START, profile.pagination, 2)
     assert dict(form.fields)["page_num"] == "2" and "_csrf" in dict(form.fields)
+
+
+
+def test_a_list_whose_pages_count_from_zero_is_walked_too(tmp_path):
+    """Page numbering is profile data (`first_page`): the same crawler walks a list whose first page is 0."""
+    import dataclasses
+
+    from scrapers.crawl import crawl_site
+    from scrapers.state import CrawlState
+
+    profile = get_profile("kcnakp")
+    zero_based = dataclasses.replace(profile, pagination={**profile.pagination, "first_page": 0})
+    with FakeKcnaKp(first_page=0) as fake:
+        state = CrawlState(tmp_path / "state.sqlite")
+        client = make_client(FAST, replay_port=fake.port)
+        try:
+            report = crawl_site(zero_based, state=state, warc_dir=tmp_path / "warc", run_id="20260101t000000-abcdef",
+                                client=client, settings=FAST, start_urls=[START])
+        finally:
+            client.close()
+            state.close()
+        posts = [body for method, _, body in fake.requests if method == "POST"]
+    assert [dict(p.split("=", 1) for p in b.split("&"))["page_num"] for b in posts] == ["1", "2", "3"]
+    assert report.articles == len(ITEMS) and report.outcome == "ok"

@@ -3,7 +3,6 @@ local CDX + id_ replay over real HTTP, the WARC records it writes, resuming, and
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pytest

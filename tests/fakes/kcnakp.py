@@ -63,8 +63,8 @@ class FakeKcnaKp:
     """kcna.kp's Latest News list, `per_page` items a page, paged by POST in a cookie session."""
 
     def __init__(self, items=ITEMS, per_page: int = 2, token_field: str = "_csrf", page_field: str = "page_num",
-                 redirect: bool = True):
-        self.items, self.per_page = list(items), per_page
+                 redirect: bool = True, first_page: int = 1):
+        self.items, self.per_page, self.first_page = list(items), per_page, first_page
         self.token_field, self.page_field, self.redirect = token_field, page_field, redirect
         self.sessions: dict[str, dict] = {}     # cookie -> {"token", "page"}
         self.requests: list[tuple[str, str, str]] = []   # (method, path, body)
@@ -125,7 +125,7 @@ class FakeKcnaKp:
 <div class="article-wrapper"><ul class="article-link">{rows}</ul></div>
 <form id="frmList" method="post"><input type="hidden" name="{self.token_field}" value="{session['token']}">
 <input type="hidden" name="q" value="1ee9bdb7186944f765208f34ecfb5407"><input type="hidden" name="category" value="NT62">
-<input type="hidden" name="{self.page_field}" value="{page}"></form>
+<input type="hidden" name="{self.page_field}" value="{page - 1 + self.first_page}"></form>
 <div class="pagination"><a href="javascript:page({page + 1});">Next</a> <span>{page} / {self.pages}</span></div>
 <footer>Copyright © 2024 Korean Central News Agency</footer></div></body></html>""".encode("utf-8")
 
@@ -158,7 +158,8 @@ class FakeKcnaKp:
             # no session or a stale token: the site shows the first page again [ABOT]
             session["page"] = 1
         else:
-            session["page"] = max(1, min(self.pages, int(form.get(self.page_field, "1") or 1)))
+            number = int(form.get(self.page_field) or self.first_page) - self.first_page + 1
+            session["page"] = max(1, min(self.pages, number))
         if self.redirect:   # [ABOT]: a 302 to a q/ list URL; the page is in the session
             target = "/en/category/articles/q/" + hashlib.md5(f"p{session['page']}".encode()).hexdigest() + ".kcmsf"
             self._send(handler, 302, b"", headers=[("Location", target)], cookie=cookie if new else None)
