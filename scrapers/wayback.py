@@ -635,6 +635,10 @@ def _fetch_capture(wb: WaybackClient, recorder: "_Recorder", base: str, url: str
            "wayback-encoding-removed": removed or "none"}
     recorder.record_response(url, captured_at, source, attempt, body, how)
     report.fetched += 1
+    if hops and actual == row.digest and captured_at != row.captured_at and recorder.revisit_if_held(url, row):
+        # the capture asked for holds the same payload by the CDX (the Wayback could not play it at its own
+        # time): it is archived too, as a revisit, so the text's bounding dates stay the listed ones
+        report.revisits += 1
 
 
 def _redirect_refusal(url: str, asked_ts: str, target: re.Match | None, window: float) -> str | None:

@@ -217,10 +217,13 @@ def test_an_id_redirect_to_a_neighbouring_capture_is_followed_and_the_served_cap
         report = backfill(home, fake, wayback_settings=polite(redirect_window=86400))["backfill"]
     assert report["redirected"] == 2 and report["fetched"] == 2
     _, seen = versions(home)
-    assert [at for at, _ in seen] == ["2010-09-18T03:15:42Z", "2016-07-09T22:11:12Z", "2020-01-01T00:00:00Z"]
-    # the 2020 capture was not fetched (its payload is held by digest): a revisit, no redirect needed
-    assert report["revisits"] == 1 and report["outcome"] == "ok", report
-    assert edits(home) == [("2010-09-18T03:15:42Z", "2016-07-09T22:11:12Z")]
+    # the captures served (03:15:42, 22:11:12) are recorded under their own time; the listed ones they stood
+    # in for hold the same payload by the CDX digest, and are kept as revisits under the listed time; the
+    # 2020 capture was not fetched at all (its payload is held by digest)
+    assert [at for at, _ in seen] == ["2010-09-18T03:15:00Z", "2010-09-18T03:15:42Z", "2016-07-09T10:11:12Z",
+                                      "2016-07-09T22:11:12Z", "2020-01-01T00:00:00Z"]
+    assert report["revisits"] == 3 and report["outcome"] == "ok", report
+    assert edits(home) == [("2010-09-18T03:15:42Z", "2016-07-09T10:11:12Z")]
 
 
 def test_an_id_redirect_outside_the_window_is_refused_in_words(tmp_path):
