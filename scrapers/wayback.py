@@ -397,8 +397,10 @@ def list_captures(wb: WaybackClient, ledger: CdxLedger, base: str, site: str, pr
             raise ListingStopped(f"CDX page of {prefix} failed: {attempt.error or 'HTTP %d' % attempt.status}")
         try:
             body, _ = undo_wayback_encoding(attempt)
+            if body[:2] == b"\x1f\x8b":   # the CDX server's default gzip answer, sent without Content-Encoding
+                body = gzip.decompress(body)
             rows, following = parse_cdx_json(body.decode("utf-8", "replace"))
-        except ValueError as exc:
+        except (ValueError, OSError, EOFError) as exc:
             raise ListingStopped(f"CDX page of {prefix} unreadable: {exc}") from None
         report.cdx_pages += 1
         if following and following in seen:

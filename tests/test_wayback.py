@@ -394,3 +394,12 @@ def test_kcnakp_two_prefixes_with_one_surt_form_are_listed_once(tmp_path):
     assert len(cdx_queries) == 1 and report["outcome"] == "ok", report
     assert report["fetched"] == 1 and report["revisits"] == 1
     assert result["clean"]["cleaned"] == ["kcnakp-134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e"]
+
+
+def test_a_cdx_answer_compressed_without_saying_so_is_read(tmp_path):
+    """The CDX server compresses by default (README: "returns gzip encoded data for all queries"); an answer
+    passed on as bare gzip bytes is still read."""
+    home = DataHome.resolve(tmp_path / "home")
+    with FakeWayback(history(), bare_gzip_cdx=True) as fake:
+        report = backfill(home, fake)["backfill"]
+    assert report["outcome"] == "ok" and report["fetched"] == 3 and report["revisits"] == 1, report

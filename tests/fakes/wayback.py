@@ -91,9 +91,11 @@ def _ts_ok(ts: str, bound: str, upper: bool) -> bool:
 class FakeWayback:
     """The fake (CDX + id_ playback) in a background thread; a context manager."""
 
-    def __init__(self, captures: list[Capture], gzip_playback: bool = True):
+    def __init__(self, captures: list[Capture], gzip_playback: bool = True, bare_gzip_cdx: bool = False):
+        """`bare_gzip_cdx`: CDX answers are gzip bytes whatever `gzip=` says and without Content-Encoding
+        (the server's default compressed answer, as some proxies pass it on)."""
         self.captures = list(captures)
-        self.gzip_playback = gzip_playback
+        self.gzip_playback, self.bare_gzip_cdx = gzip_playback, bare_gzip_cdx
         self.requests: list[tuple[float, str]] = []      # (monotonic time, path)
         self._faults: list[tuple[str, str, dict]] = []   # (target, kind, options), used in order
         self._cdx_pages = 0
@@ -256,7 +258,9 @@ class FakeWayback:
             body = body[: max(1, len(body) * 2 // 3)]   # the stream ended early: no closing bracket
         headers = [("Content-Type", "application/json")]
         accepts = "gzip" in (handler.headers.get("Accept-Encoding") or "")
-        if dict(params).get("gzip", "true") != "false" and accepts:
+        if self.bare_gzip_cdx:
+            body = gzip.compress(body)
+        elif dict(params).get("gzip", "true") != "false" and accepts:
             body, headers = gzip.compress(body), headers + [("Content-Encoding", "gzip")]
         self._send(handler, 200, headers, body)
 
