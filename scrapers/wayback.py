@@ -85,6 +85,15 @@ class WaybackSettings:
     sleep: Callable[[float], None] = time.sleep   # injectable: tests count pauses instead of sleeping
 
 
+def wayback_settings_from(crawl: CrawlSettings) -> WaybackSettings:
+    """Wayback settings for a caller that gave only crawl settings: an explicit crawl delay is the pace
+    (the crawl default, 1 s, is too fast for the Wayback: 3 s then), and the waits (the pause after a 429,
+    the retry backoff) are in units of the crawl's `backoff` (1 s by default: 60 s after a 429)."""
+    pace = crawl.delay if crawl.delay != CrawlSettings().delay else WaybackSettings.pace
+    return WaybackSettings(pace=pace, rate_limit_pause=WaybackSettings.rate_limit_pause * crawl.backoff,
+                           retries=crawl.retries, backoff=WaybackSettings.backoff * crawl.backoff)
+
+
 @dataclass(frozen=True)
 class CdxRow:
     """One capture as the CDX server lists it (fields of the JSON output, by name)."""
@@ -498,7 +507,7 @@ def backfill_site(profile: Profile, *, state: CrawlState, warc_dir: Path, run_id
     Returns a BackfillReport; `outcome` is "unreachable" when the Wayback could not be read at all,
     "partial" when the listing or some captures are unfinished (a re-run goes on), never an empty success.
     """
-    wayback = wayback or WaybackSettings()
+    wayback = wayback or (wayback_settings_from(settings) if settings else WaybackSettings())
     report = BackfillReport(profile.name, run_id)
     prefixes = list(dict.fromkeys(profile.wayback.get("prefixes", [])))
     if not prefixes:

@@ -403,3 +403,24 @@ def test_a_cdx_answer_compressed_without_saying_so_is_read(tmp_path):
     with FakeWayback(history(), bare_gzip_cdx=True) as fake:
         report = backfill(home, fake)["backfill"]
     assert report["outcome"] == "ok" and report["fetched"] == 3 and report["revisits"] == 1, report
+
+
+def test_crawl_settings_alone_give_polite_wayback_settings():
+    from scrapers.wayback import wayback_settings_from
+
+    live = wayback_settings_from(CrawlSettings())
+    assert (live.pace, live.rate_limit_pause, live.cdx_timeout) == (3.0, 60.0, 600.0)
+    fast = wayback_settings_from(FAST)   # a test's crawl settings: no pace, waits in its tiny backoff unit
+    assert fast.pace == 0 and fast.rate_limit_pause == pytest.approx(0.6) and fast.retries == 2
+
+
+def test_one_429_on_each_api_with_crawl_settings_only(tmp_path):
+    from flows import stages
+
+    home = DataHome.resolve(tmp_path / "home")
+    with FakeWayback(history()) as fake:
+        fake.rate_limit("cdx", 1, retry_after=None)
+        fake.rate_limit("playback", 1)
+        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url)
+    report = result["backfill"]
+    assert report["outcome"] == "ok" and report["rate_limited"] == 2 and not report["failed"], report
