@@ -533,13 +533,13 @@ def backfill_site(profile: Profile, *, state: CrawlState, warc_dir: Path, run_id
     by_document: dict[str, list[CdxRow]] = {}
     for row in rows:
         url = normalise_original(row.original)
-        if profile.article_match(url) is None:
-            report.not_articles += 1
+        if profile.article_match(url) is None or profile.document_id(url) is None:
+            report.not_articles += 1   # (a base64 URL that names no article is one of Rodong's lists)
             continue
         if not row.is_page:
             report.not_pages += 1
             continue
-        by_document.setdefault(profile.document_id(url) or url, []).append(row)
+        by_document.setdefault(profile.document_id(url), []).append(row)
     report.articles = len({normalise_original(r.original) for rs in by_document.values() for r in rs})
     digests = {r.timestamp + normalise_original(r.original): r.digest for rs in by_document.values() for r in rs}
     store = WarcStore(warc_dir, run_id, profile.name, info={

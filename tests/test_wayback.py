@@ -424,3 +424,29 @@ def test_one_429_on_each_api_with_crawl_settings_only(tmp_path):
         result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url)
     report = result["backfill"]
     assert report["outcome"] == "ok" and report["rate_limited"] == 2 and not report["failed"], report
+
+
+def test_rodong_backfill_refuses_a_capture_that_renders_another_article(tmp_path):
+    """Rodong Sinmun through the Wayback: a section list (base64, no article key) is not an article; a
+    capture of an article's URL that shows another day's article is refused by the date cross-check and
+    becomes no version; the article's own captures do."""
+    from flows import stages
+
+    sites = Path(__file__).parent / "fixtures" / "sites"
+    veterans = (sites / "rodong-war-veterans-yangdok-2024-08-01.html").read_bytes()
+    haeju = (sites / "rodong-new-houses-haeju-2024-08-01.html").read_bytes()
+    other_day = haeju.replace(b"2024.8.1.", b"2021.3.5.")          # another article, of another day
+    url = "http://www.rodong.rep.kp/en/index.php?MTJAMjAyNC0wOC0wMS1IMDAzQDE1QDFAQDBAMQ=="
+    section = "http://www.rodong.rep.kp/en/index.php?MUAxQDBAMEAwQDBAMEAw"
+    home = DataHome.resolve(tmp_path / "home")
+    with FakeWayback([Capture("20240801120000", url, veterans),
+                      Capture("20240901120000", url.replace("==", "%3D%3D"), other_day),
+                      Capture("20240801120000", section, b"<html><body>list</body></html>")]) as fake:
+        result = stages.backfill(home, "rodong", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
+    report, clean = result["backfill"], result["clean"]
+    assert report["not_articles"] == 1 and report["fetched"] == 2 and report["outcome"] == "ok", report
+    assert [f["error"] for f in clean["failures"]] == [
+        "the page shows an article of 2021-03-05, its URL's id one of 2024-08-01: another article"]
+    from cleaners.store import load_document
+    doc = load_document(home, "rodong", "rodong-2024-08-01-h003")
+    assert [v["captured_at"] for v in doc.extra["versions"]] == ["2024-08-01T12:00:00Z"]
