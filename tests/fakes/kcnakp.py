@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
+
+from tests.fakes.http import LocalServer, send
 
 LATEST = "/en/category/articles/q/1ee9bdb7186944f765208f34ecfb5407.kcmsf"
 ACTION = "/en/category/articles.kcmsf"
@@ -59,7 +59,7 @@ def article_path(index: int) -> str:
     return "/en/article/q/" + hashlib.md5(f"kcorpus-fake-{index}".encode()).hexdigest() + ".kcmsf"
 
 
-class FakeKcnaKp:
+class FakeKcnaKp(LocalServer):
     """kcna.kp's Latest News list, `per_page` items a page, paged by POST in a cookie session."""
 
     def __init__(self, items=ITEMS, per_page: int = 2, token_field: str = "_csrf", page_field: str = "page_num",
@@ -69,26 +69,7 @@ class FakeKcnaKp:
         self.sessions: dict[str, dict] = {}     # cookie -> {"token", "page"}
         self.requests: list[tuple[str, str, str]] = []   # (method, path, body)
         self.pages = -(-len(self.items) // per_page)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def do_GET(self):
-                fake._get(self)
-
-            def do_POST(self):
-                fake._post(self)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
+        super().__init__()
 
     def _session(self, handler) -> tuple[str, dict, bool]:
         cookie = next((c.split("=", 1)[1] for c in (handler.headers.get("Cookie") or "").split("; ")
@@ -100,15 +81,8 @@ class FakeKcnaKp:
         return cookie, self.sessions[cookie], True
 
     def _send(self, handler, status, body: bytes, headers=(), cookie=None):
-        handler.send_response(status)
-        handler.send_header("Content-Type", "text/html; charset=utf-8")
-        for k, v in headers:
-            handler.send_header(k, v)
-        if cookie:
-            handler.send_header("Set-Cookie", f"JSESSIONID={cookie}; Path=/; HttpOnly")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        extra = [("Set-Cookie", f"JSESSIONID={cookie}; Path=/; HttpOnly")] if cookie else []
+        send(handler, status, [("Content-Type", "text/html; charset=utf-8"), *headers, *extra], body)
 
     def list_page(self, session: dict) -> bytes:
         """The list as the session's page shows it [RSSHUB markup; ABOT/ISSUE form and page count]."""
@@ -129,7 +103,7 @@ class FakeKcnaKp:
 <div class="pagination"><a href="javascript:page({page + 1});">Next</a> <span>{page} / {self.pages}</span></div>
 <footer>Copyright © 2024 Korean Central News Agency</footer></div></body></html>""".encode("utf-8")
 
-    def _get(self, handler):
+    def handle_get(self, handler):
         self.requests.append(("GET", handler.path, ""))
         cookie, session, new = self._session(handler)
         if handler.path == "/robots.txt":
@@ -149,7 +123,7 @@ class FakeKcnaKp:
                 return
         self._send(handler, 404, b"<html><body>Not Found</body></html>")
 
-    def _post(self, handler):
+    def handle_post(self, handler):
         length = int(handler.headers.get("Content-Length") or 0)
         form = dict(parse_qsl(handler.rfile.read(length).decode("ascii")))
         self.requests.append(("POST", handler.path, "&".join(f"{k}={v}" for k, v in form.items())))
@@ -165,11 +139,3 @@ class FakeKcnaKp:
             self._send(handler, 302, b"", headers=[("Location", target)], cookie=cookie if new else None)
         else:
             self._send(handler, 200, self.list_page(session), cookie=cookie if new else None)
-
-    def __enter__(self) -> "FakeKcnaKp":
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()

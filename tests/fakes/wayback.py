@@ -49,8 +49,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from tests.fakes.http import LocalServer, send
 
 FIELDS = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
 
@@ -88,7 +89,7 @@ def _ts_ok(ts: str, bound: str, upper: bool) -> bool:
     return head <= bound if upper else head >= bound
 
 
-class FakeWayback:
+class FakeWayback(LocalServer):
     """The fake (CDX + id_ playback) in a background thread; a context manager."""
 
     def __init__(self, captures: list[Capture], gzip_playback: bool = True, bare_gzip_cdx: bool = False):
@@ -102,19 +103,7 @@ class FakeWayback:
         self._repeat_key = False
         self._slow_cdx = 0.0
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        super().__init__()
 
     # --- faults --------------------------------------------------------------------------------
 
@@ -141,10 +130,6 @@ class FakeWayback:
 
     # --- serving -------------------------------------------------------------------------------
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
     def paths(self, kind: str | None = None) -> list[str]:
         kinds = {"cdx": "/cdx/", "playback": "/web/"}
         return [p for _, p in self.requests if kind is None or p.startswith(kinds[kind])]
@@ -157,15 +142,7 @@ class FakeWayback:
                     return kind, options
         return None
 
-    def _send(self, handler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        handler.send_response(status)
-        for name, value in headers:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    def _handle(self, handler) -> None:
+    def handle_get(self, handler) -> None:
         path = handler.path
         self.requests.append((time.monotonic(), path))
         target = "cdx" if path.startswith("/cdx/") else "playback"
@@ -174,10 +151,10 @@ class FakeWayback:
             headers = [("Content-Type", "text/html")]
             if fault[1].get("retry_after") is not None:
                 headers.append(("Retry-After", fault[1]["retry_after"]))
-            self._send(handler, 429, headers, b"<html><body><h1>429 Too Many Requests</h1></body></html>")
+            send(handler, 429, headers, b"<html><body><h1>429 Too Many Requests</h1></body></html>")
             return
         if fault and fault[0] == "503":
-            self._send(handler, 503, [("Content-Type", "text/html")], b"<html>Service Unavailable</html>")
+            send(handler, 503, [("Content-Type", "text/html")], b"<html>Service Unavailable</html>")
             return
         if target == "cdx":
             self._cdx(handler, parse_qsl(urlsplit(path).query, keep_blank_values=True))
@@ -262,14 +239,14 @@ class FakeWayback:
             body = gzip.compress(body)
         elif dict(params).get("gzip", "true") != "false" and accepts:
             body, headers = gzip.compress(body), headers + [("Content-Encoding", "gzip")]
-        self._send(handler, 200, headers, body)
+        send(handler, 200, headers, body)
 
     # --- playback -----------------------------------------------------------------------------
 
     def _playback(self, handler, path: str) -> None:
         m = re.match(r"^/web/(\d{14})id_/(.+)$", path)
         if not m:
-            self._send(handler, 404, [("Content-Type", "text/html")], b"<html>Not Found</html>")
+            send(handler, 404, [("Content-Type", "text/html")], b"<html>Not Found</html>")
             return
         ts, url = m.group(1), m.group(2)
         same = sorted((c for c in self.captures if surt(c.original) == surt(url)), key=lambda c: c.timestamp)
@@ -277,14 +254,14 @@ class FakeWayback:
         if exact is None:
             playable = [c for c in same if not c.unplayable]
             if not playable:
-                self._send(handler, 404, [("Content-Type", "text/html")],
+                send(handler, 404, [("Content-Type", "text/html")],
                            b"<html><body>Wayback Machine has not archived that URL.</body></html>")
                 return
             asked = _when(ts)
             nearest = min(playable, key=lambda c: (abs((_when(c.timestamp) - asked).total_seconds()), c.timestamp))
             # the Wayback's own redirect: no Memento-Datetime [EDGI _client.py]
             location = f"{self.base_url}/web/{nearest.timestamp}id_/{nearest.original}"
-            self._send(handler, 302, [("Location", location), ("Content-Type", "text/plain")], b"")
+            send(handler, 302, [("Location", location), ("Content-Type", "text/plain")], b"")
             return
         payload = exact
         if exact.revisit_of:
@@ -297,21 +274,7 @@ class FakeWayback:
         body = payload.body
         if self.gzip_playback and "gzip" in (handler.headers.get("Accept-Encoding") or ""):
             body, headers = gzip.compress(body), headers + [("Content-Encoding", "gzip")]
-        self._send(handler, payload.status, headers, body)
-
-    def start(self) -> "FakeWayback":
-        threading.Thread(target=self._httpd.serve_forever, name="fake-wayback", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> "FakeWayback":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        send(handler, payload.status, headers, body)
 
 
 def _when(ts: str) -> datetime:
