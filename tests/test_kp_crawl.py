@@ -124,3 +124,11 @@ def test_a_list_whose_pages_count_from_zero_is_walked_too(tmp_path):
         posts = [body for method, _, body in fake.requests if method == "POST"]
     assert [dict(p.split("=", 1) for p in b.split("&"))["page_num"] for b in posts] == ["1", "2", "3"]
     assert report.articles == len(ITEMS) and report.outcome == "ok"
+
+
+def test_kcnakp_starts_from_latest_news_which_lists_every_item():
+    """RSSHub's kcna route reads Latest News (1ee9…) by default; Top News (5394…) is a selection."""
+    profile = get_profile("kcnakp")
+    assert profile.start_urls[0] == START and "5394b80bdae203fadef02522cfb578c0" not in " ".join(profile.start_urls)
+    assert all(profile.is_index(u) for u in profile.start_urls)
+    assert isinstance(profile.extract["body"], list) and profile.extract["body"][0].endswith("div.content-wrapper")
