@@ -631,8 +631,10 @@ def run_summary_markdown(refresh_summary: dict, release_outcome, audit_outcome: 
 # --- backfill from the Wayback Machine -------------------------------------------------------------
 
 def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year: int | None = None,
-             limit: int | None = None, settings: CrawlSettings | None = None, wayback: str | None = None) -> dict:
+             limit: int | None = None, settings: CrawlSettings | None = None, wayback: str | None = None,
+             wayback_settings=None) -> dict:
     """Archive the Wayback Machine's captures of a site's articles, then clean every captured version.
+    `wayback_settings`: scrapers.wayback.WaybackSettings (pace, pause after a 429, timeouts).
 
     Each capture becomes a version in its document's history (document.extra["versions"]); the newest
     version becomes the current document unless a newer one (a live crawl) is already held. The run is
@@ -649,7 +651,7 @@ def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year
     try:
         report = backfill_site(profile, state=state, warc_dir=home.warc_dir, run_id=run_id, client=client,
                                settings=settings, base=wayback or WAYBACK, from_year=from_year, to_year=to_year,
-                               limit=limit)
+                               limit=limit, wayback=wayback_settings)
         touched = sorted({profile.document_id(row["url"]) for row in state.run_captures(run_id, site, kind="wayback")}
                          - {None})
     finally:
@@ -667,7 +669,7 @@ def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list
     for url in state.capture_urls(profile.name, ("article", "wayback")):
         doc_id = profile.document_id(url)
         if doc_id:
-            by_id.setdefault(doc_id, []).extend(state.url_captures(url))
+            by_id.setdefault(doc_id, []).extend(state.url_captures(url, ("article", "wayback")))
     for rows in by_id.values():
         rows.sort(key=lambda r: (r["captured_at"], r["id"]))
     return by_id
@@ -810,7 +812,7 @@ def document_history(home: DataHome, doc_id: str):
             for url in sorted(urls):
                 captures += [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
                                                   "payload_digest", "record_id", "warc_file", "error")}
-                             for row in state.url_captures(url)]
+                             for row in state.url_capture_log(url)]
         finally:
             state.close()
     return build(paths, doc_id, captures)

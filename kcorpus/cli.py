@@ -322,13 +322,16 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
              from_year: Annotated[Optional[int], typer.Option("--from", help="First capture year (inclusive).")] = None,
              to_year: Annotated[Optional[int], typer.Option("--to", help="Last capture year (inclusive).")] = None,
              limit: Annotated[Optional[int], typer.Option("--limit", help="Fetch at most N captures this run (the rest on the next).")] = None,
-             delay: Annotated[float, typer.Option(help="Seconds between two requests to the Wayback Machine.")] = 2.0,
+             delay: Annotated[float, typer.Option(min=0, help="Seconds between two requests to the Wayback Machine (3 s: 20 a minute).")] = 3.0,
+             pause_after_429: Annotated[float, typer.Option("--pause-after-429", min=0, help="Seconds to pause after a 429 that gives no Retry-After.")] = 60.0,
+             cdx_timeout: Annotated[float, typer.Option("--cdx-timeout", min=1, help="Seconds to wait for one CDX page (large prefixes are slow).")] = 600.0,
              wayback: Annotated[str, typer.Option("--wayback", help="Wayback Machine base URL (CDX + id_ replay).")] = "https://web.archive.org",
              home: HomeOption = None) -> None:
     """Archive the Wayback Machine's captures of a site's articles (every version, original dates) and clean them."""
     from core.profiles import UnknownSiteError, get_profile
     from flows import stages
     from scrapers.fetch import CrawlSettings
+    from scrapers.wayback import WaybackSettings
 
     try:
         get_profile(site)
@@ -337,12 +340,19 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
     if from_year and to_year and from_year > to_year:
         _fail(f"--from {from_year} is after --to {to_year}", 2)
     summary = stages.backfill(_home(home), site, from_year=from_year, to_year=to_year, limit=limit,
-                              settings=CrawlSettings(delay=delay, obey_robots=False), wayback=wayback)
+                              settings=CrawlSettings(delay=delay, obey_robots=False), wayback=wayback,
+                              wayback_settings=WaybackSettings(pace=delay, rate_limit_pause=pause_after_429,
+                                                               cdx_timeout=cdx_timeout))
     report, clean = summary["backfill"], summary["clean"]
     console.print(f"Backfill {summary['run_id']} of {site} from {wayback}: {report['listed']} captures listed, "
-                  f"{report['articles']} articles, {report['fetched']} fetched, {report['already_held']} already held, "
-                  f"{len(report['failed'])} failed; {len(clean['cleaned'])} documents cleaned with their history",
-                  highlight=False)
+                  f"{report['articles']} articles, {report['fetched']} fetched, {report['revisits']} same payload "
+                  f"(revisits, not fetched), {report['already_held']} already held, {len(report['failed'])} failed, "
+                  f"{report['rate_limited']} rate-limit pauses; {len(clean['cleaned'])} documents cleaned with their "
+                  f"history", highlight=False)
+    for url, why in report["unverified"]:
+        console.print(f"  [yellow]unverified[/yellow] {url}: {why}", highlight=False)
+    for warning in report["warnings"]:
+        console.print(f"  [yellow]warning[/yellow] {warning}", highlight=False)
     for url, error in report["failed"]:
         console.print(f"  [yellow]failed[/yellow] {url}: {error}", highlight=False)
     if report["outcome"] != "ok":

@@ -359,8 +359,9 @@ class CrawlState:
         sql = "SELECT url, next_due FROM revisits" + (" WHERE site = ?" if site else "")
         return {r["url"]: r["next_due"] for r in self.db.execute(sql, (site,) if site else ())}
 
-    def url_captures(self, url: str) -> list[sqlite3.Row]:
-        """Every capture of one URL, oldest first (failures and revisits included)."""
+    def url_capture_log(self, url: str) -> list[sqlite3.Row]:
+        """Every capture of one URL, oldest first (failures and revisits included): its whole history,
+        not only the captures holding a payload (url_captures)."""
         return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
 
     def capture_by_id(self, capture_id: int) -> sqlite3.Row | None:
