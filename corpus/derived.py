@@ -166,15 +166,18 @@ class PreviousConllu:
     each unchanged document's block is taken as it was instead of segmenting the text again, so a
     release costs segmentation only for new and edited documents. Memory: one block per site."""
 
-    def __init__(self, release_dir: Path | None):
+    def __init__(self, release_dir: Path | None, trusted: set[str] | None = None):
+        """`trusted`: the sites whose CoNLL-U file still matches the previous release's SHA256SUMS (None:
+        all); a file edited after its release is never carried into the next one."""
         self.folder = Path(release_dir) / "conllu" if release_dir else None
+        self.trusted = trusted
         self._readers: dict[str, Iterator[tuple[str, str]]] = {}
         self._current: dict[str, tuple[str, str] | None] = {}
 
     def block(self, site: str, doc_id: str, title: str) -> str | None:
         """The previous block of `doc_id`, if there is one with the same title line; blocks before it
         (documents that left) are skipped."""
-        if self.folder is None:
+        if self.folder is None or (self.trusted is not None and site not in self.trusted):
             return None
         if site not in self._readers:
             self._readers[site] = _conllu_blocks(self.folder / f"{site}.conllu")

@@ -445,6 +445,36 @@ def _manifest_entry_json(entry: dict) -> bytes:
     return ("\n".join("  " + line for line in text.split("\n"))).encode("utf-8")
 
 
+class PreviousReleaseDamaged(ValueError):
+    """The previous release was changed after it was written: what it says cannot be carried forward."""
+
+
+def _check_previous(previous_dir: Path | None) -> set[str] | None:
+    """What a new release takes from the previous one must still be what was released: its manifest
+    (revision history, retired documents) against SHA256SUMS, or the release is refused in one line;
+    its CoNLL-U files likewise, or they are not reused (the documents are segmented again). Returns the
+    sites whose CoNLL-U may be reused (None without a previous release)."""
+    if previous_dir is None:
+        return None
+    sums = {}
+    try:
+        for line in (previous_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            sums[name] = digest
+    except OSError as exc:
+        raise PreviousReleaseDamaged(f"release {previous_dir.name} has no readable SHA256SUMS ({exc.strerror}); "
+                                     f"`kcorpus check` names the damage; nothing was written") from None
+    if sums.get("manifest.json") != sha256_file(previous_dir / "manifest.json"):
+        raise PreviousReleaseDamaged(f"release {previous_dir.name}: manifest.json differs from its SHA256SUMS "
+                                     f"(changed after release); the revision history it holds cannot be carried "
+                                     f"into a new release; `kcorpus check` names the damage; nothing was written")
+    trusted = set()
+    for path in sorted((previous_dir / "conllu").glob("*.conllu")):
+        if sums.get(f"conllu/{path.name}") == sha256_file(path):
+            trusted.add(path.stem)
+    return trusted
+
+
 def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
     """The release that published a document's current text: its latest change (this one when new or edited)."""
     return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
@@ -486,7 +516,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     previous = PreviousEntries(previous_dir)
     retired = _retired_entries(home, previous_dir, previous_manifest)
     # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
-    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None)
+    trusted_conllu = _check_previous(previous_dir)
+    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None,
+                                     trusted_conllu)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
     # Linking reads every text once before the release is written (the index on disk keeps signatures,
     # not texts), so it runs when the documents come as a list (as the pipeline passes them); a

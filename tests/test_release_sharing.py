@@ -53,3 +53,30 @@ def test_a_file_edited_after_its_release_is_not_shared_into_the_next(tmp_path, s
     assert _inode(tampered) != _inode(second.path / "text" / docs[0].site / f"{docs[0].id}.txt")
     assert verify_release(second.path) == []
     assert verify_release(first.path)   # the damage stays where it was done, and is named there
+
+
+def test_a_previous_release_changed_after_release_is_never_laundered_into_the_next(tmp_path, snapshot_documents):
+    """Release N+1 takes N's revision history (manifest) and unchanged CoNLL-U blocks: a manifest edited
+    after release refuses the new release in one line; an edited CoNLL-U file is not reused (its
+    documents are segmented again), and N+1 verifies whole."""
+    import pytest
+
+    from corpus.release import PreviousReleaseDamaged, verify_checksums
+
+    home = DataHome.resolve(tmp_path)
+    docs = [copy.deepcopy(d) for d in snapshot_documents[:6]]
+    first = build_release(home, docs, today=date(2026, 11, 1))
+    conllu = next((first.path / "conllu").glob("*.conllu"))
+    clean_conllu = conllu.read_text(encoding="utf-8")
+    conllu.chmod(0o644)
+    conllu.write_text(clean_conllu.replace("\t", "\tX", 1), encoding="utf-8")
+    second = build_release(home, docs, today=date(2026, 11, 2))
+    assert (second.path / "conllu" / conllu.name).read_text(encoding="utf-8") == clean_conllu
+    assert verify_checksums(second.path) == []
+    manifest = second.path / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"added"', '"edited-upstream"', 1), encoding="utf-8")
+    with pytest.raises(PreviousReleaseDamaged, match="manifest.json differs from its SHA256SUMS"):
+        build_release(home, docs, today=date(2026, 11, 3))
+    assert sorted(p.name for p in home.releases_dir.iterdir() if not p.name.startswith(".")) == \
+        ["2026.11.01", "2026.11.02", "latest"]
