@@ -1,7 +1,7 @@
 """A release as one SQLite database, for browsing and full-text search (Datasette serves it: `kcorpus serve`).
 
 Two files, each with one writer:
-- `kcorpus.sqlite` inside every release: its documents (metadata and full text), paragraphs, repairs, the
+- `kcorpus.sqlite` inside every release: its documents (metadata), paragraphs (the text, once), repairs, the
   revision history of each document, its capture (WARC file, offset, WACZ) and the works it witnesses. A
   derived format like the Parquet file: written document by document while the release streams (bounded
   memory, linear time), listed in the manifest with its checksum, read-only once released.
@@ -10,10 +10,12 @@ Two files, each with one writer:
   and how many documents mention each watch-list entry in each release. Each release step is added once,
   so it grows with the changes, never with the corpus.
 
-Full-text search is FTS5 with the `trigram` tokenizer: it matches any run of three or more characters, so
+Full-text search is one FTS5 index of each document's title and text (contentless: the text itself is
+stored once, in `paragraphs`), with the `trigram` tokenizer: it matches any run of three or more characters, so
 Korean text (whose words carry particles: 김정은동지께서는) is found by a name inside a word, which a
 word tokenizer (unicode61) cannot do; English is matched case-insensitively the same way. A query needs
-at least three characters.
+at least three characters. The documents table searches through it, so a search narrows by the
+documents' facets; the `search` query then shows the paragraphs that hold the words.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ _RELEASE_SCHEMA = """
 CREATE TABLE documents (
     id TEXT PRIMARY KEY, site TEXT NOT NULL, title TEXT, date TEXT, year INTEGER, lang TEXT, agency TEXT,
     author TEXT, place TEXT, series TEXT, chapter INTEGER, section INTEGER, site_section TEXT,
-    source_url TEXT, work TEXT, text TEXT, paragraphs INTEGER, repairs INTEGER, flags TEXT,
+    source_url TEXT, work TEXT, words INTEGER, paragraphs INTEGER, repairs INTEGER, flags TEXT,
     first_released TEXT, last_change TEXT, last_change_kind TEXT, cleaner_version TEXT, text_sha256 TEXT);
 CREATE TABLE paragraphs (document_id TEXT NOT NULL REFERENCES documents(id), n INTEGER NOT NULL, text TEXT,
     UNIQUE (document_id, n));
@@ -45,10 +47,7 @@ CREATE TABLE captures (document_id TEXT PRIMARY KEY REFERENCES documents(id), so
 CREATE TABLE witnesses (work TEXT NOT NULL, document_id TEXT NOT NULL REFERENCES documents(id), site TEXT,
     PRIMARY KEY (work, document_id)) WITHOUT ROWID;
 CREATE TABLE release (key TEXT PRIMARY KEY, value TEXT);
-CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, content='documents', content_rowid='rowid',
-    tokenize='trigram');
-CREATE VIRTUAL TABLE paragraphs_fts USING fts5(text, content='paragraphs', content_rowid='rowid',
-    tokenize='trigram');
+CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, content='', tokenize='trigram');
 """
 _INDEXES = """
 CREATE INDEX documents_site ON documents(site);
@@ -79,12 +78,15 @@ class ReleaseDatabase:
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.id, doc.site, doc.title, doc.date, int(doc.date[:4]) if (doc.date or "")[:4].isdigit() else None,
              doc.lang, doc.agency, doc.author, doc.place, doc.series, _int(doc.chapter), _int(doc.section),
-             doc.site_section, doc.source_url, entry.get("work"), doc.text, len(doc.paragraphs),
+             doc.site_section, doc.source_url, entry.get("work"), len(doc.text.split()), len(doc.paragraphs),
              sum(int(r.get("count") or 0) for r in doc.repairs), json.dumps(list(doc.flags)),
              changes[0]["version"] if changes else None, changes[-1]["version"] if changes else None,
              changes[-1]["kind"] if changes else None, doc.cleaner_version, entry.get("text_sha256")))
+        rowid = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
         self.db.executemany("INSERT INTO paragraphs VALUES (?,?,?)",
                             [(doc.id, n, text) for n, text in enumerate(doc.paragraphs)])
+        # the index alone (contentless): the text is stored once, in paragraphs
+        self.db.execute("INSERT INTO documents_fts(rowid, title, text) VALUES (?,?,?)", (rowid, doc.title, doc.text))
         self.db.executemany("INSERT INTO repairs VALUES (?,?,?,?,?,?)",
                             [(doc.id, r.get("rule"), r.get("where"), r.get("count"), r.get("description"),
                               json.dumps(r.get("examples") or [], ensure_ascii=False)) for r in doc.repairs])
@@ -109,10 +111,7 @@ class ReleaseDatabase:
                             [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in release.items()])
         self.db.execute("COMMIT")
         self.db.executescript(_INDEXES + """
-            INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
-            INSERT INTO paragraphs_fts(paragraphs_fts) VALUES ('rebuild');
             INSERT INTO documents_fts(documents_fts) VALUES ('optimize');
-            INSERT INTO paragraphs_fts(paragraphs_fts) VALUES ('optimize');
             ANALYZE;""")
         self.db.close()
 

@@ -93,16 +93,16 @@ def datasette_metadata(version: str, home: DataHome) -> dict:
         "databases": {
             release_db: {
                 "tables": {
-                    "documents": {"facets": FACETS, "fts_table": "documents_fts", "fts_pk": "rowid",
-                                  "sort_desc": "date", "label_column": "title"},
-                    "paragraphs": {"fts_table": "paragraphs_fts", "fts_pk": "rowid"},
+                    "documents": {"facets": FACETS, "fts_table": "documents_fts", "sort_desc": "date",
+                                  "label_column": "title"},
                 },
                 "queries": {
                     "search": {
-                        "title": "Search the full text",
-                        "sql": "select d.id, d.site, d.date, d.title, snippet(documents_fts, 1, '[', ']', ' … ', 12) "
-                               "as excerpt from documents_fts join documents d on d.rowid = documents_fts.rowid "
-                               "where documents_fts match :q order by d.date desc limit 200",
+                        "title": "Search the full text: the paragraphs that hold a phrase",
+                        "sql": "select d.id, d.site, d.date, d.title, p.n as paragraph, p.text from documents d "
+                               "join paragraphs p on p.document_id = d.id where d.rowid in (select rowid from "
+                               "documents_fts where documents_fts match '\"' || replace(:q, '\"', '\"\"') || '\"') "
+                               "and p.text like '%' || :q || '%' order by d.date desc, p.n limit 500",
                     },
                     "works": {
                         "title": "One article, many copies (works with witnesses on several sites)",

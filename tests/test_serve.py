@@ -54,8 +54,8 @@ def test_the_release_database_holds_every_document_and_finds_korean_inside_words
     korean = next(d for d in docs if d.lang == "ko")
     word = next(w for p in korean.paragraphs for w in p.split() if len(w) >= 5 and not w.isascii())
     inside = word[1:4]   # three characters from inside a Korean word: a word tokenizer would miss it
-    hits = {row[0] for row in db.execute("select d.id from documents_fts join documents d on d.rowid = "
-                                         "documents_fts.rowid where documents_fts match ?", [f'"{inside}"'])}
+    hits = {row[0] for row in db.execute("select d.id from documents d where d.rowid in (select rowid from "
+                                         "documents_fts where documents_fts match ?)", [f'"{inside}"'])}
     assert korean.id in hits
     manifest = json.loads((list_releases(home)[-1].path / "manifest.json").read_text())
     assert any(f["path"] == DATABASE_NAME and len(f["sha256"]) == 64 for f in manifest["files"])
@@ -101,6 +101,9 @@ async def _pages_in_process(home, struck, docs):
     assert len(narrowed.json()) == by_site[site] < sum(by_site.values()) or len(by_site) == 1
     page = await ds.client.get(f"/-/kcorpus/document/{struck[0]}")
     assert page.status_code == 200 and f"<del>{NAME}</del>" in page.text.replace("<del> ", "<del>")
+    phrase = " ".join(next(d for d in docs if d.lang == "en").paragraphs[1].split()[:5])
+    found = await ds.client.get("/kcorpus/search.json", params={"q": phrase, "_shape": "array"})
+    assert found.status_code == 200 and any(phrase in row["text"] for row in found.json())
     events = await ds.client.get("/history/edit_events.json?_shape=array")
     assert any(NAME in (e["deleted"] or "") and e["documents"] == len(struck) for e in events.json())
     plot = await ds.client.get("/-/kcorpus/watch")
