@@ -113,6 +113,7 @@ class ReleaseDatabase:
         self.db.executescript(_INDEXES + """
             INSERT INTO documents_fts(documents_fts) VALUES ('optimize');
             ANALYZE;""")
+        self.db.execute("VACUUM")   # the index merges leave free pages: the released file holds none
         self.db.close()
 
     def abort(self) -> None:
