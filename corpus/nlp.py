@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 
+NON_SPACE = re.compile(r"\S+")
+
+
 @dataclass
 class Token:
     """One CoNLL-U word: the surface form, and where known its lemma and tags."""
@@ -52,7 +55,7 @@ def _english(text: str) -> list[Sentence]:
                 start = token.offset
                 end = start + len(token.value)
                 if text[start:end] != token.value:  # a normalised value: take the characters as written
-                    m = re.compile(r"\S+").match(text, start)
+                    m = NON_SPACE.match(text, start)
                     end = m.end() if m else start
                 if end > start and (not spans or start >= spans[-1][1]):
                     spans.append((start, end))
@@ -67,7 +70,9 @@ def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]
     become tokens of their own: the words must spell the sentence exactly."""
     out = [spans[0]]
     for start, end in spans[1:]:
-        out += [(out[-1][1] + m.start(), out[-1][1] + m.end()) for m in re.finditer(r"\S+", text[out[-1][1]:start])]
+        gap_start = out[-1][1]
+        if start > gap_start and not text[gap_start:start].isspace():   # most gaps are one space
+            out += [(m.start(), m.end()) for m in NON_SPACE.finditer(text, gap_start, start)]
         out.append((start, end))
     return out
 
@@ -176,5 +181,9 @@ def comment_value(value: str) -> str:
 
 def _field(value: str) -> str:
     """A CoNLL-U column holds no tab, newline or (in FORM/LEMMA) space-only value."""
-    value = re.sub(r"[\t\r\n]", " ", value)
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.translate(_LINE_BREAKS)
     return value if value.strip() else "_"
+
+
+_LINE_BREAKS = str.maketrans("\t\r\n", "   ")

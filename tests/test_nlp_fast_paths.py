@@ -1,0 +1,43 @@
+"""The CoNLL-U writer's shortcuts against the code they replaced: the same tokens and fields for any text
+(gaps between syntok's tokens scanned only when they hold more than spaces; fields translated only when
+they hold a tab or line break)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings, strategies as st
+
+from corpus.nlp import _field, _fill_gaps
+
+
+def _fill_gaps_reference(text, spans):
+    out = [spans[0]]
+    for start, end in spans[1:]:
+        out += [(out[-1][1] + m.start(), out[-1][1] + m.end()) for m in re.finditer(r"\S+", text[out[-1][1]:start])]
+        out.append((start, end))
+    return out
+
+
+def _field_reference(value):
+    value = re.sub(r"[\t\r\n]", " ", value)
+    return value if value.strip() else "_"
+
+
+TEXT = st.text(alphabet=st.sampled_from(list("ab -–\t\n\r.,’김")), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.data())
+def test_fill_gaps_is_the_reference(text, data):
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
+    if not words:
+        return
+    spans = sorted(data.draw(st.lists(st.sampled_from(words), min_size=1, max_size=len(words), unique=True)))
+    assert _fill_gaps(text, spans) == _fill_gaps_reference(text, spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_field_is_the_reference(value):
+    assert _field(value) == _field_reference(value)
