@@ -25,7 +25,7 @@ PARQUET_ROW_GROUP = 500   # documents per Parquet row group: bounded memory for 
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str          # arrow type name: string, int32, date32, timestamp, list<string>
+    type: str          # arrow type name: string, int32, date, timestamp, list<string>
     meaning: str
     source: str
 
@@ -34,8 +34,9 @@ CODEBOOK: tuple[Field, ...] = (
     Field("id", "string", "stable document id, <site>-<local id from the URL>", "kcorpus id rules (core/ids.py)"),
     Field("site", "string", "the reposting site's profile name", "site profile"),
     Field("lang", "string", "language of the body, ISO 639-1 (en, ko)", "Hangul share of the letters"),
-    Field("date", "date32", "publication date (ISO date): the KCNA dateline's, else the day the post went up "
-          "(site time zone); empty when unknown", "dateline + URL year, or the post's date"),
+    Field("date", "date", "publication date: the KCNA dateline's, else the day the post went up (site time "
+          "zone); empty when unknown. Stored as midnight of that day (timestamp[ms], no time zone), so that "
+          "pandas, R and DuckDB read it as a date-time column", "dateline + URL year, or the post's date"),
     Field("year", "int32", "year of `date`", "date"),
     Field("posted_at", "timestamp", "when the reposting site posted it (UTC; the offset-bearing ISO value "
           "is in documents.jsonl)", "the post's info line (GNUBoard 작성일)"),
@@ -81,6 +82,11 @@ def _datetime(value: str | None) -> datetime | None:
         return None
 
 
+def _midnight(day: date | None) -> datetime | None:
+    """A day as the Parquet file stores it (midnight, no time zone)."""
+    return datetime(day.year, day.month, day.day) if day else None
+
+
 def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -112,14 +118,15 @@ def arrow_schema():
     """The Parquet schema: CODEBOOK's types, every column nullable except id and site."""
     import pyarrow as pa
 
-    types = {"string": pa.string(), "int32": pa.int32(), "date32": pa.date32(),
+    # a day as midnight: plain pandas.read_parquet turns date32 into Python objects, a timestamp into datetime64
+    types = {"string": pa.string(), "int32": pa.int32(), "date": pa.timestamp("ms"),
              "timestamp": pa.timestamp("us", tz="UTC"), "list<string>": pa.list_(pa.string())}
     schema = pa.schema([pa.field(f.name, types[f.type], nullable=f.name not in ("id", "site")) for f in CODEBOOK])
     # pandas metadata in the file, so that a plain pandas.read_parquet gives nullable integers (Int32)
     # and strings, not floats with NaN for a chapter that is missing on some rows
     import pandas as pd
 
-    dtypes = {"string": "string", "int32": "Int32", "timestamp": "datetime64[us, UTC]"}
+    dtypes = {"string": "string", "int32": "Int32", "timestamp": "datetime64[us, UTC]", "date": "datetime64[ms]"}
     empty = pd.DataFrame({f.name: pd.Series([], dtype=dtypes.get(f.type, "object")) for f in CODEBOOK})
     pandas_meta = pa.Schema.from_pandas(empty, preserve_index=False).metadata
     return schema.with_metadata(pandas_meta)
@@ -283,7 +290,8 @@ class DerivedWriter:
         import pyarrow as pa
 
         if self._rows:
-            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            rows = [{**row, "date": _midnight(row["date"])} for row in self._rows]
+            self._parquet.write_table(pa.Table.from_pylist(rows, schema=self.schema))
             self._rows = []
 
     def close(self) -> None:

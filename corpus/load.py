@@ -58,8 +58,8 @@ def read_frame(release: Path):
         for doc in iter_documents(release):
             record = flat_record(doc, None, None, f"tei/{doc.site}/{doc.id}.xml")
             rows.append(record)
-        from corpus.derived import arrow_schema
-        table = pa.Table.from_pylist(rows, schema=arrow_schema())
+        from corpus.derived import _midnight, arrow_schema
+        table = pa.Table.from_pylist([{**r, "date": _midnight(r["date"])} for r in rows], schema=arrow_schema())
     mapping = {pa.int32(): pd.Int32Dtype(), pa.string(): pd.StringDtype()}
     frame = table.to_pandas(types_mapper=mapping.get, date_as_object=False)
     return frame[[f.name for f in CODEBOOK]]

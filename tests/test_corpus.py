@@ -294,6 +294,11 @@ def test_listing_reads_manifest_heads_and_history_survives_a_release_without_a_r
     del manifest["retired"]
     (second.path / "manifest.json").chmod(0o644)
     (second.path / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    from corpus.release import sha256_file   # a consistent older release: its SHA256SUMS matches its manifest
+    sums = second.path / "SHA256SUMS"
+    sums.chmod(0o644)
+    sums.write_text("".join(f"{sha256_file(second.path / 'manifest.json')}  manifest.json\n" if line.endswith("  manifest.json")
+                            else line + "\n" for line in sums.read_text().splitlines()))
     third = build_release(home, snapshot_documents, version="r3", today=DAY)
     entry = next(d for d in json.loads((third.path / "manifest.json").read_text())["documents"] if d["id"] == doc.id)
     assert [c["version"] for c in entry["changes"]] == ["r1", "r3"]

@@ -278,6 +278,10 @@ def test_load_release_gives_documents_and_a_typed_frame(demo):
     docs = list(docs)
     assert [d.id for d in docs] == list(df.id) and isinstance(docs[0], Document)
     assert str(df.chapter.dtype) == "Int32" and str(df.date.dtype).startswith("datetime64")
+    plain = pd.read_parquet(releases[-1] / "documents.parquet")   # plain pandas, no kcorpus: dates too
+    dated = plain[plain.date.notna()]
+    assert str(plain.date.dtype).startswith("datetime64") and len(dated)
+    assert (dated.date.dt.year == dated.year).all()
     assert pd.to_datetime(df.date).notna().all()
     by_path = kcorpus.load_release(releases[0])
     assert len(by_path.frame) == len(_records(releases[0]))
