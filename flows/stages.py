@@ -17,7 +17,7 @@ from cleaners.store import (StampIndex, current_documents, document_exists, load
                             save_document)
 from core.datahome import DataHome
 from core.document import Document
-from core.profiles import get_profile
+from core.profiles import Profile, get_profile
 from scrapers.crawl import SiteCrawlReport, crawl_site
 from scrapers.fetch import CrawlSettings, make_client
 from scrapers.state import CrawlState, new_run_id, row_to_capture
@@ -639,7 +639,7 @@ def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list
     for url in state.capture_urls(profile.name, ("article", "wayback")):
         doc_id = profile.document_id(url)
         if doc_id:
-            by_id.setdefault(doc_id, []).extend(state.url_captures(url))
+            by_id.setdefault(doc_id, []).extend(state.payload_captures(url))
     for rows in by_id.values():
         rows.sort(key=lambda r: (r["captured_at"], r["id"]))
     return by_id

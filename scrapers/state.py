@@ -158,10 +158,6 @@ class CrawlState:
             outcomes[site] = {"outcome": outcome, "cause": cause, "metrics": metrics or {}}
             db.execute("UPDATE runs SET outcomes = ? WHERE run_id = ?", (json.dumps(outcomes), run_id))
 
-    def run_outcomes(self, run_id: str) -> dict[str, dict]:
-        row = self.db.execute("SELECT outcomes FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return json.loads(row["outcomes"] or "{}") if row else {}
-
     def last_outcomes(self, only_ok: bool = False, before_run: str | None = None) -> dict[str, dict]:
         """Per site, the outcome of its latest crawl that recorded one: {site: {outcome, cause, run_id,
         metrics}} (`only_ok`: the latest ok one, the baseline of the layout canaries)."""
@@ -279,8 +275,9 @@ class CrawlState:
             "SELECT 1 FROM captures WHERE url = ? AND captured_at = ? AND kind = ? AND record_type = 'response' "
             "AND status = 200 LIMIT 1", (url, captured_at, kind)).fetchone() is not None
 
-    def url_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
-        """Every capture of `url` holding a payload (responses and revisits), oldest capture date first."""
+    def payload_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
+        """Every capture of `url` holding a payload (responses and revisits), oldest capture date first:
+        the versions a backfill cleans (a failed fetch of the same URL holds no payload to read)."""
         marks = ",".join("?" * len(kinds))
         return self.db.execute(
             f"SELECT * FROM captures WHERE url = ? AND kind IN ({marks}) AND body_warc_file IS NOT NULL "
@@ -360,11 +357,8 @@ class CrawlState:
         return {r["url"]: r["next_due"] for r in self.db.execute(sql, (site,) if site else ())}
 
     def url_captures(self, url: str) -> list[sqlite3.Row]:
-        """Every capture of one URL, oldest first (failures and revisits included)."""
+        """Every capture of one URL, oldest first (failures and revisits included): a document's history."""
         return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
-
-    def capture_by_id(self, capture_id: int) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
 
 
 def row_to_capture(row: sqlite3.Row) -> Capture:

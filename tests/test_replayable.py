@@ -9,7 +9,6 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -131,8 +130,8 @@ def _article_captures(home: DataHome, runs: dict) -> list[tuple[str, str, object
         state.close()
 
 
-@pytest.mark.skipif(not PYWB_PYTHON.exists(), reason=f"pywb's own environment is missing: python3 -m venv "
-                    f".venv-pywb && .venv-pywb/bin/pip install 'pywb>=2.10,<2.11' 'cryptography<48' (.ci/run does)")
+@pytest.mark.skipif(not PYWB_PYTHON.exists(), reason="pywb's own environment is missing: python3 -m venv "
+                    ".venv-pywb && .venv-pywb/bin/pip install 'pywb>=2.10,<2.11' 'cryptography<48' (.ci/run does)")
 def test_pywb_replays_every_article_at_every_capture_date_with_its_text(crawled, tmp_path):
     home, runs = crawled
     captures = _article_captures(home, runs)

@@ -3,7 +3,6 @@ local CDX + id_ replay over real HTTP, the WARC records it writes, resuming, and
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pytest
@@ -145,3 +144,33 @@ def test_backfill_of_an_unreachable_wayback_says_so(tmp_path):
         result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
     assert result["backfill"]["outcome"] == "unreachable" and "503" in result["backfill"]["detail"]
     assert result["backfill"]["fetched"] == 0
+
+
+def test_backfill_cleans_only_captures_with_a_payload_when_a_live_fetch_of_the_url_failed(tmp_path):
+    """A live crawl that could not fetch the article (a timeout: a failure record, no payload) leaves a
+    capture of the same URL that holds nothing to read: the backfill's versions are the captures with a
+    payload only (two methods of one name once let the every-capture one win, and the backfill crashed)."""
+    from core.capture import Capture
+    from flows import stages
+    from scrapers.state import CrawlState
+
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    url = ARTICLE.replace(":80", "")
+    state = CrawlState(home.state_db)
+    try:
+        state.start_run("live-1", ["globalsecurity"])
+        state.record_capture(Capture(url=url, site="globalsecurity", status=0, headers={}, payload_digest="",
+                                     warc_file="live-1.warc.gz", warc_offset=0, record_id="<urn:uuid:x>",
+                                     captured_at="2026-11-01T00:00:00Z", run_id="live-1", error="timed out"),
+                             kind="article", record_type="failure", body_location=None)
+        state.finish_run("live-1")
+        assert [r["record_type"] for r in state.url_captures(url)] == ["failure"]
+        assert state.payload_captures(url) == []
+    finally:
+        state.close()
+    with WaybackReplay(three_captures()) as wayback:
+        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
+    assert result["backfill"]["outcome"] == "ok" and result["clean"]["cleaned"] == ["globalsecurity-dprk-100917-kcna04"]
+    from cleaners.store import load_document
+    doc = load_document(home, "globalsecurity", "globalsecurity-dprk-100917-kcna04")
+    assert [v["captured_at"][:4] for v in doc.extra["versions"]] == ["2010", "2012", "2016"]
