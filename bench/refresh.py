@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from synthetic import synthetic_pages, write_warc
 
     for n in args.pages:

@@ -143,7 +143,7 @@ def end_to_end(pages: int, workdir: Path) -> None:
     from core.datahome import DataHome
     from flows import stages
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
 
     snapshot = workdir / "synthetic.warc.gz"
     write_warc(synthetic_pages(pages), snapshot)

@@ -25,7 +25,7 @@ from core.datahome import DataHome  # noqa: E402
 from flows import stages  # noqa: E402
 from flows.runs import snapshot_path  # noqa: E402
 from scrapers.fetch import CrawlSettings  # noqa: E402
-from scrapers.replay import ReplayServer  # noqa: E402
+from replay.server import ReplayServer  # noqa: E402
 from tests.tools.browser import chromium, open_page  # noqa: E402
 
 PLANTED = "globalsecurity-dprk-100917-kcna04"

@@ -37,7 +37,7 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     ensure_api()  # the embedded server dies with this process, SIGKILL included
     from flows.refresh import refresh as refresh_flow
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
 
     if task_runner is not None:
         refresh_flow = refresh_flow.with_options(task_runner=task_runner)

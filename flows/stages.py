@@ -168,7 +168,7 @@ def plan_clean(home: DataHome, site: str, run_id: str, *, force: bool = False) -
     notes those whose capture is already cleaned (the report), and returns the captures to clean as
     jobs (plain dicts, so they can go to another process or machine)."""
     import cleaners
-    from scrapers.crawl import retires
+    from scrapers.answers import retires
 
     profile = get_profile(site)
     report = CleanReport(site)

@@ -177,7 +177,7 @@ def _fail(message: str, code: int = 1) -> None:
 def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serve; later files win.", exists=True)],
            port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8088) -> None:
     """Serve recorded WARC snapshots over HTTP on 127.0.0.1 with their recorded status and headers."""
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
 
     server = ReplayServer(warc, port=port)
     console.print(f"Replaying {len(server.snapshot)} recorded URLs from {len(warc)} WARC file(s) on "

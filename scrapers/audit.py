@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scrapers.answers import alive, replay_missing
 from scrapers.state import CrawlState
 
 
@@ -28,8 +29,6 @@ def _outcomes(state: CrawlState, run_id: str) -> dict[str, tuple[int, str | None
     """URL -> (status, payload digest) of the last article capture of each URL in the run."""
     import json
 
-    from scrapers.crawl import replay_missing
-
     out = {}
     for row in state.run_captures(run_id, kind="article"):
         # a replay's 404 for a URL its WARCs lack is no answer from the site: failed (not checked), not gone
@@ -42,17 +41,17 @@ def audit_runs(state: CrawlState, old_run: str, new_run: str) -> CrawlAudit:
     """Compare the article captures of two runs."""
     old, new = _outcomes(state, old_run), _outcomes(state, new_run)
     audit = CrawlAudit(old_run, new_run)
-    alive_old = {u for u, (status, _) in old.items() if 200 <= status < 300 or status == 304}
+    alive_old = {u for u, (status, _) in old.items() if alive(status)}
     for url in sorted(set(old) | set(new)):
         status, digest = new.get(url, (None, None))
         if url not in alive_old:
-            if status is not None and (200 <= status < 300 or status == 304):
+            if status is not None and alive(status):
                 audit.new.append(url)
         elif status is None:  # never asked this run: unknown, not gone (an unreachable site is not a deletion)
             audit.not_checked.append(url)
         elif status in (404, 410):
             audit.gone.append(url)
-        elif not (200 <= status < 300 or status == 304):
+        elif not alive(status):
             audit.failed.append(url)
         elif digest != old[url][1]:
             audit.changed.append(url)

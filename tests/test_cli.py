@@ -21,7 +21,7 @@ SEED_URL = "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504"
 
 @pytest.fixture(scope="module")
 def seed_page(tmp_path_factory):
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     path = tmp_path_factory.mktemp("pages") / "kancc-504.html"
     path.write_bytes(load_snapshot([SNAPSHOTS / "snapshot-1.warc.gz"])[SEED_URL].body)

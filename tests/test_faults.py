@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from core.datahome import DataHome, DataHomeBusy, WriterLock
 from flows import stages
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer, load_snapshot
+from replay.server import ReplayServer, load_snapshot
 from scrapers.warcstore import WarcStore
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"

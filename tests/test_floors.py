@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = {"core": 0, "scrapers": 1, "cleaners": 1, "expectations": 1, "corpus": 1, "flows": 2, "kcorpus": 3}
+FLOOR = {"core": 0, "scrapers": 1, "cleaners": 1, "expectations": 1, "corpus": 1, "replay": 1, "flows": 2,
+         "kcorpus": 3}
 STAGES = {name for name, floor in FLOOR.items() if floor == 1}
 
 

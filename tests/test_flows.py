@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
 FAST = asdict(CrawlSettings(delay=0))

@@ -19,7 +19,7 @@ from core.datahome import DataHome
 from flows import stages
 from flows.runs import snapshot_path
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 from scrapers.state import CrawlState
 from scrapers.warcstore import SERVER_NOT_MODIFIED, read_response
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from flows import stages
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
 SITES = ["globalsecurity", "kancc"]

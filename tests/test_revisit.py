@@ -201,7 +201,7 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
     from corpus.release import read_manifest
     from flows import stages
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_faults import SITES, SNAPSHOT_1
 
@@ -266,7 +266,7 @@ def test_new_urls_are_fetched_outside_the_budget_and_deferred_ones_are_no_fault(
     from core.profiles import get_profile
     from scrapers.crawl import crawl_site
     from scrapers.fetch import make_client
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_scrapers import BOARD, FAST, _list_page, _post, site_pages, write_snapshot
 
@@ -297,7 +297,7 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
     from core.profiles import get_profile
     from scrapers.crawl import crawl_site
     from scrapers.fetch import make_client
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_scrapers import BOARD, FAST, site_pages, write_snapshot
 

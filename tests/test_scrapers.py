@@ -10,7 +10,7 @@ from core.profiles import get_profile
 from scrapers.crawl import crawl_site
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import CrawlSettings, make_client, payload_digest
-from scrapers.replay import ReplayServer, load_snapshot
+from replay.server import ReplayServer, load_snapshot
 from scrapers.state import CrawlState
 from scrapers.warcstore import WarcStore, read_response
 

@@ -11,7 +11,7 @@ from warcio.archiveiterator import ArchiveIterator
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 from scrapers.wayback import CdxRow, cdx_time_to_iso, parse_cdx_json
-from scrapers.wayback_replay import RecordedCapture, WaybackReplay
+from replay.wayback import RecordedCapture, WaybackReplay
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wayback"
 SNAPSHOT_SRC = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "src"
