@@ -68,7 +68,7 @@ def test_every_package_has_a_floor():
 
 
 @pytest.mark.parametrize("bad, planted", [
-    ("core", "from flows.stages import crawl\n"),
+    ("core", "from flows.crawl import crawl\n"),
     ("cleaners", "def f():\n    from corpus.tei import document_to_tei\n"),
 ])
 def test_the_check_catches_upward_and_sideways_imports(tmp_path, bad, planted):

@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 import cleaners
 from core.datahome import DataHome
-from flows import stages
+from flows.crawl import refresh, replay_sources
 from flows.runs import snapshot_path
 from scrapers.fetch import CrawlSettings
 from replay.server import ReplayServer
@@ -37,8 +37,8 @@ def crawled(tmp_path_factory):
     for name in SNAPSHOT_DATES:
         path = snapshot_path(name)
         with ReplayServer([path]) as server:
-            summary = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port,
-                                     replay_of=stages.replay_sources([path]))
+            summary = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port,
+                                     replay_of=replay_sources([path]))
         runs[name] = summary
     return home, runs
 

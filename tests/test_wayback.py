@@ -65,13 +65,14 @@ def three_captures() -> list[RecordedCapture]:
 
 
 def test_backfill_archives_each_capture_with_its_date_and_the_audit_shows_the_edit(tmp_path):
-    from corpus.versions import render_history
-    from flows import stages
+    from corpus.versions import render_version_edits
+    from flows.audit import version_edits
+    from flows.backfill import backfill
     from scrapers.state import CrawlState
 
     home = DataHome.resolve(tmp_path / "home")
     with WaybackReplay(three_captures()) as wayback:
-        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
+        result = backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
         cdx_queries = [r for r in wayback.requests if r.startswith("/cdx/")]
     report = result["backfill"]
     assert report["outcome"] == "ok", report
@@ -112,23 +113,23 @@ def test_backfill_archives_each_capture_with_its_date_and_the_audit_shows_the_ed
     assert "ahead of schedule" not in doc.text
 
     # the audit: one edit, between the last capture with the old text (2012) and the first with the new (2016)
-    (edit,) = stages.version_edits(home)
+    (edit,) = version_edits(home)
     assert (edit.before_captured_at, edit.after_captured_at) == ("2012-03-04T05:06:07Z", "2016-07-09T10:11:12Z")
     assert edit.words_deleted > 0 and edit.words_inserted > 0
-    shown = render_history([edit])
+    shown = render_version_edits([edit])
     assert "captured 2012-03-04 (wayback) -> 2016-07-09 (wayback)" in shown
     assert "[-, Jang Song Thaek-]" in shown and "[-ahead of schedule-]{+at an early date+}" in shown
 
 
 def test_backfill_resumes_and_is_polite_under_errors(tmp_path):
-    from flows import stages
+    from flows.backfill import backfill
 
     home = DataHome.resolve(tmp_path / "home")
     with WaybackReplay(three_captures()) as wayback:
-        first = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url, limit=1)
+        first = backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url, limit=1)
         assert first["backfill"]["fetched"] == 1
         wayback.fail(2)  # a busy Wayback: two 503s, retried with backoff
-        second = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
+        second = backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
         fetched_paths = [r for r in wayback.requests if "id_/" in r]
     assert second["backfill"]["already_held"] == 1 and second["backfill"]["fetched"] == 2
     assert second["backfill"]["outcome"] == "ok"
@@ -136,12 +137,12 @@ def test_backfill_resumes_and_is_polite_under_errors(tmp_path):
 
 
 def test_backfill_of_an_unreachable_wayback_says_so(tmp_path):
-    from flows import stages
+    from flows.backfill import backfill
 
     home = DataHome.resolve(tmp_path / "home")
     with WaybackReplay(three_captures()) as wayback:
         wayback.fail(100)
-        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
+        result = backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
     assert result["backfill"]["outcome"] == "unreachable" and "503" in result["backfill"]["detail"]
     assert result["backfill"]["fetched"] == 0
 
@@ -151,7 +152,7 @@ def test_backfill_cleans_only_captures_with_a_payload_when_a_live_fetch_of_the_u
     capture of the same URL that holds nothing to read: the backfill's versions are the captures with a
     payload only (two methods of one name once let the every-capture one win, and the backfill crashed)."""
     from core.capture import Capture
-    from flows import stages
+    from flows.backfill import backfill
     from scrapers.state import CrawlState
 
     home = DataHome.resolve(tmp_path / "home").ensure()
@@ -169,7 +170,7 @@ def test_backfill_cleans_only_captures_with_a_payload_when_a_live_fetch_of_the_u
     finally:
         state.close()
     with WaybackReplay(three_captures()) as wayback:
-        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
+        result = backfill(home, "globalsecurity", settings=FAST, wayback=wayback.base_url)
     assert result["backfill"]["outcome"] == "ok" and result["clean"]["cleaned"] == ["globalsecurity-dprk-100917-kcna04"]
     from cleaners.store import load_document
     doc = load_document(home, "globalsecurity", "globalsecurity-dprk-100917-kcna04")
