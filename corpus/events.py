@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.document import Document
-from corpus.diff import word_diff
+from corpus.worddiff import word_diff
 from corpus.watchlist import WatchEntry, normal_text, normal_words
 
 EDGE_WORDS = {"and", "or", "the", "a", "an", "of", "to", "with", "by", "in", "on", "at", "as", "also", "both"}
@@ -519,7 +519,7 @@ def releases_since(infos: list, since: str) -> list:
     """The releases from `since` on (a version, or an ISO date: releases made that day or later),
     plus the one before it, so the first step compares `since` with its predecessor.
 
-    `infos` are corpus.release.ReleaseInfo, oldest first. Raises LookupError for an unknown version.
+    `infos` are corpus.manifest.ReleaseInfo, oldest first. Raises LookupError for an unknown version.
     """
     versions = [i.version for i in infos]
     if since in versions:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
-from corpus.diff import changed_excerpts
+from corpus.worddiff import changed_excerpts
 from corpus.events import ReleaseChanges, Timeline
 from corpus.history import DocumentHistory
 from corpus.report import CSS, _link, _ops_html

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from corpus.diff import word_diff
+from corpus.worddiff import word_diff
 from corpus.events import ReleaseView, check_key, change_class, full_text, read_records, words_of
 
 

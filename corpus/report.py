@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from corpus.diff import ReleaseDiff, changed_excerpts
+from corpus.diff import ReleaseDiff
+from corpus.worddiff import changed_excerpts
 
 CSS = """
 body{font:15px/1.5 Georgia,serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from core.document import Document
-from corpus.diff import changed_excerpts, word_diff
+from corpus.worddiff import changed_excerpts, word_diff
 
 
 @dataclass

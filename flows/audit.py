@@ -46,7 +46,7 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     from corpus.events import timeline
     from corpus.events_report import history_file_name, render_changes_html, render_history_html
     from corpus.feeds import release_feeds
-    from corpus.release import list_releases
+    from corpus.manifest import list_releases
 
     infos = list_releases(home)
     if len(infos) < 2:
@@ -104,7 +104,7 @@ def document_history(home: DataHome, doc_id: str):
     """Every capture (from the crawl state) and every released version of one document."""
     import corpus.history
     from corpus.events import ReleaseView
-    from corpus.release import list_releases
+    from corpus.manifest import list_releases
 
     paths = [info.path for info in list_releases(home)]
     urls = {entry["source_url"] for p in paths for i, entry in ReleaseView.read(p).entries.items() if i == doc_id}
@@ -124,7 +124,7 @@ def document_history(home: DataHome, doc_id: str):
 def releases_timeline(home: DataHome, since: str):
     """The timeline from release `since` (a version or a date YYYY-MM-DD) to the newest release."""
     from corpus.events import releases_since, timeline
-    from corpus.release import list_releases
+    from corpus.manifest import list_releases
 
     infos = releases_since(list_releases(home), since)
     return timeline([i.path for i in infos], watchlist(home))
@@ -222,7 +222,7 @@ def watchlist_overview(home: DataHome, *, init: bool = False) -> WatchlistOvervi
     """The watch-list and its counts in the newest release; `init` first writes the shipped example to
     <data home>/watchlist.toml (FileExistsError over an existing one: nothing is changed)."""
     from corpus.events import ReleaseView, mentions_in
-    from corpus.release import latest_release
+    from corpus.manifest import latest_release
     from corpus.watchlist import example_watchlist
 
     if init:

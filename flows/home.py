@@ -55,7 +55,7 @@ def disk_use(root: Path) -> dict[str, int]:
 def status(home: DataHome) -> dict:
     """The state of a data home: each site's last crawl and its outcome, the last release, how many
     documents are quarantined, disk use per folder."""
-    from corpus.release import list_releases
+    from corpus.manifest import list_releases
     from expectations.quarantine import list_quarantine
     from scrapers.status import last_crawls
 

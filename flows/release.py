@@ -120,7 +120,7 @@ def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
 def find_release(home: DataHome, name: str) -> Path:
     """A release folder named by its path or by its version under the data home's releases/ (LookupError,
     or the reader's own error for a folder that is not a release)."""
-    from corpus.release import read_manifest
+    from corpus.manifest import read_manifest
 
     path = Path(name)
     if path.is_dir():
@@ -133,15 +133,15 @@ def find_release(home: DataHome, name: str) -> Path:
 
 
 def releases(home: DataHome) -> list:
-    """The releases of the data home, oldest first (corpus.release.ReleaseInfo)."""
-    from corpus.release import list_releases
+    """The releases of the data home, oldest first (corpus.manifest.ReleaseInfo)."""
+    from corpus.manifest import list_releases
     return list_releases(home)
 
 
 def latest_release(home: DataHome) -> Path | None:
     """The newest release folder (None before the first release)."""
-    import corpus.release
-    return corpus.release.latest_release(home) if home.exists() else None
+    import corpus.manifest
+    return corpus.manifest.latest_release(home) if home.exists() else None
 
 
 def check_version(home: DataHome, version: str) -> None:
@@ -153,7 +153,7 @@ def check_version(home: DataHome, version: str) -> None:
 def released_document(home: DataHome, release: str, doc_id: str):
     """One document of a release ("latest", a version or a folder): (Document, path of its TEI file)."""
     from corpus.load import find_document, resolve_release
-    from corpus.release import read_manifest
+    from corpus.manifest import read_manifest
 
     folder = resolve_release(release, home)
     doc = find_document(folder, doc_id)

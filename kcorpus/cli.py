@@ -66,8 +66,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _version_callback(value: bool) -> None:
     if value:
-        from core.version import __version__
-        print(f"kcorpus {__version__}")
+        render.version()
         raise typer.Exit()
 
 

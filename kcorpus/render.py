@@ -27,6 +27,11 @@ def error(message: str) -> None:
     err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
 
 
+def version() -> None:
+    from core.version import __version__
+    print(f"kcorpus {__version__}")
+
+
 def as_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 

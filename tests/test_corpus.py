@@ -14,7 +14,8 @@ import pytest
 from lxml import etree
 
 from corpus.diff import diff_releases, render_text
-from corpus.release import ReleaseExists, build_release, list_releases, previous_counts
+from corpus.manifest import list_releases
+from corpus.release import ReleaseExists, build_release, previous_counts
 from corpus.report import render_html
 from corpus.tei import Change, ReleaseStamp, document_to_tei, tei_texts, validate_tei
 from core.datahome import DataHome
@@ -211,7 +212,7 @@ def test_metadata_only_change_is_an_edit_with_fields_and_no_word_ops(tmp_path, s
 
 
 def test_word_diff_shows_each_change_inside_its_sentence():
-    from corpus.diff import changed_excerpts, word_diff
+    from corpus.worddiff import changed_excerpts, word_diff
 
     old = ("Title\n\nOn Friday the leader inspected the site. They were accompanied by Choe Yong Rim, "
            "Jang Song Thaek and other leading officials. " + "Filler words here. " * 60
@@ -278,7 +279,7 @@ def test_listing_reads_manifest_heads_and_history_survives_a_release_without_a_r
                                                                                            snapshot_documents):
     """list_releases reads only up to the documents list; a removed document's history is carried by the
     next manifest's "retired" list, and rebuilt from older manifests for a release written before it."""
-    from corpus.release import read_manifest_head
+    from corpus.manifest import read_manifest_head
 
     home = DataHome.resolve(tmp_path)
     doc = snapshot_documents[0]

@@ -333,7 +333,7 @@ def test_a_torn_tail_from_a_killed_writer_is_cut_when_the_file_is_opened_again(t
 def test_disk_full_and_sqlite_errors_read_in_words():
     import sqlite3
 
-    from kcorpus.cli import describe_failure
+    from flows.errors import describe_failure
 
     assert describe_failure(OSError(errno.ENOSPC, "No space left on device", "/data/x.json")).startswith(
         "disk full (no space left on device) writing /data/x.json")

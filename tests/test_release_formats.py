@@ -196,7 +196,8 @@ def test_the_previous_manifest_is_read_entry_by_entry_and_a_rejected_document_co
 
     import corpus.release
     from core.datahome import DataHome
-    from corpus.release import build_release, iter_manifest_entries, read_manifest
+    from corpus.manifest import iter_manifest_entries, read_manifest
+    from corpus.release import build_release
 
     _, releases = demo
     for release in releases:

@@ -198,7 +198,7 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
     import json
 
     from core.datahome import DataHome
-    from corpus.release import read_manifest
+    from corpus.manifest import read_manifest
     from flows.audit import after_release, document_history
     from flows.crawl import refresh
     from flows.release import validate_and_release
