@@ -22,7 +22,7 @@ from core.capture import plain_record_id
 from core.document import Document
 from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
                              read_manifest_head)
-from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
+from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
 from corpus.derived import DerivedWriter, PreviousConllu, Stats
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
@@ -223,7 +223,7 @@ def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stat
     sources = _el(source_desc, "listBibl")
     _el(sources, "head", f"{sum(counts.values())} documents ({per_site}), each with its own source description.")
     for site in sorted(counts):
-        name, url = SITE_SOURCES.get(site, (site, None))
+        name, url = site_source(site)
         bibl = _el(sources, "bibl", n=site)
         _el(bibl, "title", name)
         if url:

@@ -57,7 +57,7 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     # page for each document it names, and the Atom feeds, all under reports/
     first, second = sorted(p.name for p in home.releases_dir.iterdir() if p.is_dir() and not p.is_symlink())
     report = home.reports_dir / f"audit-{first}-{second}.html"
-    assert latest["kcorpus-audit-report"].data.endswith(report.name) and Path(results[1]["report"]) == report
+    assert f"/reports/{report.name})" in latest["kcorpus-audit-report"].data and Path(results[1]["report"]) == report
     assert "moved" in report.read_text(encoding="utf-8") or "removed" in report.read_text(encoding="utf-8")
     assert len(list((home.reports_dir / "history").glob("*.html"))) >= 4   # 2 new, 1 changed, 1 removed
     assert (home.reports_dir / "feeds" / "all.atom").exists() and (home.reports_dir / "feeds" / second / "all.atom").exists()
