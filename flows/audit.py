@@ -44,7 +44,7 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     a history page for every document it names, and the Atom feeds (reports/feeds/<version>/ for this
     release, reports/feeds/*.atom over the last releases). Before the second release: nothing to compare."""
     from corpus.events import timeline
-    from corpus.events_report import history_file_name, render_changes_html, render_history_html
+    from corpus.audit_page import history_file_name, render_changes_html, render_history_html
     from corpus.feeds import release_feeds
     from corpus.manifest import list_releases
 

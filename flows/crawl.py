@@ -16,7 +16,7 @@ from cleaners.store import current_documents
 from core.datahome import DataHome
 from core.profiles import get_profile
 from flows.clean import clean_run
-from scrapers.audit import CrawlAudit, audit_latest
+from scrapers.crawldiff import CrawlComparison, compare_latest_runs
 from scrapers.canary import layout_change, layout_metrics
 from scrapers.crawl import SiteCrawlReport, crawl_site
 from scrapers.fetch import CrawlSettings, make_client
@@ -205,14 +205,14 @@ def refresh(home: DataHome, sites: list[str], *, settings: CrawlSettings | None 
     return refresh_sequence(home, sites, in_threads, replay_of=replay_of)
 
 
-def compare_crawls(home: DataHome) -> CrawlAudit:
+def compare_crawls(home: DataHome) -> CrawlComparison:
     """The two latest finished crawl runs compared, URL by URL: new, gone, changed, failed, not checked
     (LookupError before there are two)."""
     if not home.state_db.exists():
         raise LookupError(f"no crawl state in {home.root}: run kcorpus refresh first")
     state = CrawlState(home.state_db)
     try:
-        return audit_latest(state)
+        return compare_latest_runs(state)
     finally:
         state.close()
 

@@ -25,7 +25,7 @@ class DemoResult:
     refreshes: list[dict]
     releases: list                 # flows.release.ReleaseOutcome per snapshot
     audits: list                   # flows.audit.ReleaseAudit after each release (the first compares nothing)
-    crawl_comparison: object       # scrapers.audit.CrawlAudit of crawls 1 -> 2
+    crawl_comparison: object       # scrapers.crawldiff.CrawlComparison of crawls 1 -> 2
     works: list = field(default_factory=list)    # corpus.witnesses.Work: one article's copies across sites
     witness_differences: list = field(default_factory=list)  # corpus.witnesses.WitnessDifference: where they differ
 

@@ -82,8 +82,8 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
 
 def write_quality_report(home: DataHome, result, name: str, *, title: str, release: str | None,
                          previous: dict[str, int]) -> Path:
-    """Write the offline quality report of a gate run under reports/ (expectations.report)."""
-    from expectations.report import render_quality_report
+    """Write the offline quality report of a gate run under reports/ (expectations.quality_page)."""
+    from expectations.quality_page import render_quality_report
 
     home.reports_dir.mkdir(parents=True, exist_ok=True)
     path = home.reports_dir / name

@@ -185,7 +185,7 @@ def blocked_release(blocked) -> None:
 
 def release_audit(audit) -> None:
     """The events, moves and not-checked sites of the newest release, and where its report and feeds are."""
-    from corpus.events_report import render_changes_text
+    from corpus.audit_page import render_changes_text
 
     if audit.changes is None:
         return
@@ -212,7 +212,7 @@ def release_diff_text(diff) -> None:
 
 
 def release_diff_html(diff, path) -> None:
-    from corpus.report import render_html
+    from corpus.diff_page import render_html
     path.write_text(render_html(diff), encoding="utf-8")
     err.print(f"HTML report: {path}", highlight=False)
 
@@ -228,7 +228,7 @@ def crawl_comparison(result) -> None:
 
 
 def timeline(tl) -> None:
-    from corpus.events_report import render_timeline_text
+    from corpus.audit_page import render_timeline_text
     console.print(render_timeline_text(tl), highlight=False, soft_wrap=True)
 
 
@@ -245,12 +245,12 @@ def witnesses(works: list, differences: list) -> None:
 
 
 def document_history(history) -> None:
-    from corpus.events_report import render_history_text
+    from corpus.audit_page import render_history_text
     console.print(render_history_text(history), highlight=False, soft_wrap=True)
 
 
 def document_history_html(history, path) -> None:
-    from corpus.events_report import render_history_html
+    from corpus.audit_page import render_history_html
     path.write_text(render_history_html(history), encoding="utf-8")
     err.print(f"HTML history: {path}", highlight=False)
 
@@ -282,7 +282,7 @@ def demo(result, home) -> None:
                   f"{len(crawls.changed)} changed URLs", highlight=False)
     second = result.audits[1] if len(result.audits) > 1 else None
     if second is not None and second.changes is not None:
-        from corpus.events_report import render_changes_text
+        from corpus.audit_page import render_changes_text
         console.print(render_changes_text(second.changes), highlight=False, soft_wrap=True)
     if result.works:
         from corpus.witnesses import render_differences

@@ -16,7 +16,7 @@ from lxml import etree
 from corpus.diff import diff_releases, render_text
 from corpus.manifest import list_releases
 from corpus.release import ReleaseExists, build_release, previous_counts
-from corpus.report import render_html
+from corpus.diff_page import render_html
 from corpus.tei import Change, ReleaseStamp, document_to_tei, tei_texts, validate_tei
 from core.datahome import DataHome
 
@@ -309,11 +309,11 @@ def test_the_trimmed_word_diff_gives_the_plain_matchers_edits_on_real_text(snaps
     import difflib
     import random
 
-    from corpus import diff as d
+    from corpus import worddiff
 
     rnd = random.Random(5)
     docs = sorted(snapshot_documents, key=lambda doc: -len(doc.text))[:6]
-    assert len(d.TOKEN.findall(docs[0].text)) > d.ANCHOR_TOKENS * 3
+    assert len(worddiff.TOKEN.findall(docs[0].text)) > worddiff.ANCHOR_TOKENS * 3
 
     def edited(doc, n):
         paragraphs = list(doc.paragraphs)
@@ -327,19 +327,19 @@ def test_the_trimmed_word_diff_gives_the_plain_matchers_edits_on_real_text(snaps
 
     for n in range(3):
         old, new = edited(docs[0], n)
-        ops = d.word_diff(old, new)
+        ops = worddiff.word_diff(old, new)
         assert "".join(t for k, t in ops if k != "insert") == old
         assert "".join(t for k, t in ops if k != "delete") == new
         assert 0 < sum(len(t) for k, t in ops if k != "equal") < 100
     plain = lambda a, b: difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()  # noqa: E731
-    for threshold in (d.ANCHOR_TOKENS, 40):
-        monkeypatch.setattr(d, "ANCHOR_TOKENS", threshold)
+    for threshold in (worddiff.ANCHOR_TOKENS, 40):
+        monkeypatch.setattr(worddiff, "ANCHOR_TOKENS", threshold)
         for n, doc in enumerate(docs[1:] * 3):
             old, new = edited(doc, n)
-            fast = d.word_diff(old, new)
+            fast = worddiff.word_diff(old, new)
             with monkeypatch.context() as m:
-                m.setattr(d, "_trimmed_opcodes", plain)
-                assert fast == d.word_diff(old, new), (doc.id, n, threshold)
+                m.setattr(worddiff, "_trimmed_opcodes", plain)
+                assert fast == worddiff.word_diff(old, new), (doc.id, n, threshold)
 
 
 def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tmp_path, snapshot_documents):

@@ -252,7 +252,7 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
         row = step.not_checked[site]
         assert row["deferred"] == row["documents"] > 0 and row["next_due"]
     assert json.dumps(step.to_dict())   # the audit's JSON carries it too
-    from corpus.events_report import render_changes_text, render_history_text
+    from corpus.audit_page import render_changes_text, render_history_text
     text = render_changes_text(step)
     assert "deferred by the revisit schedule, next check due 2026-" in text and "none counted as removed" in text
     assert "deferred by the revisit schedule" in audit.report.read_text(encoding="utf-8")

@@ -166,7 +166,7 @@ def test_load_snapshot_indexes_responses(first_snapshot):
 
 
 def test_crawl_audit_classes_new_gone_and_changed_urls(tmp_path, first_snapshot):
-    from scrapers.audit import audit_latest
+    from scrapers.crawldiff import compare_latest_runs
 
     state, _ = crawl(tmp_path, first_snapshot, "run1")
     state.start_run("run1", ["kancc"]); state.finish_run("run1")
@@ -175,7 +175,7 @@ def test_crawl_audit_classes_new_gone_and_changed_urls(tmp_path, first_snapshot)
     pages[f"{BOARD}&page=2"] = (200, _list_page([104], 2, 2), "l2b")
     state, _ = crawl(tmp_path, write_snapshot(tmp_path / "snap2", pages), "run2")
     state.start_run("run2", ["kancc"]); state.finish_run("run2")
-    audit = audit_latest(state)
+    audit = compare_latest_runs(state)
     assert (audit.old_run, audit.new_run) == ("run1", "run2")
     assert audit.new == [f"{BOARD}&wr_id=104"]
     assert audit.gone == [f"{BOARD}&wr_id=103"]

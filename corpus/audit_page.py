@@ -1,4 +1,4 @@
-"""Text and HTML views of release changes, timelines and document histories: events first, then moves,
+"""The audit as a reader sees it: text and HTML views of release changes (reports/audit-OLD-NEW.html), timelines and document histories: events first, then moves,
 documents not checked, deletions, edits (cosmetic ones folded, never hidden), the watch-list."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from urllib.parse import quote
 from corpus.worddiff import changed_excerpts
 from corpus.events import ReleaseChanges, Timeline
 from corpus.history import DocumentHistory
-from corpus.report import CSS, _link, _ops_html
+from corpus.diff_page import CSS, _link, _ops_html
 
 EXTRA_CSS = """
 .event{border-left:4px solid #b35900;padding:.3em 1em;margin:1em 0;background:#fffaf3}

@@ -1,4 +1,4 @@
-"""The audit report: one self-contained HTML page (inline CSS, no external resources) a researcher reads
+"""The HTML page of `kcorpus diff --html` (two releases, corpus.diff): one self-contained page (inline CSS, no external resources) a researcher reads
 in a browser — summary on top, then each edited document with deletions and insertions inline."""
 
 from __future__ import annotations
