@@ -13,7 +13,7 @@ from corpus.diff_page import CSS, _link, _ops_html
 
 EXTRA_CSS = """
 .event{border-left:4px solid #b35900;padding:.3em 1em;margin:1em 0;background:#fffaf3}
-.cosmetic{background:#777} .moved{background:#2e7d32} details{margin:1em 0} summary{cursor:pointer}
+.moved{background:#2e7d32} details{margin:1em 0} summary{cursor:pointer}
 .notchecked{border-left:4px solid #a00;padding:.3em 1em;background:#fff3f3}
 """
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.document import PUBLIC_KEYS, Document
+from corpus.events import capture_class, change_class
 from corpus.manifest import release_name
 from corpus.worddiff import changed_excerpts, word_diff
 
@@ -44,7 +45,8 @@ class ReleaseDiff:
     def summary_by_site(self) -> dict[str, dict[str, int]]:
         sites: dict[str, dict[str, int]] = {}
         def bump(site, key):
-            row = sites.setdefault(site, {"added": 0, "removed": 0, "edited_upstream": 0, "edited_pipeline": 0})
+            row = sites.setdefault(site, {"added": 0, "removed": 0, "edited_upstream": 0, "edited_pipeline": 0,
+                                          "edited_cosmetic": 0})
             row[key] += 1
         for d in self.added:
             bump(d["site"], "added")
@@ -141,8 +143,12 @@ def _full_text(doc: Document) -> str:
 
 
 def _kind(old: Document, new: Document) -> str:
-    return "upstream" if (old.capture or {}).get("payload_digest") != (new.capture or {}).get("payload_digest") \
-        else "pipeline"
+    """upstream, pipeline or cosmetic (corpus.events.change_class) when the text changed; a metadata-only
+    edit is classed by its captures alone."""
+    old_digest, new_digest = (old.capture or {}).get("payload_digest"), (new.capture or {}).get("payload_digest")
+    if _full_text(old) == _full_text(new):
+        return capture_class(old_digest, new_digest)
+    return change_class(_full_text(old), _full_text(new), old_digest, new_digest)
 
 
 def _summary(doc: Document, kind: str) -> dict:

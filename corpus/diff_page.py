@@ -16,7 +16,7 @@ th:first-child,td:first-child{text-align:left} .num{font-variant-numeric:tabular
 del{background:#fdd;color:#900;text-decoration:line-through} ins{background:#dfd;color:#060;text-decoration:none}
 .doc{border:1px solid #ddd;border-radius:4px;padding:.5em 1em;margin:1em 0}
 .kind{font:12px sans-serif;padding:.1em .5em;border-radius:3px;color:#fff}
-.upstream{background:#b35900} .pipeline{background:#3b5ba5}
+.upstream{background:#b35900} .pipeline{background:#3b5ba5} .cosmetic{background:#777}
 .excerpt{margin:.5em 0;padding-left:1em;border-left:3px solid #eee} .meta{font:13px monospace}
 a{color:#245}
 """
@@ -59,9 +59,10 @@ def render_html(diff: ReleaseDiff) -> str:
            f"<h1>What changed: release {escape(diff.old)} → {escape(diff.new)}</h1>",
            f"<p><b>{len(diff.added)}</b> added, <b>{len(diff.removed)}</b> removed, <b>{len(diff.edited)}</b> edited, "
            f"{diff.unchanged} unchanged. <span class='kind upstream'>upstream</span> = the source page changed; "
-           f"<span class='kind pipeline'>pipeline</span> = same capture, different kcorpus cleaning.</p>",
+           f"<span class='kind pipeline'>pipeline</span> = same capture, different kcorpus cleaning; "
+           f"<span class='kind cosmetic'>cosmetic</span> = the same words (spacing, punctuation, quotes).</p>",
            "<table><tr><th>site</th><th>added</th><th>removed</th><th>edited (upstream)</th>"
-           f"<th>edited (pipeline)</th></tr>{rows}</table>"]
+           f"<th>edited (pipeline)</th><th>edited (cosmetic)</th></tr>{rows}</table>"]
     for heading, docs in (("Removed", diff.removed), ("Added", diff.added)):
         if docs:
             out.append(f"<h2>{heading} ({len(docs)})</h2><ul>")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.document import Document
 from corpus.worddiff import word_diff
+from corpus.manifest import read_manifest
 from corpus.watchlist import WatchEntry, normal_text, normal_words
 
 EDGE_WORDS = {"and", "or", "the", "a", "an", "of", "to", "with", "by", "in", "on", "at", "as", "also", "both"}
@@ -50,12 +51,7 @@ class ReleaseView:
     def read(cls, release_dir: Path) -> "ReleaseView":
         """Read one release's manifest (a clear error when the folder is not a release)."""
         path = Path(release_dir)
-        try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path} is not a kcorpus release (no manifest.json)") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"release manifest {path / 'manifest.json'} is unreadable: {exc}") from None
+        manifest = read_manifest(path)
         return cls(manifest["version"], path, manifest.get("created_at", ""),
                    manifest.get("release_date") or manifest.get("created_at", "")[:10],
                    {e["id"]: e for e in manifest["documents"]}, manifest.get("crawl_outcomes") or {},
@@ -104,6 +100,17 @@ def full_text(doc: Document) -> str:
 
 # --- one document's change ----------------------------------------------------------------------
 
+def capture_class(old_digest: str | None, new_digest: str | None) -> str:
+    """upstream when the captured page's payload changed, pipeline when the same capture was cleaned
+    anew: the class of a change when only the captures are known (the release's CHANGELOG and TEI
+    revision entries; a metadata-only edit).
+
+    >>> capture_class("sha1:A", "sha1:B"), capture_class("sha1:A", "sha1:A")
+    ('upstream', 'pipeline')
+    """
+    return "upstream" if old_digest != new_digest else "pipeline"
+
+
 def change_class(old_text: str, new_text: str, old_digest: str | None, new_digest: str | None) -> str:
     """upstream / pipeline / cosmetic for two different texts of one document.
 
@@ -118,7 +125,7 @@ def change_class(old_text: str, new_text: str, old_digest: str | None, new_diges
     """
     if normal_text(old_text) == normal_text(new_text):
         return "cosmetic"
-    return "upstream" if old_digest != new_digest else "pipeline"
+    return capture_class(old_digest, new_digest)
 
 
 def edit_hunks(ops: list[list]) -> list[tuple[str, str]]:

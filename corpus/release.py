@@ -24,6 +24,7 @@ from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_releas
                              read_manifest_head)
 from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
 from corpus.derived import DerivedWriter, PreviousConllu, Stats
+from corpus.events import capture_class
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -172,11 +173,6 @@ def check_version(home: DataHome, version: str) -> None:
                          f"{', '.join(sorted(RESERVED_VERSIONS))} is reserved)")
     if (home.releases_dir / version).exists() or (home.releases_dir / version).is_symlink():
         raise ReleaseExists(f"release {version} already exists in {home.releases_dir}; releases are never rewritten")
-
-
-def _classify(old: dict, new: Document) -> str:
-    """upstream: the captured page changed (payload digest differs); pipeline: same capture, other cleaning."""
-    return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
 
 
 def tag_usage(elements: list[etree._Element]) -> Counter:
@@ -419,7 +415,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if old is None:
                     changes.append(Change(version, stamp.date, "added"))
                 elif old["text_sha256"] != text_sha:
-                    kind = _classify(old, doc)
+                    kind = capture_class(old.get("payload_digest"), (doc.capture or {}).get("payload_digest"))
                     changes.append(Change(version, stamp.date, f"edited-{kind}"))
                 try:
                     element = document_element(doc, release=stamp, changes=changes)

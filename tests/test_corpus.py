@@ -357,3 +357,28 @@ def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tm
     (shuffled / "documents.jsonl").write_text("".join(lines[::-1]))
     (shuffled / "manifest.json").write_text(json.dumps({"version": new.version}))
     assert diff_releases(old.path, shuffled).to_dict() == expected
+
+
+def test_the_release_diff_classes_edits_as_the_audit_does_cosmetic_included(tmp_path, snapshot_documents):
+    """One classifier (corpus.events.change_class) for `kcorpus diff` and the audit page: straight quotes
+    made curly on a re-fetched page are a cosmetic edit in both, a struck name an upstream one."""
+    from corpus.events import ReleaseView, compare
+
+    home = DataHome.resolve(tmp_path)
+    old = build_release(home, snapshot_documents, today=DAY)
+    docs = copy.deepcopy(snapshot_documents)
+    quoted = next(d for d in docs if any('"' in p for p in d.paragraphs) or any("'" in p for p in d.paragraphs))
+    i = next(i for i, p in enumerate(quoted.paragraphs) if '"' in p or "'" in p)
+    quoted.paragraphs[i] = quoted.paragraphs[i].replace('"', "\u201d").replace("'", "\u2019")
+    quoted.capture = {**quoted.capture, "payload_digest": "sha1:CURLYQUOTES"}
+    struck = next(d for d in docs if d.id == "globalsecurity-dprk-100917-kcna04")
+    j = next(j for j, p in enumerate(struck.paragraphs) if ", Jang Song Thaek and" in p)
+    struck.paragraphs[j] = struck.paragraphs[j].replace(", Jang Song Thaek and", " and")
+    struck.capture = {**struck.capture, "payload_digest": "sha1:STRUCK"}
+    new = build_release(home, docs, today=DAY)
+    diff = diff_releases(old.path, new.path)
+    assert {e.id: e.kind for e in diff.edited} == {quoted.id: "cosmetic", struck.id: "upstream"}
+    assert diff.summary_by_site[quoted.site]["edited_cosmetic"] == 1
+    assert f"{quoted.id}" in render_text(diff) and "(cosmetic:" in render_text(diff)
+    changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
+    assert {c.id: c.kind for c in changes.of("edited")} == {e.id: e.kind for e in diff.edited}
