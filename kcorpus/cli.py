@@ -1,7 +1,8 @@
-"""The `kcorpus` command line: parses, calls the use cases in flows/, and shows their results
-(kcorpus/render.py). It holds no stage logic and no SQL; tests/test_floors.py keeps its imports to flows
-and its own renderers. Heavy libraries (Prefect, Great Expectations) load inside the commands that need
-them, so `kcorpus clean` starts fast.
+"""The `kcorpus` command line (the console script's `app`): each command parses, calls the use cases in
+flows/, and shows their results (kcorpus/render.py). No stage logic, no SQL; tests/test_floors.py keeps
+the imports to flows and the CLI's own modules. Heavy libraries (Prefect, Great Expectations) load
+inside the commands that need them, so `kcorpus clean` starts fast. The what-changed commands are in
+kcorpus/audit_cli.py.
 """
 
 from __future__ import annotations
@@ -10,84 +11,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
-import typer.core
 
 from kcorpus import render
+from kcorpus.app import HomeOption, JsonOption, SitesOption, app, fail, log_prefect, quarantine_app
 from kcorpus.render import console, err
 
-# --debug (before the command) shows tracebacks; without it every failure is one `error: ...` line.
-DEBUG = {"on": False}
-# Set by the global options (--quiet / --verbose / --log-file), read when a command runs Prefect.
-LOGGING = {"console_level": "WARNING", "log_file": None}
-
-
-class _Commands(typer.core.TyperGroup):
-    """Every command's unexpected failure becomes one `error: ...` line and exit 1 (`--debug` shows
-    the traceback); usage errors keep click's exit 2."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
-            raise
-        except KeyboardInterrupt:
-            err.print("error: interrupted", highlight=False)
-            raise typer.Exit(130)
-        except Exception as exc:
-            if DEBUG["on"]:
-                import traceback
-                traceback.print_exception(exc, file=sys.stderr)
-            from flows.errors import describe_failure
-            err.print(f"[red]error:[/red] {describe_failure(exc)}", highlight=False, soft_wrap=True, markup=True)
-            raise typer.Exit(1)
-
-
-app = typer.Typer(help="kcorpus: archive, clean, validate and release North Korean state media reposted on the web.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_Commands)
-quarantine_app = typer.Typer(help="List and inspect documents held back by the quality gate.",
-                             invoke_without_command=True)
-app.add_typer(quarantine_app, name="quarantine")
-audit_app = typer.Typer(help="What changed, and why: between crawl runs, releases, captured versions, copies "
-                             "across sites.", invoke_without_command=True)
-app.add_typer(audit_app, name="audit")
-
-HomeOption = Annotated[Optional[Path], typer.Option(
-    "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-SitesOption = Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    render.error(message)
-    raise typer.Exit(code)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        render.version()
-        raise typer.Exit()
-
-
-@app.callback()
-def main(version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                                               help="Print kcorpus's version and exit.")] = False,
-         quiet: Annotated[bool, typer.Option("--quiet", help="Only errors from Prefect on the terminal, no progress line.")] = False,
-         verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too.")] = False,
-         log_file: Annotated[Optional[Path], typer.Option("--log-file", help="Where Prefect's log lines go (default: <data home>/logs/kcorpus.log).")] = None,
-         debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of a failure (before the command: kcorpus --debug refresh).")] = False) -> None:
-    """kcorpus: archive, clean, validate and release North Korean state media reposted on the web."""
-    DEBUG["on"] = debug
-    LOGGING["console_level"] = "ERROR" if quiet else "INFO" if verbose else "WARNING"
-    LOGGING["log_file"] = log_file
-    if quiet:
-        console.quiet = True
-
-
-def _log_prefect(home) -> None:
-    from flows.settings import log_prefect
-    log_prefect(home.root, LOGGING["console_level"], LOGGING["log_file"])
+__all__ = ["app"]
 
 
 # --- crawl ------------------------------------------------------------------------------------------
@@ -124,9 +54,9 @@ def refresh(site: SitesOption = None,
     try:
         runner = task_runner_for(task_runner, dask_address)
     except ValueError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     with writer(home, "refresh") as data_home:
-        _log_prefect(data_home)
+        log_prefect(data_home)
         progress = None if console.quiet else render.CrawlProgress(lambda: last_capture_id(data_home),
                                                                     lambda since: crawl_progress(data_home, since))
         summary = run_refresh(data_home, site, replay, delay, runner, progress=progress, revisit_budget=revisit_budget)
@@ -153,13 +83,13 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
 
     check_sites([site])
     if from_year and to_year and from_year > to_year:
-        _fail(f"--from {from_year} is after --to {to_year}", 2)
+        fail(f"--from {from_year} is after --to {to_year}", 2)
     summary = flows.backfill.backfill(open_home(home), site, from_year=from_year, to_year=to_year, limit=limit,
                                       settings=flows.backfill.wayback_settings(delay), wayback=wayback)
     render.backfill_summary(summary, site, wayback)
     report = summary["backfill"]
     if report["outcome"] != "ok":
-        _fail(f"backfill of {site} {report['outcome']}: {report['detail']}")
+        fail(f"backfill of {site} {report['outcome']}: {report['detail']}")
 
 
 @app.command()
@@ -179,7 +109,7 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
     try:
         check_cron(cron)
     except ValueError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     root = str(open_home(home).root)
     serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, on_ready=lambda: console.print(
         f"Serving the kcorpus scheduled refresh ({cron}) for {root}; Ctrl-C stops."))
@@ -195,15 +125,15 @@ def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or -
     from flows.clean import check_url, clean_one_page
 
     if format not in ("json", "text", "tei"):
-        _fail(f"unknown format {format!r} (json, text, tei)", 2)
+        fail(f"unknown format {format!r} (json, text, tei)", 2)
     try:
         check_url(url)
     except ValueError as exc:
-        _fail(f"bad --url: {exc}", 2)
+        fail(f"bad --url: {exc}", 2)
     try:
         body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}")
+        fail(f"cannot read {file}: {exc.strerror}")
     render.cleaned_page(clean_one_page(body, url), format)
 
 
@@ -233,13 +163,13 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from flows.runs import run_release
 
     with writer(home, "release") as data_home:
-        _log_prefect(data_home)
+        log_prefect(data_home)
         if version is not None:
             check_version(data_home, version)  # before the gate (and Prefect) start
         outcome = run_release(data_home, version, allow_partial)
         if isinstance(outcome, BlockedRelease):
             render.blocked_release(outcome)
-            _fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
+            fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
         render.release_outcome(outcome)
         render.release_audit(after_release(data_home))  # the audit pages and feeds are written under the lock too
 
@@ -263,7 +193,7 @@ def verify(version: Annotated[Optional[str], typer.Argument(help="Release versio
     data_home = home_at(home)
     path = find_release(data_home, version) if version is not None else latest_release(data_home)
     if path is None:
-        _fail(f"no release to verify in {data_home.root}")
+        fail(f"no release to verify in {data_home.root}")
     checked, problems = verify_release(data_home, path)
     for problem in problems:
         render.error(f"{path.name}: {problem}")
@@ -283,7 +213,7 @@ def show(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. kancc-hei
     from flows.release import released_document
 
     if format not in ("text", "json", "tei"):
-        _fail(f"unknown format {format!r} (text, json, tei)", 2)
+        fail(f"unknown format {format!r} (text, json, tei)", 2)
     doc, tei_file = released_document(existing_home(home), release, doc_id)
     render.released_document(doc, format, tei_file)
 
@@ -300,7 +230,7 @@ def export(version: Annotated[str, typer.Argument(help="Release version or folde
     try:
         flows.release.check_export_format(format)
     except ValueError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     name, written = flows.release.export(existing_home(home), version, format, output)
     err.print(f"Release {name} as {format}: {written}", highlight=False)
 
@@ -327,129 +257,6 @@ def quarantine_show(doc_id: Annotated[str, typer.Argument(help="Document id.")],
     render.as_json(quarantined_document(existing_home(home or ctx.obj), doc_id))
 
 
-# --- what changed -------------------------------------------------------------------------------------
-
-@app.command()
-def diff(old: Annotated[str, typer.Argument(help="Older release: version or folder.")],
-         new: Annotated[str, typer.Argument(help="Newer release: version or folder.")],
-         as_json: JsonOption = False,
-         html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
-         home: HomeOption = None) -> None:
-    """Compare two releases: documents added, removed and edited (word-level), upstream vs pipeline."""
-    from flows.audit import compare_releases
-    from flows.home import home_at
-
-    result = compare_releases(home_at(home), old, new)  # read-only: the data home is never created
-    if as_json:
-        print(result.to_json())
-    else:
-        render.release_diff_text(result)
-    if html:
-        render.release_diff_html(result, html)
-
-
-@audit_app.callback()
-def audit(ctx: typer.Context, as_json: JsonOption = False,
-          history: Annotated[bool, typer.Option("--history", help="Old spelling of `kcorpus audit versions`.", hidden=True)] = False,
-          witnesses: Annotated[bool, typer.Option("--witnesses", help="Old spelling of `kcorpus audit witnesses`.", hidden=True)] = False,
-          since: Annotated[Optional[str], typer.Option("--since", help="Old spelling of `kcorpus audit releases --since`.", hidden=True)] = None,
-          home: HomeOption = None) -> None:
-    """What changed: `crawls` (the default), `releases --since`, `versions`, `witnesses`."""
-    if ctx.invoked_subcommand:
-        ctx.obj = home
-        return
-    if history:
-        audit_versions(ctx, as_json, home)
-    if witnesses:
-        audit_witnesses(ctx, as_json, home)
-    if since is not None:
-        audit_releases(ctx, since, as_json, home)
-    if not (history or witnesses or since is not None):
-        audit_crawls(ctx, as_json, home)
-
-
-@audit_app.command("crawls")
-def audit_crawls(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption = None) -> None:
-    """Compare the two latest crawl runs at the capture level: new, gone, changed, failed, not-checked URLs."""
-    from flows.crawl import compare_crawls
-    from flows.home import existing_home
-
-    result = compare_crawls(existing_home(home or ctx.obj))
-    if as_json:
-        render.as_json(result.to_dict())
-    else:
-        render.crawl_comparison(result)
-
-
-@audit_app.command("releases")
-def audit_releases(ctx: typer.Context,
-                   since: Annotated[str, typer.Option("--since", help="From this release version, or the first release made on or after this date (YYYY-MM-DD).")],
-                   as_json: JsonOption = False, home: HomeOption = None) -> None:
-    """The release timeline to the newest: per release the counts, events, moves, not-checked sites and watch-list."""
-    from flows.audit import releases_timeline
-    from flows.home import existing_home
-
-    tl = releases_timeline(existing_home(home or ctx.obj), since)
-    if as_json:
-        render.as_json(tl.to_dict())
-    else:
-        render.timeline(tl)
-
-
-@audit_app.command("versions")
-def audit_versions(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption = None) -> None:
-    """The edits between each document's captured versions (live crawls and Wayback copies), dated by both captures."""
-    from flows.audit import version_edits
-    from flows.home import open_home
-
-    edits = version_edits(open_home(home or ctx.obj))
-    if as_json:
-        render.as_json([e.to_dict() for e in edits])
-    else:
-        render.version_edits(edits)
-
-
-@audit_app.command("witnesses")
-def audit_witnesses(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption = None) -> None:
-    """Copies of one article across sites, and where they differ, word by word."""
-    import flows.audit
-    from flows.home import open_home
-
-    works, differences = flows.audit.witnesses(open_home(home or ctx.obj))
-    if as_json:
-        render.as_json({"works": [w.to_dict() for w in works], "differences": [d.__dict__ for d in differences]})
-    else:
-        render.witnesses(works, differences)
-
-
-@app.command()
-def history(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. globalsecurity-dprk-100917-kcna04.")],
-            as_json: JsonOption = False,
-            html: Annotated[Optional[Path], typer.Option("--html", help="Also write the history as a self-contained HTML page here.")] = None,
-            home: HomeOption = None) -> None:
-    """Every capture and every released version of one document, with each change's diff and class."""
-    from flows.audit import document_history
-    from flows.home import existing_home
-
-    result = document_history(existing_home(home), doc_id)
-    if as_json:
-        render.as_json(result.to_dict())
-    else:
-        render.document_history(result)
-    if html:
-        render.document_history_html(result, html)
-
-
-@app.command()
-def watchlist(init: Annotated[bool, typer.Option("--init", help="Write the shipped example to <data home>/watchlist.toml (never over an existing one).")] = False,
-              home: HomeOption = None) -> None:
-    """Show the watch-list and how many documents of the newest release mention each entry."""
-    from flows.audit import watchlist_overview
-    from flows.home import open_home
-
-    render.watchlist(watchlist_overview(open_home(home), init=init))
-
-
 # --- the data home ------------------------------------------------------------------------------------
 
 @app.command()
@@ -474,11 +281,15 @@ def demo(home: HomeOption = None) -> None:
 
     check_fresh(home_at(home))
     with writer(home, "demo") as data_home:
-        _log_prefect(data_home)
+        log_prefect(data_home)
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
                           on_step=lambda message: console.rule(message))
     render.demo(result, data_home)
 
+
+# the what-changed commands (diff, audit, history, watchlist), registered after these: `kcorpus --help`
+# lists the crawl-to-release commands first
+import kcorpus.audit_cli  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()
