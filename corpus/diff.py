@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.document import PUBLIC_KEYS, Document
 from corpus.events import capture_class, change_class
-from corpus.manifest import release_name
+from corpus.manifest import parse_record, read_records, record_id, record_lines, release_name
 from corpus.worddiff import changed_excerpts, word_diff
 
 METADATA_FIELDS = [k for k in PUBLIC_KEYS if k not in ("id", "paragraphs", "flags", "repairs")] + ["flags"]
@@ -65,42 +65,13 @@ class ReleaseDiff:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
-class NotARelease(FileNotFoundError):
-    """The folder given is not a kcorpus release (no documents.jsonl to compare)."""
-
-
 def load_documents(release_dir: Path) -> dict[str, Document]:
     """The documents of a release, by id (from its documents.jsonl, the exact records released)."""
-    path = Path(release_dir) / "documents.jsonl"
-    if not path.is_file():
-        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
-    docs = {}
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    doc = Document.from_dict(json.loads(line))
-                except (json.JSONDecodeError, TypeError) as exc:
-                    raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
-                docs[doc.id] = doc
-    return docs
+    return read_records(release_dir, None)
 
 
 class _OutOfOrder(Exception):
     """A documents.jsonl not in id order (not written by build_release): the diff reads it whole."""
-
-
-_ID_PREFIX = re.compile(r'\{"id": ("(?:[^"\\]|\\.)*")')
-
-
-def _record_id(line: str, path: Path, number: int) -> str:
-    """The id of one documents.jsonl record, read from its opening key when it has the layout
-    build_release writes (id first), else by parsing the whole record."""
-    match = _ID_PREFIX.match(line)
-    try:
-        return json.loads(match.group(1)) if match else json.loads(line)["id"]
-    except (json.JSONDecodeError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
 
 
 def _records(release_dir: Path, *, ordered: bool = True):
@@ -108,34 +79,21 @@ def _records(release_dir: Path, *, ordered: bool = True):
     so). Raises _OutOfOrder when `ordered` and the file is not in id order; `ordered=False` reads the
     whole file and sorts it (for a hand-made release)."""
     path = Path(release_dir) / "documents.jsonl"
-    if not path.is_file():
-        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
     if not ordered:
-        yield from sorted(dict(_unordered(path)).items())  # a repeated id: the last record wins, as before
+        # a repeated id: the last record wins, as before
+        yield from sorted({record_id(line, path, n): line for n, line in record_lines(release_dir)}.items())
         return
     last = None
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                record_id = _record_id(line, path, number)
-                if last is not None and record_id <= last:
-                    raise _OutOfOrder(path)
-                last = record_id
-                yield record_id, line
-
-
-def _unordered(path: Path):
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                yield _record_id(line, path, number), line
+    for number, line in record_lines(release_dir):
+        current = record_id(line, path, number)
+        if last is not None and current <= last:
+            raise _OutOfOrder(path)
+        last = current
+        yield current, line
 
 
 def _document(line: str, path: Path) -> Document:
-    try:
-        return Document.from_dict(json.loads(line))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"{path}: not a document record ({exc})") from None
+    return parse_record(line, path)
 
 
 def _full_text(doc: Document) -> str:

@@ -16,7 +16,6 @@ documents are one event.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from core.document import Document
 from corpus.worddiff import word_diff
-from corpus.manifest import read_manifest
+from corpus.manifest import read_manifest, read_records
 from corpus.watchlist import WatchEntry, normal_text, normal_words
 
 EDGE_WORDS = {"and", "or", "the", "a", "an", "of", "to", "with", "by", "in", "on", "at", "as", "also", "both"}
@@ -64,33 +63,6 @@ class ReleaseView:
     def records(self, ids: set[str]) -> dict[str, Document]:
         """The released records of `ids`, from documents.jsonl; only their lines are parsed as JSON."""
         return read_records(self.path, ids)
-
-
-ID_PREFIX = re.compile(r'^\{"id": "((?:[^"\\]|\\.)*)"')
-
-
-def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
-    """Records of a release by id (all when `ids` is None). A line is parsed only when its id (read from
-    the line's start, where Document.to_dict puts it) is wanted: reading 3 records of 100,000 costs a scan."""
-    out: dict[str, Document] = {}
-    if ids is not None and not ids:
-        return out
-    path = Path(release_dir) / "documents.jsonl"
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if ids is not None:
-                match = ID_PREFIX.match(line)
-                if match and json.loads(f'"{match.group(1)}"') not in ids:
-                    continue
-            try:
-                doc = Document.from_dict(json.loads(line))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
-            if ids is None or doc.id in ids:
-                out[doc.id] = doc
-    return out
 
 
 def full_text(doc: Document) -> str:

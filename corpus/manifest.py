@@ -1,14 +1,17 @@
-"""Reading a release back: its manifest (whole, its head alone, or entry by entry), the releases of a
-data home, and a release's name. Every reader of a release folder's manifest goes through here."""
+"""Reading a release back: its manifest (whole, its head alone, or entry by entry), its documents.jsonl
+(every record streamed, the records of some ids, or raw lines with their ids), the releases of a data
+home, and a release's name. Every reader of a release folder goes through here."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.datahome import DataHome
+from core.document import Document
 
 
 @dataclass
@@ -126,3 +129,69 @@ def release_name(release_dir: Path) -> str:
         return read_manifest_head(Path(release_dir))["version"]
     except (OSError, ValueError, KeyError):
         return Path(release_dir).resolve().name
+
+
+# --- documents.jsonl ----------------------------------------------------------------------------------
+
+class NotARelease(FileNotFoundError):
+    """The folder given is not a kcorpus release (no documents.jsonl to read)."""
+
+
+# A record as Document.to_dict writes it opens with its id: read from there, a record is skipped unparsed.
+ID_PREFIX = re.compile(r'^\{"id": ("(?:[^"\\]|\\.)*")')
+
+
+def record_id(line: str, path: Path, number: int) -> str:
+    """The id of one documents.jsonl record, read from its opening key when it has the layout
+    build_release writes (id first), else by parsing the whole record."""
+    match = ID_PREFIX.match(line)
+    try:
+        return json.loads(match.group(1)) if match else json.loads(line)["id"]
+    except (json.JSONDecodeError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
+
+
+def record_lines(release_dir: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of every record of a release's documents.jsonl, in file order (NotARelease
+    for a folder without one)."""
+    path = Path(release_dir) / "documents.jsonl"
+    if not path.is_file():
+        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield number, line
+
+
+def parse_record(line: str, path: Path, number: int | None = None) -> Document:
+    """One documents.jsonl line as a Document (ValueError naming the file and line when it is not one)."""
+    try:
+        return Document.from_dict(json.loads(line))
+    except (ValueError, TypeError) as exc:
+        where = f"{path}, line {number}" if number is not None else str(path)
+        raise ValueError(f"{where}: not a document record ({exc})") from None
+
+
+def iter_documents(release_dir: Path) -> Iterator[Document]:
+    """Every document of a release, read line by line from documents.jsonl (constant memory)."""
+    path = Path(release_dir) / "documents.jsonl"
+    for number, line in record_lines(release_dir):
+        yield parse_record(line, path, number)
+
+
+def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
+    """Records of a release by id (all when `ids` is None). A line is parsed only when its id (read from
+    the line's start, where Document.to_dict puts it) is wanted: reading 3 records of 100,000 costs a scan."""
+    out: dict[str, Document] = {}
+    if ids is not None and not ids:
+        return out
+    path = Path(release_dir) / "documents.jsonl"
+    for number, line in record_lines(release_dir):
+        if ids is not None:
+            match = ID_PREFIX.match(line)
+            if match and json.loads(match.group(1)) not in ids:
+                continue
+        doc = parse_record(line, path, number)
+        if ids is None or doc.id in ids:
+            out[doc.id] = doc
+    return out

@@ -4,7 +4,6 @@ verdicts, never HTML)."""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -97,23 +96,22 @@ def write_quality_report(home: DataHome, result, name: str, *, title: str, relea
 def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
     """Recheck a release: every checksum (SHA256SUMS, manifest) and, for each document, the WARC
     payload its capture points to. Returns (documents checked, problems, one line each)."""
+    from corpus.manifest import iter_documents
     from corpus.release import verify_checksums
     from scrapers.warcstore import check_payload
 
     problems = verify_checksums(release_dir)
-    records = Path(release_dir) / "documents.jsonl"
     checked = 0
-    if records.exists():
-        for line in records.read_text(encoding="utf-8").splitlines():
-            doc = json.loads(line)
+    if (Path(release_dir) / "documents.jsonl").exists():
+        for doc in iter_documents(release_dir):
             checked += 1
-            capture = doc.get("capture") or {}
+            capture = doc.capture or {}
             if not capture.get("warc_file"):
                 continue
             problem = check_payload(home.warc_dir, capture["warc_file"], int(capture["warc_offset"]),
                                     capture.get("payload_digest") or "")
             if problem:
-                problems.append(f"{doc['id']}: {problem}")
+                problems.append(f"{doc.id}: {problem}")
     return checked, problems
 
 

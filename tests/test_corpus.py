@@ -184,7 +184,7 @@ def test_a_removed_document_that_returns_keeps_its_history(tmp_path, snapshot_do
 
 
 def test_diff_names_releases_by_version_through_latest_and_refuses_other_folders(tmp_path, snapshot_documents):
-    from corpus.diff import NotARelease
+    from corpus.manifest import NotARelease
 
     home = DataHome.resolve(tmp_path)
     old = build_release(home, snapshot_documents, today=DAY)
