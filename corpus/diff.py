@@ -1,73 +1,21 @@
-"""What changed between two releases: documents added, removed and edited (word by word, and which
-metadata fields), each change classed as upstream (the captured page changed) or pipeline (same
-capture, different cleaning)."""
+"""Every record of two releases compared (`kcorpus diff`), in the change model of the audit
+(corpus.events.ReleaseChanges): documents added, removed, moved, not checked, and edited word by word
+and field by field, each edit classed upstream, pipeline or cosmetic as the audit classes it.
+
+The audit after a release (corpus.events.compare) reads the manifests and only the changed texts; this
+reads both documents.jsonl side by side, so it also finds the edits that change metadata alone."""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.document import PUBLIC_KEYS, Document
-from corpus.events import capture_class, change_class
-from corpus.manifest import parse_record, read_records, record_id, record_lines, release_name
-from corpus.worddiff import changed_excerpts, word_diff
+from corpus.events import (DocChange, ReleaseChanges, capture_class, change_class, derive_views, full_text,
+                           pair_moves, site_ok, words_of)
+from corpus.manifest import parse_record, read_manifest_head, record_id, record_lines, release_name
+from corpus.worddiff import word_diff
 
 METADATA_FIELDS = [k for k in PUBLIC_KEYS if k not in ("id", "paragraphs", "flags", "repairs")] + ["flags"]
-
-
-@dataclass
-class EditedDocument:
-    """One document whose text or metadata changed."""
-
-    id: str
-    site: str
-    title: str
-    source_url: str
-    kind: str                                     # upstream | pipeline
-    metadata: dict[str, list] = field(default_factory=dict)   # field -> [old, new]
-    ops: list[list] = field(default_factory=list)            # [["equal"|"delete"|"insert", text], ...]
-    words_deleted: int = 0
-    words_inserted: int = 0
-
-
-@dataclass
-class ReleaseDiff:
-    old: str
-    new: str
-    added: list[dict] = field(default_factory=list)     # {id, site, title, source_url, kind}
-    removed: list[dict] = field(default_factory=list)
-    edited: list[EditedDocument] = field(default_factory=list)
-    unchanged: int = 0
-
-    @property
-    def summary_by_site(self) -> dict[str, dict[str, int]]:
-        sites: dict[str, dict[str, int]] = {}
-        def bump(site, key):
-            row = sites.setdefault(site, {"added": 0, "removed": 0, "edited_upstream": 0, "edited_pipeline": 0,
-                                          "edited_cosmetic": 0})
-            row[key] += 1
-        for d in self.added:
-            bump(d["site"], "added")
-        for d in self.removed:
-            bump(d["site"], "removed")
-        for e in self.edited:
-            bump(e.site, f"edited_{e.kind}")
-        return dict(sorted(sites.items()))
-
-    def to_dict(self) -> dict:
-        return {"old": self.old, "new": self.new, "summary_by_site": self.summary_by_site,
-                "added": self.added, "removed": self.removed, "edited": [asdict(e) for e in self.edited],
-                "unchanged": self.unchanged}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
-
-
-def load_documents(release_dir: Path) -> dict[str, Document]:
-    """The documents of a release, by id (from its documents.jsonl, the exact records released)."""
-    return read_records(release_dir, None)
 
 
 class _OutOfOrder(Exception):
@@ -96,94 +44,105 @@ def _document(line: str, path: Path) -> Document:
     return parse_record(line, path)
 
 
-def _full_text(doc: Document) -> str:
-    return doc.title + "\n\n" + "\n\n".join(doc.paragraphs)
-
-
 def _kind(old: Document, new: Document) -> str:
     """upstream, pipeline or cosmetic (corpus.events.change_class) when the text changed; a metadata-only
     edit is classed by its captures alone."""
     old_digest, new_digest = (old.capture or {}).get("payload_digest"), (new.capture or {}).get("payload_digest")
-    if _full_text(old) == _full_text(new):
+    if full_text(old) == full_text(new):
         return capture_class(old_digest, new_digest)
-    return change_class(_full_text(old), _full_text(new), old_digest, new_digest)
+    return change_class(full_text(old), full_text(new), old_digest, new_digest)
 
 
-def _summary(doc: Document, kind: str) -> dict:
-    return {"id": doc.id, "site": doc.site, "title": doc.title, "source_url": doc.source_url, "kind": kind}
+def _head(release_dir: Path) -> dict:
+    """The manifest head of a release, empty for a hand-made folder without one that reads."""
+    try:
+        return read_manifest_head(release_dir)
+    except (OSError, ValueError):
+        return {}
 
 
-def diff_releases(old_dir: Path, new_dir: Path) -> ReleaseDiff:
-    """Compare two release folders (a version folder or releases/latest).
+def diff_releases(old_dir: Path, new_dir: Path) -> ReleaseChanges:
+    """Compare two release folders (a version folder or releases/latest), every record of both.
 
-    Added and removed documents are classed upstream (their page appeared or went); an edited one is
-    upstream when its capture's payload digest differs, pipeline when the same capture was cleaned
-    differently. Raises NotARelease for a folder without documents.jsonl.
+    A document gone from a site whose crawl the new release records as not ok is not checked, never
+    removed; a removed document whose normalised text reappears under another id is a move, and so is
+    an unchanged text at a new source URL; an edit is upstream, pipeline or cosmetic (corpus.events).
+    Raises NotARelease for a folder without documents.jsonl.
 
     Both documents.jsonl files are read side by side in id order (a merge), so memory holds two
-    documents and the edits found, not two corpora; an identical record is not even parsed.
+    documents and the changes found, not two corpora; an identical record is not even parsed.
     """
     old_dir, new_dir = Path(old_dir), Path(new_dir)
-    result = ReleaseDiff(release_name(old_dir), release_name(new_dir))
+    old_head, new_head = _head(old_dir), _head(new_dir)
+    outcomes = new_head.get("crawl_outcomes") or {}
+
+    def fresh_result() -> ReleaseChanges:
+        return ReleaseChanges(release_name(old_dir), release_name(new_dir),
+                              old_head.get("release_date") or str(old_head.get("created_at", ""))[:10],
+                              new_head.get("release_date") or str(new_head.get("created_at", ""))[:10],
+                              allow_partial=bool(new_head.get("partial") or new_head.get("allow_partial")))
+
+    result, gone, fresh = fresh_result(), [], []
     try:
-        _merge_diff(result, _records(old_dir), _records(new_dir), old_dir, new_dir)
+        _merge_diff(result, gone, fresh, _records(old_dir), _records(new_dir), old_dir, new_dir)
     except _OutOfOrder:  # a release not written by build_release: read it whole and sorted
-        result = ReleaseDiff(result.old, result.new)
-        _merge_diff(result, _records(old_dir, ordered=False), _records(new_dir, ordered=False), old_dir, new_dir)
+        result, gone, fresh = fresh_result(), [], []
+        _merge_diff(result, gone, fresh, _records(old_dir, ordered=False), _records(new_dir, ordered=False),
+                    old_dir, new_dir)
+    moved = pair_moves([d for d in gone if site_ok(outcomes, d.site)], fresh)
+    for before, doc in moved:
+        result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "moved", "upstream",
+                                        moved_from={"id": before.id, "source_url": before.source_url}))
+    moved_away, moved_to = {b.id for b, _ in moved}, {d.id for _, d in moved}
+    removed = []
+    for doc in gone:
+        if not site_ok(outcomes, doc.site):
+            result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "not_checked"))
+        elif doc.id not in moved_away:
+            removed.append(doc)
+            result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "removed", "upstream"))
+    for doc in fresh:
+        if doc.id not in moved_to:
+            result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "added", "upstream"))
+    derive_views(result, removed, outcomes, [])
+    result.changes.sort(key=lambda c: (c.change, c.site, c.id))
     return result
 
 
-def _merge_diff(result: ReleaseDiff, old_records, new_records, old_dir: Path, new_dir: Path) -> None:
+def _merge_diff(result: ReleaseChanges, gone: list, fresh: list, old_records, new_records, old_dir: Path,
+                new_dir: Path) -> None:
     end = (None, None)
     old_id, old_line = next(old_records, end)
     new_id, new_line = next(new_records, end)
     while old_id is not None or new_id is not None:
         if new_id is None or (old_id is not None and old_id < new_id):
-            # A document appears or disappears because its page did (or a profile changed what is crawled).
-            result.removed.append(_summary(_document(old_line, old_dir), "upstream"))
+            gone.append(_document(old_line, old_dir))  # removed, moved or not checked: decided after the merge
             old_id, old_line = next(old_records, end)
             continue
         if old_id is None or new_id < old_id:
-            result.added.append(_summary(_document(new_line, new_dir), "upstream"))
+            fresh.append(_document(new_line, new_dir))
             new_id, new_line = next(new_records, end)
             continue
         if old_line.rstrip("\n") == new_line.rstrip("\n"):
             result.unchanged += 1
         else:
-            _compare(result, new_id, _document(old_line, old_dir), _document(new_line, new_dir))
+            _compare(result, _document(old_line, old_dir), _document(new_line, new_dir))
         old_id, old_line = next(old_records, end)
         new_id, new_line = next(new_records, end)
 
 
-def _compare(result: ReleaseDiff, doc_id: str, a: Document, b: Document) -> None:
-    """One document in both releases: unchanged, or an EditedDocument with its word diff."""
+def _compare(result: ReleaseChanges, a: Document, b: Document) -> None:
+    """One document in both releases: unchanged, moved (the same text at a new source URL), or edited
+    with its word diff and changed metadata fields."""
     a_pub, b_pub = a.public_dict(), b.public_dict()
     metadata = {f: [a_pub[f], b_pub[f]] for f in METADATA_FIELDS if a_pub[f] != b_pub[f]}
     if a.paragraphs == b.paragraphs and not metadata:
         result.unchanged += 1
         return
-    ops = word_diff(_full_text(a), _full_text(b)) if a.paragraphs != b.paragraphs or a.title != b.title else []
-    count = lambda kind: sum(len(re.findall(r"\w+", t)) for k, t in ops if k == kind)  # noqa: E731
-    result.edited.append(EditedDocument(doc_id, b.site, b.title, b.source_url, _kind(a, b), metadata, ops,
-                                        count("delete"), count("insert")))
-
-
-def render_text(diff: ReleaseDiff, context: int = 30) -> str:
-    """The diff for a terminal: summary per site, then each change; edits as [-deleted-]{+inserted+},
-    each inside the sentence it happened in (¶ marks a paragraph break)."""
-    lines = [f"Release {diff.old} -> {diff.new}: {len(diff.added)} added, {len(diff.removed)} removed, "
-             f"{len(diff.edited)} edited, {diff.unchanged} unchanged"]
-    for site, row in diff.summary_by_site.items():
-        lines.append(f"  {site}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in row.items()))
-    for d in diff.added:
-        lines.append(f"  + {d['id']}  {d['title']}  ({d['kind']})")
-    for d in diff.removed:
-        lines.append(f"  - {d['id']}  {d['title']}  ({d['kind']})")
-    for e in diff.edited:
-        lines.append(f"  ~ {e.id}  {e.title}  ({e.kind}: -{e.words_deleted} +{e.words_inserted} words)")
-        for name, (before, after) in e.metadata.items():
-            lines.append(f"      {name}: {before!r} -> {after!r}")
-        for excerpt in changed_excerpts(e.ops, context):
-            text = "".join(t if k == "equal" else (f"[-{t}-]" if k == "delete" else f"{{+{t}+}}") for k, t in excerpt)
-            lines.append("      " + text.replace("\n\n", " ¶ ").replace("\n", " "))
-    return "\n".join(lines)
+    ops = word_diff(full_text(a), full_text(b)) if a.paragraphs != b.paragraphs or a.title != b.title else []
+    if not ops and set(metadata) == {"source_url"}:
+        result.changes.append(DocChange(b.id, b.site, b.title, b.source_url, "moved", "upstream",
+                                        moved_from={"id": a.id, "source_url": a.source_url}))
+        return
+    result.changes.append(DocChange(b.id, b.site, b.title, b.source_url, "edited", _kind(a, b), ops,
+                                    words_of(ops, "delete"), words_of(ops, "insert"), metadata=metadata))

@@ -33,6 +33,11 @@ NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 
 # --- reading releases -------------------------------------------------------------------------
 
+def site_ok(crawl_outcomes: dict[str, dict], site: str) -> bool:
+    """A site is ok unless a release's crawl outcomes record another outcome for it (absent = ok)."""
+    return (crawl_outcomes.get(site) or {}).get("outcome", OK_OUTCOME) == OK_OUTCOME
+
+
 @dataclass
 class ReleaseView:
     """A release as its manifest describes it: per document id the manifest entry (digests, site,
@@ -58,7 +63,7 @@ class ReleaseView:
 
     def site_ok(self, site: str) -> bool:
         """A site is ok unless the release's manifest records another crawl outcome for it."""
-        return (self.crawl_outcomes.get(site) or {}).get("outcome", OK_OUTCOME) == OK_OUTCOME
+        return site_ok(self.crawl_outcomes, site)
 
     def records(self, ids: set[str]) -> dict[str, Document]:
         """The released records of `ids`, from documents.jsonl; only their lines are parsed as JSON."""
@@ -187,6 +192,7 @@ class DocChange:
     moved_from: dict | None = None        # {id, source_url} of the old place (for a move)
     last_checked: str | None = None       # when its page last answered (for not_checked)
     next_due: str | None = None           # when the revisit schedule re-checks it (not_checked by schedule)
+    metadata: dict = field(default_factory=dict)  # field -> [before, after] (kcorpus diff, which reads every record)
 
 
 @dataclass
@@ -326,6 +332,58 @@ def _not_checked(old_entry: dict, new_entry: dict, new: ReleaseView) -> bool:
     return bool(before) and check_key(before) == check_key(after)
 
 
+def derive_views(result: ReleaseChanges, removed_docs: list[Document], crawl_outcomes: dict[str, dict],
+                 watchlist: list[WatchEntry]) -> None:
+    """What a reader sees first, from a step's document changes: the edit events (hunks of one shape in
+    several documents, cosmetic edits aside), the deletions per site and what they mention, and the
+    not-checked documents per site (with the crawl outcome the new release recorded)."""
+    events: dict[tuple[str, str], EditEvent] = {}
+    for c in sorted(result.of("edited"), key=lambda c: c.id):
+        if c.kind == "cosmetic":
+            continue
+        seen: set[tuple[str, str]] = set()
+        for deleted, inserted in edit_hunks(c.ops):
+            shape = hunk_shape(deleted, inserted)
+            if shape is None or shape in seen:
+                continue
+            seen.add(shape)
+            event = events.setdefault(shape, EditEvent(shape_id(shape), *shape))
+            event.documents.append({"id": c.id, "site": c.site, "title": c.title, "kind": c.kind})
+    result.events = sorted(events.values(), key=lambda e: (-len(e.documents), e.deleted, e.inserted))
+
+    by_site: dict[str, list[Document]] = {}
+    for doc in removed_docs:
+        by_site.setdefault(doc.site, []).append(doc)
+    result.deletions = [DeletionEvent(site, [{"id": d.id, "title": d.title, "source_url": d.source_url} for d in docs],
+                                      _deletion_mentions(docs, watchlist)) for site, docs in sorted(by_site.items())]
+
+    for c in result.of("not_checked"):
+        row = result.not_checked.setdefault(c.site, {**{"outcome": "not checked", "cause": None},
+                                                     **(crawl_outcomes.get(c.site) or {}),
+                                                     "documents": 0, "last_checked": None})
+        row["documents"] += 1
+        if c.last_checked and (row["last_checked"] is None or c.last_checked > row["last_checked"]):
+            row["last_checked"] = c.last_checked
+        if c.next_due:  # deferred by the revisit schedule, not by a fault: say when it comes back
+            row["deferred"] = row.get("deferred", 0) + 1
+            if row.get("next_due") is None or c.next_due < row["next_due"]:
+                row["next_due"] = c.next_due
+
+
+def pair_moves(gone: list[Document], fresh: list[Document]) -> list[tuple[Document, Document]]:
+    """(old, new) for each document gone from one id whose normalised text reappears under a new id:
+    one article moved to a new URL, not a deletion and an addition."""
+    by_text: dict[str, list[Document]] = {}
+    for doc in sorted(fresh, key=lambda d: d.id):
+        by_text.setdefault(normal_text(full_text(doc)), []).append(doc)
+    pairs = []
+    for doc in sorted(gone, key=lambda d: d.id):
+        targets = by_text.get(normal_text(full_text(doc)))
+        if targets:
+            pairs.append((doc, targets.pop(0)))
+    return pairs
+
+
 def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | None = None,
             old_mentions: dict[str, set[str]] | None = None) -> tuple[ReleaseChanges, dict[str, set[str]]]:
     """Compare two releases. Returns the changes and the watch-list mentions of the new release
@@ -373,18 +431,11 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
     new_docs = new.records(changed_text | set(fresh))
 
     # moves: the same normalised text under a new id
-    by_text: dict[str, list[str]] = {}
-    for doc_id in sorted(fresh):
-        by_text.setdefault(normal_text(full_text(new_docs[doc_id])), []).append(doc_id)
     moved_away: set[str] = set()
-    for doc_id in sorted(gone):
-        targets = by_text.get(normal_text(full_text(old_docs[doc_id])))
-        if targets:
-            target = targets.pop(0)
-            moved_away.add(doc_id)
-            doc = new_docs[target]
-            result.changes.append(DocChange(target, doc.site, doc.title, doc.source_url, "moved", "upstream",
-                                            moved_from={"id": doc_id, "source_url": old_docs[doc_id].source_url}))
+    for before, doc in pair_moves([old_docs[i] for i in gone], [new_docs[i] for i in fresh]):
+        moved_away.add(before.id)
+        result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "moved", "upstream",
+                                        moved_from={"id": before.id, "source_url": before.source_url}))
     moved_to = {c.id for c in result.changes if c.change == "moved"}
     for doc_id in sorted(set(fresh) - moved_to):
         doc = new_docs[doc_id]
@@ -393,8 +444,6 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
     for doc in removed_docs:
         result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "removed", "upstream"))
 
-    # edits, and the events they make up
-    events: dict[tuple[str, str], EditEvent] = {}
     for doc_id in sorted(changed_text):
         a, b = old_docs[doc_id], new_docs[doc_id]
         kind = change_class(full_text(a), full_text(b), (a.capture or {}).get("payload_digest"),
@@ -402,35 +451,7 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
         ops = word_diff(full_text(a), full_text(b))
         result.changes.append(DocChange(doc_id, b.site, b.title, b.source_url, "edited", kind, ops,
                                         words_of(ops, "delete"), words_of(ops, "insert")))
-        if kind == "cosmetic":
-            continue
-        seen: set[tuple[str, str]] = set()
-        for deleted, inserted in edit_hunks(ops):
-            shape = hunk_shape(deleted, inserted)
-            if shape is None or shape in seen:
-                continue
-            seen.add(shape)
-            event = events.setdefault(shape, EditEvent(shape_id(shape), *shape))
-            event.documents.append({"id": doc_id, "site": b.site, "title": b.title, "kind": kind})
-    result.events = sorted(events.values(), key=lambda e: (-len(e.documents), e.deleted, e.inserted))
-
-    by_site: dict[str, list[Document]] = {}
-    for doc in removed_docs:
-        by_site.setdefault(doc.site, []).append(doc)
-    result.deletions = [DeletionEvent(site, [{"id": d.id, "title": d.title, "source_url": d.source_url} for d in docs],
-                                      _deletion_mentions(docs, watchlist)) for site, docs in sorted(by_site.items())]
-
-    for c in result.of("not_checked"):
-        row = result.not_checked.setdefault(c.site, {**{"outcome": "not checked", "cause": None},
-                                                     **(new.crawl_outcomes.get(c.site) or {}),
-                                                     "documents": 0, "last_checked": None})
-        row["documents"] += 1
-        if c.last_checked and (row["last_checked"] is None or c.last_checked > row["last_checked"]):
-            row["last_checked"] = c.last_checked
-        if c.next_due:  # deferred by the revisit schedule, not by a fault: say when it comes back
-            row["deferred"] = row.get("deferred", 0) + 1
-            if row.get("next_due") is None or c.next_due < row["next_due"]:
-                row["next_due"] = c.next_due
+    derive_views(result, removed_docs, new.crawl_outcomes, watchlist)
 
     # the watch-list: mentions in the new release, from the old ones and the changed texts only
     if old_mentions is None:

@@ -199,8 +199,9 @@ def run_summary_markdown(refresh_summary: dict, release_outcome, release_audit: 
 
 
 def compare_releases(home: DataHome, old: str, new: str):
-    """Two releases (each a version under the data home or a folder) compared document by document:
-    corpus.diff.ReleaseDiff (added, removed, edited word by word, upstream vs pipeline)."""
+    """Two releases (each a version under the data home or a folder) compared record by record, in the
+    audit's change model (corpus.events.ReleaseChanges: added, removed, moved, not checked, edited word
+    by word and field by field; upstream, pipeline or cosmetic)."""
     from corpus.diff import diff_releases
     from flows.release import find_release
 

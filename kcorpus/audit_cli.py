@@ -17,17 +17,18 @@ def diff(old: Annotated[str, typer.Argument(help="Older release: version or fold
          as_json: JsonOption = False,
          html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
          home: HomeOption = None) -> None:
-    """Compare two releases: documents added, removed and edited (word-level), upstream vs pipeline."""
+    """Compare every record of two releases: added, removed, moved, not checked, edited (word-level and
+    metadata; upstream, pipeline or cosmetic), as the audit classes them."""
     from flows.audit import compare_releases
     from flows.home import home_at
 
     result = compare_releases(home_at(home), old, new)  # read-only: the data home is never created
     if as_json:
-        print(result.to_json())
+        render.as_json(result.to_dict())
     else:
-        render.release_diff_text(result)
+        render.release_changes(result)
     if html:
-        render.release_diff_html(result, html)
+        render.release_changes_html(result, html)
 
 
 @audit_app.callback()

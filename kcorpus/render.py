@@ -206,14 +206,16 @@ def releases(infos: list) -> None:
     console.print(table)
 
 
-def release_diff_text(diff) -> None:
-    from corpus.diff import render_text
-    print(render_text(diff))
+def release_changes(changes) -> None:
+    """What changed between two releases, as the audit shows it (corpus.audit_page)."""
+    from corpus.audit_page import render_changes_text
+    console.print(render_changes_text(changes), highlight=False, soft_wrap=True, markup=False)
 
 
-def release_diff_html(diff, path) -> None:
-    from corpus.diff_page import render_html
-    path.write_text(render_html(diff), encoding="utf-8")
+def release_changes_html(changes, path) -> None:
+    """The audit page of two releases, written to `path` (document ids not linked: no history pages beside it)."""
+    from corpus.audit_page import render_changes_html
+    path.write_text(render_changes_html(changes, history_base=None), encoding="utf-8")
     err.print(f"HTML report: {path}", highlight=False)
 
 

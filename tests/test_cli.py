@@ -80,8 +80,8 @@ def test_releases_diff_audit_and_quarantine_on_the_demo_home(demo_run):
     assert listed.exit_code == 0 and result.releases[0].release.version in listed.stdout
     old, new = (o.release.version for o in result.releases[:2])
     diff = runner.invoke(app, ["diff", old, new, "--json", *args])
-    data = json.loads(diff.stdout)
-    assert (len(data["added"]), len(data["removed"]), len(data["edited"])) == (2, 1, 1)
+    changed = [c["change"] for c in json.loads(diff.stdout)["changes"]]
+    assert (changed.count("added"), changed.count("removed"), changed.count("edited")) == (2, 1, 1)
     report = home.reports_dir / "cli-report.html"
     assert runner.invoke(app, ["diff", old, new, "--html", str(report), *args]).exit_code == 0
     assert "<del>" in report.read_text()

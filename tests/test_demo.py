@@ -106,6 +106,6 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     # the demo's last crawl (snapshot 3) found KANCC unreachable: the gate blocks until overridden
     outcome = validate_and_release(home, allow_partial=True)
     diff = diff_releases(Path(result.releases[-1].release.path), Path(outcome.release.path))
-    assert diff.added == [] and diff.removed == []
-    assert diff.edited and {e.kind for e in diff.edited} == {"pipeline"}
-    assert any("P'yŏngyang" in text for e in diff.edited for kind, text in e.ops if kind == "insert")
+    assert diff.of("added") == [] and diff.of("removed") == [] and diff.of("moved") == []
+    assert diff.of("edited") and {e.kind for e in diff.of("edited")} == {"pipeline"}
+    assert any("P'yŏngyang" in text for e in diff.of("edited") for kind, text in e.ops if kind == "insert")
