@@ -19,7 +19,7 @@ def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year
 
     Each capture becomes a version in its document's history (document.extra["versions"]); the newest
     version becomes the current document unless a newer one (a live crawl) is already held. The run is
-    recorded with status "backfill", so the crawl audit keeps comparing live crawls with live crawls.
+    recorded with status "backfill", so the crawl comparison (scrapers/crawldiff.py) keeps comparing live crawls with live crawls.
     Returns {"run_id", "backfill": BackfillReport as dict, "clean": CleanReport as dict}.
     """
     from scrapers.wayback import WAYBACK, backfill_site

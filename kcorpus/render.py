@@ -280,7 +280,7 @@ def demo(result, home) -> None:
         refresh_summary(summary)
         release_outcome(outcome)
     crawls = result.crawl_comparison
-    console.print(f"Crawl audit (captures): {len(crawls.new)} new, {len(crawls.gone)} gone, "
+    console.print(f"Crawl comparison (captures): {len(crawls.new)} new, {len(crawls.gone)} gone, "
                   f"{len(crawls.changed)} changed URLs", highlight=False)
     second = result.audits[1] if len(result.audits) > 1 else None
     if second is not None and second.changes is not None:

@@ -1,8 +1,8 @@
 """What an HTTP answer means for a page: usable (a payload we hold), gone (retires its document),
 failed (no answer about the page this time), unanswered (the site, or the way to it, did not answer).
 
-One definition each, read by the crawler (crawl.py), the crawl state (state.py), the crawl audit
-(audit.py), `kcorpus status` (status.py) and the cleaning plan (flows.clean).
+One definition each, read by the crawler (crawl.py), the crawl state (state.py), the crawl comparison
+(crawldiff.py), `kcorpus status` (status.py) and the cleaning plan (flows.clean).
 """
 
 from __future__ import annotations
