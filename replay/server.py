@@ -205,7 +205,7 @@ class ReplayServer:
 
     def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1",
                  faults: bool = False, fault_delay: float = 3.0):
-        """`faults` also serves the hostile responses of scrapers.faults under /_faults/<name> on
+        """`faults` also serves the hostile responses of replay.faults under /_faults/<name> on
         every host (`fault_delay`: how long the "timeout" fault stalls)."""
         self.warc_paths = [Path(p) for p in warc_paths]
         self.snapshot = load_snapshot(self.warc_paths)
