@@ -322,14 +322,29 @@ def check_key(checked) -> object:
     return (checked.get("run_id"), checked.get("at")) if isinstance(checked, dict) else checked
 
 
-def _not_checked(old_entry: dict, new_entry: dict, new: ReleaseView) -> bool:
+def _not_checked(old_entry: dict, new_entry: dict, crawl_outcomes: dict[str, dict]) -> bool:
     """Nobody looked at the page since the last release: its site was not ok this crawl, or its last
     check (the newest usable answer of its URL) is the one the previous release already had (a fault,
     or the revisit schedule deferred it: then its entry says when it is due)."""
-    if not new.site_ok(new_entry["site"]):
+    if not site_ok(crawl_outcomes, new_entry["site"]):
         return True
     before, after = old_entry.get("last_checked"), new_entry.get("last_checked")
     return bool(before) and check_key(before) == check_key(after)
+
+
+def same_text_change(old_entry: dict, new_entry: dict, crawl_outcomes: dict[str, dict]) -> str | None:
+    """What became of a document whose text did not change, from its manifest entries in two releases
+    and the new release's crawl outcomes: "moved" (a new source URL), "not_checked" (nobody looked at
+    its page since), "cosmetic" (the page's bytes changed, the same cleaner made the same text), or None
+    (unchanged). The audit and the release's CHANGELOG both ask this."""
+    if old_entry.get("source_url") != new_entry.get("source_url"):
+        return "moved"
+    if _not_checked(old_entry, new_entry, crawl_outcomes):
+        return "not_checked"
+    if old_entry.get("payload_digest") != new_entry.get("payload_digest") and \
+            old_entry.get("cleaner_version") == new_entry.get("cleaner_version"):
+        return "cosmetic"
+    return None
 
 
 def derive_views(result: ReleaseChanges, removed_docs: list[Document], crawl_outcomes: dict[str, dict],
@@ -403,16 +418,15 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
             fresh.append(doc_id)
         elif before["text_sha256"] != entry["text_sha256"]:
             changed_text.add(doc_id)
-        elif before.get("source_url") != entry.get("source_url"):
+        elif (change := same_text_change(before, entry, new.crawl_outcomes)) == "moved":
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "moved", "upstream",
                                             moved_from={"id": doc_id, "source_url": before.get("source_url")}))
-        elif _not_checked(before, entry, new):
+        elif change == "not_checked":
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "not_checked", last_checked=_checked_at(entry),
                                             next_due=_next_due(entry) if new.site_ok(entry["site"]) else None))
-        elif before.get("payload_digest") != entry.get("payload_digest") and \
-                before.get("cleaner_version") == entry.get("cleaner_version"):
+        elif change == "cosmetic":
             # the page's bytes changed and its text did not: charset, markup or chrome only
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "edited", "cosmetic"))

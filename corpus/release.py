@@ -24,7 +24,7 @@ from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_releas
                              read_manifest_head)
 from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
 from corpus.derived import DerivedWriter, PreviousConllu, Stats
-from corpus.events import capture_class
+from corpus.events import capture_class, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -393,6 +393,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of edited documents
         counts: dict[str, int] = {}
         cleaner_versions: set[str] = set()
+        unchanged_text: dict[str, list[str]] = {"moved": [], "not_checked": [], "cosmetic": []}
         first_member = None
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
                 open(work / "entries.json", "wb") as entries, \
@@ -460,6 +461,11 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "work": doc.extra.get("work")}
                 if checked and doc.source_url in checked:
                     entry["last_checked"] = checked[doc.source_url]
+                if old is not None and kind is None:  # the same text: moved, not checked, cosmetic (as the audit says)
+                    same_text = same_text_change(old, entry, crawl_outcomes or {})
+                    if same_text:
+                        unchanged_text[same_text].append(doc.id)
+                        titles[doc.id] = (doc.title, doc.source_url)
                 dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
@@ -501,7 +507,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             shutil.copyfileobj(src, out, 1 << 20)
             out.write((b"\n ]" if released_ids else b"]") + b"\n}")
         _write_changelog(tmp / "CHANGELOG.md", version, previous_dir.name if previous_dir else None, added,
-                         work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected)
+                         work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected,
+                         unchanged_text)
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
             for name in _sorted_files(tmp):
                 if name != "SHA256SUMS":
@@ -622,20 +629,23 @@ def _changelog_entry(doc_id: str, title: str, url: str) -> str:
 
 
 def _write_changelog(path: Path, version, previous_version, added, added_entries: Path, removed, edited, previous,
-                     released, partial, quarantined, rejected) -> None:
+                     released, partial, quarantined, rejected, same_text: dict[str, list[str]] | None = None) -> None:
     """CHANGELOG.md. `added_entries` holds the added documents' lines as the release wrote them, each
     after a newline (a first release adds every document: their titles are not kept in memory);
-    `released` maps the edited ids to their (title, source URL), `previous` the removed ids to their
-    previous manifest entries."""
+    `released` maps the edited (and `same_text`) ids to their (title, source URL), `previous` the removed
+    ids to their previous manifest entries; `same_text`: the ids of documents whose text did not change
+    that moved, were not checked or changed cosmetically (corpus.events.same_text_change)."""
+    same_text = same_text or {}
     lines = [f"# kcorpus release {version}", ""]
     lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
     lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
               f"- edited: {len(edited)} ({sum(1 for k in edited.values() if k == 'upstream')} upstream, "
-              f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)", ""]
+              f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)"]
+    lines += [f"- {label}: {len(same_text[key])}" for key, label in SAME_TEXT_SECTIONS if same_text.get(key)] + [""]
     if partial:
         lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
         lines += [f"- {md_escape(message)}" for message in partial] + [""]
-    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected)
+    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text)
     with open(path, "w", encoding="utf-8") as out, open(added_entries, encoding="utf-8") as entries:
         out.write("\n".join(lines))
         if added:
@@ -646,8 +656,13 @@ def _write_changelog(path: Path, version, previous_version, added, added_entries
             out.write("\n" + line)
 
 
-def _changelog_tail(removed, edited, previous, released, quarantined, rejected) -> list[str]:
-    """CHANGELOG.md after its Added section: removed, edited, held back, rejected."""
+# documents whose text did not change, as the CHANGELOG names them: (corpus.events.same_text_change, label)
+SAME_TEXT_SECTIONS = (("moved", "moved"), ("not_checked", "not checked"), ("cosmetic", "cosmetic"))
+
+
+def _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text=None) -> list[str]:
+    """CHANGELOG.md after its Added section: removed, edited, moved, not checked, cosmetic, held back,
+    rejected."""
     lines = []
     if removed:
         lines += ["## Removed", ""]
@@ -658,6 +673,13 @@ def _changelog_tail(removed, edited, previous, released, quarantined, rejected) 
         lines += ["## Edited", ""]
         lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id][0])}" for doc_id, kind in sorted(edited.items())]
         lines.append("")
+    notes = {"moved": "the same text at a new source URL", "not_checked": "kept as last seen: nobody looked at "
+             "the page since the release before (its site was not ok, or its re-check is not due)",
+             "cosmetic": "the page's bytes changed, its text did not"}
+    for key, label in SAME_TEXT_SECTIONS:
+        if (same_text or {}).get(key):
+            lines += [f"## {label[0].upper()}{label[1:]}", "", f"{notes[key]}:", ""]
+            lines += [_changelog_entry(doc_id, *released[doc_id]) for doc_id in same_text[key]] + [""]
     if quarantined:
         lines += ["## Held back by the quality gate", ""]
         lines += [f"- `{q['id']}`: {md_escape('; '.join(q.get('failed', [])))}" for q in quarantined] + [""]

@@ -388,3 +388,30 @@ def test_the_release_diff_classes_edits_as_the_audit_does_cosmetic_included(tmp_
     assert f"cosmetic (folded): 1: {quoted.id}" in render_changes_text(diff)
     changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
     assert {c.id: c.kind for c in changes.of("edited")} == {e.id: e.kind for e in diff.of("edited")}
+
+
+def test_the_changelog_names_moves_cosmetic_edits_and_documents_not_checked_as_the_audit_does(tmp_path,
+                                                                                           snapshot_documents):
+    """Three documents keep their text: one at a new source URL (moved), one whose page's bytes changed
+    (cosmetic), one whose page nobody re-checked since the last release (not checked). The release's
+    CHANGELOG and the audit (corpus.events.compare) name the same three, by the same rule."""
+    from corpus.events import ReleaseView, compare
+
+    home = DataHome.resolve(tmp_path)
+    docs = copy.deepcopy(sorted(snapshot_documents, key=lambda d: d.id))
+    moved, cosmetic, unchecked = docs[0], docs[1], docs[2]
+    checked = {unchecked.source_url: {"run_id": "run-1", "at": "2026-11-01T03:00:00Z"}}
+    old = build_release(home, docs, today=DAY, checked=checked)
+    moved.source_url += "?moved=1"
+    cosmetic.capture = {**cosmetic.capture, "payload_digest": "sha1:SAMETEXTNEWBYTES"}
+    new = build_release(home, docs, today=DAY, checked=checked)
+    changelog = (Path(new.path) / "CHANGELOG.md").read_text()
+    assert "- moved: 1" in changelog and "- not checked: 1" in changelog and "- cosmetic: 1" in changelog
+    for heading, doc in (("## Moved", moved), ("## Not checked", unchecked), ("## Cosmetic", cosmetic)):
+        section = changelog.split(heading, 1)[1].split("\n## ", 1)[0]
+        assert f"`{doc.id}`" in section and section.count("\n- `") == 1, heading
+    assert "- edited: 0 (0 upstream, 0 pipeline)" in changelog
+    changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
+    assert [c.id for c in changes.of("moved")] == [moved.id]
+    assert [c.id for c in changes.of("not_checked")] == [unchecked.id]
+    assert [c.id for c in changes.of("edited", "cosmetic")] == [cosmetic.id]
