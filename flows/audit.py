@@ -115,7 +115,7 @@ def document_history(home: DataHome, doc_id: str):
             for url in sorted(urls):
                 captures += [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
                                                   "payload_digest", "record_id", "warc_file", "error")}
-                             for row in state.url_captures(url)]
+                             for row in state.url_capture_log(url)]
         finally:
             state.close()
     return corpus.history.document_history(paths, doc_id, captures)

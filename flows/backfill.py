@@ -56,7 +56,7 @@ def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list
     for url in state.capture_urls(profile.name, ("article", "wayback")):
         doc_id = profile.document_id(url)
         if doc_id:
-            by_id.setdefault(doc_id, []).extend(state.payload_captures(url))
+            by_id.setdefault(doc_id, []).extend(state.url_captures(url, ("article", "wayback")))
     for rows in by_id.values():
         rows.sort(key=lambda r: (r["captured_at"], r["id"]))
     return by_id

@@ -280,7 +280,7 @@ class CrawlState:
             "SELECT 1 FROM captures WHERE url = ? AND captured_at = ? AND kind = ? AND record_type = 'response' "
             "AND status = 200 LIMIT 1", (url, captured_at, kind)).fetchone() is not None
 
-    def payload_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
+    def url_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
         """Every capture of `url` holding a payload (responses and revisits), oldest capture date first:
         the versions a backfill cleans (a failed fetch of the same URL holds no payload to read)."""
         marks = ",".join("?" * len(kinds))
@@ -384,7 +384,7 @@ class CrawlState:
                               "WHERE id > ? AND kind = 'article'", (capture_id,)).fetchone()
         return row[0], row[1]
 
-    def url_captures(self, url: str) -> list[sqlite3.Row]:
+    def url_capture_log(self, url: str) -> list[sqlite3.Row]:
         """Every capture of one URL, oldest first (failures and revisits included): a document's history."""
         return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
 

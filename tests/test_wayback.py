@@ -165,8 +165,8 @@ def test_backfill_cleans_only_captures_with_a_payload_when_a_live_fetch_of_the_u
                                      captured_at="2026-11-01T00:00:00Z", run_id="live-1", error="timed out"),
                              kind="article", record_type="failure", body_location=None)
         state.finish_run("live-1")
-        assert [r["record_type"] for r in state.url_captures(url)] == ["failure"]
-        assert state.payload_captures(url) == []
+        assert [r["record_type"] for r in state.url_capture_log(url)] == ["failure"]
+        assert state.url_captures(url) == []
     finally:
         state.close()
     with WaybackReplay(three_captures()) as wayback:
