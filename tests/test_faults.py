@@ -139,9 +139,9 @@ def test_scheduled_run_with_the_sites_unreachable_ends_failed_writes_no_release_
     failure = state.result(raise_on_failure=False)  # the Failed state's data: the error, with the summary
     assert isinstance(failure, RunFailed) and failure.summary["release"] is None
     # called from Python, the refresh flow raises one clear error that still carries the summary
-    from flows.refresh import refresh as refresh_flow
+    import flows.refresh
     with pytest.raises(RunFailed, match=r"^globalsecurity: unreachable: robots.txt unreachable") as raised:
-        refresh_flow(home=str(home.root), sites=SITES, settings=asdict(FAST))
+        flows.refresh.refresh(home=str(home.root), sites=SITES, settings=asdict(FAST))
     assert raised.value.summary["outcomes"]["kancc"]["outcome"] == "unreachable"
 
 
@@ -284,7 +284,7 @@ def test_a_full_disk_cuts_the_torn_record_and_says_disk_full(refreshed, tmp_path
     home = refreshed
     before_docs = documents_on_disk(home)
     before_warcs = {p.name: p.read_bytes() for p in home.warc_dir.iterdir()}
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
 
     real_write, calls = os.write, {"n": 0}
 

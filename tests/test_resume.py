@@ -90,7 +90,7 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
 def _watch_syncs_and_commits(monkeypatch):
     """Record each WARC file's synced size at every fsync, and fail any state row that would point at a
     WARC byte not yet synced (the invariant group commits must keep). Returns the event counters."""
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
     from scrapers.state import CrawlState
 
     synced, events = {}, {"fsyncs": 0, "rows": 0}
@@ -128,7 +128,7 @@ def test_group_commits_sync_the_warc_before_any_state_row_points_into_it(tmp_pat
 def test_a_failed_sync_drops_the_groups_rows_and_stops_the_crawl_in_words(tmp_path, monkeypatch):
     import errno
 
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
     from scrapers.state import CrawlState
 
     home = DataHome.resolve(tmp_path).ensure()
