@@ -21,10 +21,10 @@ from lxml import etree
 from core.capture import plain_record_id
 from core.document import Document
 from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
-                             read_manifest_head)
+                             read_manifest_head, read_records)
 from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
 from corpus.derived import DerivedWriter, PreviousConllu, Stats
-from corpus.events import capture_class, same_text_change
+from corpus.events import capture_class, pair_moves, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -394,6 +394,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         counts: dict[str, int] = {}
         cleaner_versions: set[str] = set()
         unchanged_text: dict[str, list[str]] = {"moved": [], "not_checked": [], "cosmetic": []}
+        moved_from: dict[str, str] = {}     # new id -> old id of a document re-filed under a new id
         first_member = None
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
                 open(work / "entries.json", "wb") as entries, \
@@ -478,6 +479,14 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         # what left with this release joins what had left before; what came back leaves the list
         retired.update((doc_id, left[doc_id]) for doc_id in removed)
         retired_list = [retired[i] for i in sorted(retired) if i not in released_ids]
+        # a document gone from one id whose text reappears under a new one moved (corpus.events.pair_moves,
+        # the audit's rule): only the removed and added records are read back, never the whole corpus
+        moves = pair_moves(list(read_records(previous_dir, set(removed)).values()),
+                           list(read_records(tmp, set(added)).values())) if removed and added else []
+        for before, after in moves:
+            unchanged_text["moved"].append(after.id)
+            titles[after.id] = (after.title, after.source_url)
+            moved_from[after.id] = before.id
         derived.close()
         stats = derived.stats
         sites = sorted(counts)
@@ -508,7 +517,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             out.write((b"\n ]" if released_ids else b"]") + b"\n}")
         _write_changelog(tmp / "CHANGELOG.md", version, previous_dir.name if previous_dir else None, added,
                          work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected,
-                         unchanged_text)
+                         unchanged_text, moved_from)
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
             for name in _sorted_files(tmp):
                 if name != "SHA256SUMS":
@@ -629,28 +638,36 @@ def _changelog_entry(doc_id: str, title: str, url: str) -> str:
 
 
 def _write_changelog(path: Path, version, previous_version, added, added_entries: Path, removed, edited, previous,
-                     released, partial, quarantined, rejected, same_text: dict[str, list[str]] | None = None) -> None:
+                     released, partial, quarantined, rejected, same_text: dict[str, list[str]] | None = None,
+                     moved_from: dict[str, str] | None = None) -> None:
     """CHANGELOG.md. `added_entries` holds the added documents' lines as the release wrote them, each
     after a newline (a first release adds every document: their titles are not kept in memory);
     `released` maps the edited (and `same_text`) ids to their (title, source URL), `previous` the removed
     ids to their previous manifest entries; `same_text`: the ids of documents whose text did not change
-    that moved, were not checked or changed cosmetically (corpus.events.same_text_change)."""
-    same_text = same_text or {}
+    that moved, were not checked or changed cosmetically (corpus.events.same_text_change); `moved_from`:
+    new id -> old id of a document re-filed under a new id (listed as moved, not as added and removed)."""
+    same_text, moved_from = same_text or {}, moved_from or {}
+    moved_away = set(moved_from.values())
+    removed = [doc_id for doc_id in removed if doc_id not in moved_away]
     lines = [f"# kcorpus release {version}", ""]
     lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
-    lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
+    lines += ["", f"- added: {len(added) - len(moved_from)}", f"- removed: {len(removed)}",
               f"- edited: {len(edited)} ({sum(1 for k in edited.values() if k == 'upstream')} upstream, "
               f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)"]
     lines += [f"- {label}: {len(same_text[key])}" for key, label in SAME_TEXT_SECTIONS if same_text.get(key)] + [""]
     if partial:
         lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
         lines += [f"- {md_escape(message)}" for message in partial] + [""]
-    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text)
+    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text, moved_from)
     with open(path, "w", encoding="utf-8") as out, open(added_entries, encoding="utf-8") as entries:
         out.write("\n".join(lines))
-        if added:
+        if len(added) > len(moved_from):
             out.write("\n## Added\n")
-            shutil.copyfileobj(entries, out, 1 << 20)
+            if moved_from:  # the moved ones are listed under Moved
+                out.writelines(line for line in entries
+                               if not any(line.startswith(f"- `{doc_id}` ") for doc_id in moved_from))
+            else:
+                shutil.copyfileobj(entries, out, 1 << 20)
             out.write("\n")
         for line in tail:
             out.write("\n" + line)
@@ -660,7 +677,8 @@ def _write_changelog(path: Path, version, previous_version, added, added_entries
 SAME_TEXT_SECTIONS = (("moved", "moved"), ("not_checked", "not checked"), ("cosmetic", "cosmetic"))
 
 
-def _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text=None) -> list[str]:
+def _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text=None,
+                    moved_from=None) -> list[str]:
     """CHANGELOG.md after its Added section: removed, edited, moved, not checked, cosmetic, held back,
     rejected."""
     lines = []
@@ -673,13 +691,15 @@ def _changelog_tail(removed, edited, previous, released, quarantined, rejected, 
         lines += ["## Edited", ""]
         lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id][0])}" for doc_id, kind in sorted(edited.items())]
         lines.append("")
-    notes = {"moved": "the same text at a new source URL", "not_checked": "kept as last seen: nobody looked at "
+    notes = {"moved": "the same text at a new source URL (or under a new id: the old one after `was`)", "not_checked": "kept as last seen: nobody looked at "
              "the page since the release before (its site was not ok, or its re-check is not due)",
              "cosmetic": "the page's bytes changed, its text did not"}
     for key, label in SAME_TEXT_SECTIONS:
         if (same_text or {}).get(key):
             lines += [f"## {label[0].upper()}{label[1:]}", "", f"{notes[key]}:", ""]
-            lines += [_changelog_entry(doc_id, *released[doc_id]) for doc_id in same_text[key]] + [""]
+            lines += [_changelog_entry(doc_id, *released[doc_id])
+                      + (f" (was `{moved_from[doc_id]}`)" if doc_id in (moved_from or {}) else "")
+                      for doc_id in same_text[key]] + [""]
     if quarantined:
         lines += ["## Held back by the quality gate", ""]
         lines += [f"- `{q['id']}`: {md_escape('; '.join(q.get('failed', [])))}" for q in quarantined] + [""]

@@ -392,9 +392,9 @@ def test_the_release_diff_classes_edits_as_the_audit_does_cosmetic_included(tmp_
 
 def test_the_changelog_names_moves_cosmetic_edits_and_documents_not_checked_as_the_audit_does(tmp_path,
                                                                                            snapshot_documents):
-    """Three documents keep their text: one at a new source URL (moved), one whose page's bytes changed
-    (cosmetic), one whose page nobody re-checked since the last release (not checked). The release's
-    CHANGELOG and the audit (corpus.events.compare) name the same three, by the same rule."""
+    """Four documents keep their text: one at a new source URL and one under a new id (moved), one whose
+    page's bytes changed (cosmetic), one whose page nobody re-checked since the last release (not
+    checked). The release's CHANGELOG and the audit (corpus.events.compare) name the same, by the same rules."""
     from corpus.events import ReleaseView, compare
 
     home = DataHome.resolve(tmp_path)
@@ -404,14 +404,19 @@ def test_the_changelog_names_moves_cosmetic_edits_and_documents_not_checked_as_t
     old = build_release(home, docs, today=DAY, checked=checked)
     moved.source_url += "?moved=1"
     cosmetic.capture = {**cosmetic.capture, "payload_digest": "sha1:SAMETEXTNEWBYTES"}
-    new = build_release(home, docs, today=DAY, checked=checked)
+    refiled = copy.deepcopy(docs[3])      # re-filed under a new id and URL, its text unchanged
+    refiled.id, refiled.source_url = docs[3].id + "x", docs[3].source_url + "?refiled=1"
+    new = build_release(home, docs[:3] + [refiled] + docs[4:], today=DAY, checked=checked)
     changelog = (Path(new.path) / "CHANGELOG.md").read_text()
-    assert "- moved: 1" in changelog and "- not checked: 1" in changelog and "- cosmetic: 1" in changelog
+    assert "- moved: 2" in changelog and "- not checked: 1" in changelog and "- cosmetic: 1" in changelog
+    assert "- added: 0" in changelog and "- removed: 0" in changelog and "## Added" not in changelog
     for heading, doc in (("## Moved", moved), ("## Not checked", unchecked), ("## Cosmetic", cosmetic)):
         section = changelog.split(heading, 1)[1].split("\n## ", 1)[0]
-        assert f"`{doc.id}`" in section and section.count("\n- `") == 1, heading
-    assert "- edited: 0 (0 upstream, 0 pipeline)" in changelog
+        assert f"`{doc.id}`" in section and section.count("\n- `") == (2 if heading == "## Moved" else 1), heading
+    assert f"`{refiled.id}`" in changelog.split("## Moved", 1)[1] and f"(was `{docs[3].id}`)" in changelog
+    assert "## Removed" not in changelog and "- edited: 0 (0 upstream, 0 pipeline)" in changelog
     changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
-    assert [c.id for c in changes.of("moved")] == [moved.id]
+    assert sorted(c.id for c in changes.of("moved")) == sorted([moved.id, refiled.id])
+    assert [c.moved_from["id"] for c in changes.of("moved") if c.id == refiled.id] == [docs[3].id]
     assert [c.id for c in changes.of("not_checked")] == [unchecked.id]
     assert [c.id for c in changes.of("edited", "cosmetic")] == [cosmetic.id]
