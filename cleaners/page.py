@@ -387,6 +387,25 @@ def own_page_date(parsed: dict[str, str]) -> date | None:
         return None
 
 
+def id_date_disagreement(parsed: dict[str, str], groups: dict[str, str]) -> str | None:
+    """Why a page is not the article its URL names, judged by dates: the page shows its own date
+    (Rodong's "Aug. 1, 2024") and the URL's article id carries one (`2024-08-01-H005`); more than a day
+    apart, the page renders another article (some Wayback captures of Rodong's base64 URLs do). None
+    when they agree or either is missing.
+
+    >>> id_date_disagreement({"page_year": "2024", "page_month": "Aug", "page_day": "1"},
+    ...                      {"page_year": "2024", "page_month": "08", "page_day": "01"}) is None
+    True
+    >>> id_date_disagreement({"page_year": "2021", "page_month": "Mar", "page_day": "5"},
+    ...                      {"page_year": "2024", "page_month": "08", "page_day": "01"})
+    "the page shows an article of 2021-03-05, its URL's id one of 2024-08-01: another article"
+    """
+    shown, named = own_page_date(parsed), own_page_date(groups)
+    if shown is None or named is None or abs((shown - named).days) <= 1:
+        return None
+    return f"the page shows an article of {shown.isoformat()}, its URL's id one of {named.isoformat()}: another article"
+
+
 def generic_id(url: str) -> str:
     """A safe, stable id for a page of a site without a profile: host + path, slugged, + a digest."""
     parts = urlsplit(url)
@@ -540,6 +559,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
               or next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})) if profile else {}
     # the page's own date (kcna.kp's "Juche113.5.27.", Rodong's "2024.8.1."), or the one its URL carries
     own_date = own_page_date(parsed) or own_page_date(groups)
+    disagreement = id_date_disagreement(parsed, groups)
+    if disagreement:
+        raise CleaningError(disagreement)
 
     if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
         extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")

@@ -434,6 +434,20 @@ def _nbsp(m: re.Match) -> str:
     return " "
 
 
+FULLWIDTH_DIGITS = re.compile("[\uff10-\uff19]+")
+_TO_ASCII_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
+
+
+def _fullwidth_digits(m: re.Match) -> str:
+    """Full-width digits from an East Asian input method in Latin text: Rodong Sinmun's English pages
+    write "the ８０th anniversary". Read as ASCII digits, so dates and numbers match and search.
+
+    >>> RULES_BY_NAME["fullwidth-digit"].fix("the ８０th anniversary")
+    'the 80th anniversary'
+    """
+    return m.group().translate(_TO_ASCII_DIGITS)
+
+
 # A backslash (or a doubled one, as in the KANCC <title>) standing where a space was, before a
 # lower-case word: "workers\and peasants", "Soviet\union", "world,\and had". The word after it must
 # be an English word; a path ("C:\Windows\system32"), an escape ("\n") or a capitalised or numeric
@@ -640,6 +654,8 @@ RULES: list[Rule] = [
     Rule("control-char", "control characters", _control_char, CONTROL, could_match=_has_control),
     Rule("zero-width", "zero-width characters and soft hyphens", _zero_width, ZERO_WIDTH, could_match=_non_ascii),
     Rule("nbsp", "no-break spaces", _nbsp, NBSP, could_match=_non_ascii),
+    Rule("fullwidth-digit", "full-width digits (\"８０th\") in Latin text", _fullwidth_digits, FULLWIDTH_DIGITS,
+         could_match=_non_ascii),
     Rule("print-hyphen", "a word split by a print hyphen", _print_hyphen, PRINT_HYPHEN,
          could_match=_searching(r"-(?<=[a-z]-) ?[a-z]")),  # a lower-case letter, "-", maybe a space, a letter
     Rule("backslash-space", "a backslash standing for a space before a word", _backslash_space, BACKSLASH,

@@ -54,14 +54,28 @@ def load_document(home: DataHome, site: str, doc_id: str) -> Document | None:
     return Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def retire_document(home: DataHome, site: str, doc_id: str) -> bool:
-    """Move a document whose article is gone upstream out of the current set. True if it was there."""
+def retire_document(home: DataHome, site: str, doc_id: str, why: dict | None = None) -> bool:
+    """Move a document whose article is gone upstream out of the current set, recording why it is gone
+    (`why`: {"why": words, "status", "url", "captured_at", "record_id"}) in its extra["gone"], so the
+    retired file says on its own what the site answered. True if the document was there."""
     path = _path(home, site, doc_id)
     if not path.exists():
         return False
     target = _path(home, site, doc_id, gone=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, target)
+    if why:
+        doc = Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        doc.extra = {**doc.extra, "gone": why}
+        tmp = temp_name(target)
+        try:
+            tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        path.unlink()
+    else:
+        os.replace(path, target)
     return True
 
 

@@ -71,6 +71,11 @@ class DataHome:
         return self.root / "releases"
 
     @property
+    def witness_index(self) -> Path:
+        """Signatures of every released text (corpus.witnesses): a cache, rebuilt if lost."""
+        return self.root / "index" / "witnesses.sqlite"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

@@ -58,6 +58,14 @@ class Profile:
     # How often known articles are re-checked (scrapers/revisit.py): min_days, max_days (the re-check
     # bound), factor, budget, run_every_days. Empty: every known article is re-checked on every run.
     revisit: dict[str, Any] = field(default_factory=dict)
+    # List pages that page by POSTing their own form (scrapers/pagination.py): `list_patterns`, `form`,
+    # `action`, `page_fields`, `page_count`, `first_page`, `max_pages`, `stop_at_known`. Empty: lists page by links.
+    pagination: dict[str, Any] = field(default_factory=dict)
+    # A slow site's own fetch settings (scrapers/crawl.py site_settings): `timeout` and `retry_waits`.
+    fetch: dict[str, Any] = field(default_factory=dict)
+    # Links whose target is inside a `javascript:` call, e.g. `javascript:article_open('index.php?…')`:
+    # patterns with one group, the target (scrapers/discover.py).
+    script_links: tuple[re.Pattern, ...] = ()
     source_path: str = ""
 
     def owns(self, url: str) -> bool:
@@ -115,14 +123,17 @@ class Profile:
 
 
 def decode_b64(value: str) -> str | None:
-    """A URL's base64 text decoded (padding restored), or None when it is not base64 of UTF-8 text.
+    """A URL's base64 text decoded (percent-encoding undone, padding restored), or None when it is not
+    base64 of UTF-8 text. Links and archives often write the padding percent-encoded (`%3D%3D`).
 
-    >>> decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg==")
-    '12@2024-08-01-H005@15@1@@0@2'
+    >>> decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg=="), decode_b64("MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg%3D%3D")
+    ('12@2024-08-01-H005@15@1@@0@2', '12@2024-08-01-H005@15@1@@0@2')
     """
     import base64
     import binascii
+    from urllib.parse import unquote
 
+    value = unquote(value)
     try:
         return base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -162,6 +173,9 @@ def load_profile(path: str | Path) -> Profile:
         wayback=data.get("wayback", {}),
         id_b64_pattern=re.compile(crawl["id_b64_pattern"], re.ASCII) if crawl.get("id_b64_pattern") else None,
         revisit=data.get("revisit", {}),
+        pagination=crawl.get("pagination", {}),
+        fetch=crawl.get("fetch", {}),
+        script_links=tuple(re.compile(p) for p in crawl.get("script_links", [])),
         source_path=str(path),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -165,15 +166,18 @@ class PreviousConllu:
     each unchanged document's block is taken as it was instead of segmenting the text again, so a
     release costs segmentation only for new and edited documents. Memory: one block per site."""
 
-    def __init__(self, release_dir: Path | None):
+    def __init__(self, release_dir: Path | None, trusted: set[str] | None = None):
+        """`trusted`: the sites whose CoNLL-U file still matches the previous release's SHA256SUMS (None:
+        all); a file edited after its release is never carried into the next one."""
         self.folder = Path(release_dir) / "conllu" if release_dir else None
+        self.trusted = trusted
         self._readers: dict[str, Iterator[tuple[str, str]]] = {}
         self._current: dict[str, tuple[str, str] | None] = {}
 
     def block(self, site: str, doc_id: str, title: str) -> str | None:
         """The previous block of `doc_id`, if there is one with the same title line; blocks before it
         (documents that left) are skipped."""
-        if self.folder is None:
+        if self.folder is None or (self.trusted is not None and site not in self.trusted):
             return None
         if site not in self._readers:
             self._readers[site] = _conllu_blocks(self.folder / f"{site}.conllu")
@@ -207,15 +211,42 @@ def _conllu_blocks(path: Path) -> Iterator[tuple[str, str]]:
         yield doc_id, "".join(lines)
 
 
+def write_or_link(target: Path, data: bytes, previous: Path | None) -> bool:
+    """Write `data` to `target`, or hard-link the previous release's file when it holds exactly these bytes
+    (released files are read-only, so a daily release of a corpus that changed by 1% shares the other 99%
+    with the one before). The previous file's bytes are compared, never its recorded checksum: a file
+    edited after its release is not carried into the next one. Returns True when it linked.
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "old.txt").write_bytes(b"same")
+    >>> write_or_link(folder / "new.txt", b"same", folder / "old.txt"), (folder / "new.txt").stat().st_nlink
+    (True, 2)
+    >>> write_or_link(folder / "other.txt", b"changed", folder / "old.txt"), (folder / "other.txt").read_bytes()
+    (False, b'changed')
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if previous is not None:
+        try:
+            if previous.stat().st_size == len(data) and previous.read_bytes() == data:
+                os.link(previous, target)
+                return True
+        except OSError:   # no previous file, another filesystem, no hard links here: write it
+            pass
+    target.write_bytes(data)
+    return False
+
+
 class DerivedWriter:
     """Writes the derived formats of a release under `root`, one document at a time (add), then close().
-    Text files: text/<site>/<id>.txt; meta.tsv; documents.parquet (row groups of PARQUET_ROW_GROUP);
-    conllu/<site>.conllu."""
+    Text files: text/<site>/<id>.txt (hard-linked to `previous`'s when identical); meta.tsv;
+    documents.parquet (row groups of PARQUET_ROW_GROUP); conllu/<site>.conllu."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, previous: Path | None = None):
         import pyarrow.parquet as pq
 
         self.root = Path(root)
+        self.previous = previous
+        self.linked = 0   # files shared with the previous release
         self.stats = Stats()
         self.schema = arrow_schema()
         self._rows: list[dict] = []
@@ -234,9 +265,9 @@ class DerivedWriter:
         else:
             tokens, sentences = conllu_counts(conllu)
         record = flat_record(doc, tokens, sentences, tei_path)
-        text_path = self.root / "text" / doc.site / f"{doc.id}.txt"
-        text_path.parent.mkdir(parents=True, exist_ok=True)
-        text_path.write_text(doc.title + "\n\n" + doc.text + "\n", encoding="utf-8")
+        relative = Path("text") / doc.site / f"{doc.id}.txt"
+        self.linked += write_or_link(self.root / relative, (doc.title + "\n\n" + doc.text + "\n").encode("utf-8"),
+                                     self.previous / relative if self.previous else None)
         self._tsv.writerow([_tsv_value(record[name]) for name in FIELD_NAMES if name != "text"])
         if doc.site not in self._conllu:
             (self.root / "conllu").mkdir(exist_ok=True)

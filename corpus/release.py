@@ -23,7 +23,8 @@ from core.document import Document
 from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
                              read_manifest_head, read_records)
 from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
-from corpus.derived import DerivedWriter, PreviousConllu, Stats
+from corpus.database import DATABASE_NAME, ReleaseDatabase
+from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
 from corpus.events import capture_class, pair_moves, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
@@ -31,7 +32,7 @@ from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Chan
 from core.version import __version__
 from core.datahome import DataHome
 from core.ids import ID_PATTERN
-from corpus.witnesses import link_witnesses
+from corpus.witnesses import WitnessIndex
 
 VERSION_PATTERN = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -252,6 +253,8 @@ RELEASE_FILES = {
     "meta.tsv": "the same rows as tab-separated text, without `text`",
     "text/<site>/<id>.txt": "plain text per document: the title, a blank line, the paragraphs",
     "conllu/<site>.conllu": "sentences and tokens in CoNLL-U (Korean: Kiwi words with POS)",
+    "kcorpus.sqlite": "documents, paragraphs (full-text search), repairs, revisions, captures, witnesses in "
+                      "SQLite (`kcorpus serve` browses it)",
     "CITATION.cff": "how to cite this release (Citation File Format 1.2.0)",
     ".zenodo.json": "deposit metadata for Zenodo",
     "manifest.json": "per document: paths, checksums, provenance, history; per derived file its checksum",
@@ -331,6 +334,41 @@ def _manifest_entry_json(entry: dict) -> bytes:
     return ("\n".join("  " + line for line in text.split("\n"))).encode("utf-8")
 
 
+class PreviousReleaseDamaged(ValueError):
+    """The previous release was changed after it was written: what it says cannot be carried forward."""
+
+
+def _check_previous(previous_dir: Path | None) -> set[str] | None:
+    """What a new release takes from the previous one must still be what was released: its manifest
+    (revision history, retired documents) against SHA256SUMS, or the release is refused in one line;
+    its CoNLL-U files likewise, or they are not reused (the documents are segmented again). Returns the
+    sites whose CoNLL-U may be reused (None without a previous release)."""
+    if previous_dir is None:
+        return None
+    sums = {}
+    try:
+        for line in (previous_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            sums[name] = digest
+    except OSError as exc:
+        raise PreviousReleaseDamaged(f"release {previous_dir.name} has no readable SHA256SUMS ({exc.strerror}); "
+                                     f"`kcorpus check` names the damage; nothing was written") from None
+    if sums.get("manifest.json") != sha256_file(previous_dir / "manifest.json"):
+        raise PreviousReleaseDamaged(f"release {previous_dir.name}: manifest.json differs from its SHA256SUMS "
+                                     f"(changed after release); the revision history it holds cannot be carried "
+                                     f"into a new release; `kcorpus check` names the damage; nothing was written")
+    trusted = set()
+    for path in sorted((previous_dir / "conllu").glob("*.conllu")):
+        if sums.get(f"conllu/{path.name}") == sha256_file(path):
+            trusted.add(path.stem)
+    return trusted
+
+
+def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
+    """The release that published a document's current text: its latest change (this one when new or edited)."""
+    return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
+
+
 def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
                   quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None,
@@ -367,14 +405,18 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     previous = PreviousEntries(previous_dir)
     retired = _retired_entries(home, previous_dir, previous_manifest)
     # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
-    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None)
+    trusted_conllu = _check_previous(previous_dir)
+    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None,
+                                     trusted_conllu)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
-    # Linking needs every text at once (MinHash LSH), so it runs when the documents come as a list
-    # (as the pipeline passes them); a streamed iterable is released without witness links.
-    works = []
+    # Linking reads every text once before the release is written (the index on disk keeps signatures,
+    # not texts), so it runs when the documents come as a list (as the pipeline passes them); a
+    # streamed iterable is released without witness links.
+    works, linking = [], None
     if isinstance(documents, Sequence):
         docs = list(stream)
-        works = link_witnesses([d for d in docs if not _unsafe(d)])
+        with WitnessIndex(home.witness_index) as index:
+            works, linking = index.update(d for d in docs if not _unsafe(d))
         work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
         for doc in docs:
             if doc.id in work_of:
@@ -384,9 +426,11 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)
     work.mkdir()
-    derived = None
+    derived = database = None
     try:
-        derived = DerivedWriter(tmp)
+        derived = DerivedWriter(tmp, previous_dir)
+        database = ReleaseDatabase(tmp / DATABASE_NAME)
+        shared = 0   # TEI files hard-linked to the previous release's identical ones
         usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
@@ -420,7 +464,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     kind = capture_class(old.get("payload_digest"), (doc.capture or {}).get("payload_digest"))
                     changes.append(Change(version, stamp.date, f"edited-{kind}"))
                 try:
-                    element = document_element(doc, release=stamp, changes=changes)
+                    # a TEI file names the release that published its text (its latest change), so an
+                    # unchanged document's file is the same bytes in every release and is shared
+                    element = document_element(doc, release=_published_in(changes, stamp), changes=changes)
                     xml = serialize(element)
                     errors = validate_tei(xml)
                 except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
@@ -436,8 +482,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
                 relative = Path("tei") / doc.site / f"{doc.id}.xml"
-                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
-                (tmp / relative).write_bytes(xml)
+                shared += write_or_link(tmp / relative, xml, previous_dir / relative
+                                        if old is not None and previous_dir else None)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
                 member = _member_bytes(xml)
                 members.write(member)
@@ -471,6 +517,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
+                database.add(doc, entry)
                 released_ids.add(doc.id)
                 counts[doc.site] = counts.get(doc.site, 0) + 1
                 cleaner_versions.add(doc.cleaner_version)
@@ -495,6 +542,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
+        database.close({"version": version, "release_date": stamp.date,
+                        "previous": previous_dir.name if previous_dir else None, "counts_by_site": counts},
+                       {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1})
+        database = None
         if released_ids:
             _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member,
                                stats, usage, kept_works)
@@ -508,7 +559,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             "rejected": rejected, "tei_corpus": corpus_name if released_ids else None,
             "statistics": stats.to_dict(),
             "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1},
+            "witness_linking": linking.to_dict() if linking else None,
             "files": _derived_files(tmp), "retired": retired_list,
+            "shared_with_previous": shared + derived.linked,
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         with open(tmp / "manifest.json", "wb") as out, open(work / "entries.json", "rb") as src:
@@ -536,6 +589,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     except BaseException:
         if derived is not None:
             derived.abort()
+        if database is not None:
+            database.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
@@ -580,7 +635,8 @@ def verify_checksums(release_dir: Path) -> list[str]:
 def _derived_files(folder: Path) -> list[dict]:
     """Every file of a release that is not a per-document TEI file, with its format and checksum."""
     formats = {".jsonl": "jsonl", ".parquet": "parquet", ".tsv": "tsv", ".txt": "txt", ".conllu": "conllu",
-               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus"}
+               ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus",
+               ".sqlite": "sqlite"}
     out = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()

@@ -4,34 +4,66 @@ kcna.co.jp, blogs, Wayback captures), link them as witnesses of one work, and sh
 Copies are near-duplicates, not equal: each site frames the text its own way (the dateline "Pyongyang,
 May 27 (KCNA) --" becomes "Pyongyang, 27 May, 2024 (KNS-KCNA)", quotes turn curly, KCNA's "-0-" goes) and
 a source may edit its own copy later while a repost keeps the old text. So candidates come from MinHash
-over word shingles with LSH (datasketch), and each candidate pair is confirmed by the exact Jaccard
-similarity of the shingle sets, with the dateline and title as hints: a shared title carries a lower
-overlap, and two items whose dates fall days apart are different items of one template (the daily
-"Review of Rodong Sinmun"), whatever their overlap.
+over word shingles with LSH bands, and each candidate pair is confirmed by the exact Jaccard similarity
+of the shingle sets, with the dateline and title as hints: a shared title carries a lower overlap, and two
+items whose dates fall days apart are different items of one template (the daily "Review of Rodong
+Sinmun"), whatever their overlap.
+
+KCNA's output is full of *formula articles*: the same congratulation sent to dozens of heads of state on
+their national days, word for word but for the country and the addressee. They overlap as much as two
+copies do, yet they are different articles: a pair whose proper names differ on both sides (each names
+someone or somewhere the other does not) is never one work.
+
+The index lives on disk (SQLite beside the releases), keyed by document id and text digest, so that a
+release signs only new and changed documents, never holds every document's shingles at once, and
+confirms a bounded number of candidates per document: a band bucket that fills (a phrase every
+document shares) stops growing (it answers with its first members), and a document with more candidates than MAX_CONFIRM is confirmed
+against the strongest ones and recorded as "too many candidates".
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import sqlite3
 import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
 
 from core.document import Document
 from corpus.worddiff import word_diff
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
-LSH_THRESHOLD = 0.2       # candidates: estimated Jaccard at least this (LSH bands tuned by datasketch)
+LSH_THRESHOLD = 0.2       # candidates: estimated Jaccard at least this (band count chosen by datasketch)
 SAME_TEXT = 0.5           # confirmed copies: exact shingle Jaccard at least this ...
 SAME_TITLE_TEXT = 0.25    # ... or this much with the same title ...
 CONTAINED = 0.7           # ... or one copy's shingles mostly inside the other's (a repost cut or added to)
 CONTAINED_TEXT = 0.2      #     with at least this Jaccard
 MAX_DATE_GAP_DAYS = 3     # reposts carry the source's dateline; days apart means another item
+BUCKET_CAP = 32           # an LSH bucket keeps its first members only: past them it is a phrase many items share
+MAX_CONFIRM = 48          # candidates confirmed per document (the ones sharing most bands)
+SLOT_CONTEXT = (3, 2)     # words left and right of a name that make its slot (3 + 2: rarely met by chance)
+SPELLING_VARIANT = 0.75   # "Phyongyang" / "Pyongyang": one name spelt two ways, not two names
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 # The dateline differs between copies of one item (form, agency tag, year): it is left out of the shingles.
 DATELINE = re.compile(r"^[^\n]{0,80}?\((?:KCNA|KNS|KNS-KCNA|KCNA-KNS)\)\s*(?:--|—|–|-|:)?\s*")
+# A capitalised word: a name of a person, country, party or place (Latin script).
+NAME = re.compile(r"[A-Z][a-z]+(?:[-'][A-Za-z]+)*")
+# Capitalised words KCNA writes in every kind of item: they say nothing about which item this is.
+COMMON_NAMES = frozenset("""
+I The A An In On At Of For To And But This That These Those It He She They We His Her Their Our Its
+Korea Korean Koreans DPRK Pyongyang Kim Il Sung Jong Un Chairman President Premier Supreme Leader
+Comrade Respected Dear General Secretary Marshal Party Workers Central Committee Committee Agency News
+Juche Songun Day January February March April May June July August September October November December
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday Republic Democratic People People's
+""".split())
 
 
 def words(doc: Document) -> list[str]:
@@ -55,6 +87,16 @@ def shingles(tokens: list[str], k: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
 
 
+def shingle_hashes(tokens: list[str], k: int = SHINGLE_WORDS) -> np.ndarray:
+    """The shingles as sorted unique 32-bit CRCs: what the index keeps instead of the strings (4 bytes
+    each; two shingles of one document pair colliding is a chance in a billion per pair).
+
+    >>> shingle_hashes(["a", "b", "c"], 2).tolist() == sorted({zlib.crc32(b"a b"), zlib.crc32(b"b c")})
+    True
+    """
+    return np.unique(np.fromiter((zlib.crc32(s.encode("utf-8")) for s in shingles(tokens, k)), dtype=np.uint32))
+
+
 def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -64,11 +106,78 @@ def title_key(title: str) -> str:
     return "".join(c for c in title.lower() if c.isalnum())
 
 
+def name_slots(text: str) -> dict[str, str]:
+    """Each run of proper names inside a sentence, keyed by the words around it: "a message to {Miguel
+    Diaz-Canel}, president of" gives "a message to|president of" -> "Miguel Diaz-Canel". A formula article is the same sentence with
+    another name in the same slot; a repost's added sentence brings new slots, not other names in old ones.
+
+    >>> name_slots("Kim Jong Un sent a message to Miguel Diaz-Canel, president of Cuba, on Monday.")
+    {'a message to|president of': 'Miguel Diaz-Canel', 'diaz-canel president of|on monday': 'Cuba'}
+    """
+    tokens = text.split()
+    slots: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        if not _is_name(tokens, i):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and _is_name(tokens, j) and (j == i or not tokens[j - 1][-1] in ",;:.!?)”\""):
+            j += 1
+        left = " ".join(_bare(t).lower() for t in tokens[max(0, i - SLOT_CONTEXT[0]):i])
+        right = " ".join(_bare(t).lower() for t in tokens[j:j + SLOT_CONTEXT[1]])
+        slots.setdefault(f"{left}|{right}", " ".join(_bare(t) for t in tokens[i:j]))
+        i = j
+    return slots
+
+
+def _bare(token: str) -> str:
+    return token.strip(".,;:!?()[]“”‘’\"'").replace("’", "'")
+
+
+def _is_name(tokens: list[str], i: int) -> bool:
+    """A capitalised word that does not open a sentence and is not KCNA's everyday vocabulary."""
+    if i == 0 or tokens[i - 1][-1] in ".!?:;\"“":
+        return False
+    word = _bare(tokens[i])
+    return bool(NAME.fullmatch(word)) and word not in COMMON_NAMES
+
+
+def names_conflict(a: dict[str, str], b: dict[str, str], threshold: float = SPELLING_VARIANT) -> bool:
+    """True when one slot holds different names in the two texts (one formula, two addressees); a name only
+    one side holds (a repost that cut or added a sentence) or one name spelt two ways is no conflict.
+
+    >>> names_conflict({"to|president": "Miguel Diaz-Canel"}, {"to|president": "Thongloun Sisoulith"})
+    True
+    >>> names_conflict({"to|president": "Miguel"}, {"of|on": "Cuba"}), names_conflict({"in|on": "Phyongyang"}, {"in|on": "Pyongyang"})
+    (False, False)
+    """
+    for key in a.keys() & b.keys():
+        x, y = a[key], b[key]
+        if x.startswith(y) or y.startswith(x):   # one run longer: a name met a capitalised word of an edit
+            continue
+        if SequenceMatcher(None, x, y).ratio() < threshold:
+            return True
+    return False
+
+
 def _day(doc: Document) -> date | None:
     try:
         return date.fromisoformat((doc.date or "")[:10])
     except ValueError:
         return None
+
+
+def _days_apart(da: date | None, db: date | None, year_from_capture: bool, gap: int) -> bool:
+    if da is None or db is None:
+        return False
+    if not year_from_capture:
+        return abs((da - db).days) > gap
+    try:
+        db_same_year = db.replace(year=da.year)
+    except ValueError:  # 29 February
+        db_same_year = db.replace(year=da.year, day=28)
+    return min(abs((da - db).days), abs((da - db_same_year).days)) > gap
 
 
 def dates_conflict(a: Document, b: Document, gap: int = MAX_DATE_GAP_DAYS) -> bool:
@@ -79,29 +188,60 @@ def dates_conflict(a: Document, b: Document, gap: int = MAX_DATE_GAP_DAYS) -> bo
     >>> dates_conflict(d("2024-05-27"), d("2024-05-28")), dates_conflict(d("2024-05-27"), d("2024-06-27"))
     (False, True)
     """
-    da, db = _day(a), _day(b)
-    if da is None or db is None:
-        return False
-    if "date-year-from-capture" not in a.flags + b.flags:
-        return abs((da - db).days) > gap
-    try:
-        db_same_year = db.replace(year=da.year)
-    except ValueError:  # 29 February
-        db_same_year = db.replace(year=da.year, day=28)
-    return min(abs((da - db).days), abs((da - db_same_year).days)) > gap
+    return _days_apart(_day(a), _day(b), "date-year-from-capture" in a.flags + b.flags, gap)
 
 
-def are_copies(a: Document, b: Document, sa: set[str], sb: set[str]) -> bool:
-    """The confirmation of a candidate pair: enough shared shingles (less with the same title), dates close."""
-    if dates_conflict(a, b):
+@dataclass
+class Fingerprint:
+    """What the index keeps of one document to confirm a candidate: no text, only hashes and hints."""
+
+    id: str
+    text_sha: str
+    shingles: np.ndarray          # sorted unique uint32
+    title_key: str
+    day: date | None
+    year_from_capture: bool
+    names: dict[str, str]   # name_slots of the body
+
+    @classmethod
+    def of(cls, doc: Document) -> "Fingerprint":
+        return cls(doc.id, _fingerprint_digest(doc), shingle_hashes(words(doc)), title_key(doc.title), _day(doc),
+                   "date-year-from-capture" in doc.flags, name_slots(DATELINE.sub("", doc.text.strip(), count=1)))
+
+
+def _fingerprint_digest(doc: Document) -> str:
+    """Changes whenever anything the confirmation reads changes (text, title, date, the year-from-capture flag)."""
+    key = "\x1f".join((doc.text, doc.title or "", doc.date or "", str("date-year-from-capture" in doc.flags)))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def confirm(a: Fingerprint, b: Fingerprint) -> bool:
+    """The confirmation of a candidate pair: enough shared shingles (less with the same title), dates close,
+    and no two different addressees of one formula."""
+    if _days_apart(a.day, b.day, a.year_from_capture or b.year_from_capture, MAX_DATE_GAP_DAYS):
         return False
-    similarity = jaccard(sa, sb)
-    if similarity >= SAME_TEXT:
-        return True
-    if similarity >= SAME_TITLE_TEXT and title_key(a.title) == title_key(b.title):
-        return True
-    contained = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
-    return contained >= CONTAINED and similarity >= CONTAINED_TEXT
+    if not len(a.shingles) or not len(b.shingles):
+        return False
+    shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
+    similarity = shared / (len(a.shingles) + len(b.shingles) - shared)
+    contained = shared / min(len(a.shingles), len(b.shingles))
+    if not (similarity >= SAME_TEXT or (similarity >= SAME_TITLE_TEXT and a.title_key == b.title_key)
+            or (contained >= CONTAINED and similarity >= CONTAINED_TEXT)):
+        return False
+    return not names_conflict(a.names, b.names)
+
+
+def are_copies(a: Document, b: Document) -> bool:
+    """Whether two documents are copies of one work (the index's confirmation, for two documents at hand).
+
+    >>> text = "Kim Jong Un sent a message of greeting to {0}, president of {1}, on the national day of {1}."
+    >>> doc = lambda i, who, where: Document(i, "s", "u", "Greeting", paragraphs=[text.format(who, where)] * 3)
+    >>> are_copies(doc("a", "Miguel Diaz-Canel", "Cuba"), doc("b", "Miguel Diaz-Canel", "Cuba"))
+    True
+    >>> are_copies(doc("a", "Miguel Diaz-Canel", "Cuba"), doc("b", "Thongloun Sisoulith", "Laos"))
+    False
+    """
+    return confirm(Fingerprint.of(a), Fingerprint.of(b))
 
 
 @dataclass
@@ -131,38 +271,237 @@ def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-def link_witnesses(documents: list[Document], *, num_perm: int = NUM_PERM) -> list[Work]:
+@dataclass
+class LinkReport:
+    """What one linking pass did: documents signed anew, reused from the index, and those whose candidates
+    were more than could be confirmed (linked against the strongest MAX_CONFIRM only)."""
+
+    signed: int = 0
+    reused: int = 0
+    confirmed_pairs: int = 0
+    too_many_candidates: list[str] = field(default_factory=list)
+    full_buckets: int = 0         # bands of signed documents not stored because their bucket was full
+
+    def to_dict(self, examples: int = 20) -> dict:
+        """For the manifest: the counts, and the first `examples` documents with too many candidates."""
+        return {"signed": self.signed, "reused": self.reused, "confirmed_pairs": self.confirmed_pairs,
+                "full_buckets": self.full_buckets, "too_many_candidates": len(self.too_many_candidates),
+                "too_many_candidates_examples": self.too_many_candidates[:examples]}
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, text_sha TEXT NOT NULL,
+    shingles BLOB NOT NULL, title_key TEXT, day TEXT, year_from_capture INTEGER, names TEXT);
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, day INTEGER, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_key ON bands (key, day);
+CREATE INDEX IF NOT EXISTS bands_n ON bands (n);
+CREATE TABLE IF NOT EXISTS links (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_b ON links (b);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+INDEX_VERSION = "4"   # what a stored row means; an index of another version is rebuilt from scratch
+
+
+def _index_settings() -> str:
+    return json.dumps({"v": INDEX_VERSION, "k": SHINGLE_WORDS, "perm": NUM_PERM, "lsh": LSH_THRESHOLD,
+                       "cap": BUCKET_CAP, "confirm": [SAME_TEXT, SAME_TITLE_TEXT, CONTAINED, CONTAINED_TEXT,
+                                                     MAX_DATE_GAP_DAYS, SPELLING_VARIANT]}, sort_keys=True)
+
+
+class WitnessIndex:
+    """MinHash band keys and shingle hashes of every document ever linked, on disk (a cache: deleting it
+    costs one full signing pass, never a release's content).
+
+    path   a SQLite file, or None for an index in memory (one linking pass, nothing kept)
+    """
+
+    def __init__(self, path: Path | None = None, *, num_perm: int = NUM_PERM):
+        from datasketch import MinHashLSH
+
+        self.path = path
+        self.num_perm = num_perm
+        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._open(path)
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        try:
+            db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+            stored = db.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+        except sqlite3.DatabaseError:   # a torn or foreign file: the index is a cache, start it anew
+            db.close()
+            assert path is not None
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            return self._open(path)
+        if stored is None or stored[0] != _index_settings() + f"|{self.num_perm}":
+            db.executescript("DELETE FROM docs; DELETE FROM bands; DELETE FROM links;")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (_index_settings() + f"|{self.num_perm}",))
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "WitnessIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- signing ---------------------------------------------------------------------------------------
+
+    def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
+        """One 63-bit key per LSH band (band number included), stable across processes."""
+        values = hashvalues.astype(np.uint32)
+        keys = []
+        for band in range(self.bands):
+            chunk = values[band * self.rows:(band + 1) * self.rows].tobytes()
+            digest = hashlib.blake2b(chunk, digest_size=8, person=band.to_bytes(2, "little")).digest()
+            keys.append(int.from_bytes(digest, "little") >> 1)
+        return keys
+
+    def _signatures(self, prints: list[Fingerprint]) -> list[np.ndarray]:
+        from datasketch import MinHash
+
+        hashed = [[int(h).to_bytes(4, "little") for h in fp.shingles] for fp in prints]
+        return [m.hashvalues for m in MinHash.bulk(hashed, num_perm=self.num_perm, hashfunc=_hash_bytes)]
+
+    # -- linking ---------------------------------------------------------------------------------------
+
+    def update(self, documents: Iterable[Document], batch: int = 256) -> tuple[list[Work], LinkReport]:
+        """Sign the new and changed documents, link them, and return the works among `documents`
+        (every document in exactly one work, most alone; sorted by id) and what the pass did."""
+        report = LinkReport()
+        present: list[tuple[int, str]] = []
+        pending: list[Document] = []
+        for doc in documents:
+            pending.append(doc)
+            if len(pending) >= batch:
+                present += self._update_batch(pending, report)
+                pending = []
+        if pending:
+            present += self._update_batch(pending, report)
+        return self._works(present), report
+
+    def _update_batch(self, docs: list[Document], report: LinkReport) -> list[tuple[int, str]]:
+        db = self.db
+        known = {row[0]: (row[1], row[2]) for row in db.execute(
+            f"SELECT id, n, text_sha FROM docs WHERE id IN ({','.join('?' * len(docs))})", [d.id for d in docs])}
+        out, fresh = [], []
+        for doc in docs:
+            fp_digest = _fingerprint_digest(doc)
+            if doc.id in known and known[doc.id][1] == fp_digest:
+                out.append((known[doc.id][0], doc.id))
+                report.reused += 1
+            else:
+                fresh.append(Fingerprint.of(doc))
+        if not fresh:
+            return out
+        signatures = self._signatures(fresh)
+        db.execute("BEGIN")
+        try:
+            for fp, hashvalues in zip(fresh, signatures):
+                out.append((self._add(fp, hashvalues, known.get(fp.id, (None,))[0], report), fp.id))
+                report.signed += 1
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return out
+
+    def _add(self, fp: Fingerprint, hashvalues: np.ndarray, old_n: int | None, report: LinkReport) -> int:
+        db = self.db
+        if old_n is not None:   # a changed text: its old bands and links go, it is confirmed anew
+            db.execute("DELETE FROM bands WHERE n=?", (old_n,))
+            db.execute("DELETE FROM links WHERE a=? OR b=?", (old_n, old_n))
+            db.execute("DELETE FROM docs WHERE n=?", (old_n,))
+        keys = self._band_keys(hashvalues) if len(fp.shingles) else []
+        cursor = db.execute(
+            "INSERT INTO docs (id, text_sha, shingles, title_key, day, year_from_capture, names) VALUES (?,?,?,?,?,?,?)",
+            (fp.id, fp.text_sha, fp.shingles.tobytes(), fp.title_key, fp.day.isoformat() if fp.day else None,
+             int(fp.year_from_capture), json.dumps(fp.names, ensure_ascii=False, sort_keys=True)))
+        n = cursor.lastrowid
+        if not keys:
+            return n
+        # A dated text is a candidate only of texts dated within the gap (or of undated ones, and those whose
+        # year is a guess): one formula sent every year to one addressee fills no bucket of another year.
+        day = fp.day.toordinal() if fp.day and not fp.year_from_capture else None
+        marks = ",".join("?" * len(keys))
+        if day is None:
+            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks})", keys)
+        else:
+            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day BETWEEN ? AND ? "
+                              f"UNION ALL SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day IS NULL",
+                              keys + [day - MAX_DATE_GAP_DAYS, day + MAX_DATE_GAP_DAYS] + keys)
+        shared: dict[int, int] = {}
+        sizes: dict[int, int] = {}   # per bucket, the members this text would sit beside
+        for key, their_day, other in rows:
+            if (their_day is None) == (day is None):
+                sizes[key] = sizes.get(key, 0) + 1
+            shared[other] = shared.get(other, 0) + 1
+        candidates = sorted(shared, key=lambda other: (-shared[other], other))
+        if len(candidates) > MAX_CONFIRM:
+            report.too_many_candidates.append(fp.id)
+            candidates = candidates[:MAX_CONFIRM]
+        for other, theirs in self._fingerprints(candidates):
+            if confirm(fp, theirs):
+                db.execute("INSERT OR IGNORE INTO links VALUES (?, ?)", (min(n, other), max(n, other)))
+                report.confirmed_pairs += 1
+        full = [key for key in keys if sizes.get(key, 0) >= BUCKET_CAP]
+        report.full_buckets += len(full)
+        db.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(key, day, n) for key in keys if key not in full])
+        return n
+
+    def _fingerprints(self, numbers: list[int]) -> list[tuple[int, Fingerprint]]:
+        """The stored fingerprints of these index rows, in the order asked."""
+        if not numbers:
+            return []
+        rows = {row[0]: row for row in self.db.execute(
+            "SELECT n, id, text_sha, shingles, title_key, day, year_from_capture, names FROM docs "
+            f"WHERE n IN ({','.join('?' * len(numbers))})", numbers)}
+        return [(n, Fingerprint(r[1], r[2], np.frombuffer(r[3], dtype=np.uint32), r[4],
+                                date.fromisoformat(r[5]) if r[5] else None, bool(r[6]), json.loads(r[7])))
+                for n in numbers if (r := rows.get(n)) is not None]
+
+    def _works(self, present: list[tuple[int, str]]) -> list[Work]:
+        """Connected components of the confirmed links among the documents of this pass."""
+        ids = dict(present)
+        parent = {n: n for n in ids}
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for a, b in self.db.execute("SELECT a, b FROM links"):
+            if a in parent and b in parent:
+                parent[find(a)] = find(b)
+        groups: dict[int, list[str]] = {}
+        for n, doc_id in ids.items():
+            groups.setdefault(find(n), []).append(doc_id)
+        return sorted((Work(work_id(members), sorted(members)) for members in groups.values()), key=lambda w: w.id)
+
+
+def _hash_bytes(data: bytes) -> int:
+    """The shingle hashes are already CRC-32s (4 bytes, little-endian): MinHash permutes them as they are."""
+    return int.from_bytes(data, "little")
+
+
+def link_witnesses(documents: Iterable[Document], *, index_path: Path | None = None,
+                   num_perm: int = NUM_PERM) -> list[Work]:
     """Group documents that are copies of one work (every document is in exactly one work; most alone).
 
-    Candidates: MinHash LSH over word shingles; confirmed pairs (are_copies) are joined transitively.
+    Candidates: MinHash LSH over word shingles; confirmed pairs (`confirm`) are joined transitively.
+    index_path  a persisted index (signatures of unchanged documents are reused), or None (in memory).
     Returns the works, sorted by id; witnesses sorted by document id.
     """
-    from datasketch import MinHash, MinHashLSH
-
-    docs = sorted(documents, key=lambda d: d.id)
-    sets = [shingles(words(d)) for d in docs]
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=num_perm)
-    hashes = MinHash.bulk([[s.encode("utf-8") for s in shingle_set] for shingle_set in sets], num_perm=num_perm,
-                          hashfunc=_crc32)
-    parent = list(range(len(docs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, minhash in enumerate(hashes):
-        if not sets[i]:
-            continue
-        for j in lsh.query(minhash):
-            if are_copies(docs[i], docs[j], sets[i], sets[j]):
-                parent[find(i)] = find(j)
-        lsh.insert(i, minhash)
-    groups: dict[int, list[str]] = {}
-    for i, doc in enumerate(docs):
-        groups.setdefault(find(i), []).append(doc.id)
-    return sorted((Work(work_id(ids), sorted(ids)) for ids in groups.values()), key=lambda w: w.id)
+    with WitnessIndex(index_path, num_perm=num_perm) as index:
+        works, _ = index.update(sorted(documents, key=lambda d: d.id))
+    return works
 
 
 @dataclass

@@ -14,8 +14,10 @@ from scrapers.warcstore import read_response
 
 
 def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year: int | None = None,
-             limit: int | None = None, settings: CrawlSettings | None = None, wayback: str | None = None) -> dict:
+             limit: int | None = None, settings: CrawlSettings | None = None, wayback: str | None = None,
+             wayback_settings=None) -> dict:
     """Archive the Wayback Machine's captures of a site's articles, then clean every captured version.
+    `wayback_settings`: scrapers.wayback.WaybackSettings (pace, pause after a 429, timeouts).
 
     Each capture becomes a version in its document's history (document.extra["versions"]); the newest
     version becomes the current document unless a newer one (a live crawl) is already held. The run is
@@ -32,7 +34,7 @@ def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year
     try:
         report = backfill_site(profile, state=state, warc_dir=home.warc_dir, run_id=run_id, client=client,
                                settings=settings, base=wayback or WAYBACK, from_year=from_year, to_year=to_year,
-                               limit=limit)
+                               limit=limit, wayback=wayback_settings)
         touched = sorted({profile.document_id(row["url"]) for row in state.run_captures(run_id, site, kind="wayback")}
                          - {None})
     finally:
@@ -43,10 +45,14 @@ def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year
     return {"run_id": run_id, "backfill": report.to_dict(), "clean": clean_report.to_dict()}
 
 
-def wayback_settings(delay: float) -> CrawlSettings:
-    """How `kcorpus backfill` asks the Wayback Machine: `delay` seconds between requests; the archived
-    site's robots.txt is not the archive's, so it is not read."""
-    return CrawlSettings(delay=delay, obey_robots=False)
+def command_settings(delay: float, pause_after_429: float, cdx_timeout: float):
+    """How `kcorpus backfill` asks the Wayback Machine: (crawl settings, scrapers.wayback.WaybackSettings):
+    `delay` seconds between requests (the pace), a pause after a 429 without Retry-After, a CDX page's
+    timeout; the archived site's robots.txt is not the archive's, so it is not read."""
+    from scrapers.wayback import WaybackSettings
+
+    return (CrawlSettings(delay=delay, obey_robots=False),
+            WaybackSettings(pace=delay, rate_limit_pause=pause_after_429, cdx_timeout=cdx_timeout))
 
 
 def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list]:

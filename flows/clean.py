@@ -78,7 +78,9 @@ def plan_clean(home: DataHome, site: str, run_id: str, *, force: bool = False) -
             if row["status"] in (404, 410) or row["body_warc_file"] is None \
                     or not (200 <= row["status"] < 300 or row["status"] == 304):
                 if retires(row["status"], json.loads(row["headers"])):
-                    if retire_document(home, site, doc_id):
+                    why = {"why": f"the site answered HTTP {row['status']}", "status": row["status"], "url": url,
+                           "captured_at": row["captured_at"], "record_id": row["record_id"]}
+                    if retire_document(home, site, doc_id, why):
                         stamps.forget(doc_id)
                         report.retired.append(doc_id)
                 elif document_exists(home, site, doc_id):
@@ -200,7 +202,9 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
             if "soft_404" in result:
                 report.soft_404.append({"url": result["url"], "reason": result["soft_404"]})
                 doc_id = profile.document_id(result["url"])
-                if doc_id and retire_document(home, site, doc_id):
+                why = {"why": f"the site served its error page: {result['soft_404']}", "status": 200,
+                       "url": result["url"]}
+                if doc_id and retire_document(home, site, doc_id, why):
                     stamps.forget(doc_id)
                     report.retired.append(doc_id)
                 continue

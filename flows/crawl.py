@@ -249,7 +249,7 @@ def last_capture_id(home: DataHome) -> int:
     """Where a progress count of a crawl about to start begins (0 before the first capture)."""
     if not home.state_db.exists():
         return 0
-    state = CrawlState(home.state_db, read_only=True)
+    state = CrawlState.read_only(home.state_db)
     try:
         return state.last_capture_id()
     finally:
@@ -262,7 +262,7 @@ def crawl_progress(home: DataHome, since: int) -> tuple[int, int]:
     crawl state cannot be read yet."""
     import sqlite3
     try:
-        state = CrawlState(home.state_db, read_only=True)
+        state = CrawlState.read_only(home.state_db)
     except sqlite3.Error:
         return 0, 0
     try:

@@ -24,6 +24,29 @@ class ReleaseBlocked(RuntimeError):
         super().__init__("; ".join(f.message for f in failures))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a release cannot be made at all, in words (a ReleaseBlocked failure that is no expectation)."""
+
+    message: str
+
+
+def refuse_release_without_evidence(home: DataHome, documents: list, outcomes: dict[str, dict]) -> None:
+    """A release needs documents and the crawls they came from: refuse an empty first release, and
+    documents of a site whose crawl outcome the state does not hold (an emptied or replaced state.sqlite
+    would otherwise slip past the gate that blocks an unreachable site). --allow-partial does not lift this."""
+    from corpus.manifest import latest_release
+
+    if not documents and latest_release(home) is None:
+        raise ReleaseBlocked([Refusal(f"nothing to release: no documents in {home.root} and no earlier "
+                                      f"release (run `kcorpus refresh` first)")], None)
+    unproven = sorted({d.site for d in documents} - set(outcomes))
+    if unproven:
+        raise ReleaseBlocked([Refusal(f"{site}: the crawl state holds no crawl of this site, yet there are "
+                                      f"documents of it (state.sqlite emptied or replaced? `kcorpus check` "
+                                      f"says more)") for site in unproven], None)
+
+
 @dataclass
 class BlockedRelease:
     """A release the gate refused: an expected outcome (returned by the flow), not a crash."""
@@ -60,6 +83,7 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
         check_version(home, version)  # a taken or malformed version fails before the gate runs
     documents = current_documents(home)
     outcomes = last_crawl_outcomes(home)
+    refuse_release_without_evidence(home, documents, outcomes)
     before = previous_counts(home)
     result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
     write_quarantine(home, result)

@@ -73,7 +73,9 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
              from_year: Annotated[Optional[int], typer.Option("--from", help="First capture year (inclusive).")] = None,
              to_year: Annotated[Optional[int], typer.Option("--to", help="Last capture year (inclusive).")] = None,
              limit: Annotated[Optional[int], typer.Option("--limit", help="Fetch at most N captures this run (the rest on the next).")] = None,
-             delay: Annotated[float, typer.Option(help="Seconds between two requests to the Wayback Machine.")] = 2.0,
+             delay: Annotated[float, typer.Option(min=0, help="Seconds between two requests to the Wayback Machine (3 s: 20 a minute).")] = 3.0,
+             pause_after_429: Annotated[float, typer.Option("--pause-after-429", min=0, help="Seconds to pause after a 429 that gives no Retry-After.")] = 60.0,
+             cdx_timeout: Annotated[float, typer.Option("--cdx-timeout", min=1, help="Seconds to wait for one CDX page (large prefixes are slow).")] = 600.0,
              wayback: Annotated[str, typer.Option("--wayback", help="Wayback Machine base URL (CDX + id_ replay).")] = "https://web.archive.org",
              home: HomeOption = None) -> None:
     """Archive the Wayback Machine's captures of a site's articles (every version, original dates) and clean them."""
@@ -84,8 +86,9 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
     check_sites([site])
     if from_year and to_year and from_year > to_year:
         fail(f"--from {from_year} is after --to {to_year}", 2)
+    settings, wayback_settings = flows.backfill.command_settings(delay, pause_after_429, cdx_timeout)
     summary = flows.backfill.backfill(open_home(home), site, from_year=from_year, to_year=to_year, limit=limit,
-                                      settings=flows.backfill.wayback_settings(delay), wayback=wayback)
+                                      settings=settings, wayback=wayback, wayback_settings=wayback_settings)
     render.backfill_summary(summary, site, wayback)
     report = summary["backfill"]
     if report["outcome"] != "ok":

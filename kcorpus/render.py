@@ -128,9 +128,14 @@ def refresh_summary(summary: dict) -> None:
 def backfill_summary(summary: dict, site: str, wayback: str) -> None:
     report, clean = summary["backfill"], summary["clean"]
     console.print(f"Backfill {summary['run_id']} of {site} from {wayback}: {report['listed']} captures listed, "
-                  f"{report['articles']} articles, {report['fetched']} fetched, {report['already_held']} already held, "
-                  f"{len(report['failed'])} failed; {len(clean['cleaned'])} documents cleaned with their history",
-                  highlight=False)
+                  f"{report['articles']} articles, {report['fetched']} fetched, {report['revisits']} same payload "
+                  f"(revisits, not fetched), {report['already_held']} already held, {len(report['failed'])} failed, "
+                  f"{report['rate_limited']} rate-limit pauses; {len(clean['cleaned'])} documents cleaned with their "
+                  f"history", highlight=False)
+    for url, why in report["unverified"]:
+        console.print(f"  [yellow]unverified[/yellow] {url}: {why}", highlight=False)
+    for warning in report["warnings"]:
+        console.print(f"  [yellow]warning[/yellow] {warning}", highlight=False)
     for url, error_text in report["failed"]:
         console.print(f"  [yellow]failed[/yellow] {url}: {error_text}", highlight=False)
 

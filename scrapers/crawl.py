@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import urllib.robotparser
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 import sqlite3
@@ -15,6 +15,7 @@ import httpx
 
 from core.profiles import Profile
 from core.capture import Capture
+from scrapers import pagination
 from scrapers.answers import replay_missing, unanswered
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
@@ -40,6 +41,7 @@ class SiteCrawlReport:
     unchanged: int = 0             # 304 or identical payload: a revisit record, no second copy
     gone: int = 0                  # 404/410 for an article URL
     not_checked: int = 0           # a replay that does not hold the URL: neither there nor gone
+    not_in_replay: list[tuple[str, str]] = field(default_factory=list)  # (list page, why): a replay lacks it
     failed: list[tuple[str, str]] = field(default_factory=list)   # (url, last error)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (url, reason): robots, foreign host
     bad_links: list[tuple[str, str]] = field(default_factory=list)  # (href, reason): malformed, not requested
@@ -74,7 +76,7 @@ def crawl_outcome(report: SiteCrawlReport, start_pages: int) -> tuple[str, str]:
     if report.robots_errors:
         return "unreachable", f"robots.txt unreachable ({report.robots_errors[0]})"
     if start_pages and report.start_failures >= start_pages:
-        errors = [e for _, e in report.failed]
+        errors = [e for _, e in report.failed + report.not_in_replay]
         return "unreachable", f"every start page failed ({errors[0] if errors else 'no answer'})"
     if report.requests and report.unanswered * 2 > report.requests:
         errors = [e for _, e in report.failed]
@@ -118,11 +120,25 @@ GROUP_CAPTURES = 256
 GROUP_SECONDS = 1.0
 
 
+def site_settings(profile: Profile, settings: CrawlSettings) -> CrawlSettings:
+    """The crawl settings for one site, with its profile's [crawl.fetch]: a slow site's `timeout` (used when
+    longer than the crawl's) and `retry_waits` (kcna.kp connects slowly: public scrapers of it wait 60 s
+    and retry after 5, 15, 45 and 90 s). The waits are in units of the crawl's `backoff` (1 s by
+    default; a test's tiny backoff keeps them tiny); a crawl asked for no retries (retries=0) gets none."""
+    fetch, changes = profile.fetch, {}
+    if "timeout" in fetch and float(fetch["timeout"]) > settings.timeout:
+        changes["timeout"] = float(fetch["timeout"])
+    if fetch.get("retry_waits") and settings.retries > 0:
+        changes["retry_waits"] = tuple(float(w) * settings.backoff for w in fetch["retry_waits"])
+    return replace(settings, **changes) if changes else settings
+
+
 class SiteCrawler:
     """Runs one crawl of one site into a WARC file and the crawl state."""
 
     def __init__(self, profile: Profile, *, state: CrawlState, warc_dir: Path, run_id: str,
                  client: httpx.Client, settings: CrawlSettings):
+        settings = site_settings(profile, settings)
         self.profile, self.state, self.run_id = profile, state, run_id
         self.client, self.settings = client, settings
         self.store = WarcStore(warc_dir, run_id, profile.name, replay_of=state.replay_of(run_id), group_sync=True)
@@ -137,6 +153,7 @@ class SiteCrawler:
         self.policy = policy_from_table(profile.revisit, settings.revisit_budget)
         self.schedules: dict = {}       # url -> Schedule as stored before this run
         self.checked: dict = {}         # url -> Schedule after this run's check, written in batches
+        self._discovered: set[str] = set()   # article URLs found on list pages so far this run
 
     # --- recording ------------------------------------------------------------------------
 
@@ -155,8 +172,9 @@ class SiteCrawler:
             record_type, body_location = "failure", None
         elif attempt.error:  # a response arrived but was refused (too large): keep the headers only
             written = self.store.write_exchange(
-                attempt.url, method="GET", request_headers=attempt.request_headers, status=attempt.status,
-                reason=attempt.reason, response_headers=attempt.headers, body=b"", warc_date=when)
+                attempt.url, method=attempt.method, request_headers=attempt.request_headers, status=attempt.status,
+                reason=attempt.reason, response_headers=attempt.headers, body=b"", warc_date=when,
+                request_body=attempt.request_body)
             record_type, body_location = "refused", None
         elif attempt.status == 304 and previous is not None:
             original = read_head(self.store.path.parent, previous["body_warc_file"], previous["body_offset"])
@@ -166,7 +184,7 @@ class SiteCrawler:
             record_type = "revisit"
             body_location = (previous["body_warc_file"], previous["body_offset"])
             headers = {**_stored_headers(previous), **headers}
-        elif (attempt.status == 200 and previous is not None
+        elif (attempt.status == 200 and attempt.method == "GET" and previous is not None
               and previous["payload_digest"] == payload_digest(attempt.body)):
             original = read_head(self.store.path.parent, previous["body_warc_file"], previous["body_offset"])
             written = self.store.write_revisit(
@@ -176,8 +194,9 @@ class SiteCrawler:
             record_type, body_location = "revisit", (previous["body_warc_file"], previous["body_offset"])
         else:
             written = self.store.write_exchange(
-                attempt.url, method="GET", request_headers=attempt.request_headers, status=attempt.status,
-                reason=attempt.reason, response_headers=attempt.headers, body=attempt.body, warc_date=when)
+                attempt.url, method=attempt.method, request_headers=attempt.request_headers, status=attempt.status,
+                reason=attempt.reason, response_headers=attempt.headers, body=attempt.body, warc_date=when,
+                request_body=attempt.request_body)
             record_type, body_location = "response", (written.warc_file, written.offset)
         capture = Capture(
             url=attempt.url, site=self.profile.name, status=attempt.status, headers=headers,
@@ -254,7 +273,10 @@ class SiteCrawler:
                     return None, url
                 continue
             self.report.requests += 1
-            if (attempt.error and attempt.status == 0) or unanswered(attempt.status) or replay_missing(attempt.headers):
+            # a URL a replay does not hold is not checked this run (counted where it is met), not unanswered:
+            # a replay holding only some of a site's lists says nothing about the site
+            if (attempt.error and attempt.status == 0) or (unanswered(attempt.status)
+                                                          and not replay_missing(attempt.headers)):
                 self.report.unanswered += 1
             return attempt, url
         self.report.failed.append((url, f"more than {self.settings.max_redirects} redirects"))
@@ -297,6 +319,7 @@ class SiteCrawler:
             if not article_urls:
                 self.report.empty_index_pages += 1
             articles.update(dict.fromkeys(article_urls))
+            self._discovered.update(article_urls)
             for page in index_pages:
                 if page not in seen:
                     seen.add(page)
@@ -315,15 +338,93 @@ class SiteCrawler:
             return None, []
         self.report.index_pages += 1
         if attempt.error or attempt.status != 200:
-            why = attempt.error or f"HTTP {attempt.status}" + (
-                ", not in the replayed WARCs" if replay_missing(attempt.headers) else "")
-            self.report.failed.append((url, why))
+            if replay_missing(attempt.headers) and not attempt.error:
+                # a list page the replayed WARCs do not hold: not checked this run, not a failure of the site
+                self.report.not_checked += 1
+                self.report.not_in_replay.append((url, f"HTTP {attempt.status}, not in the replayed WARCs"))
+                return None, []
+            self.report.failed.append((url, attempt.error or f"HTTP {attempt.status}"))
             return None, []
         self.report.index_pages_ok += 1
+        body = _decoded_body(attempt)
+        index_pages, article_urls = self._links_of(body, final_url)
+        if pagination.applies(self.profile.pagination, url):
+            article_urls += [u for u in self._post_pages(final_url, body) if u not in article_urls]
+        return index_pages, article_urls
+
+    def _links_of(self, body: bytes, page_url: str) -> tuple[list[str], list[str]]:
         rejected: list[tuple[str, str]] = []
-        links = extract_links(_decoded_body(attempt), final_url, rejected)
+        links = extract_links(body, page_url, rejected, self.profile.script_links)
         self.report.bad_links += rejected
         return classify_links(self.profile, links)
+
+    def _post_pages(self, list_url: str, html: bytes) -> list[str]:
+        """The articles of a list's further pages, reached by POSTing the list's own form (page number,
+        hidden fields, the session cookie the client keeps) as the profile's [crawl.pagination] says.
+        Each page's form is read from the page before it (a CSRF token changes from page to page).
+        Stops at the declared page count, the profile's max_pages, the crawl's max_index_pages, or —
+        with stop_at_known — at a page that links no article not already known."""
+        spec = self.profile.pagination
+        count = pagination.page_count(html, spec.get("page_count", r"var\s+page_cnt\s*=\s*(\d+)"))
+        if count is None:
+            self.report.warnings.append(f"{list_url}: no page count in the list page: only its first page read")
+            return []
+        last = min(count, int(spec.get("max_pages", count)))
+        known = set(self.state.known_urls(self.profile.name)) | self._discovered if spec.get("stop_at_known") else set()
+        found: list[str] = []
+        first = int(spec.get("first_page", 1))   # the number the list's own page carries (1, or 0 on some sites)
+        for ordinal in range(2, last + 1):
+            page = first + ordinal - 1
+            if self.report.index_pages >= self.profile.max_index_pages:
+                self.report.warnings.append(f"{list_url}: stopped at page {ordinal - 1} of {count} "
+                                            f"(max_index_pages {self.profile.max_index_pages})")
+                break
+            form = pagination.post_form(html, list_url, spec, page)
+            if form is None:
+                self.report.failed.append((list_url, f"page {ordinal}: no paging form on page {ordinal - 1}"))
+                break
+            answer = self._post_page(form, list_url)
+            if answer is None:
+                self.report.failed.append((form.action, f"page {ordinal} of {list_url} could not be read"))
+                break
+            html, page_url = answer
+            _, articles = self._links_of(html, page_url)
+            new = [u for u in articles if u not in found]
+            found += new
+            if not articles:
+                self.report.empty_index_pages += 1
+            if spec.get("stop_at_known") and articles and all(u in known or _as_recorded(u) in known for u in articles):
+                break
+        return found
+
+    def _post_page(self, form: "pagination.PostForm", referer: str) -> tuple[bytes, str] | None:
+        """POST one page's form (archived with its body), then GET the list a 3xx answer points at."""
+        if not self.profile.owns(form.action) or not self._allowed_by_robots(form.action):
+            self.report.skipped.append((form.action, "paging form outside the site or disallowed by robots.txt"))
+            return None
+        self.politeness.wait(form.action)
+        attempt = fetch_with_retries(self.client, form.action, self.settings, {"Referer": referer},
+                                     on_attempt=lambda a: self._record(a, "index"), form=form.fields)
+        self.report.index_pages += 1
+        self.report.requests += 1
+        if (attempt.error and attempt.status == 0) or unanswered(attempt.status):
+            self.report.unanswered += 1
+        location = attempt.header("location")
+        if attempt.status in (301, 302, 303, 307, 308) and location and not attempt.error:
+            try:
+                target = join_link(form.action, location)
+            except BadURL:
+                return None
+            attempt, target = self.fetch(target, "index")
+            if attempt is None:
+                return None
+            form_url = target
+        else:
+            form_url = form.action
+        if attempt.error or attempt.status != 200:
+            return None
+        self.report.index_pages_ok += 1
+        return _decoded_body(attempt), form_url
 
     def crawl_articles(self, urls: list[str]) -> None:
         """Fetch each article (conditionally when a payload is already held), within the time budget.

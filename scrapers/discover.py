@@ -14,12 +14,30 @@ _PARSER = lxml.html.HTMLParser(no_network=True, recover=True)
 _NOT_PAGES = ("mailto:", "javascript:", "tel:", "data:")
 
 
-def extract_links(html: bytes, base_url: str, rejected: list[tuple[str, str]] | None = None) -> list[str]:
+def script_link_target(href: str, patterns) -> str | None:
+    """The page a `javascript:` link opens, when a profile pattern's group holds it: Rodong Sinmun's old
+    lists link every article as `javascript:article_open('index.php?strPageID=SF01_02_01&newsID=…')`.
+
+    >>> import re
+    >>> script_link_target("javascript:article_open('index.php?newsID=2015-01-02-0001')",
+    ...                    [re.compile(r"article_open\\('([^']+)'\\)")])
+    'index.php?newsID=2015-01-02-0001'
+    """
+    for pattern in patterns:
+        m = pattern.search(href)
+        if m:
+            return m.group(1).replace("\\'", "'").replace("&amp;", "&")
+    return None
+
+
+def extract_links(html: bytes, base_url: str, rejected: list[tuple[str, str]] | None = None,
+                  script_links=()) -> list[str]:
     """Absolute URIs of every <a href> in the page, in document order (broken HTML tolerated).
 
     Each link is made an ASCII URI (scrapers.urls.to_uri); a malformed one (`http://[oops/`, a
     mailto:, a bad port) is left out and, when `rejected` is given, appended to it as (href, reason).
-    The parser never resolves entities nor touches the network.
+    A `javascript:` link is followed only when one of `script_links` (profile patterns) recovers its
+    target. The parser never resolves entities nor touches the network.
     """
     if not html.strip():
         return []
@@ -33,6 +51,8 @@ def extract_links(html: bytes, base_url: str, rejected: list[tuple[str, str]] | 
         base = base_url
     links = []
     for href in root.xpath("//a/@href"):
+        if href.strip().lower().startswith("javascript:") and script_links:
+            href = script_link_target(href, script_links) or ""
         if not href.strip() or href.strip().startswith("#") or href.strip().lower().startswith(_NOT_PAGES):
             continue
         try:
@@ -55,7 +75,8 @@ def classify_links(profile: Profile, links: list[str]) -> tuple[list[str], list[
             continue
         link = link.split("#", 1)[0]
         article_url = profile.canonical_url(link)
-        if profile.article_match(article_url):
+        # an article URL names a document (a base64 key that decodes to no article is a list, not an article)
+        if profile.article_match(article_url) and profile.document_id(article_url):
             articles[article_url] = None
         elif profile.is_index(link):
             index_pages[link] = None

@@ -36,6 +36,8 @@ class CrawlSettings:
     # known articles re-checked per run at most (scrapers/revisit.py); None: the profile's [revisit]
     # budget, or every known article every run for a profile without [revisit]
     revisit_budget: int | None = None
+    # waits before each retry, in seconds (a slow site's profile, e.g. 5/15/45/90); None: backoff doubling
+    retry_waits: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Attempt:
     body: bytes = b""
     error: str | None = None      # no usable response: timeout, connection error, too large
     archived_at: str | None = None  # a replayed response: its original capture date (WARC-Date form)
+    method: str = "GET"
+    request_body: bytes = b""     # a POST's form, as sent (archived in the request record)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -146,13 +150,26 @@ def _retry_after(value: str | None, default: float) -> float:
 
 
 def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
-               extra_headers: dict[str, str] | None = None) -> Attempt:
-    """One GET of `url`, body read raw (content-encoding kept, as WARC wants) up to the size limit."""
+               extra_headers: dict[str, str] | None = None, timeout: float | None = None,
+               form: list[tuple[str, str]] | None = None) -> Attempt:
+    """One GET of `url` (a POST of `form`, url-encoded, when given), body read raw (content-encoding kept,
+    as WARC wants) up to the size limit. `timeout`: this request's own limit in seconds (a slow API or
+    site), instead of the client's."""
+    from urllib.parse import urlencode
+
+    method = "POST" if form is not None else "GET"
+    body = urlencode(form).encode("ascii") if form is not None else b""
+    headers = dict(extra_headers or {})
+    if form is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
-        with client.stream("GET", url, headers=extra_headers or {}) as response:
+        options = {"timeout": timeout} if timeout is not None else {}
+        if form is not None:
+            options["content"] = body
+        with client.stream(method, url, headers=headers, **options) as response:
             attempt = Attempt(url, _raw_items(response.request.headers), response.status_code,
                               response.reason_phrase, _raw_items(response.headers),
-                              archived_at=response.extensions.get(ARCHIVED_AT))
+                              archived_at=response.extensions.get(ARCHIVED_AT), method=method, request_body=body)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 attempt.error = f"too large: Content-Length {declared} > limit {settings.max_bytes}"
@@ -167,24 +184,27 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
             attempt.body = b"".join(chunks)
             return attempt
     except httpx.TimeoutException as exc:
-        return Attempt(url, [], error=f"timeout: {type(exc).__name__}")
+        return Attempt(url, [], error=f"timeout: {type(exc).__name__}", method=method, request_body=body)
     except httpx.HTTPError as exc:
-        return Attempt(url, [], error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return Attempt(url, [], error=f"{type(exc).__name__}: {exc}".splitlines()[0], method=method,
+                       request_body=body)
 
 
 def fetch_with_retries(client: httpx.Client, url: str, settings: CrawlSettings,
                        extra_headers: dict[str, str] | None = None, on_attempt=None,
-                       sleep=time.sleep) -> Attempt:
-    """GET with retries on timeouts, connection errors, 429 and 5xx (exponential backoff + jitter,
-    Retry-After honoured). `on_attempt(attempt)` is called for every attempt, failed ones included,
-    so each can be archived. Returns the last attempt."""
+                       sleep=time.sleep, form: list[tuple[str, str]] | None = None) -> Attempt:
+    """GET (or POST `form`) with retries on timeouts, connection errors, 429 and 5xx (the settings'
+    retry_waits, else exponential backoff + jitter; Retry-After honoured). `on_attempt(attempt)` is
+    called for every attempt, failed ones included, so each can be archived. Returns the last attempt."""
     attempt = None
-    for number in range(settings.retries + 1):
-        attempt = fetch_once(client, url, settings, extra_headers)
+    retries = len(settings.retry_waits) if settings.retry_waits else settings.retries
+    for number in range(retries + 1):
+        attempt = fetch_once(client, url, settings, extra_headers, timeout=settings.timeout, form=form)
         if on_attempt:
             on_attempt(attempt)
-        if not attempt.retryable or number == settings.retries:
+        if not attempt.retryable or number == retries:
             return attempt
-        wait = settings.backoff * (2 ** number) * (1 + random.random() / 2)
+        wait = (settings.retry_waits[number] if settings.retry_waits
+                else settings.backoff * (2 ** number) * (1 + random.random() / 2))
         sleep(_retry_after(attempt.header("retry-after"), wait))
     return attempt

@@ -84,15 +84,10 @@ def new_run_id() -> str:
 class CrawlState:
     """The crawl-state database (one file under the data home)."""
 
-    def __init__(self, path: Path, *, read_only: bool = False):
-        """Open (and create or migrate) the crawl state at `path`; `read_only`: open an existing one as it
-        is, never writing (`kcorpus status`, the progress line of a running crawl)."""
+    def __init__(self, path: Path):
+        """Open (and create or migrate) the crawl state at `path` (CrawlState.read_only opens one as it is)."""
         self._group: list[tuple] | None = None  # captures waiting for commit_group (see begin_group)
         self._group_urls: set[str] = set()
-        if read_only:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5)
-            self.db.row_factory = sqlite3.Row
-            return
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: explicit BEGIN/COMMIT in `transaction`; WAL keeps readers unblocked.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -387,6 +382,39 @@ class CrawlState:
     def url_capture_log(self, url: str) -> list[sqlite3.Row]:
         """Every capture of one URL, oldest first (failures and revisits included): a document's history."""
         return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
+
+    # --- for `kcorpus check` (read-only) -----------------------------------------------------------
+
+    @classmethod
+    def read_only(cls, path: Path, *, immutable: bool = False) -> "CrawlState":
+        """The crawl state opened for reading only: no schema, no migration. `immutable` (only when no writer
+        can be running) also creates no -wal/-shm file beside it: the folder is left exactly as it was."""
+        state = cls.__new__(cls)
+        mode = "immutable=1" if immutable else "mode=ro"
+        state.db = sqlite3.connect(f"file:{path}?{mode}", uri=True, isolation_level=None, timeout=30)
+        state.db.row_factory = sqlite3.Row
+        state._group, state._group_urls = None, set()
+        return state
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity check of the file, one line per problem (empty when sound)."""
+        return [row[0] for row in self.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+
+    def capture_locations(self):
+        """(id, url, warc_file, warc_offset, record_id, record_type) of every capture row, in id order."""
+        yield from self.db.execute("SELECT id, url, warc_file, warc_offset, record_id, record_type FROM captures "
+                                   "ORDER BY id")
+
+    def record_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT record_id FROM captures")}
+
+    def gone_urls(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT url FROM urls WHERE gone = 1")}
+
+    def interrupt_run(self, run_id: str) -> None:
+        """Mark a run that never finished (its process was killed) as interrupted."""
+        self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'",
+                        (_now(), run_id))
 
 
 def row_to_capture(row: sqlite3.Row) -> Capture:

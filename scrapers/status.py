@@ -17,7 +17,7 @@ def last_crawls(state_db: Path) -> dict[str, dict]:
     Empty before the first crawl."""
     if not Path(state_db).exists():
         return {}
-    state = CrawlState(Path(state_db), read_only=True)
+    state = CrawlState.read_only(Path(state_db))
     try:
         latest = {}
         for run in state.runs():

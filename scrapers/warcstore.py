@@ -125,11 +125,13 @@ class WarcStore:
 
     def write_exchange(self, url: str, *, method: str, request_headers: list[tuple[str, str]],
                        status: int, reason: str, response_headers: list[tuple[str, str]],
-                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None) -> WrittenRecord:
+                       body: bytes, warc_date: str, warc_headers: dict[str, str] | None = None,
+                       request_body: bytes = b"") -> WrittenRecord:
         """Write a request/response pair; returns the response record's location and digests.
 
-        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive)."""
-        request = self._request_record(url, method, request_headers, warc_date, warc_headers)
+        `warc_headers` are added to both records (e.g. WARC-Source-URI for a copy from another archive);
+        `request_body` is a POST's form as sent."""
+        request = self._request_record(url, method, request_headers, warc_date, warc_headers, request_body)
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers,
@@ -140,10 +142,46 @@ class WarcStore:
         return WrittenRecord(self.name, offset, response.rec_headers.get_header("WARC-Record-ID"),
                              response.rec_headers.get_header("WARC-Payload-Digest"))
 
-    def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str,
-                        warc_headers: dict[str, str] | None = None):
+    def write_copied_response(self, url: str, *, status: int, reason: str, response_headers: list[tuple[str, str]],
+                              body: bytes, warc_date: str, warc_headers: dict[str, str],
+                              how: dict[str, str]) -> WrittenRecord:
+        """A response copied from another archive (the Wayback Machine), with no request record: kcorpus
+        never sent the page's request, so it writes none. A `metadata` record concurrent to it says how
+        the copy was obtained (`how`, as application/warc-fields). Both records are one unit on disk."""
+        response = self._writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body),
+            http_headers=StatusAndHeaders(f"{status} {reason or 'Unknown'}", response_headers, protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": warc_date, **warc_headers})
+        record_id = response.rec_headers.get_header("WARC-Record-ID")
+        metadata = self._metadata_record(url, how, warc_date, record_id)
+        offset = self._write(response, metadata)
+        return WrittenRecord(self.name, offset, record_id, response.rec_headers.get_header("WARC-Payload-Digest"))
+
+    def write_copied_revisit(self, url: str, *, original: "StoredHead", payload_digest: str, warc_date: str,
+                             warc_headers: dict[str, str], how: dict[str, str]) -> WrittenRecord:
+        """Another archive's capture whose payload we already hold (its index names the same digest): an
+        identical-payload-digest revisit repeating the held response's status and headers (so replay
+        tools serve the payload), no request record, and a `metadata` record saying how it was known."""
+        record = self._writer.create_revisit_record(
+            url, digest=payload_digest, refers_to_uri=original.target_uri, refers_to_date=original.warc_date,
+            http_headers=StatusAndHeaders(original.statusline, original.headers, protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": warc_date, **warc_headers})
+        record.rec_headers.add_header("WARC-Refers-To", original.record_id)
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        offset = self._write(record, self._metadata_record(url, how, warc_date, record_id))
+        return WrittenRecord(self.name, offset, record_id, payload_digest)
+
+    def _metadata_record(self, url: str, fields: dict[str, str], warc_date: str, concurrent_to: str):
+        text = "".join(f"{name}: {' '.join(str(value).split())}\r\n" for name, value in fields.items())
         return self._writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""),
+            url, "metadata", payload=io.BytesIO(text.encode("utf-8")), warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": warc_date, "WARC-Refers-To": concurrent_to,
+                               "WARC-Concurrent-To": concurrent_to})
+
+    def _request_record(self, url: str, method: str, request_headers: list[tuple[str, str]], warc_date: str,
+                        warc_headers: dict[str, str] | None = None, body: bytes = b""):
+        return self._writer.create_warc_record(
+            url, "request", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{method} {_request_target(url)} HTTP/1.1",
                                           request_headers, is_http_request=True),
             warc_headers_dict={"WARC-Date": warc_date, **(warc_headers or {})})
@@ -251,6 +289,22 @@ def last_whole_record_end(path: Path) -> int:
     except Exception:  # warcio raises several kinds on a torn gzip member or header; all mean "stop here"
         pass
     return end
+
+
+def record_ids_at(path: Path, offsets: set[int]) -> dict[int, str]:
+    """The WARC-Record-ID of the record starting at each of `offsets` in one WARC file, read in one pass
+    (offsets where no record starts are absent; reading stops at a torn tail)."""
+    found: dict[int, str] = {}
+    try:
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh)
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                if offset in offsets:
+                    found[offset] = record.rec_headers.get_header("WARC-Record-ID")
+    except Exception:  # warcio raises several kinds on a torn member; the records before it stand
+        pass
+    return found
 
 
 def freshened_headers(stored: list[tuple[str, str]], not_modified: list[tuple[str, str]]) -> list[tuple[str, str]]:

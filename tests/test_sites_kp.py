@@ -103,3 +103,77 @@ def test_kcnakp_and_rodong_pass_the_same_quality_gate(tmp_path):
     leaky.paragraphs.append("www.kcna.kp (Juche113.7.14.)")
     result = validate_batch([leaky], home=DataHome.resolve(tmp_path), build_docs=False)
     assert [d.id for d in result.quarantined] == [leaky.id]
+
+
+# --- Rodong Sinmun as it really answers (issue 23) ------------------------------------------------------
+
+VETERANS_PCT = VETERANS.replace("==", "%3D%3D")
+OLD_HAEJU = "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2024-08-01-0005"
+
+
+def test_rodong_2025_page_body_is_the_article_alone_byline_as_author_digits_repaired():
+    doc = clean("rodong-2025-layout-controls-byline.html", VETERANS_PCT)
+    assert doc.id == "rodong-2024-08-01-h003" and doc.date == "2024-08-01"   # the %3D%3D URL has its id
+    assert doc.title == "War Veterans Enjoy Themselves at Yangdok Hot Spring Resort"
+    assert len(doc.paragraphs) == 4 and doc.paragraphs[-1].endswith("who marked their birthdays.")
+    text = doc.title + "\n" + doc.text
+    for control in ("Prev", "Next", "3 / 543", "Politics", "By Ri Kyong Su", "Benevolent Care", "After the Celebrations"):
+        assert control not in text, control
+    assert doc.author == "Ri Kyong Su"
+    assert "the 71st anniversary" in doc.paragraphs[0]
+    assert any(r["rule"] == "fullwidth-digit" for r in doc.repairs)   # recorded, not silent
+    # the same text in the 2025 markup without the extras: the same paragraphs
+    assert doc.paragraphs[1:] == clean("rodong-war-veterans-yangdok-2024-08-01.html", VETERANS).paragraphs[1:]
+
+
+def test_rodong_old_layout_body_falls_back_in_order_and_keeps_no_menu():
+    old = clean("rodong-old-layout-2021.html", OLD_HAEJU)
+    new = clean("rodong-new-houses-haeju-2024-08-01.html", HAEJU)
+    assert old.title == new.title == "New Houses Built in Haeju City"
+    assert old.paragraphs == new.paragraphs          # one text, two eras of markup
+    assert not any(w in old.text for w in ("Supreme Leader", "Editorial", "Korean", "Home"))
+
+
+def test_rodong_address_unknown_page_is_refused_as_an_error_page():
+    with pytest.raises(cleaners.SoftNotFound) as refused:
+        clean("rodong-address-unknown.html", OLD_HAEJU)
+    assert "알수 없는 주소" in str(refused.value)
+
+
+def test_a_capture_that_renders_another_article_is_refused_by_its_date():
+    """Some Wayback captures of Rodong's base64 URLs serve another day's article: the page's own date must
+    agree with the date in the URL's id."""
+    other_day = "http://www.rodong.rep.kp/en/index.php?" + __import__("base64").b64encode(
+        b"12@2021-03-05-H003@15@1@@0@1").decode()
+    with pytest.raises(cleaners.CleaningError) as refused:
+        clean("rodong-war-veterans-yangdok-2024-08-01.html", other_day)
+    assert "another article" in str(refused.value) and "2024-08-01" in str(refused.value)
+
+
+def test_rodong_old_lists_reach_articles_through_article_open_links():
+    from scrapers.discover import classify_links, extract_links
+
+    profile = get_profile("rodong")
+    page_url = profile.start_urls[0]
+    links = extract_links((FIXTURES / "rodong-old-list-article-open.html").read_bytes(), page_url,
+                          script_links=profile.script_links)
+    index_pages, articles = classify_links(profile, links)
+    assert articles == ["http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2021-09-12-0009",
+                        "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2021-09-12-0012",
+                        "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2021-09-11-0003"]
+    assert "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_01_02&iMenuID=1&iSubMenuID=2" in index_pages
+    # without the profile's pattern, a javascript: link is no link at all
+    assert not classify_links(profile, extract_links((FIXTURES / "rodong-old-list-article-open.html").read_bytes(),
+                                                     page_url))[1]
+
+
+def test_rodong_lists_every_section_and_the_2022_base64_lists():
+    profile = get_profile("rodong")
+    sections = {u.split("strPageID=")[1].split("&iMenuID")[0] for u in profile.start_urls}
+    assert sections == {"SF01_01_02", "SF01_01_03&iThemeID=2", "SF01_01_03&iThemeID=3", "SF01_01_03&iThemeID=4",
+                        "SF01_01_04&iClassID=4", "SF01_01_04&iClassID=5", "SF01_01_04&iClassID=6",
+                        "SF01_01_05&iClassID=7"}
+    assert all(profile.is_index(u) for u in profile.start_urls)
+    section_2022 = "http://www.rodong.rep.kp/en/index.php?MUAxQDBAMEAwQDBAMEAw"   # base64 of "1@1@0@0@0@0@0@0"
+    from scrapers.discover import classify_links
+    assert classify_links(profile, [section_2022, HAEJU]) == ([section_2022], [HAEJU])

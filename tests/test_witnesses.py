@@ -83,3 +83,92 @@ def test_release_links_witnesses_in_the_tei_corpus(tmp_path):
     assert shutil.which("jing"), "jing is not installed (apt-get install jing)"
     result = subprocess.run(["jing", str(TEI_ALL), str(corpus_file)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+FORMULA = json.loads((Path(__file__).parent / "fixtures" / "witnesses" / "formula-articles.json").read_text(encoding="utf-8"))
+
+
+def formula_articles() -> tuple[list, set]:
+    """One real greeting formula sent to eight heads of state on one day, each item also reposted on
+    another site the way reposts change it (dateline form, curly apostrophes); plus real greetings of
+    other senders and years, dated the same day. Returns (documents, the true copy pairs)."""
+    from core.document import Document
+
+    docs, truth = [], set()
+    for n, fill in enumerate(FORMULA["addressees"]):
+        paragraphs = [p.format(**fill) for p in FORMULA["formula"]]
+        source = Document(f"kcnakp-formula-{n}", "kcnakp", f"http://www.kcna.kp/{n}",
+                          f"Kim Jong Un Sends Greetings to {fill['people']} President", date="2020-04-17",
+                          paragraphs=["Pyongyang, April 17 (KCNA) -- " + paragraphs[0]] + paragraphs[1:])
+        repost = Document(f"globalsecurity-formula-{n}", "globalsecurity", f"https://gs/{n}", source.title.upper(),
+                          date="2020-04-17", paragraphs=["Pyongyang, 17 April, 2020 (KNS-KCNA) -- " +
+                                                         paragraphs[0].replace("'", "’")] + paragraphs[1:])
+        docs += [source, repost]
+        truth.add((repost.id, source.id))
+    for n, paragraphs in enumerate(FORMULA["greetings"]):
+        docs.append(Document(f"web-greeting-{n}", "web", f"http://web/{n}", "Greetings", date="2020-04-17",
+                             paragraphs=paragraphs))
+    source = Document("kcnakp-putin-2020", "kcnakp", "http://www.kcna.kp/putin", "Greetings to Russian President",
+                      date="2020-08-15", paragraphs=FORMULA["copy"])
+    repost = Document("globalsecurity-putin-2020", "globalsecurity", "https://gs/putin", "Greetings to Russian President",
+                      date="2020-08-15", paragraphs=FORMULA["copy_repost"])
+    docs += [source, repost]
+    truth.add((repost.id, source.id))
+    return docs, truth
+
+
+def test_formula_articles_to_different_addressees_are_different_works():
+    """KCNA sends one greeting, word for word, to many heads of state: the items overlap as much as copies
+    do, but a different addressee and country make a different article (precision and recall both 1)."""
+    from itertools import combinations
+
+    docs, truth = formula_articles()
+    works = link_witnesses(docs)
+    found = {tuple(sorted(pair)) for w in works for pair in combinations(w.witnesses, 2)}
+    assert found == truth
+    # the formula's overlap alone would have linked them: the names are what keeps them apart
+    from corpus.witnesses import Fingerprint, names_conflict
+    a, b = Fingerprint.of(docs[0]), Fingerprint.of(docs[2])
+    assert len(set(a.shingles) & set(b.shingles)) / len(set(a.shingles) | set(b.shingles)) > 0.5
+    assert names_conflict(a.names, b.names)
+
+
+def test_the_index_signs_only_new_and_changed_documents(tmp_path):
+    """A persisted index: the second pass over the same corpus signs nothing, an edited document is signed
+    again and re-linked, and a torn index file is rebuilt rather than trusted."""
+    from corpus.witnesses import WitnessIndex
+
+    docs, truth = formula_articles()
+    path = tmp_path / "witnesses.sqlite"
+    with WitnessIndex(path) as index:
+        first, report = index.update(docs)
+    assert report.signed == len(docs) and report.reused == 0
+    with WitnessIndex(path) as index:
+        second, report = index.update(docs)
+    assert (report.signed, report.reused) == (0, len(docs)) and second == first
+    edited = copy.deepcopy(docs[1])   # the repost of the first formula item now says something else entirely
+    edited.paragraphs = FORMULA["greetings"][0]
+    with WitnessIndex(path) as index:
+        third, report = index.update(docs[:1] + [edited] + docs[2:])
+    assert report.signed == 1
+    assert not any(docs[0].id in w.witnesses and len(w.witnesses) > 1 for w in third)
+    path.write_bytes(b"not a database" * 100)
+    with WitnessIndex(path) as index:
+        rebuilt, report = index.update(docs)
+    assert report.signed == len(docs) and rebuilt == first
+
+
+def test_candidates_are_bounded_on_a_corpus_of_one_text(monkeypatch):
+    """Hundreds of items built from one text (a bench corpus, a site that repeats itself): every item is a
+    candidate of every other, but each document confirms at most MAX_CONFIRM and says so."""
+    from core.document import Document
+    from corpus import witnesses
+
+    monkeypatch.setattr(witnesses, "MAX_CONFIRM", 5)
+    monkeypatch.setattr(witnesses, "BUCKET_CAP", 10)
+    text = FORMULA["copy"][1:]
+    docs = [Document(f"s-{n:03d}", "s", f"u{n}", f"T{n}", date="2020-08-15", paragraphs=text) for n in range(60)]
+    with witnesses.WitnessIndex(None) as index:
+        works, report = index.update(docs)
+    assert report.too_many_candidates and report.confirmed_pairs <= 5 * len(docs)
+    assert [len(w.witnesses) for w in works] == [60]   # still one work: the text is one text

@@ -107,3 +107,24 @@ def open_page(page: Path, *, screenshot: Path | None = None, width: int = 1200, 
         return Opened(dumped.stdout, page_requests)
     finally:
         proxy.close()
+
+
+def chromium_driver():
+    """A Selenium WebDriver over the Debian chromium and chromium-driver packages (headless, no background
+    networking, network log on). Skips the calling test, with the reason, when either is missing."""
+    import pytest
+
+    driver_path = shutil.which("chromedriver")
+    if chromium() is None or driver_path is None:
+        pytest.skip("no Chromium here: apt-get install chromium chromium-driver (.ci/run does)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("selenium is not installed (pip install -e '.[dev]')")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium()
+    for flag in FLAGS + ["--window-size=1280,1600", f"--user-data-dir={tempfile.mkdtemp(prefix='kcorpus-chromium-')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)

@@ -1,0 +1,60 @@
+"""Random command histories against fresh data homes, many of them: the long run of the property test
+(tests/test_histories.py runs two). Each history is drawn from its seed (the same seed, the same
+history), with `kcorpus check` and the release and capture invariants checked after every step.
+
+    .venv/bin/python bench/histories.py --histories 500 --steps 10 [--first-seed 1000] [--hypothesis 0]
+
+Prints one line per failing history (its seed and log, to replay it), then the totals. --hypothesis N
+also runs Hypothesis's own search (with shrinking) over N examples of the same state machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--histories", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=1000)
+    parser.add_argument("--hypothesis", type=int, default=0, help="examples of Hypothesis's stateful search")
+    args = parser.parse_args()
+    from flows.settings import apply_prefect_defaults
+
+    apply_prefect_defaults()
+    from tests.tools.histories import DataHomeHistory, run_history
+
+    started, failures, steps = time.perf_counter(), 0, 0
+    for seed in range(args.first_seed, args.first_seed + args.histories):
+        try:
+            steps += len(run_history(seed, args.steps))
+        except Exception as exc:  # noqa: BLE001 - every failing history is reported, the run goes on
+            failures += 1
+            print(f"seed {seed}: FAILED {type(exc).__name__}: {str(exc)[:2000]}")
+            traceback.print_exc(limit=3)
+    elapsed = time.perf_counter() - started
+    print(f"{args.histories} histories of {args.steps} steps ({steps} steps run) in {elapsed:.0f} s: "
+          f"{failures} failed")
+    if args.hypothesis:
+        from hypothesis import HealthCheck, settings
+        from hypothesis.stateful import run_state_machine_as_test
+
+        run_state_machine_as_test(DataHomeHistory, settings=settings(
+            max_examples=args.hypothesis, stateful_step_count=args.steps, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck)))
+        print(f"Hypothesis: {args.hypothesis} examples, no property broken")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

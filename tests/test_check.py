@@ -1,0 +1,136 @@
+"""`kcorpus check`: a data home that checks itself. A sound home passes; each invariant, broken on its own,
+is named in one line; `--repair` mends only what loses nothing (a torn WARC tail, a killed writer's
+leftovers, a run left marked running) and leaves the rest for a person."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.datahome import DataHome
+from flows.crawl import refresh
+from flows.release import validate_and_release
+from flows.check import NotADataHome, check_home
+from scrapers.crawl import CrawlSettings
+from replay.server import ReplayServer
+
+SNAPSHOT_1 = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
+FAST = CrawlSettings(delay=0, retries=0, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def sound_home(tmp_path_factory):
+    """One refresh of both sites over snapshot 1 and a release: a data home with every kind of file."""
+    home = DataHome.resolve(tmp_path_factory.mktemp("check") / "home").ensure()
+    with ReplayServer([SNAPSHOT_1]) as server:
+        refresh(home, ["globalsecurity", "kancc"], settings=FAST, replay_port=server.port)
+    validate_and_release(home)
+    return home
+
+
+@pytest.fixture
+def home(sound_home, tmp_path):
+    """A private copy of the sound home to break (release files stay read-only in the copy)."""
+    copy = DataHome.resolve(tmp_path / "home")
+    shutil.copytree(sound_home.root, copy.root, symlinks=True)
+    return copy
+
+
+def _writable(path: Path) -> Path:
+    path.chmod(0o644)
+    return path
+
+
+def test_a_sound_home_passes_and_nothing_is_changed(sound_home):
+    before = {p: p.stat().st_mtime_ns for p in sound_home.root.rglob("*") if p.is_file()}
+    report = check_home(sound_home)
+    assert report.ok, report.problems
+    assert report.checked["captures"] > 0 and report.checked["releases"] == 1 and report.checked["documents"] > 0
+    assert {p: p.stat().st_mtime_ns for p in sound_home.root.rglob("*") if p.is_file()} == before
+
+
+def test_not_a_data_home(tmp_path):
+    with pytest.raises(NotADataHome):
+        check_home(DataHome.resolve(tmp_path / "nothing"))
+
+
+def test_an_edited_release_file_is_named(home):
+    latest = sorted(p for p in home.releases_dir.iterdir() if p.is_dir() and not p.is_symlink())[-1]
+    text = next((latest / "text").rglob("*.txt"))
+    _writable(text).write_text("edited after release", encoding="utf-8")
+    report = check_home(home)
+    assert any(text.relative_to(latest).as_posix() in p and "checksum" in p for p in report.problems)
+
+
+def test_a_torn_warc_tail_is_named_and_cut_by_repair(home):
+    warc = sorted(home.warc_dir.glob("*.warc.gz"))[-1]
+    size = warc.stat().st_size
+    with open(warc, "ab") as fh:
+        fh.write(b"\x1f\x8b\x08\x00torn")
+    report = check_home(home)
+    assert [p for p in report.problems if "torn tail" in p and warc.name in p]
+    repaired = check_home(home, repair=True)
+    assert any("cut" in r for r in repaired.repaired) and warc.stat().st_size == size
+    assert check_home(home).ok
+
+
+def test_a_state_row_pointing_at_another_record_is_named(home):
+    db = sqlite3.connect(home.state_db)
+    db.execute("UPDATE captures SET record_id = '<urn:uuid:00000000-0000-0000-0000-000000000000>' WHERE id = "
+               "(SELECT min(id) FROM captures WHERE record_type = 'response')")
+    db.commit()
+    db.close()
+    report = check_home(home)
+    assert any("the state says <urn:uuid:00000000" in p for p in report.problems)
+
+
+def test_an_emptied_state_is_named(home):
+    db = sqlite3.connect(home.state_db)
+    db.execute("DELETE FROM captures")
+    db.commit()
+    db.close()
+    problems = check_home(home).problems
+    assert any("an emptied crawl state" in p for p in problems)
+    assert any("is not in the crawl state" in p for p in problems)   # the documents' captures are gone with it
+
+
+def test_a_run_left_running_and_leftovers_are_named_then_repaired(home):
+    db = sqlite3.connect(home.state_db)
+    db.execute("UPDATE runs SET status = 'running', finished_at = NULL")
+    db.commit()
+    db.close()
+    (home.releases_dir / ".work-0123abcd").mkdir()
+    (home.wacz_dir / ".wacz-zz").mkdir(parents=True, exist_ok=True)
+    report = check_home(home)
+    assert any("still marked running" in p for p in report.problems)
+    assert any(".work-0123abcd" in p for p in report.problems) and any(".wacz-zz" in p for p in report.problems)
+    repaired = check_home(home, repair=True)
+    assert len(repaired.repaired) >= 3 and check_home(home).ok
+
+
+def test_a_symlink_out_of_the_home_and_an_unreadable_quarantine_record_are_named(home, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    site = next(p for p in home.documents_dir.iterdir() if p.is_dir() and p.name != "_gone")
+    shutil.move(str(site), str(outside / site.name))
+    os.symlink(outside / site.name, site)
+    home.quarantine_dir.mkdir(exist_ok=True)
+    (home.quarantine_dir / "broken.json").write_text("{not json", encoding="utf-8")
+    problems = check_home(home).problems
+    assert any("outside the data home" in p for p in problems)
+    assert any("broken.json: unreadable quarantine record" in p for p in problems)
+
+
+def test_a_retired_document_without_why_gone_is_named(home):
+    doc = next(p for p in home.documents_dir.glob("*/*.json"))
+    gone = home.documents_dir / "_gone" / doc.parent.name / doc.name
+    gone.parent.mkdir(parents=True, exist_ok=True)
+    doc.rename(gone)
+    assert any("no why-gone" in p for p in check_home(home).problems)
+    record = json.loads(gone.read_text())
+    assert record["source_url"]

@@ -1,0 +1,82 @@
+"""Releases share unchanged files: a TEI or text file identical to the previous release's is a hard link to
+it, so thirty daily releases of a corpus that changes by 1% do not take thirty times the disk; a file
+edited after its release is never carried into the next one, and every release still verifies whole."""
+
+from __future__ import annotations
+
+import copy
+import os
+from datetime import date
+
+from core.datahome import DataHome
+from corpus.release import build_release
+
+
+def _inode(path):
+    return os.stat(path).st_ino
+
+
+def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_path, snapshot_documents):
+    from corpus.release import verify_checksums as verify_release
+
+    home = DataHome.resolve(tmp_path)
+    docs = [copy.deepcopy(d) for d in snapshot_documents]
+    first = build_release(home, docs, today=date(2026, 11, 1))
+    edited = copy.deepcopy(docs)
+    edited[0].paragraphs = edited[0].paragraphs + ["A paragraph the source added later."]
+    second = build_release(home, edited, today=date(2026, 11, 2))
+    unchanged, changed = edited[1], edited[0]
+    for kind, suffix in (("tei", "xml"), ("text", "txt")):
+        same = f"{kind}/{unchanged.site}/{unchanged.id}.{suffix}"
+        assert _inode(first.path / same) == _inode(second.path / same), same
+        other = f"{kind}/{changed.site}/{changed.id}.{suffix}"
+        assert _inode(first.path / other) != _inode(second.path / other), other
+    # the shared TEI file names the release that published its text, the edited one this release
+    assert f'<idno type="release">{first.version}</idno>' in (second.path / "tei" / unchanged.site / f"{unchanged.id}.xml").read_text()
+    assert f'<idno type="release">{second.version}</idno>' in (second.path / "tei" / changed.site / f"{changed.id}.xml").read_text()
+    import json
+    manifest = json.loads((second.path / "manifest.json").read_text())
+    assert manifest["shared_with_previous"] == 2 * (len(docs) - 1)
+    assert verify_release(second.path) == [] and verify_release(first.path) == []
+
+
+def test_a_file_edited_after_its_release_is_not_shared_into_the_next(tmp_path, snapshot_documents):
+    from corpus.release import verify_checksums as verify_release
+
+    home = DataHome.resolve(tmp_path)
+    docs = [copy.deepcopy(d) for d in snapshot_documents[:3]]
+    first = build_release(home, docs, today=date(2026, 11, 1))
+    tampered = first.path / "text" / docs[0].site / f"{docs[0].id}.txt"
+    tampered.chmod(0o644)
+    tampered.write_bytes(tampered.read_bytes() + b"tampered")
+    second = build_release(home, docs, today=date(2026, 11, 2))
+    assert _inode(tampered) != _inode(second.path / "text" / docs[0].site / f"{docs[0].id}.txt")
+    assert verify_release(second.path) == []
+    assert verify_release(first.path)   # the damage stays where it was done, and is named there
+
+
+def test_a_previous_release_changed_after_release_is_never_laundered_into_the_next(tmp_path, snapshot_documents):
+    """Release N+1 takes N's revision history (manifest) and unchanged CoNLL-U blocks: a manifest edited
+    after release refuses the new release in one line; an edited CoNLL-U file is not reused (its
+    documents are segmented again), and N+1 verifies whole."""
+    import pytest
+
+    from corpus.release import PreviousReleaseDamaged, verify_checksums
+
+    home = DataHome.resolve(tmp_path)
+    docs = [copy.deepcopy(d) for d in snapshot_documents[:6]]
+    first = build_release(home, docs, today=date(2026, 11, 1))
+    conllu = next((first.path / "conllu").glob("*.conllu"))
+    clean_conllu = conllu.read_text(encoding="utf-8")
+    conllu.chmod(0o644)
+    conllu.write_text(clean_conllu.replace("\t", "\tX", 1), encoding="utf-8")
+    second = build_release(home, docs, today=date(2026, 11, 2))
+    assert (second.path / "conllu" / conllu.name).read_text(encoding="utf-8") == clean_conllu
+    assert verify_checksums(second.path) == []
+    manifest = second.path / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"added"', '"edited-upstream"', 1), encoding="utf-8")
+    with pytest.raises(PreviousReleaseDamaged, match="manifest.json differs from its SHA256SUMS"):
+        build_release(home, docs, today=date(2026, 11, 3))
+    assert sorted(p.name for p in home.releases_dir.iterdir() if not p.name.startswith(".")) == \
+        ["2026.11.01", "2026.11.02", "latest"]
