@@ -46,7 +46,7 @@ def cleanable(pages: list[Page]) -> list[Page]:
 
 def profiled_pages(synthetic: int) -> list[Page]:
     """The snapshots' article pages and bench/synthetic.py pages: every one has a site profile."""
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
     from synthetic import synthetic_pages
 
     pages: list[Page] = []

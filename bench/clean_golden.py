@@ -91,7 +91,7 @@ def fixture_pages():
 
 def snapshot_pages():
     """Every response of the demo snapshots (each file on its own: later snapshots change pages)."""
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     for path in sorted((ROOT / "flows" / "snapshots").glob("*.warc.gz")):
         for url, r in sorted(load_snapshot([path]).items()):

@@ -29,7 +29,7 @@ from core.datahome import DataHome  # noqa: E402
 from corpus.derived import DerivedWriter  # noqa: E402
 from corpus.nlp import conllu_document, kiwi  # noqa: E402
 from corpus.release import build_release  # noqa: E402
-from scrapers.replay import load_snapshot  # noqa: E402
+from replay.server import load_snapshot  # noqa: E402
 
 
 def articles() -> list:

@@ -80,29 +80,31 @@ def child(old_dir: str, new_dir: str) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     with open("/proc/self/status") as fh:
         rss = next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:"))
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss": rss, "edited": len(diff.edited),
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss": rss, "edited": len(diff.of("edited")),
                       "unchanged": diff.unchanged}))
 
 
 def compare_with_plain(old_dir: Path, new_dir: Path) -> None:
     """Trimmed/anchored word diff vs a plain SequenceMatcher on the same edited documents."""
-    from corpus import diff as d
+    from corpus import worddiff
+    from corpus.events import full_text
+    from corpus.manifest import read_records
 
-    old, new = d.load_documents(old_dir), d.load_documents(new_dir)
-    pairs = [(d._full_text(old[i]), d._full_text(new[i])) for i in sorted(old) if old[i].paragraphs != new[i].paragraphs]
+    old, new = read_records(old_dir, None), read_records(new_dir, None)
+    pairs = [(full_text(old[i]), full_text(new[i])) for i in sorted(old) if old[i].paragraphs != new[i].paragraphs]
     start = time.process_time()
-    fast = [d.word_diff(a, b) for a, b in pairs]
+    fast = [worddiff.word_diff(a, b) for a, b in pairs]
     fast_s = time.process_time() - start
-    trimmed = d._trimmed_opcodes
-    d._trimmed_opcodes = lambda a, b: difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    trimmed = worddiff._trimmed_opcodes
+    worddiff._trimmed_opcodes = lambda a, b: difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     try:
         start = time.process_time()
-        plain = [d.word_diff(a, b) for a, b in pairs]
+        plain = [worddiff.word_diff(a, b) for a, b in pairs]
         plain_s = time.process_time() - start
     finally:
-        d._trimmed_opcodes = trimmed
+        worddiff._trimmed_opcodes = trimmed
     same = sum(f == p for f, p in zip(fast, plain))
-    tokens = sorted(len(d.TOKEN.findall(a)) for a, _ in pairs)
+    tokens = sorted(len(worddiff.TOKEN.findall(a)) for a, _ in pairs)
     print(f"word diff on {len(pairs)} edited documents ({tokens[0]}-{tokens[-1]} tokens): identical ops "
           f"{same} of {len(pairs)}; CPU {fast_s:.2f} s trimmed/anchored vs {plain_s:.2f} s plain SequenceMatcher "
           f"({plain_s / max(fast_s, 1e-9):.1f}x)")

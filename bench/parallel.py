@@ -3,9 +3,9 @@
     .venv/bin/python bench/parallel.py [--pages 2000]
 
 Builds a synthetic snapshot (bench/synthetic.py), then, each in a fresh process:
-  reclean    `stages.reclean` of every document with workers=1 (one process) and with the default pool
+  reclean    `flows.clean.reclean` of every document with workers=1 (one process) and with the default pool
              (every core); the two document stores must be byte-identical
-  one-process  `stages.refresh` from an empty data home, every page cleaned in its own process
+  one-process  `flows.crawl.refresh` from an empty data home, every page cleaned in its own process
   flow       the refresh flow from an empty data home with the default task runner (threads: each site's
              clean task runs the process pool) and with `--task-runner dask` (a local Dask cluster of one
              worker process per core; cleaning batches are Dask tasks, only the flow process writes);
@@ -27,16 +27,17 @@ STEP = """
 sites = ["globalsecurity", "kancc"]
 if __name__ == "__main__":
     if mode in ("seed", "one-process"):
-        from flows import stages
+        import flows.clean
+        from flows.crawl import refresh
         if mode == "one-process":
-            stages.POOL_MIN_PAGES = 10 ** 9  # every page cleaned in this process
+            flows.clean.POOL_MIN_PAGES = 10 ** 9  # every page cleaned in this process
         start = time.perf_counter()
-        stages.refresh(data_home, sites, settings=CrawlSettings(delay=0), replay_port=port)
+        refresh(data_home, sites, settings=CrawlSettings(delay=0), replay_port=port)
         seconds = time.perf_counter() - start
     elif mode.startswith("reclean"):
-        from flows import stages
+        from flows.clean import reclean
         start = time.perf_counter()
-        stages.reclean(data_home, sites, workers=1 if mode == "reclean-1" else None)
+        reclean(data_home, sites, workers=1 if mode == "reclean-1" else None)
         seconds = time.perf_counter() - start
     else:
         from flows.server import ensure_api
@@ -74,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from synthetic import synthetic_pages, write_warc
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +96,7 @@ def main() -> None:
         print(f"  reclean, process pool  {pool['seconds']:7.1f} s  ({pool['seconds'] / one['seconds']:.2f}×; "
               f"documents {'identical' if pool_digest == one_digest else 'DIFFERENT'})")
         same = documents_digest(tmp / "threads") == documents_digest(tmp / "dask") == documents_digest(tmp / "single")
-        print(f"  refresh, one process   {single['seconds']:7.1f} s  (stages.refresh, no pool, no Prefect)")
+        print(f"  refresh, one process   {single['seconds']:7.1f} s  (flows.crawl.refresh, no pool, no Prefect)")
         print(f"  refresh flow, threads  {threads['seconds']:7.1f} s  ({thread_tracebacks} tracebacks)")
         print(f"  refresh flow, Dask     {dask['seconds']:7.1f} s  ({dask['seconds'] / threads['seconds']:.2f}×; "
               f"{dask['seconds'] / single['seconds']:.2f}× one process; {dask_tracebacks} tracebacks; "

@@ -7,7 +7,7 @@ runs in fresh processes (so peak RSS is per run). Peak RSS is the process's own 
 in /proc/self/status: getrusage's ru_maxrss is wrong here, because a child started by fork + exec
 inherits its parent's ru_maxrss (this parent holds the whole synthetic snapshot), while VmHWM belongs to
 the address space exec gave the child.
-  direct     flows.stages.refresh — the crawl and clean functions, no Prefect
+  direct     flows.crawl.refresh — the crawl and clean functions, no Prefect
   flow       the Prefect refresh flow (embedded server), same functions as tasks
   no-change  the flow again on the flow's data home: conditional requests, nothing to download or clean
   scheduled  the same no-change run under a revisit policy (budget: a tenth of the pages), as a scheduled
@@ -28,9 +28,9 @@ STEP = """
 import resource
 settings = CrawlSettings(delay=0, revisit_budget=int(sys.argv[4]) if len(sys.argv) > 4 else None)
 if mode == "direct":
-    from flows import stages
+    from flows.crawl import refresh
     start = time.perf_counter()
-    summary = stages.refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
+    summary = refresh(data_home, ["globalsecurity", "kancc"], settings=settings, replay_port=port)
     startup = 0.0
 else:
     from flows.server import ensure_api
@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from synthetic import synthetic_pages, write_warc
 
     for n in args.pages:

@@ -40,7 +40,7 @@ def peak_rss_mb() -> float:
 def snapshot_articles() -> list:
     """Every article of the shipped snapshot 1, cleaned (real text, repairs and provenance)."""
     import cleaners
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     pages = load_snapshot([ROOT / "flows" / "snapshots" / "snapshot-1.warc.gz"])
     docs = []

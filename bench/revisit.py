@@ -141,9 +141,9 @@ def end_to_end(pages: int, workdir: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from synthetic import synthetic_pages, write_warc
     from core.datahome import DataHome
-    from flows import stages
+    from flows.crawl import refresh
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
 
     snapshot = workdir / "synthetic.warc.gz"
     write_warc(synthetic_pages(pages), snapshot)
@@ -152,7 +152,7 @@ def end_to_end(pages: int, workdir: Path) -> None:
     fast = CrawlSettings(delay=0, retries=0, timeout=10)
     with ReplayServer([snapshot]) as server:
         t0 = time.perf_counter()
-        first = stages.refresh(home, sites, settings=fast, replay_port=server.port)
+        first = refresh(home, sites, settings=fast, replay_port=server.port)
         t1 = time.perf_counter()
         state = CrawlState(home.state_db)
         known = {s: len(state.known_urls(s)) for s in sites}
@@ -162,9 +162,9 @@ def end_to_end(pages: int, workdir: Path) -> None:
         state.close()
         budget = max(1, min(known.values()) // 10)
         t2 = time.perf_counter()
-        second = stages.refresh(home, sites, settings=replace(fast, revisit_budget=budget), replay_port=server.port)
+        second = refresh(home, sites, settings=replace(fast, revisit_budget=budget), replay_port=server.port)
         t3 = time.perf_counter()
-        everything = stages.refresh(home, sites, settings=fast, replay_port=server.port)   # no policy: all known
+        everything = refresh(home, sites, settings=fast, replay_port=server.port)   # no policy: all known
         t4 = time.perf_counter()
     state = CrawlState(home.state_db)
     print(f"\nend to end over a local replay of {pages} synthetic pages (both sites):")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/screenshots.py [--out docs/]
 
-Builds a data home from the two demo snapshots (no Prefect: flows.stages), releases each; before the
+Builds a data home from the two demo snapshots (no Prefect: flows.crawl, flows.release, flows.audit), releases each; before the
 second release one document gets a planted fault (a backslash residue quoting markup, as a corrupted
 page could) so the quality report has a quarantined document to show. Writes
 docs/quality-report.png and docs/audit-report.png, and prints, for the quality report, the audit report
@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.datahome import DataHome  # noqa: E402
-from flows import stages  # noqa: E402
+from flows.audit import after_release  # noqa: E402
+from flows.crawl import refresh, replay_sources  # noqa: E402
+from flows.release import validate_and_release  # noqa: E402
 from flows.runs import snapshot_path  # noqa: E402
 from scrapers.fetch import CrawlSettings  # noqa: E402
-from scrapers.replay import ReplayServer  # noqa: E402
+from replay.server import ReplayServer  # noqa: E402
 from tests.tools.browser import chromium, open_page  # noqa: E402
 
 PLANTED = "globalsecurity-dprk-100917-kcna04"
@@ -36,15 +38,15 @@ def build(home: DataHome):
     for number, name in enumerate(("snapshot-1", "snapshot-2"), 1):
         path = snapshot_path(name)
         with ReplayServer([path]) as server:
-            stages.refresh(home, ["globalsecurity", "kancc"], settings=CrawlSettings(delay=0),
-                           replay_port=server.port, replay_of=stages.replay_sources([path]))
+            refresh(home, ["globalsecurity", "kancc"], settings=CrawlSettings(delay=0),
+                    replay_port=server.port, replay_of=replay_sources([path]))
         if number == 2:
             doc_path = home.documents_dir / "globalsecurity" / f"{PLANTED}.json"
             doc = json.loads(doc_path.read_text(encoding="utf-8"))
             doc["paragraphs"][1] += " the workers\\and peasants quoted <script>alert(1)</script>"
             doc_path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        outcomes.append(stages.validate_and_release(home))
-    return outcomes, stages.audit(home)
+        outcomes.append(validate_and_release(home))
+    return outcomes, after_release(home)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ import cleaners  # noqa: E402
 from corpus import tei  # noqa: E402
 from corpus.release import build_release  # noqa: E402
 from core.datahome import DataHome  # noqa: E402
-from scrapers.replay import load_snapshot  # noqa: E402
+from replay.server import load_snapshot  # noqa: E402
 
 
 def articles() -> list:

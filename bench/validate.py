@@ -22,7 +22,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import cleaners  # noqa: E402
 from core.datahome import DataHome  # noqa: E402
-from scrapers.replay import load_snapshot  # noqa: E402
+from replay.server import load_snapshot  # noqa: E402
 
 
 def documents(n: int, base: list) -> list:

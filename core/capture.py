@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# A 404 a replay server (replay/server.py) makes up for a URL its WARCs do not hold carries this header:
+# the site was not asked, so the page is "not checked" this run, never "deleted upstream"
+# (scrapers.answers.retires reads it; the replay sets it).
+REPLAY_MISSING_HEADER = "X-Kcorpus-Replay"
+REPLAY_MISSING_VALUE = "not-in-snapshot"
+
 
 @dataclass(frozen=True)
 class Capture:

@@ -3,6 +3,9 @@
 A document id is "<site>-<local id from the URL>", e.g. kancc-heigo-504 or
 globalsecurity-dprk-100914-kcna01; file names are built only from ids that match these patterns,
 never from URL text.
+
+>>> bool(ID_PATTERN.match("kancc-heigo-504")), bool(ID_PATTERN.match("../etc/passwd"))
+(True, False)
 """
 
 from __future__ import annotations
@@ -12,11 +15,3 @@ import re
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9][a-z0-9._-]*$")
 SITE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
-
-def is_document_id(value: str) -> bool:
-    """True for a well-formed document id.
-
-    >>> is_document_id("kancc-heigo-504"), is_document_id("../etc/passwd")
-    (True, False)
-    """
-    return bool(ID_PATTERN.match(value))

@@ -1,1 +1,1 @@
-"""corpus: write TEI P5 documents, build immutable releases, and diff them for the audit."""
+"""corpus: write TEI P5 documents, build immutable releases, read them back, and say what changed between them."""

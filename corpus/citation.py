@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
+from core.profiles import UnknownSiteError, get_profile
 from corpus.derived import CODEBOOK, Stats
 
 TITLE = "kcorpus: North Korean state media reposted on the open web"
@@ -12,12 +14,24 @@ LICENSE_NOTE = ("The texts are North Korean state media (KCNA; Kim Il Sung's mem
                 "by the sites named in each document's source description; kcorpus redistributes them for research "
                 "with their provenance. Check the rights status of an original before reuse. The corpus "
                 "metadata and annotations are released under CC0-1.0.")
-# What each site is, for the sources list (profile names -> a citable description).
-SITE_SOURCES = {
-    "globalsecurity": ("GlobalSecurity.org, KCNA reposts", "https://www.globalsecurity.org/wmd/library/news/dprk/"),
-    "kancc": ("KANCC (Korean American National Coordinating Council) board, With the Century reposts",
-              "https://kancc.org/bbs/board.php"),
-}
+
+
+def site_source(site: str) -> tuple[str, str | None]:
+    """A site as a source is cited: its profile's label and its home page (the scheme and host of its
+    first start URL), so every site a release holds is cited by name and URL. A site without a
+    profile is named as it is, with no URL.
+
+    >>> site_source("rodong")
+    ('Rodong Sinmun (English)', 'http://www.rodong.rep.kp/')
+    >>> site_source("nosuchsite")
+    ('nosuchsite', None)
+    """
+    try:
+        profile = get_profile(site)
+    except UnknownSiteError:
+        return site, None
+    first = urlsplit(profile.start_urls[0]) if profile.start_urls else urlsplit(f"https://{profile.hosts[0]}/")
+    return profile.label, f"{first.scheme}://{first.netloc}/"
 
 
 def _yaml_string(value: str) -> str:
@@ -43,8 +57,8 @@ def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str]
         "references:",
     ]
     for site in sites:
-        name, url = SITE_SOURCES.get(site, (site, None))
-        lines += ["  - type: website", f"    title: {_yaml_string(name)}", "    authors:", f"      - name: {_yaml_string(site)}"]
+        name, url = site_source(site)
+        lines += ["  - type: website", f"    title: {_yaml_string(name)}", "    authors:", f"      - name: {_yaml_string(name)}"]
         if url:
             lines.append(f"    url: {_yaml_string(url)}")
     return "\n".join(lines) + "\n"
@@ -70,8 +84,9 @@ def zenodo_json(version: str, release_date: str, stats: Stats, sites: list[str])
         "access_right": "open",
         "keywords": ["North Korea", "KCNA", "state media", "corpus", "TEI"],
         "language": "eng" if set(stats.by["lang"]) <= {"en"} else None,
-        "related_identifiers": [{"identifier": SITE_SOURCES.get(site, (site, site))[1] or site,
-                                 "relation": "isDerivedFrom", "resource_type": "other"} for site in sites],
+        # Zenodo checks each identifier's scheme (idutils): only a site with a URL can be one
+        "related_identifiers": [{"identifier": url, "relation": "isDerivedFrom", "resource_type": "other"}
+                                for url in (site_source(site)[1] for site in sites) if url],
         "notes": f"Statistics: {json.dumps(stats.to_dict(), ensure_ascii=False)}. {LICENSE_NOTE}",
     }
     return json.dumps({k: v for k, v in metadata.items() if v is not None}, ensure_ascii=False, indent=1) + "\n"

@@ -16,14 +16,14 @@ documents are one event.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.document import Document
-from corpus.diff import word_diff
+from corpus.worddiff import word_diff
+from corpus.manifest import read_manifest, read_records
 from corpus.watchlist import WatchEntry, normal_text, normal_words
 
 EDGE_WORDS = {"and", "or", "the", "a", "an", "of", "to", "with", "by", "in", "on", "at", "as", "also", "both"}
@@ -32,6 +32,11 @@ NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 
 
 # --- reading releases -------------------------------------------------------------------------
+
+def site_ok(crawl_outcomes: dict[str, dict], site: str) -> bool:
+    """A site is ok unless a release's crawl outcomes record another outcome for it (absent = ok)."""
+    return (crawl_outcomes.get(site) or {}).get("outcome", OK_OUTCOME) == OK_OUTCOME
+
 
 @dataclass
 class ReleaseView:
@@ -50,12 +55,7 @@ class ReleaseView:
     def read(cls, release_dir: Path) -> "ReleaseView":
         """Read one release's manifest (a clear error when the folder is not a release)."""
         path = Path(release_dir)
-        try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path} is not a kcorpus release (no manifest.json)") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"release manifest {path / 'manifest.json'} is unreadable: {exc}") from None
+        manifest = read_manifest(path)
         return cls(manifest["version"], path, manifest.get("created_at", ""),
                    manifest.get("release_date") or manifest.get("created_at", "")[:10],
                    {e["id"]: e for e in manifest["documents"]}, manifest.get("crawl_outcomes") or {},
@@ -63,38 +63,11 @@ class ReleaseView:
 
     def site_ok(self, site: str) -> bool:
         """A site is ok unless the release's manifest records another crawl outcome for it."""
-        return (self.crawl_outcomes.get(site) or {}).get("outcome", OK_OUTCOME) == OK_OUTCOME
+        return site_ok(self.crawl_outcomes, site)
 
     def records(self, ids: set[str]) -> dict[str, Document]:
         """The released records of `ids`, from documents.jsonl; only their lines are parsed as JSON."""
         return read_records(self.path, ids)
-
-
-ID_PREFIX = re.compile(r'^\{"id": "((?:[^"\\]|\\.)*)"')
-
-
-def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
-    """Records of a release by id (all when `ids` is None). A line is parsed only when its id (read from
-    the line's start, where Document.to_dict puts it) is wanted: reading 3 records of 100,000 costs a scan."""
-    out: dict[str, Document] = {}
-    if ids is not None and not ids:
-        return out
-    path = Path(release_dir) / "documents.jsonl"
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if ids is not None:
-                match = ID_PREFIX.match(line)
-                if match and json.loads(f'"{match.group(1)}"') not in ids:
-                    continue
-            try:
-                doc = Document.from_dict(json.loads(line))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
-            if ids is None or doc.id in ids:
-                out[doc.id] = doc
-    return out
 
 
 def full_text(doc: Document) -> str:
@@ -103,6 +76,17 @@ def full_text(doc: Document) -> str:
 
 
 # --- one document's change ----------------------------------------------------------------------
+
+def capture_class(old_digest: str | None, new_digest: str | None) -> str:
+    """upstream when the captured page's payload changed, pipeline when the same capture was cleaned
+    anew: the class of a change when only the captures are known (the release's CHANGELOG and TEI
+    revision entries; a metadata-only edit).
+
+    >>> capture_class("sha1:A", "sha1:B"), capture_class("sha1:A", "sha1:A")
+    ('upstream', 'pipeline')
+    """
+    return "upstream" if old_digest != new_digest else "pipeline"
+
 
 def change_class(old_text: str, new_text: str, old_digest: str | None, new_digest: str | None) -> str:
     """upstream / pipeline / cosmetic for two different texts of one document.
@@ -118,7 +102,7 @@ def change_class(old_text: str, new_text: str, old_digest: str | None, new_diges
     """
     if normal_text(old_text) == normal_text(new_text):
         return "cosmetic"
-    return "upstream" if old_digest != new_digest else "pipeline"
+    return capture_class(old_digest, new_digest)
 
 
 def edit_hunks(ops: list[list]) -> list[tuple[str, str]]:
@@ -208,6 +192,7 @@ class DocChange:
     moved_from: dict | None = None        # {id, source_url} of the old place (for a move)
     last_checked: str | None = None       # when its page last answered (for not_checked)
     next_due: str | None = None           # when the revisit schedule re-checks it (not_checked by schedule)
+    metadata: dict = field(default_factory=dict)  # field -> [before, after] (kcorpus diff, which reads every record)
 
 
 @dataclass
@@ -337,14 +322,81 @@ def check_key(checked) -> object:
     return (checked.get("run_id"), checked.get("at")) if isinstance(checked, dict) else checked
 
 
-def _not_checked(old_entry: dict, new_entry: dict, new: ReleaseView) -> bool:
+def _not_checked(old_entry: dict, new_entry: dict, crawl_outcomes: dict[str, dict]) -> bool:
     """Nobody looked at the page since the last release: its site was not ok this crawl, or its last
     check (the newest usable answer of its URL) is the one the previous release already had (a fault,
     or the revisit schedule deferred it: then its entry says when it is due)."""
-    if not new.site_ok(new_entry["site"]):
+    if not site_ok(crawl_outcomes, new_entry["site"]):
         return True
     before, after = old_entry.get("last_checked"), new_entry.get("last_checked")
     return bool(before) and check_key(before) == check_key(after)
+
+
+def same_text_change(old_entry: dict, new_entry: dict, crawl_outcomes: dict[str, dict]) -> str | None:
+    """What became of a document whose text did not change, from its manifest entries in two releases
+    and the new release's crawl outcomes: "moved" (a new source URL), "not_checked" (nobody looked at
+    its page since), "cosmetic" (the page's bytes changed, the same cleaner made the same text), or None
+    (unchanged). The audit and the release's CHANGELOG both ask this."""
+    if old_entry.get("source_url") != new_entry.get("source_url"):
+        return "moved"
+    if _not_checked(old_entry, new_entry, crawl_outcomes):
+        return "not_checked"
+    if old_entry.get("payload_digest") != new_entry.get("payload_digest") and \
+            old_entry.get("cleaner_version") == new_entry.get("cleaner_version"):
+        return "cosmetic"
+    return None
+
+
+def derive_views(result: ReleaseChanges, removed_docs: list[Document], crawl_outcomes: dict[str, dict],
+                 watchlist: list[WatchEntry]) -> None:
+    """What a reader sees first, from a step's document changes: the edit events (hunks of one shape in
+    several documents, cosmetic edits aside), the deletions per site and what they mention, and the
+    not-checked documents per site (with the crawl outcome the new release recorded)."""
+    events: dict[tuple[str, str], EditEvent] = {}
+    for c in sorted(result.of("edited"), key=lambda c: c.id):
+        if c.kind == "cosmetic":
+            continue
+        seen: set[tuple[str, str]] = set()
+        for deleted, inserted in edit_hunks(c.ops):
+            shape = hunk_shape(deleted, inserted)
+            if shape is None or shape in seen:
+                continue
+            seen.add(shape)
+            event = events.setdefault(shape, EditEvent(shape_id(shape), *shape))
+            event.documents.append({"id": c.id, "site": c.site, "title": c.title, "kind": c.kind})
+    result.events = sorted(events.values(), key=lambda e: (-len(e.documents), e.deleted, e.inserted))
+
+    by_site: dict[str, list[Document]] = {}
+    for doc in removed_docs:
+        by_site.setdefault(doc.site, []).append(doc)
+    result.deletions = [DeletionEvent(site, [{"id": d.id, "title": d.title, "source_url": d.source_url} for d in docs],
+                                      _deletion_mentions(docs, watchlist)) for site, docs in sorted(by_site.items())]
+
+    for c in result.of("not_checked"):
+        row = result.not_checked.setdefault(c.site, {**{"outcome": "not checked", "cause": None},
+                                                     **(crawl_outcomes.get(c.site) or {}),
+                                                     "documents": 0, "last_checked": None})
+        row["documents"] += 1
+        if c.last_checked and (row["last_checked"] is None or c.last_checked > row["last_checked"]):
+            row["last_checked"] = c.last_checked
+        if c.next_due:  # deferred by the revisit schedule, not by a fault: say when it comes back
+            row["deferred"] = row.get("deferred", 0) + 1
+            if row.get("next_due") is None or c.next_due < row["next_due"]:
+                row["next_due"] = c.next_due
+
+
+def pair_moves(gone: list[Document], fresh: list[Document]) -> list[tuple[Document, Document]]:
+    """(old, new) for each document gone from one id whose normalised text reappears under a new id:
+    one article moved to a new URL, not a deletion and an addition."""
+    by_text: dict[str, list[Document]] = {}
+    for doc in sorted(fresh, key=lambda d: d.id):
+        by_text.setdefault(normal_text(full_text(doc)), []).append(doc)
+    pairs = []
+    for doc in sorted(gone, key=lambda d: d.id):
+        targets = by_text.get(normal_text(full_text(doc)))
+        if targets:
+            pairs.append((doc, targets.pop(0)))
+    return pairs
 
 
 def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | None = None,
@@ -366,16 +418,15 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
             fresh.append(doc_id)
         elif before["text_sha256"] != entry["text_sha256"]:
             changed_text.add(doc_id)
-        elif before.get("source_url") != entry.get("source_url"):
+        elif (change := same_text_change(before, entry, new.crawl_outcomes)) == "moved":
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "moved", "upstream",
                                             moved_from={"id": doc_id, "source_url": before.get("source_url")}))
-        elif _not_checked(before, entry, new):
+        elif change == "not_checked":
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "not_checked", last_checked=_checked_at(entry),
                                             next_due=_next_due(entry) if new.site_ok(entry["site"]) else None))
-        elif before.get("payload_digest") != entry.get("payload_digest") and \
-                before.get("cleaner_version") == entry.get("cleaner_version"):
+        elif change == "cosmetic":
             # the page's bytes changed and its text did not: charset, markup or chrome only
             result.changes.append(DocChange(doc_id, entry["site"], entry.get("title", ""), entry["source_url"],
                                             "edited", "cosmetic"))
@@ -394,18 +445,11 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
     new_docs = new.records(changed_text | set(fresh))
 
     # moves: the same normalised text under a new id
-    by_text: dict[str, list[str]] = {}
-    for doc_id in sorted(fresh):
-        by_text.setdefault(normal_text(full_text(new_docs[doc_id])), []).append(doc_id)
     moved_away: set[str] = set()
-    for doc_id in sorted(gone):
-        targets = by_text.get(normal_text(full_text(old_docs[doc_id])))
-        if targets:
-            target = targets.pop(0)
-            moved_away.add(doc_id)
-            doc = new_docs[target]
-            result.changes.append(DocChange(target, doc.site, doc.title, doc.source_url, "moved", "upstream",
-                                            moved_from={"id": doc_id, "source_url": old_docs[doc_id].source_url}))
+    for before, doc in pair_moves([old_docs[i] for i in gone], [new_docs[i] for i in fresh]):
+        moved_away.add(before.id)
+        result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "moved", "upstream",
+                                        moved_from={"id": before.id, "source_url": before.source_url}))
     moved_to = {c.id for c in result.changes if c.change == "moved"}
     for doc_id in sorted(set(fresh) - moved_to):
         doc = new_docs[doc_id]
@@ -414,8 +458,6 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
     for doc in removed_docs:
         result.changes.append(DocChange(doc.id, doc.site, doc.title, doc.source_url, "removed", "upstream"))
 
-    # edits, and the events they make up
-    events: dict[tuple[str, str], EditEvent] = {}
     for doc_id in sorted(changed_text):
         a, b = old_docs[doc_id], new_docs[doc_id]
         kind = change_class(full_text(a), full_text(b), (a.capture or {}).get("payload_digest"),
@@ -423,35 +465,7 @@ def compare(old: ReleaseView, new: ReleaseView, watchlist: list[WatchEntry] | No
         ops = word_diff(full_text(a), full_text(b))
         result.changes.append(DocChange(doc_id, b.site, b.title, b.source_url, "edited", kind, ops,
                                         words_of(ops, "delete"), words_of(ops, "insert")))
-        if kind == "cosmetic":
-            continue
-        seen: set[tuple[str, str]] = set()
-        for deleted, inserted in edit_hunks(ops):
-            shape = hunk_shape(deleted, inserted)
-            if shape is None or shape in seen:
-                continue
-            seen.add(shape)
-            event = events.setdefault(shape, EditEvent(shape_id(shape), *shape))
-            event.documents.append({"id": doc_id, "site": b.site, "title": b.title, "kind": kind})
-    result.events = sorted(events.values(), key=lambda e: (-len(e.documents), e.deleted, e.inserted))
-
-    by_site: dict[str, list[Document]] = {}
-    for doc in removed_docs:
-        by_site.setdefault(doc.site, []).append(doc)
-    result.deletions = [DeletionEvent(site, [{"id": d.id, "title": d.title, "source_url": d.source_url} for d in docs],
-                                      _deletion_mentions(docs, watchlist)) for site, docs in sorted(by_site.items())]
-
-    for c in result.of("not_checked"):
-        row = result.not_checked.setdefault(c.site, {**{"outcome": "not checked", "cause": None},
-                                                     **(new.crawl_outcomes.get(c.site) or {}),
-                                                     "documents": 0, "last_checked": None})
-        row["documents"] += 1
-        if c.last_checked and (row["last_checked"] is None or c.last_checked > row["last_checked"]):
-            row["last_checked"] = c.last_checked
-        if c.next_due:  # deferred by the revisit schedule, not by a fault: say when it comes back
-            row["deferred"] = row.get("deferred", 0) + 1
-            if row.get("next_due") is None or c.next_due < row["next_due"]:
-                row["next_due"] = c.next_due
+    derive_views(result, removed_docs, new.crawl_outcomes, watchlist)
 
     # the watch-list: mentions in the new release, from the old ones and the changed texts only
     if old_mentions is None:
@@ -519,7 +533,7 @@ def releases_since(infos: list, since: str) -> list:
     """The releases from `since` on (a version, or an ISO date: releases made that day or later),
     plus the one before it, so the first step compares `since` with its predecessor.
 
-    `infos` are corpus.release.ReleaseInfo, oldest first. Raises LookupError for an unknown version.
+    `infos` are corpus.manifest.ReleaseInfo, oldest first. Raises LookupError for an unknown version.
     """
     versions = [i.version for i in infos]
     if since in versions:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from corpus.diff import word_diff
-from corpus.events import ReleaseView, check_key, change_class, full_text, read_records, words_of
+from corpus.worddiff import word_diff
+from corpus.events import ReleaseView, check_key, change_class, full_text, words_of
+from corpus.manifest import read_records
 
 
 @dataclass

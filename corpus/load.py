@@ -3,13 +3,12 @@ with typed columns (what kcorpus.load_release hands a researcher)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from core.datahome import DataHome
 from core.document import Document
 from corpus.derived import CODEBOOK, flat_record
+from corpus.manifest import iter_documents
 
 
 class NoSuchRelease(LookupError):
@@ -25,14 +24,6 @@ def resolve_release(name: str | Path, home: DataHome) -> Path:
     if (candidate / "manifest.json").is_file():
         return candidate.resolve()
     raise NoSuchRelease(f"no release {str(name)!r} (not a release folder, nor a version under {home.releases_dir})")
-
-
-def iter_documents(release: Path) -> Iterator[Document]:
-    """Every document of a release, read line by line from documents.jsonl (constant memory)."""
-    with open(Path(release) / "documents.jsonl", encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield Document.from_dict(json.loads(line))
 
 
 def find_document(release: Path, doc_id: str) -> Document:

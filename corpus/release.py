@@ -20,9 +20,12 @@ from lxml import etree
 
 from core.capture import plain_record_id
 from core.document import Document
-from corpus.citation import SITE_SOURCES, citation_cff, release_readme, zenodo_json
+from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
+                             read_manifest_head, read_records)
+from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
 from corpus.database import DATABASE_NAME, ReleaseDatabase
 from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
+from corpus.events import capture_class, pair_moves, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
                         validate_tei)
@@ -65,69 +68,12 @@ class Release:
                 "rejected": len(self.rejected)}
 
 
-@dataclass
-class ReleaseInfo:
-    """A release as listed (read from its manifest)."""
-
-    version: str
-    path: Path
-    created_at: str
-    documents: int
-    counts_by_site: dict[str, int]
-    partial: list[str]
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def read_manifest(release_dir: Path) -> dict:
-    """A release's manifest.json; a clear error when it is missing or not JSON."""
-    path = Path(release_dir) / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
-
-
-# The manifest's last top-level key, as json.dumps(indent=1) writes it: one space of indent marks the
-# top level (nested keys have two or more), and a quote inside a string value is escaped, so this line
-# cannot occur anywhere else in the file.
-_DOCUMENTS_KEY = b'\n "documents": ['
-
-
-def iter_manifest_entries(release_dir: Path) -> Iterator[dict]:
-    """A release's per-document entries one at a time, in file order (id order): memory for one entry,
-    not for the whole manifest (some 150 MB of JSON at 100k documents). Each entry is an object whose
-    first and last lines are indented by exactly two spaces, as json.dumps(indent=1) lays out the
-    documents list; a manifest laid out otherwise is read whole."""
-    path = Path(release_dir) / "manifest.json"
-    key = _DOCUMENTS_KEY.lstrip(b"\n")
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.rstrip(b"\r\n") == key:
-                break
-        else:
-            yield from read_manifest(release_dir).get("documents", [])
-            return
-        lines: list[bytes] = []
-        for line in fh:
-            if line.startswith(b"  {"):
-                lines = [line]
-            elif lines:
-                lines.append(line)
-            if lines and line.rstrip(b",\r\n") == b"  }":
-                try:
-                    yield json.loads(b"".join(lines).rstrip().rstrip(b","))
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
-                lines = []
 
 
 class PreviousEntries:
@@ -170,58 +116,6 @@ class PreviousEntries:
             self.left[self._next["id"]] = self._next
             self._next = self._advance()
         return self.left
-
-
-def read_manifest_head(release_dir: Path) -> dict:
-    """A release's manifest without its per-document list (version, dates, counts, quarantined, ...).
-
-    Listing releases needs only these: reading the head stops at the "documents" key, so listing R
-    releases of N documents costs R small reads, not R full parses of N entries. A manifest written
-    some other way (no such line) is read whole.
-    """
-    path = Path(release_dir) / "manifest.json"
-    head = b""
-    try:
-        with open(path, "rb") as fh:
-            while True:
-                block = fh.read(1 << 16)
-                head += block
-                at = head.find(_DOCUMENTS_KEY)
-                if at >= 0 or not block:
-                    break
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
-    if at < 0:
-        return {k: v for k, v in read_manifest(release_dir).items() if k != "documents"}
-    try:
-        return json.loads(head[:at].rstrip().rstrip(b",").decode("utf-8") + "\n}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
-
-
-def _manifest_document_count(head: dict) -> int:
-    """How many documents a release holds, from its manifest head (one per released document and site)."""
-    return sum(head["counts_by_site"].values())
-
-
-def list_releases(home: DataHome) -> list[ReleaseInfo]:
-    """Every release, oldest first (by creation time in its manifest)."""
-    infos = []
-    if not home.releases_dir.exists():
-        return infos
-    for path in home.releases_dir.iterdir():
-        if path.is_symlink() or not path.is_dir() or path.name.startswith(".") or not (path / "manifest.json").exists():
-            continue
-        manifest = read_manifest_head(path)
-        infos.append(ReleaseInfo(manifest["version"], path, manifest["created_at"], _manifest_document_count(manifest),
-                                 manifest["counts_by_site"], manifest.get("partial") or []))
-    return sorted(infos, key=lambda info: (info.created_at, info.version))
-
-
-def latest_release(home: DataHome) -> Path | None:
-    """The newest release folder (by creation time), or None before the first release."""
-    releases = list_releases(home)
-    return releases[-1].path if releases else None
 
 
 def previous_counts(home: DataHome) -> dict[str, int]:
@@ -282,11 +176,6 @@ def check_version(home: DataHome, version: str) -> None:
         raise ReleaseExists(f"release {version} already exists in {home.releases_dir}; releases are never rewritten")
 
 
-def _classify(old: dict, new: Document) -> str:
-    """upstream: the captured page changed (payload digest differs); pipeline: same capture, other cleaning."""
-    return "upstream" if old.get("payload_digest") != (new.capture or {}).get("payload_digest") else "pipeline"
-
-
 def tag_usage(elements: list[etree._Element]) -> Counter:
     """How often each TEI element occurs in the documents' <text> (the corpus header's tagUsage)."""
     usage: Counter = Counter()
@@ -331,7 +220,7 @@ def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stat
     sources = _el(source_desc, "listBibl")
     _el(sources, "head", f"{sum(counts.values())} documents ({per_site}), each with its own source description.")
     for site in sorted(counts):
-        name, url = SITE_SOURCES.get(site, (site, None))
+        name, url = site_source(site)
         bibl = _el(sources, "bibl", n=site)
         _el(bibl, "title", name)
         if url:
@@ -548,6 +437,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         titles: dict[str, tuple[str, str]] = {}   # id -> (title, url) of edited documents
         counts: dict[str, int] = {}
         cleaner_versions: set[str] = set()
+        unchanged_text: dict[str, list[str]] = {"moved": [], "not_checked": [], "cosmetic": []}
+        moved_from: dict[str, str] = {}     # new id -> old id of a document re-filed under a new id
         first_member = None
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
                 open(work / "entries.json", "wb") as entries, \
@@ -570,7 +461,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if old is None:
                     changes.append(Change(version, stamp.date, "added"))
                 elif old["text_sha256"] != text_sha:
-                    kind = _classify(old, doc)
+                    kind = capture_class(old.get("payload_digest"), (doc.capture or {}).get("payload_digest"))
                     changes.append(Change(version, stamp.date, f"edited-{kind}"))
                 try:
                     # a TEI file names the release that published its text (its latest change), so an
@@ -617,6 +508,11 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "work": doc.extra.get("work")}
                 if checked and doc.source_url in checked:
                     entry["last_checked"] = checked[doc.source_url]
+                if old is not None and kind is None:  # the same text: moved, not checked, cosmetic (as the audit says)
+                    same_text = same_text_change(old, entry, crawl_outcomes or {})
+                    if same_text:
+                        unchanged_text[same_text].append(doc.id)
+                        titles[doc.id] = (doc.title, doc.source_url)
                 dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
@@ -630,6 +526,14 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         # what left with this release joins what had left before; what came back leaves the list
         retired.update((doc_id, left[doc_id]) for doc_id in removed)
         retired_list = [retired[i] for i in sorted(retired) if i not in released_ids]
+        # a document gone from one id whose text reappears under a new one moved (corpus.events.pair_moves,
+        # the audit's rule): only the removed and added records are read back, never the whole corpus
+        moves = pair_moves(list(read_records(previous_dir, set(removed)).values()),
+                           list(read_records(tmp, set(added)).values())) if removed and added else []
+        for before, after in moves:
+            unchanged_text["moved"].append(after.id)
+            titles[after.id] = (after.title, after.source_url)
+            moved_from[after.id] = before.id
         derived.close()
         stats = derived.stats
         sites = sorted(counts)
@@ -661,11 +565,12 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         with open(tmp / "manifest.json", "wb") as out, open(work / "entries.json", "rb") as src:
-            out.write(head[:head.rindex(b"\n}")] + b"," + _DOCUMENTS_KEY + (b"\n" if released_ids else b""))
+            out.write(head[:head.rindex(b"\n}")] + b"," + DOCUMENTS_KEY + (b"\n" if released_ids else b""))
             shutil.copyfileobj(src, out, 1 << 20)
             out.write((b"\n ]" if released_ids else b"]") + b"\n}")
         _write_changelog(tmp / "CHANGELOG.md", version, previous_dir.name if previous_dir else None, added,
-                         work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected)
+                         work / "added.md", removed, edited, left, titles, partial, quarantined or [], rejected,
+                         unchanged_text, moved_from)
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
             for name in _sorted_files(tmp):
                 if name != "SHA256SUMS":
@@ -789,32 +694,49 @@ def _changelog_entry(doc_id: str, title: str, url: str) -> str:
 
 
 def _write_changelog(path: Path, version, previous_version, added, added_entries: Path, removed, edited, previous,
-                     released, partial, quarantined, rejected) -> None:
+                     released, partial, quarantined, rejected, same_text: dict[str, list[str]] | None = None,
+                     moved_from: dict[str, str] | None = None) -> None:
     """CHANGELOG.md. `added_entries` holds the added documents' lines as the release wrote them, each
     after a newline (a first release adds every document: their titles are not kept in memory);
-    `released` maps the edited ids to their (title, source URL), `previous` the removed ids to their
-    previous manifest entries."""
+    `released` maps the edited (and `same_text`) ids to their (title, source URL), `previous` the removed
+    ids to their previous manifest entries; `same_text`: the ids of documents whose text did not change
+    that moved, were not checked or changed cosmetically (corpus.events.same_text_change); `moved_from`:
+    new id -> old id of a document re-filed under a new id (listed as moved, not as added and removed)."""
+    same_text, moved_from = same_text or {}, moved_from or {}
+    moved_away = set(moved_from.values())
+    removed = [doc_id for doc_id in removed if doc_id not in moved_away]
     lines = [f"# kcorpus release {version}", ""]
     lines.append(f"Compared with release {previous_version}." if previous_version else "First release.")
-    lines += ["", f"- added: {len(added)}", f"- removed: {len(removed)}",
+    lines += ["", f"- added: {len(added) - len(moved_from)}", f"- removed: {len(removed)}",
               f"- edited: {len(edited)} ({sum(1 for k in edited.values() if k == 'upstream')} upstream, "
-              f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)", ""]
+              f"{sum(1 for k in edited.values() if k == 'pipeline')} pipeline)"]
+    lines += [f"- {label}: {len(same_text[key])}" for key, label in SAME_TEXT_SECTIONS if same_text.get(key)] + [""]
     if partial:
         lines += ["**Released with --allow-partial despite failed batch expectations:**", ""]
         lines += [f"- {md_escape(message)}" for message in partial] + [""]
-    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected)
+    tail = _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text, moved_from)
     with open(path, "w", encoding="utf-8") as out, open(added_entries, encoding="utf-8") as entries:
         out.write("\n".join(lines))
-        if added:
+        if len(added) > len(moved_from):
             out.write("\n## Added\n")
-            shutil.copyfileobj(entries, out, 1 << 20)
+            if moved_from:  # the moved ones are listed under Moved
+                out.writelines(line for line in entries
+                               if not any(line.startswith(f"- `{doc_id}` ") for doc_id in moved_from))
+            else:
+                shutil.copyfileobj(entries, out, 1 << 20)
             out.write("\n")
         for line in tail:
             out.write("\n" + line)
 
 
-def _changelog_tail(removed, edited, previous, released, quarantined, rejected) -> list[str]:
-    """CHANGELOG.md after its Added section: removed, edited, held back, rejected."""
+# documents whose text did not change, as the CHANGELOG names them: (corpus.events.same_text_change, label)
+SAME_TEXT_SECTIONS = (("moved", "moved"), ("not_checked", "not checked"), ("cosmetic", "cosmetic"))
+
+
+def _changelog_tail(removed, edited, previous, released, quarantined, rejected, same_text=None,
+                    moved_from=None) -> list[str]:
+    """CHANGELOG.md after its Added section: removed, edited, moved, not checked, cosmetic, held back,
+    rejected."""
     lines = []
     if removed:
         lines += ["## Removed", ""]
@@ -825,6 +747,15 @@ def _changelog_tail(removed, edited, previous, released, quarantined, rejected) 
         lines += ["## Edited", ""]
         lines += [f"- `{doc_id}` ({kind}) {md_escape(released[doc_id][0])}" for doc_id, kind in sorted(edited.items())]
         lines.append("")
+    notes = {"moved": "the same text at a new source URL (or under a new id: the old one after `was`)", "not_checked": "kept as last seen: nobody looked at "
+             "the page since the release before (its site was not ok, or its re-check is not due)",
+             "cosmetic": "the page's bytes changed, its text did not"}
+    for key, label in SAME_TEXT_SECTIONS:
+        if (same_text or {}).get(key):
+            lines += [f"## {label[0].upper()}{label[1:]}", "", f"{notes[key]}:", ""]
+            lines += [_changelog_entry(doc_id, *released[doc_id])
+                      + (f" (was `{moved_from[doc_id]}`)" if doc_id in (moved_from or {}) else "")
+                      for doc_id in same_text[key]] + [""]
     if quarantined:
         lines += ["## Held back by the quality gate", ""]
         lines += [f"- `{q['id']}`: {md_escape('; '.join(q.get('failed', [])))}" for q in quarantined] + [""]

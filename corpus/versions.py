@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from core.document import Document
-from corpus.diff import changed_excerpts, word_diff
+from corpus.worddiff import changed_excerpts, word_diff
 
 
 @dataclass
@@ -66,14 +66,14 @@ def version_edits(versions: list[Document]) -> list[VersionEdit]:
     return edits
 
 
-def render_history(edits: list[VersionEdit], context: int = 30) -> str:
+def render_version_edits(edits: list[VersionEdit], context: int = 30) -> str:
     """The edits for a terminal: one line per edit with both capture dates, then each change in its sentence.
 
     >>> a = Document("gs-1", "gs", "u", "T", paragraphs=["They met Kim and Jang on Friday."],
     ...              capture={"captured_at": "2012-03-01T00:00:00Z", "via": "wayback"})
     >>> b = Document("gs-1", "gs", "u", "T", paragraphs=["They met Kim on Friday."],
     ...              capture={"captured_at": "2016-05-02T00:00:00Z", "via": "wayback"})
-    >>> print(render_history(version_edits([b, a])))
+    >>> print(render_version_edits(version_edits([b, a])))
     ~ gs-1  T  (captured 2012-03-01 (wayback) -> 2016-05-02 (wayback): -2 +0 words)
         They met Kim[- and Jang-] on Friday.
     """

@@ -37,7 +37,7 @@ from typing import Iterable
 import numpy as np
 
 from core.document import Document
-from corpus.diff import word_diff
+from corpus.worddiff import word_diff
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -546,7 +546,7 @@ def witness_differences(work: Work, documents: dict[str, Document],
 
 def render_differences(works: list[Work], differences: list[WitnessDifference], context: int = 30) -> str:
     """Works and their witnesses for a terminal, each difference as [-base-]{+other+} inside its sentence."""
-    from corpus.diff import changed_excerpts
+    from corpus.worddiff import changed_excerpts
 
     lines = []
     by_work: dict[str, list[WitnessDifference]] = {}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 def validate_batch(documents, **kwargs):
     """See expectations.gate.validate_batch."""
-    from expectations.gate import validate_batch as run
+    import expectations.gate
 
-    return run(documents, **kwargs)
+    return expectations.gate.validate_batch(documents, **kwargs)
 
 
 __all__ = ["validate_batch"]

@@ -1,1 +1,2 @@
-"""flows: Prefect flows that orchestrate the library functions of the other packages, in batches."""
+"""flows: the one orchestrator: each use case once (crawl, clean, release, audit, backfill), called by the
+CLI, the Prefect flows, the schedule and the demo alike."""

@@ -294,7 +294,7 @@ def _check_quarantine(home: DataHome, report: CheckReport) -> None:
 
 def _check_releases(home: DataHome, report: CheckReport) -> None:
     from corpus.release import list_releases
-    from flows.stages import verify_release
+    from flows.release import verify_release
 
     try:
         releases = list_releases(home)

@@ -6,10 +6,15 @@ documents are "not checked", never "removed"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.datahome import DataHome
+from corpus.watchlist import example_watchlist
+from flows.audit import after_release, witnesses
+from flows.crawl import compare_crawls
+from flows.runs import run_refresh, run_release
+
 
 class DemoHomeNotEmpty(RuntimeError):
     """The demo writes into a fresh data home only: it never mixes with, or touches, existing data."""
@@ -18,13 +23,11 @@ class DemoHomeNotEmpty(RuntimeError):
 @dataclass
 class DemoResult:
     refreshes: list[dict]
-    releases: list            # ReleaseOutcome per snapshot
-    diff: object              # corpus.diff.ReleaseDiff of releases 1 -> 2
-    diff_html: Path
-    crawl_audit: object       # scrapers.audit.CrawlAudit of crawls 1 -> 2
-    audits: list = None       # flows.stages.ReleaseAudit per release after the first (events, feeds, histories)
-    works: list = None        # corpus.witnesses.Work: one article's copies across sites (kcna.kp, GlobalSecurity)
-    witness_differences: list = None   # corpus.witnesses.WitnessDifference: where those copies differ
+    releases: list                 # flows.release.ReleaseOutcome per snapshot
+    audits: list                   # flows.audit.ReleaseAudit after each release (the first compares nothing)
+    crawl_comparison: object       # scrapers.crawldiff.CrawlComparison of crawls 1 -> 2
+    works: list = field(default_factory=list)    # corpus.witnesses.Work: one article's copies across sites
+    witness_differences: list = field(default_factory=list)  # corpus.witnesses.WitnessDifference: where they differ
 
 
 def check_fresh(home: DataHome) -> None:
@@ -37,22 +40,14 @@ def check_fresh(home: DataHome) -> None:
 
 
 def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message: None) -> DemoResult:
-    """Refresh + release over each snapshot in turn (embedded Prefect), then diff the two releases."""
-    from flows.runs import run_refresh, run_release
-    from corpus.diff import diff_releases
-    from corpus.report import render_html
-    from scrapers.audit import audit_latest
-    from scrapers.state import CrawlState
-
+    """Refresh + release over each snapshot in turn (embedded Prefect), each release followed by its
+    audit (flows.audit.after_release, as after `kcorpus release`)."""
     check_fresh(home)
     home.ensure()
-    from corpus.watchlist import example_watchlist
-    from flows.stages import publish_release_audit
-
     if not home.watchlist.exists():
         home.watchlist.write_text(example_watchlist(), encoding="utf-8")
     refreshes, outcomes, audits = [], [], []
-    result = report = crawl_audit = None
+    crawl_comparison = None
     for number, path in enumerate(snapshot_paths, 1):
         on_step(f"Refreshing both sites from a replay of {path.name}")
         refreshes.append(run_refresh(home, None, [path], None))
@@ -63,18 +58,8 @@ def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message:
         if not hasattr(outcome, "release"):  # BlockedRelease: the shipped snapshots never trigger it
             raise RuntimeError("demo release blocked: " + "; ".join(outcome.messages))
         outcomes.append(outcome)
-        if number >= 2:
-            audits.append(publish_release_audit(home))
+        audits.append(after_release(home))
         if number == 2:
-            old, new = outcomes[-2].release.path, outcomes[-1].release.path
-            result = diff_releases(Path(old), Path(new))
-            report = home.reports_dir / f"diff-{Path(old).name}-{Path(new).name}.html"
-            report.write_text(render_html(result), encoding="utf-8")
-            state = CrawlState(home.state_db)
-            try:
-                crawl_audit = audit_latest(state)
-            finally:
-                state.close()
-    from flows.stages import witnesses
+            crawl_comparison = compare_crawls(home)
     works, differences = witnesses(home)
-    return DemoResult(refreshes, outcomes, result, report, crawl_audit, audits, works, differences)
+    return DemoResult(refreshes, outcomes, audits, crawl_comparison, works, differences)

@@ -1,4 +1,4 @@
-"""Prefect flows: thin orchestration over flows.stages (remove the decorators and it still works).
+"""Prefect flows: thin orchestration over the use cases of flows/ (remove the decorators and it still works).
 
 Work is batched per site — one crawl task and one clean task per site, not one task per page — because
 the embedded server costs ~10-47 ms per task run on 2 cores, more than cleaning a page.
@@ -12,9 +12,11 @@ from dataclasses import asdict
 from prefect import flow, task
 from prefect.states import Failed
 
-from flows import stages
 from core.datahome import DataHome
 from core.profiles import builtin_profiles
+from flows.clean import POOL_CHUNK, clean_captures, clean_run, gather, plan_clean, spread, store_cleaned
+from flows.crawl import RunFailed, crawl, failure_lines, package_wacz, refresh_sequence, settle_outcome
+from flows.release import BlockedRelease, ReleaseBlocked, validate_and_release
 from scrapers.fetch import CrawlSettings
 
 
@@ -24,7 +26,7 @@ from scrapers.fetch import CrawlSettings
 def crawl_site_task(home_root: str, site: str, run_id: str, replay_port: int | None,
                     settings: dict) -> dict:
     """Discover and fetch one site's pages into WARC + crawl state."""
-    report = stages.crawl(DataHome.resolve(home_root), site, run_id, settings=CrawlSettings(**settings),
+    report = crawl(DataHome.resolve(home_root), site, run_id, settings=CrawlSettings(**settings),
                             replay_port=replay_port)
     return report.to_dict()
 
@@ -32,25 +34,25 @@ def crawl_site_task(home_root: str, site: str, run_id: str, replay_port: int | N
 @task(name="clean-site")
 def clean_site_task(home_root: str, site: str, run_id: str) -> dict:
     """Clean one site's new captures of the run into the document store (in a process pool: all cores)."""
-    return stages.clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
+    return clean_run(DataHome.resolve(home_root), site, run_id).to_dict()
 
 
 @task(name="site-outcome")
 def site_outcome_task(home_root: str, site: str, run_id: str, crawl_report: dict, clean_report: dict) -> dict:
     """The site's outcome (ok, partial, unreachable, changed-layout), recorded in the crawl state."""
-    return stages.settle_outcome(DataHome.resolve(home_root), site, run_id, crawl_report, clean_report)
+    return settle_outcome(DataHome.resolve(home_root), site, run_id, crawl_report, clean_report)
 
 
 @task(name="package-wacz")
 def package_wacz_task(home_root: str, run_id: str) -> dict:
     """Package the run's WARC files as a WACZ with its pages (after cleaning: pages carry titles)."""
-    return stages.package_wacz(DataHome.resolve(home_root), run_id)
+    return package_wacz(DataHome.resolve(home_root), run_id)
 
 
 @task(name="clean-batch")
 def clean_batch_task(warc_dir: str, jobs: list[dict]) -> list[dict]:
     """Clean a batch of captures from WARC (pure: writes nothing; runs on any worker that reads warc/)."""
-    return stages.clean_captures(warc_dir, jobs)
+    return clean_captures(warc_dir, jobs)
 
 
 def _tasks_run_in_processes() -> bool:
@@ -87,12 +89,12 @@ def _crawl_and_clean_on_workers(data_home: DataHome, run_id: str, crawls: dict) 
     for future in as_completed(list(crawls.values())):
         site = site_of[id(future)]
         crawl_reports[site] = future.result()
-        report, jobs = stages.plan_clean(data_home, site, run_id)
-        batches = stages.spread(jobs, min(2 * threads, -(-len(jobs) // stages.POOL_CHUNK)))
+        report, jobs = plan_clean(data_home, site, run_id)
+        batches = spread(jobs, min(2 * threads, -(-len(jobs) // POOL_CHUNK)))
         sent[site] = (report, len(jobs), [clean_batch_task.submit(str(data_home.warc_dir), batch)
                                           for batch in batches if batch])
-    clean_reports = {site: stages.store_cleaned(data_home, report,
-                                                stages.gather([f.result() for f in futures], count)).to_dict()
+    clean_reports = {site: store_cleaned(data_home, report,
+                                                gather([f.result() for f in futures], count)).to_dict()
                      for site, (report, count, futures) in sent.items()}
     return {site: crawl_reports[site] for site in crawls}, {site: clean_reports[site] for site in crawls}
 
@@ -105,45 +107,40 @@ def refresh(sites: list[str] | None = None, home: str | None = None, replay_port
 
     Returns {"run_id", "crawl": {site: SiteCrawlReport}, "clean": {site: CleanReport}, "outcomes":
     {site: {"outcome", "cause", "run_id"}}, "wacz": {"file", "pages", "warcs"}, {"error"} or {"skipped"}}. When a site is not ok the run ends Failed, its message one
-    "site: outcome: cause" per such site; called directly it raises stages.RunFailed, whose `summary` is
+    "site: outcome: cause" per such site; called directly it raises RunFailed, whose `summary` is
     the same summary (flows.runs.flow_summary reads it from a returned state).
     """
     data_home = DataHome.resolve(home)
+    root = str(data_home.root)
     sites = sites or sorted(builtin_profiles())
     settings = settings or asdict(CrawlSettings())
-    run_id = stages.begin_run(data_home, sites, replay_of)
-    try:
+
+    def crawl_and_clean(run_id: str) -> tuple[dict, dict]:
         if _tasks_run_in_processes():
             # the crawl stays in the flow process (threads): it writes the WARC files and the crawl
             # state, which have one writer; only the cleaning batches go to the workers
             from prefect.task_runners import ThreadPoolTaskRunner
             with ThreadPoolTaskRunner(max_workers=max(1, len(sites))) as local:
                 crawls = {site: local.submit(crawl_site_task, parameters={
-                    "home_root": str(data_home.root), "site": site, "run_id": run_id,
-                    "replay_port": replay_port, "settings": settings}) for site in sites}
-                crawl_reports, clean_reports = _crawl_and_clean_on_workers(data_home, run_id, crawls)
-        else:
-            crawls = {site: crawl_site_task.submit(str(data_home.root), site, run_id, replay_port, settings)
-                      for site in sites}
-            # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
-            cleans = {site: clean_site_task.submit(str(data_home.root), site, run_id, wait_for=[crawls[site]])
-                      for site in sites}
-            crawl_reports = {site: future.result() for site, future in crawls.items()}
-            clean_reports = {site: future.result() for site, future in cleans.items()}
-        outcomes = {site: site_outcome_task(str(data_home.root), site, run_id, crawl_reports[site],
-                                            clean_reports[site]) for site in sites}
-        wacz = package_wacz_task(str(data_home.root), run_id)
-    except BaseException:
-        stages.end_run(data_home, run_id, "failed")  # a crashed run never stays "running"
-        raise
-    stages.end_run(data_home, run_id)
-    summary = {"run_id": run_id, "crawl": crawl_reports, "clean": clean_reports, "outcomes": outcomes,
-               "wacz": wacz}
-    failed = stages.failure_lines(outcomes)
+                    "home_root": root, "site": site, "run_id": run_id, "replay_port": replay_port,
+                    "settings": settings}) for site in sites}
+                return _crawl_and_clean_on_workers(data_home, run_id, crawls)
+        crawls = {site: crawl_site_task.submit(root, site, run_id, replay_port, settings) for site in sites}
+        # each site is cleaned as soon as its own crawl ends, while the other sites still crawl
+        cleans = {site: clean_site_task.submit(root, site, run_id, wait_for=[crawls[site]]) for site in sites}
+        return ({site: future.result() for site, future in crawls.items()},
+                {site: future.result() for site, future in cleans.items()})
+
+    summary = refresh_sequence(
+        data_home, sites, crawl_and_clean, replay_of=replay_of,
+        settle=lambda _, site, run_id, crawled, cleaned: site_outcome_task(root, site, run_id, crawled, cleaned),
+        package=lambda _, run_id: package_wacz_task(root, run_id))
+    outcomes = summary["outcomes"]
+    failed = failure_lines(outcomes)
     if failed:
         # a Failed state, not an exception: the run shows Failed in the UI with this message, and no
         # traceback is logged for an outcome kcorpus itself decided
-        return Failed(message="; ".join(failed), data=stages.RunFailed(summary))
+        return Failed(message="; ".join(failed), data=RunFailed(summary))
     return summary
 
 
@@ -155,10 +152,10 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
     (Prefect would log it with a traceback); the caller decides what it means.
     """
     try:
-        return stages.validate_and_release(DataHome.resolve(home_root), version=version,
+        return validate_and_release(DataHome.resolve(home_root), version=version,
                                              allow_partial=allow_partial)
-    except stages.ReleaseBlocked as blocked:
-        return stages.BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
+    except ReleaseBlocked as blocked:
+        return BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
                                      blocked.quality_report)
     except OSError as exc:  # a full disk: said in words, no traceback (the temporary folder is removed)
         from scrapers.warcstore import describe_os_error

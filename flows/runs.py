@@ -35,10 +35,12 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     apply_prefect_defaults(home.root)
     from flows.server import ensure_api
     ensure_api()  # the embedded server dies with this process, SIGKILL included
-    from flows.refresh import refresh as refresh_flow
+    import flows.refresh
+    from flows.crawl import replay_sources
+    from replay.server import ReplayServer
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
 
+    refresh_flow = flows.refresh.refresh
     if task_runner is not None:
         refresh_flow = refresh_flow.with_options(task_runner=task_runner)
     # A local replay is not somebody's small server: no politeness delay unless asked for.
@@ -46,7 +48,6 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
                              revisit_budget=revisit_budget)
     with progress or contextlib.nullcontext():
         if replay_warcs:
-            from flows.stages import replay_sources
             with ReplayServer(replay_warcs) as server:
                 state = refresh_flow(sites=sites, home=str(home.root), replay_port=server.port,
                                      settings=asdict(settings), replay_of=replay_sources(replay_warcs),
@@ -59,7 +60,7 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
 def flow_summary(state) -> dict:
     """The refresh summary from the flow's final state: a Failed state the flow returned itself (some
     site not ok) still carries it; any other failure (a crash) is raised as its exception."""
-    from flows.stages import RunFailed
+    from flows.crawl import RunFailed
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, RunFailed):
         return summary.summary
@@ -76,8 +77,14 @@ def run_release(home: DataHome, version: str | None, allow_partial: bool):
     apply_prefect_defaults(home.root)
     from flows.server import ensure_api
     ensure_api()
-    from flows.refresh import release as release_flow
-    state = release_flow(home=str(home.root), version=version, allow_partial=allow_partial, return_state=True)
+    import flows.refresh
+    state = flows.refresh.release(home=str(home.root), version=version, allow_partial=allow_partial, return_state=True)
     if state.is_failed() or state.is_crashed():
         raise RuntimeError(state.message or f"the release flow ended {state.type.value}")
     return state.result()
+
+
+def replay_server(warcs: list[Path], port: int = 0):
+    """A replay server (replay.server.ReplayServer) of recorded WARC files on 127.0.0.1:`port`."""
+    from replay.server import ReplayServer
+    return ReplayServer(warcs, port=port)

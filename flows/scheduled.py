@@ -1,5 +1,6 @@
-"""The unattended run: refresh every site, validate and release, audit against the previous release,
-and publish what happened as Prefect artifacts (a markdown summary, links to Data Docs and the audit)."""
+"""The unattended run: refresh every site, validate and release, then what follows every release
+(flows.audit.after_release: the audit page, history pages and Atom feeds), and publish what happened as
+Prefect artifacts (a markdown summary, links to Data Docs, the quality report and the audit)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,25 @@ from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.states import Failed
 
-from flows.refresh import refresh, release
-from flows import stages
 from core.datahome import DataHome
+from flows.audit import ReleaseAudit, after_release, run_summary_markdown
+from flows.crawl import RunFailed, failure_lines
+from flows.refresh import refresh, release
+from flows.release import BlockedRelease
 
 DEPLOYMENT_NAME = "kcorpus-scheduled-refresh"
 
 
-@task(name="audit")
-def audit_task(home_root: str) -> stages.AuditOutcome:
-    """Diff the two latest releases and the two latest crawls; write the HTML report."""
-    return stages.audit(DataHome.resolve(home_root))
-
-
-@flow(name="kcorpus-audit")
-def audit(home: str | None = None) -> stages.AuditOutcome:
-    """What changed between the two latest releases (and crawls)."""
-    return audit_task(str(DataHome.resolve(home).root))
+@task(name="after-release")
+def after_release_task(home_root: str) -> ReleaseAudit:
+    """Compare the newest release with the one before: the audit page, history pages and Atom feeds."""
+    return after_release(DataHome.resolve(home_root))
 
 
 @flow(name="kcorpus-scheduled-refresh", log_prints=True)
 def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, replay_port: int | None = None,
                       settings: dict | None = None, allow_partial: bool = False):
-    """Refresh all sites, validate and release, audit against the previous release; publish artifacts.
+    """Refresh all sites, validate and release, audit the release as `kcorpus release` does; publish artifacts.
 
     A site that was not ok (unreachable, partial, changed-layout) or a blocked release still publishes
     the summary (with the failure) and the Data Docs link, then the run ends Failed with the same
@@ -46,15 +43,16 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
         data_home.remove_leftovers()
         summary = flow_summary(refresh(sites=sites, home=str(data_home.root), replay_port=replay_port,
                                        settings=settings, return_state=True))
-        failed = stages.failure_lines(summary["outcomes"])
+        failed = failure_lines(summary["outcomes"])
         release_state = release(home=str(data_home.root), allow_partial=allow_partial, return_state=True)
         outcome = (release_state.result() if not release_state.is_failed()
-                   else stages.BlockedRelease([release_state.message or "release failed"], None))
-        blocked = outcome if isinstance(outcome, stages.BlockedRelease) else None
+                   else BlockedRelease([release_state.message or "release failed"], None))
+        blocked = outcome if isinstance(outcome, BlockedRelease) else None
         if blocked:
             outcome = None
-        audited = audit(home=str(data_home.root))
-    markdown = stages.run_summary_markdown(summary, outcome, audited)
+        # after a refused release the newest release is still the last one written: nothing new to audit
+        audited = after_release_task(str(data_home.root)) if outcome is not None else ReleaseAudit(None, None)
+    markdown = run_summary_markdown(summary, outcome, audited)
     if failed:
         markdown += "\n**Crawl not ok**:\n\n" + "".join(f"- {line}\n" for line in failed)
     if blocked:
@@ -71,7 +69,7 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])
     if messages:
         # the run ends Failed with the reasons (a returned state: no traceback for a decided outcome)
-        return Failed(message="; ".join(messages), data=stages.RunFailed(
+        return Failed(message="; ".join(messages), data=RunFailed(
             {"run_id": summary["run_id"], "release": outcome.release.version if outcome else None,
              "outcomes": summary["outcomes"], "messages": messages}, "; ".join(messages)))
     return {"run_id": summary["run_id"], "release": outcome.release.version,
@@ -87,3 +85,32 @@ def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, na
         parameters["settings"] = {"revisit_budget": revisit_budget}
     return scheduled_refresh.to_deployment(name=name, cron=cron, parameters=parameters,
                                            description="kcorpus: refresh, validate, release and audit")
+
+
+def check_cron(cron: str) -> None:
+    """Refuse a malformed cron schedule (ValueError in words) before any server is asked."""
+    from prefect.client.schemas.schedules import CronSchedule
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        raise ValueError(f"bad cron schedule {cron!r} (five fields: minute hour day month weekday, "
+                         f"e.g. \"0 3 * * *\")") from None
+
+
+def serve_schedule(cron: str, *, home: str, sites: list[str] | None = None, revisit_budget: int | None = None,
+                   on_ready=lambda: None):
+    """Serve the scheduled run's deployment on a running Prefect server until interrupted (a configured
+    server that does not answer is one line, flows.server.PrefectUnreachable); `on_ready()` is called
+    once the server answered, before serving."""
+    import os
+
+    from prefect import serve
+
+    from flows.server import ensure_api
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise RuntimeError("no Prefect server configured: run `prefect server start` in another terminal, then "
+                           "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and try again")
+    ensure_api()
+    on_ready()
+    serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget))

@@ -46,3 +46,23 @@ def apply_prefect_defaults(data_home: Path | None = None) -> None:
         os.environ[key] = ",".join(hosts + [h for h in ("127.0.0.1", "localhost") if h not in hosts])
     if data_home is not None and "PREFECT_API_URL" not in os.environ and "PREFECT_HOME" not in os.environ:
         os.environ["PREFECT_HOME"] = str(Path(data_home) / "prefect")
+
+
+def log_prefect(data_home: Path, console_level: str = "WARNING", log_file: Path | None = None) -> Path:
+    """Prefect's log lines: at `console_level` on the terminal, and all of them (INFO and up) in the log
+    file (default: <data home>/logs/kcorpus.log). Called before a command runs a flow; returns the file."""
+    import logging
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", console_level)
+    apply_prefect_defaults(data_home)
+    import prefect  # noqa: F401 - configures Prefect's logging; the file handler goes on after it
+
+    path = Path(log_file or Path(data_home) / "logs" / "kcorpus.log")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    return path

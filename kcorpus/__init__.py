@@ -25,7 +25,8 @@ def load_release(path_or_version: str | Path = "latest", home: str | Path | None
     >>> docs, df = load_release("latest")                      # doctest: +SKIP
     """
     from core.datahome import DataHome
-    from corpus.load import iter_documents, read_frame, resolve_release
+    from corpus.load import read_frame, resolve_release
+    from corpus.manifest import iter_documents
 
     path = resolve_release(path_or_version, DataHome.resolve(home))
     return LoadedRelease(iter_documents(path), read_frame(path))

@@ -16,6 +16,7 @@ import httpx
 from core.profiles import Profile
 from core.capture import Capture
 from scrapers import pagination
+from scrapers.answers import replay_missing, unanswered
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
 from scrapers.revisit import CHANGED, FAILED, UNCHANGED, RevisitPolicy, next_schedule, plan_revisits, policy_from_table
@@ -61,29 +62,6 @@ class SiteCrawlReport:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-# Answers that say nothing about the page: the site (or the way to it) did not answer usefully.
-UNANSWERED_STATUSES = {0, 403, 407, 408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
-
-
-def unanswered(status: int) -> bool:
-    """No usable answer: no response at all, 403/429, or a server error (5xx)."""
-    return status in UNANSWERED_STATUSES or status >= 500
-
-
-def replay_missing(headers) -> bool:
-    """True for the replay server's own 404 for a URL its WARCs do not hold (the site was not asked)."""
-    from scrapers.replay import REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE
-    items = headers.items() if hasattr(headers, "items") else headers
-    return any(k.lower() == REPLAY_MISSING_HEADER.lower() and v == REPLAY_MISSING_VALUE for k, v in items)
-
-
-def retires(status: int, headers) -> bool:
-    """Why gone: only a 404 or 410 from the site itself retires a document (a soft 404 is recognised
-    when cleaning). Timeouts, 403, 429, 5xx and URLs a replay does not hold leave it in place: the page
-    was not checked this run."""
-    return status in (404, 410) and not replay_missing(headers)
 
 
 def crawl_outcome(report: SiteCrawlReport, start_pages: int) -> tuple[str, str]:

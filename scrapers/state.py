@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.capture import Capture
+from scrapers import answers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -84,12 +85,13 @@ class CrawlState:
     """The crawl-state database (one file under the data home)."""
 
     def __init__(self, path: Path):
+        """Open (and create or migrate) the crawl state at `path` (CrawlState.read_only opens one as it is)."""
+        self._group: list[tuple] | None = None  # captures waiting for commit_group (see begin_group)
+        self._group_urls: set[str] = set()
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: explicit BEGIN/COMMIT in `transaction`; WAL keeps readers unblocked.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
-        self._group: list[tuple] | None = None  # captures waiting for commit_group (see begin_group)
-        self._group_urls: set[str] = set()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -157,10 +159,6 @@ class CrawlState:
             outcomes = json.loads(row["outcomes"] or "{}")
             outcomes[site] = {"outcome": outcome, "cause": cause, "metrics": metrics or {}}
             db.execute("UPDATE runs SET outcomes = ? WHERE run_id = ?", (json.dumps(outcomes), run_id))
-
-    def run_outcomes(self, run_id: str) -> dict[str, dict]:
-        row = self.db.execute("SELECT outcomes FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return json.loads(row["outcomes"] or "{}") if row else {}
 
     def last_outcomes(self, only_ok: bool = False, before_run: str | None = None) -> dict[str, dict]:
         """Per site, the outcome of its latest crawl that recorded one: {site: {outcome, cause, run_id,
@@ -246,11 +244,9 @@ class CrawlState:
         capture_id = cur.lastrowid
         if not update_url:
             return capture_id
-        # Usable: we hold a payload for it (a full response, or a revisit pointing at one).
-        usable = body_location is not None and (200 <= capture.status < 300 or record_type == "revisit")
-        failed = capture.status == 0 or capture.status == 429 or capture.status >= 500
-        from scrapers.crawl import retires
-        gone = retires(capture.status, capture.headers)
+        usable = answers.usable(capture.status, record_type, body_location is not None)
+        failed = answers.failed(capture.status, record_type)
+        gone = answers.retires(capture.status, capture.headers)
         db.execute(
             """INSERT INTO urls(url, site, kind, first_run, last_run, last_capture_id, last_status,
                    failures, last_error, gone)
@@ -280,7 +276,8 @@ class CrawlState:
             "AND status = 200 LIMIT 1", (url, captured_at, kind)).fetchone() is not None
 
     def url_captures(self, url: str, kinds: tuple[str, ...] = ("article", "wayback")) -> list[sqlite3.Row]:
-        """Every capture of `url` holding a payload (responses and revisits), oldest capture date first."""
+        """Every capture of `url` holding a payload (responses and revisits), oldest capture date first:
+        the versions a backfill cleans (a failed fetch of the same URL holds no payload to read)."""
         marks = ",".join("?" * len(kinds))
         return self.db.execute(
             f"SELECT * FROM captures WHERE url = ? AND kind IN ({marks}) AND body_warc_file IS NOT NULL "
@@ -359,13 +356,32 @@ class CrawlState:
         sql = "SELECT url, next_due FROM revisits" + (" WHERE site = ?" if site else "")
         return {r["url"]: r["next_due"] for r in self.db.execute(sql, (site,) if site else ())}
 
-    def url_capture_log(self, url: str) -> list[sqlite3.Row]:
-        """Every capture of one URL, oldest first (failures and revisits included): its whole history,
-        not only the captures holding a payload (url_captures)."""
-        return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
+    def has_revisit_schedule(self) -> bool:
+        """False for a crawl state from before the revisit schedule (a read-only view does not migrate it)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revisits'").fetchone() \
+            is not None
 
-    def capture_by_id(self, capture_id: int) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
+    def revisit_overview(self, site: str, now: str) -> dict | None:
+        """`site`'s revisit schedule at a glance: known articles scheduled, how many are due at `now`, the
+        oldest last check and the next due date after `now` (None when nothing is scheduled)."""
+        row = self.db.execute("SELECT count(*) AS scheduled, coalesce(sum(next_due <= ?), 0) AS due_now, "
+                              "min(last_checked) AS oldest_check, min(CASE WHEN next_due > ? THEN next_due END) "
+                              "AS next_due FROM revisits WHERE site = ?", (now, now, site)).fetchone()
+        return {k: row[k] for k in row.keys()} if row["scheduled"] else None
+
+    def last_capture_id(self) -> int:
+        """The id of the newest capture (0 before the first): where a progress count starts."""
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0] or 0
+
+    def article_checks_since(self, capture_id: int) -> tuple[int, int]:
+        """(article pages checked, of those downloaded) in captures after `capture_id`."""
+        row = self.db.execute("SELECT count(*), coalesce(sum(record_type = 'response'), 0) FROM captures "
+                              "WHERE id > ? AND kind = 'article'", (capture_id,)).fetchone()
+        return row[0], row[1]
+
+    def url_capture_log(self, url: str) -> list[sqlite3.Row]:
+        """Every capture of one URL, oldest first (failures and revisits included): a document's history."""
+        return self.db.execute("SELECT * FROM captures WHERE url = ? ORDER BY id", (url,)).fetchall()
 
     # --- for `kcorpus check` (read-only) -----------------------------------------------------------
 

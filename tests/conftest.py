@@ -46,7 +46,7 @@ def snapshot_documents():
     provenance as the pipeline sets it); the kcna.kp and Rodong pages have tests of their own."""
     import cleaners
     from core.profiles import profile_for_url
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     docs = []
     for url, page in sorted(load_snapshot([SNAPSHOT_DIR / "snapshot-1.warc.gz"]).items()):

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from core.datahome import DataHome
-from flows import stages
+from flows.crawl import refresh
+from flows.release import validate_and_release
 from flows.check import NotADataHome, check_home
 from scrapers.crawl import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 
 SNAPSHOT_1 = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
 FAST = CrawlSettings(delay=0, retries=0, timeout=5)
@@ -27,8 +28,8 @@ def sound_home(tmp_path_factory):
     """One refresh of both sites over snapshot 1 and a release: a data home with every kind of file."""
     home = DataHome.resolve(tmp_path_factory.mktemp("check") / "home").ensure()
     with ReplayServer([SNAPSHOT_1]) as server:
-        stages.refresh(home, ["globalsecurity", "kancc"], settings=FAST, replay_port=server.port)
-    stages.validate_and_release(home)
+        refresh(home, ["globalsecurity", "kancc"], settings=FAST, replay_port=server.port)
+    validate_and_release(home)
     return home
 
 

@@ -14,7 +14,7 @@ import cleaners
 from cleaners.repairs import RepairLog, repair_paragraphs, repair_text
 from core.document import PUBLIC_KEYS
 from core.profiles import profile_for_url
-from scrapers.replay import load_snapshot
+from replay.server import load_snapshot
 from tests.conftest import SEEDS
 
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,7 +21,7 @@ SEED_URL = "https://kancc.org/bbs/board.php?bo_table=heigo&wr_id=504"
 
 @pytest.fixture(scope="module")
 def seed_page(tmp_path_factory):
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     path = tmp_path_factory.mktemp("pages") / "kancc-504.html"
     path.write_bytes(load_snapshot([SNAPSHOTS / "snapshot-1.warc.gz"])[SEED_URL].body)
@@ -81,8 +80,8 @@ def test_releases_diff_audit_and_quarantine_on_the_demo_home(demo_run):
     assert listed.exit_code == 0 and result.releases[0].release.version in listed.stdout
     old, new = (o.release.version for o in result.releases[:2])
     diff = runner.invoke(app, ["diff", old, new, "--json", *args])
-    data = json.loads(diff.stdout)
-    assert (len(data["added"]), len(data["removed"]), len(data["edited"])) == (2, 1, 1)
+    changed = [c["change"] for c in json.loads(diff.stdout)["changes"]]
+    assert (changed.count("added"), changed.count("removed"), changed.count("edited")) == (2, 1, 1)
     report = home.reports_dir / "cli-report.html"
     assert runner.invoke(app, ["diff", old, new, "--html", str(report), *args]).exit_code == 0
     assert "<del>" in report.read_text()

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from corpus.diff import diff_releases, render_text
-from corpus.release import ReleaseExists, build_release, list_releases, previous_counts
-from corpus.report import render_html
+from corpus.diff import diff_releases
+from corpus.manifest import list_releases
+from corpus.release import ReleaseExists, build_release, previous_counts
+from corpus.audit_page import render_changes_html, render_changes_text
 from corpus.tei import Change, ReleaseStamp, document_to_tei, tei_texts, validate_tei
 from core.datahome import DataHome
 
@@ -104,11 +105,11 @@ def test_diff_classes_upstream_and_pipeline_and_reports_words(tmp_path, snapshot
     pipeline.paragraphs[-1] += " again"
     new = build_release(home, docs, today=DAY)
     diff = diff_releases(Path(old.path), Path(new.path))
-    kinds = {e.id: e.kind for e in diff.edited}
+    kinds = {e.id: e.kind for e in diff.of("edited")}
     assert kinds == {"globalsecurity-dprk-100917-kcna04": "upstream", "kancc-heigo-499": "pipeline"}
-    edit = next(e for e in diff.edited if e.kind == "upstream")
+    edit = next(e for e in diff.of("edited") if e.kind == "upstream")
     assert ["delete", ", Jang Song Thaek"] in edit.ops
-    assert "[-, Jang Song Thaek-]" in render_text(diff)
+    assert "[-, Jang Song Thaek-]" in render_changes_text(diff)
     assert new.edited == {"globalsecurity-dprk-100917-kcna04": "upstream", "kancc-heigo-499": "pipeline"}
     tei = (Path(new.path) / "tei/globalsecurity/globalsecurity-dprk-100917-kcna04.xml").read_text()
     assert 'type="edited-upstream"' in tei and 'type="added"' in tei
@@ -122,9 +123,10 @@ def test_html_report_is_self_contained_and_shows_the_changes(tmp_path, snapshot_
     i = next(i for i, p in enumerate(edited.paragraphs) if "ahead of schedule" in p)
     edited.paragraphs[i] = edited.paragraphs[i].replace("ahead of schedule", "at an early date")
     edited.capture = {**edited.capture, "payload_digest": "sha1:NEW"}
-    html = render_html(diff_releases(Path(old.path), Path(build_release(home, docs, today=DAY).path)))
+    html = render_changes_html(diff_releases(Path(old.path), Path(build_release(home, docs, today=DAY).path)), None)
     assert "<del>ahead of schedule</del><ins>at an early date</ins>" in html
-    assert "Bumper Harvest Expected in Farms" in html and "<b>1</b> removed" in html
+    assert "Bumper Harvest Expected in Farms" in html and "1 article of globalsecurity deleted" in html
+    assert "<th>removed</th>" in html and "<td class='num'>1</td>" in html
     assert "<td>globalsecurity</td>" in html
     assert not re.search(r"https?:", html.split("<body>")[0]) and "<script" not in html and "<link" not in html
     etree.fromstring(html.encode(), etree.HTMLParser())
@@ -183,15 +185,16 @@ def test_a_removed_document_that_returns_keeps_its_history(tmp_path, snapshot_do
 
 
 def test_diff_names_releases_by_version_through_latest_and_refuses_other_folders(tmp_path, snapshot_documents):
-    from corpus.diff import NotARelease
+    from corpus.manifest import NotARelease
 
     home = DataHome.resolve(tmp_path)
     old = build_release(home, snapshot_documents, today=DAY)
     build_release(home, snapshot_documents[:-1], today=DAY)
     diff = diff_releases(old.path, home.releases_dir / "latest")
     assert (diff.old, diff.new) == ("2026.11.24", "2026.11.24.1")
-    assert [d["id"] for d in diff.removed] == [snapshot_documents[-1].id] and diff.unchanged == len(snapshot_documents) - 1
-    assert json.loads(diff.to_json())["summary_by_site"][snapshot_documents[-1].site]["removed"] == 1
+    assert [c.id for c in diff.of("removed")] == [snapshot_documents[-1].id]
+    assert diff.unchanged == len(snapshot_documents) - 1
+    assert json.loads(json.dumps(diff.to_dict()))["counts_by_site"][snapshot_documents[-1].site]["removed"] == 1
     with pytest.raises(NotARelease):
         diff_releases(old.path, tmp_path)
 
@@ -204,14 +207,14 @@ def test_metadata_only_change_is_an_edit_with_fields_and_no_word_ops(tmp_path, s
     target.date = "2020-09-19"
     new = build_release(home, docs, today=DAY)
     diff = diff_releases(old.path, new.path)
-    (edit,) = diff.edited
+    (edit,) = diff.of("edited")
     assert edit.metadata == {"date": ["2020-09-18", "2020-09-19"]}
     assert edit.ops == [] and edit.kind == "pipeline"
     assert new.edited == {}  # the text did not change: no revisionDesc entry, as the issue asks
 
 
 def test_word_diff_shows_each_change_inside_its_sentence():
-    from corpus.diff import changed_excerpts, word_diff
+    from corpus.worddiff import changed_excerpts, word_diff
 
     old = ("Title\n\nOn Friday the leader inspected the site. They were accompanied by Choe Yong Rim, "
            "Jang Song Thaek and other leading officials. " + "Filler words here. " * 60
@@ -236,7 +239,7 @@ def test_html_report_escapes_page_text_and_links_only_web_urls(tmp_path, snapsho
     target.paragraphs[0] = target.paragraphs[0] + " <img src=x onerror=alert(1)>"
     extra = copy.deepcopy(next(d for d in docs if d.site == "globalsecurity"))
     extra.id, extra.source_url = "globalsecurity-dprk-000000-kcna01", "javascript:alert(1)"
-    html = render_html(diff_releases(old.path, build_release(home, docs + [extra], today=DAY).path))
+    html = render_changes_html(diff_releases(old.path, build_release(home, docs + [extra], today=DAY).path), None)
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; “quoted”" in html
     assert "href='javascript" not in html and "javascript:alert(1)" in html
@@ -278,7 +281,7 @@ def test_listing_reads_manifest_heads_and_history_survives_a_release_without_a_r
                                                                                            snapshot_documents):
     """list_releases reads only up to the documents list; a removed document's history is carried by the
     next manifest's "retired" list, and rebuilt from older manifests for a release written before it."""
-    from corpus.release import read_manifest_head
+    from corpus.manifest import read_manifest_head
 
     home = DataHome.resolve(tmp_path)
     doc = snapshot_documents[0]
@@ -313,11 +316,11 @@ def test_the_trimmed_word_diff_gives_the_plain_matchers_edits_on_real_text(snaps
     import difflib
     import random
 
-    from corpus import diff as d
+    from corpus import worddiff
 
     rnd = random.Random(5)
     docs = sorted(snapshot_documents, key=lambda doc: -len(doc.text))[:6]
-    assert len(d.TOKEN.findall(docs[0].text)) > d.ANCHOR_TOKENS * 3
+    assert len(worddiff.TOKEN.findall(docs[0].text)) > worddiff.ANCHOR_TOKENS * 3
 
     def edited(doc, n):
         paragraphs = list(doc.paragraphs)
@@ -331,19 +334,19 @@ def test_the_trimmed_word_diff_gives_the_plain_matchers_edits_on_real_text(snaps
 
     for n in range(3):
         old, new = edited(docs[0], n)
-        ops = d.word_diff(old, new)
+        ops = worddiff.word_diff(old, new)
         assert "".join(t for k, t in ops if k != "insert") == old
         assert "".join(t for k, t in ops if k != "delete") == new
         assert 0 < sum(len(t) for k, t in ops if k != "equal") < 100
     plain = lambda a, b: difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()  # noqa: E731
-    for threshold in (d.ANCHOR_TOKENS, 40):
-        monkeypatch.setattr(d, "ANCHOR_TOKENS", threshold)
+    for threshold in (worddiff.ANCHOR_TOKENS, 40):
+        monkeypatch.setattr(worddiff, "ANCHOR_TOKENS", threshold)
         for n, doc in enumerate(docs[1:] * 3):
             old, new = edited(doc, n)
-            fast = d.word_diff(old, new)
+            fast = worddiff.word_diff(old, new)
             with monkeypatch.context() as m:
-                m.setattr(d, "_trimmed_opcodes", plain)
-                assert fast == d.word_diff(old, new), (doc.id, n, threshold)
+                m.setattr(worddiff, "_trimmed_opcodes", plain)
+                assert fast == worddiff.word_diff(old, new), (doc.id, n, threshold)
 
 
 def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tmp_path, snapshot_documents):
@@ -353,11 +356,72 @@ def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tm
     docs[1].paragraphs[0] += " Added words."
     new = build_release(home, docs[1:], today=DAY)
     expected = diff_releases(old.path, new.path).to_dict()
-    assert [e["id"] for e in expected["edited"]] == [docs[1].id] and len(expected["removed"]) == 1
+    changes = [(c["change"], c["id"]) for c in expected["changes"]]
+    assert [i for change, i in changes if change == "edited"] == [docs[1].id]
+    assert [change for change, _ in changes].count("removed") == 1
     # the same records shuffled (a hand-made release): same answer
     shuffled = tmp_path / "shuffled"
     shuffled.mkdir()
     lines = (new.path / "documents.jsonl").read_text().splitlines(keepends=True)
     (shuffled / "documents.jsonl").write_text("".join(lines[::-1]))
     (shuffled / "manifest.json").write_text(json.dumps({"version": new.version}))
-    assert diff_releases(old.path, shuffled).to_dict() == expected
+    # (a hand-made manifest carries no release date: the dates aside, the same answer)
+    undated = {k: v for k, v in expected.items() if k != "new_date"}
+    assert {k: v for k, v in diff_releases(old.path, shuffled).to_dict().items() if k != "new_date"} == undated
+
+
+def test_the_release_diff_classes_edits_as_the_audit_does_cosmetic_included(tmp_path, snapshot_documents):
+    """One classifier (corpus.events.change_class) for `kcorpus diff` and the audit page: straight quotes
+    made curly on a re-fetched page are a cosmetic edit in both, a struck name an upstream one."""
+    from corpus.events import ReleaseView, compare
+
+    home = DataHome.resolve(tmp_path)
+    old = build_release(home, snapshot_documents, today=DAY)
+    docs = copy.deepcopy(snapshot_documents)
+    quoted = next(d for d in docs if any('"' in p for p in d.paragraphs) or any("'" in p for p in d.paragraphs))
+    i = next(i for i, p in enumerate(quoted.paragraphs) if '"' in p or "'" in p)
+    quoted.paragraphs[i] = quoted.paragraphs[i].replace('"', "\u201d").replace("'", "\u2019")
+    quoted.capture = {**quoted.capture, "payload_digest": "sha1:CURLYQUOTES"}
+    struck = next(d for d in docs if d.id == "globalsecurity-dprk-100917-kcna04")
+    j = next(j for j, p in enumerate(struck.paragraphs) if ", Jang Song Thaek and" in p)
+    struck.paragraphs[j] = struck.paragraphs[j].replace(", Jang Song Thaek and", " and")
+    struck.capture = {**struck.capture, "payload_digest": "sha1:STRUCK"}
+    new = build_release(home, docs, today=DAY)
+    diff = diff_releases(old.path, new.path)
+    assert {e.id: e.kind for e in diff.of("edited")} == {quoted.id: "cosmetic", struck.id: "upstream"}
+    assert diff.counts_by_site[quoted.site]["cosmetic"] == 1
+    assert f"cosmetic (folded): 1: {quoted.id}" in render_changes_text(diff)
+    changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
+    assert {c.id: c.kind for c in changes.of("edited")} == {e.id: e.kind for e in diff.of("edited")}
+
+
+def test_the_changelog_names_moves_cosmetic_edits_and_documents_not_checked_as_the_audit_does(tmp_path,
+                                                                                           snapshot_documents):
+    """Four documents keep their text: one at a new source URL and one under a new id (moved), one whose
+    page's bytes changed (cosmetic), one whose page nobody re-checked since the last release (not
+    checked). The release's CHANGELOG and the audit (corpus.events.compare) name the same, by the same rules."""
+    from corpus.events import ReleaseView, compare
+
+    home = DataHome.resolve(tmp_path)
+    docs = copy.deepcopy(sorted(snapshot_documents, key=lambda d: d.id))
+    moved, cosmetic, unchecked = docs[0], docs[1], docs[2]
+    checked = {unchecked.source_url: {"run_id": "run-1", "at": "2026-11-01T03:00:00Z"}}
+    old = build_release(home, docs, today=DAY, checked=checked)
+    moved.source_url += "?moved=1"
+    cosmetic.capture = {**cosmetic.capture, "payload_digest": "sha1:SAMETEXTNEWBYTES"}
+    refiled = copy.deepcopy(docs[3])      # re-filed under a new id and URL, its text unchanged
+    refiled.id, refiled.source_url = docs[3].id + "x", docs[3].source_url + "?refiled=1"
+    new = build_release(home, docs[:3] + [refiled] + docs[4:], today=DAY, checked=checked)
+    changelog = (Path(new.path) / "CHANGELOG.md").read_text()
+    assert "- moved: 2" in changelog and "- not checked: 1" in changelog and "- cosmetic: 1" in changelog
+    assert "- added: 0" in changelog and "- removed: 0" in changelog and "## Added" not in changelog
+    for heading, doc in (("## Moved", moved), ("## Not checked", unchecked), ("## Cosmetic", cosmetic)):
+        section = changelog.split(heading, 1)[1].split("\n## ", 1)[0]
+        assert f"`{doc.id}`" in section and section.count("\n- `") == (2 if heading == "## Moved" else 1), heading
+    assert f"`{refiled.id}`" in changelog.split("## Moved", 1)[1] and f"(was `{docs[3].id}`)" in changelog
+    assert "## Removed" not in changelog and "- edited: 0 (0 upstream, 0 pipeline)" in changelog
+    changes, _ = compare(ReleaseView.read(old.path), ReleaseView.read(new.path))
+    assert sorted(c.id for c in changes.of("moved")) == sorted([moved.id, refiled.id])
+    assert [c.moved_from["id"] for c in changes.of("moved") if c.id == refiled.id] == [docs[3].id]
+    assert [c.id for c in changes.of("not_checked")] == [unchecked.id]
+    assert [c.id for c in changes.of("edited", "cosmetic")] == [cosmetic.id]

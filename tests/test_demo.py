@@ -52,12 +52,16 @@ def test_seed_documents_are_free_of_chrome(demo):
 
 def test_second_snapshot_shows_exactly_the_upstream_changes(demo):
     _, result = demo
-    diff = result.diff
-    assert len(diff.removed) == 1 and len(diff.edited) == 1 and len(diff.added) == 2
-    assert all(e.kind == "upstream" for e in diff.edited)
-    audit = result.crawl_audit
-    assert (len(audit.new), len(audit.gone), len(audit.changed)) == (2, 1, 1)
-    assert result.diff_html.exists() and "<del" in result.diff_html.read_text()
+    first_audit = result.audits[0]
+    assert first_audit.changes is None and first_audit.report is None   # nothing to compare the first release with
+    changes = result.audits[1].changes
+    assert len(changes.of("removed")) == 1 and len(changes.of("edited")) == 1 and len(changes.of("added")) == 2
+    assert all(e.kind == "upstream" for e in changes.of("edited"))
+    crawls = result.crawl_comparison
+    assert (len(crawls.new), len(crawls.gone), len(crawls.changed)) == (2, 1, 1)
+    report = result.audits[1].report
+    assert report.name == f"audit-{changes.old}-{changes.new}.html" and "<del" in report.read_text()
+    assert not list(report.parent.glob("diff-*.html"))   # one HTML report per pair of releases
 
 
 def test_second_refresh_reuses_unchanged_documents(demo):
@@ -89,7 +93,8 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     import cleaners
     from cleaners import repairs
     from corpus.diff import diff_releases
-    from flows.stages import reclean, validate_and_release
+    from flows.clean import reclean
+    from flows.release import validate_and_release
 
     home, result = demo
     romanised = repairs.Rule("romanise-test", "a changed rule (test only)", lambda m: "P'yŏngyang",
@@ -101,6 +106,6 @@ def test_changed_cleaning_rule_on_unchanged_captures_is_classed_pipeline(demo, m
     # the demo's last crawl (snapshot 3) found KANCC unreachable: the gate blocks until overridden
     outcome = validate_and_release(home, allow_partial=True)
     diff = diff_releases(Path(result.releases[-1].release.path), Path(outcome.release.path))
-    assert diff.added == [] and diff.removed == []
-    assert diff.edited and {e.kind for e in diff.edited} == {"pipeline"}
-    assert any("P'yŏngyang" in text for e in diff.edited for kind, text in e.ops if kind == "insert")
+    assert diff.of("added") == [] and diff.of("removed") == [] and diff.of("moved") == []
+    assert diff.of("edited") and {e.kind for e in diff.of("edited")} == {"pipeline"}
+    assert any("P'yŏngyang" in text for e in diff.of("edited") for kind, text in e.ops if kind == "insert")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -15,7 +14,8 @@ from core.datahome import DataHome
 from corpus.events import ReleaseView, compare, releases_since, timeline
 from corpus.feeds import release_feeds
 from corpus.history import document_history
-from corpus.release import build_release, list_releases
+from corpus.manifest import list_releases
+from corpus.release import build_release
 from corpus.watchlist import WatchEntry, WatchlistError, parse_watchlist
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -123,7 +123,7 @@ def test_importing_expectations_does_not_import_great_expectations():
 def test_release_is_blocked_by_a_collapsed_site_and_allow_partial_records_it(tmp_path, snapshot_documents):
     """Through `kcorpus release`: a site whose count collapses blocks it; --allow-partial releases and says so."""
     from cleaners.store import save_document
-    from flows.stages import validate_and_release
+    from flows.release import validate_and_release
 
     home = DataHome.resolve(tmp_path).ensure()
     for doc in snapshot_documents:

@@ -20,9 +20,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from core.datahome import DataHome, DataHomeBusy, WriterLock
-from flows import stages
+from flows.crawl import RunFailed, failure_lines, refresh
+from flows.release import ReleaseBlocked, validate_and_release
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer, load_snapshot
+from replay.server import ReplayServer, load_snapshot
 from scrapers.warcstore import WarcStore
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
@@ -76,7 +77,7 @@ def refreshed(tmp_path):
     """A data home after one ok refresh of both sites over snapshot 1."""
     home = DataHome.resolve(tmp_path / "home").ensure()
     with ReplayServer([SNAPSHOT_1]) as server:
-        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+        summary = refresh(home, SITES, settings=FAST, replay_port=server.port)
     assert {s: o["outcome"] for s, o in summary["outcomes"].items()} == {"globalsecurity": "ok", "kancc": "ok"}
     return home
 
@@ -90,8 +91,8 @@ def test_outage_through_a_refusing_proxy_is_unreachable_and_blocks_an_empty_firs
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     home = DataHome.resolve(tmp_path).ensure()
-    summary = stages.refresh(home, SITES, settings=FAST)
-    lines = stages.failure_lines(summary["outcomes"])
+    summary = refresh(home, SITES, settings=FAST)
+    lines = failure_lines(summary["outcomes"])
     assert len(lines) == 2
     for site, line in zip(SITES, lines):
         assert line.startswith(f"{site}: unreachable: robots.txt unreachable (")
@@ -101,8 +102,8 @@ def test_outage_through_a_refusing_proxy_is_unreachable_and_blocks_an_empty_firs
     assert state.runs()[-1]["status"] == "finished"
     assert json.loads(state.runs()[-1]["outcomes"])["kancc"]["outcome"] == "unreachable"
     state.close()
-    with pytest.raises(stages.ReleaseBlocked) as blocked:
-        stages.validate_and_release(home)
+    with pytest.raises(ReleaseBlocked) as blocked:
+        validate_and_release(home)
     message = str(blocked.value)
     assert "globalsecurity: no documents to release" in message and "a first release needs documents" in message
     assert "kancc: last crawl" in message and "was unreachable: robots.txt unreachable" in message
@@ -136,11 +137,11 @@ def test_scheduled_run_with_the_sites_unreachable_ends_failed_writes_no_release_
     summary = next(a for a in mine if a.key == "kcorpus-run-summary").data
     assert "**Crawl not ok**" in summary and "kancc: unreachable" in summary and "**Release blocked**" in summary
     failure = state.result(raise_on_failure=False)  # the Failed state's data: the error, with the summary
-    assert isinstance(failure, stages.RunFailed) and failure.summary["release"] is None
+    assert isinstance(failure, RunFailed) and failure.summary["release"] is None
     # called from Python, the refresh flow raises one clear error that still carries the summary
-    from flows.refresh import refresh as refresh_flow
-    with pytest.raises(stages.RunFailed, match=r"^globalsecurity: unreachable: robots.txt unreachable") as raised:
-        refresh_flow(home=str(home.root), sites=SITES, settings=asdict(FAST))
+    import flows.refresh
+    with pytest.raises(RunFailed, match=r"^globalsecurity: unreachable: robots.txt unreachable") as raised:
+        flows.refresh.refresh(home=str(home.root), sites=SITES, settings=asdict(FAST))
     assert raised.value.summary["outcomes"]["kancc"]["outcome"] == "unreachable"
 
 
@@ -156,7 +157,7 @@ def test_bad_links_and_non_ascii_digits_never_stop_the_run(tmp_path):
     warc = write_warc(tmp_path / "snap", pages)
     home = DataHome.resolve(tmp_path / "home").ensure()
     with ReplayServer([warc]) as server:
-        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+        summary = refresh(home, SITES, settings=FAST, replay_port=server.port)
     kancc = summary["crawl"]["kancc"]
     assert summary["outcomes"]["kancc"]["outcome"] == "ok"
     assert sorted(reason.split(" ")[0] for _, reason in kancc["bad_links"]) == ["malformed", "malformed"]
@@ -206,16 +207,16 @@ def test_a_partial_replay_retires_nothing_and_says_not_checked(refreshed, tmp_pa
     before = documents_on_disk(home)
     only_gs = write_warc(tmp_path / "gs-only", snapshot_pages(lambda url: "globalsecurity" in url))
     with ReplayServer([only_gs]) as server:
-        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+        summary = refresh(home, SITES, settings=FAST, replay_port=server.port)
     assert summary["outcomes"]["globalsecurity"]["outcome"] == "ok"
     kancc = summary["outcomes"]["kancc"]
     assert kancc["outcome"] == "unreachable" and "not in the replayed WARCs" in kancc["cause"]
     assert summary["clean"]["kancc"]["retired"] == [] and len(summary["clean"]["kancc"]["not_checked"]) == 13
     assert documents_on_disk(home) == before                       # nothing retired, nothing rewritten
     assert not (home.documents_dir / "_gone").exists()
-    with pytest.raises(stages.ReleaseBlocked, match="kancc: last crawl .* was unreachable"):
-        stages.validate_and_release(home)
-    outcome = stages.validate_and_release(home, allow_partial=True)   # the explicit override, recorded
+    with pytest.raises(ReleaseBlocked, match="kancc: last crawl .* was unreachable"):
+        validate_and_release(home)
+    outcome = validate_and_release(home, allow_partial=True)   # the explicit override, recorded
     manifest = json.loads((outcome.release.path / "manifest.json").read_text())
     assert manifest["allow_partial"] is True and any("kancc: last crawl" in m for m in manifest["partial"])
     assert manifest["crawl_outcomes"]["kancc"]["outcome"] == "unreachable"
@@ -232,7 +233,7 @@ def test_a_soft_404_retires_its_document_and_a_5xx_does_not(refreshed, tmp_path)
     pages[f"{BOARD}&wr_id=504"] = (200, headers, alert)
     pages[f"{BOARD}&wr_id=503"] = (503, [("Content-Type", "text/html")], b"<html><body>busy</body></html>")
     with ReplayServer([write_warc(tmp_path / "snap", pages)]) as server:
-        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+        summary = refresh(home, SITES, settings=FAST, replay_port=server.port)
     clean = summary["clean"]["kancc"]
     assert clean["retired"] == ["kancc-heigo-504"]
     assert (home.documents_dir / "_gone" / "kancc" / "kancc-heigo-504.json").exists()
@@ -252,13 +253,13 @@ def test_a_changed_layout_is_detected_and_blocks_the_sites_release(refreshed, tm
                        if k.lower() != "last-modified"]
             pages[url] = (status, headers, body.replace(b'id="bo_v_con"', b'id="bo_v_content"'))
     with ReplayServer([write_warc(tmp_path / "snap", pages)]) as server:
-        summary = stages.refresh(home, SITES, settings=FAST, replay_port=server.port)
+        summary = refresh(home, SITES, settings=FAST, replay_port=server.port)
     kancc = summary["outcomes"]["kancc"]
     assert kancc["outcome"] == "changed-layout", kancc
     assert "article pages where the profile found no body: 100% (was 0%" in kancc["cause"]
     assert summary["outcomes"]["globalsecurity"]["outcome"] == "ok"
-    with pytest.raises(stages.ReleaseBlocked, match="kancc: last crawl .* was changed-layout"):
-        stages.validate_and_release(home)
+    with pytest.raises(ReleaseBlocked, match="kancc: last crawl .* was changed-layout"):
+        validate_and_release(home)
 
 
 def test_layout_canary_thresholds():
@@ -283,7 +284,7 @@ def test_a_full_disk_cuts_the_torn_record_and_says_disk_full(refreshed, tmp_path
     home = refreshed
     before_docs = documents_on_disk(home)
     before_warcs = {p.name: p.read_bytes() for p in home.warc_dir.iterdir()}
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
 
     real_write, calls = os.write, {"n": 0}
 
@@ -296,7 +297,7 @@ def test_a_full_disk_cuts_the_torn_record_and_says_disk_full(refreshed, tmp_path
 
     monkeypatch.setattr(warcstore.os, "write", filling_disk)
     with ReplayServer([SNAPSHOT_1]) as server:
-        summary = stages.refresh(home, ["kancc"], settings=FAST, replay_port=server.port)
+        summary = refresh(home, ["kancc"], settings=FAST, replay_port=server.port)
     monkeypatch.undo()
     kancc = summary["outcomes"]["kancc"]
     assert kancc["outcome"] == "partial" and "disk full (no space left on device)" in kancc["cause"]
@@ -332,7 +333,7 @@ def test_a_torn_tail_from_a_killed_writer_is_cut_when_the_file_is_opened_again(t
 def test_disk_full_and_sqlite_errors_read_in_words():
     import sqlite3
 
-    from kcorpus.cli import describe_failure
+    from flows.errors import describe_failure
 
     assert describe_failure(OSError(errno.ENOSPC, "No space left on device", "/data/x.json")).startswith(
         "disk full (no space left on device) writing /data/x.json")
@@ -528,7 +529,7 @@ def test_read_only_commands_never_create_a_data_home(tmp_path):
 
 def test_verify_rechecks_checksums_and_warc_digests_of_a_read_only_release(refreshed):
     home = refreshed
-    outcome = stages.validate_and_release(home)
+    outcome = validate_and_release(home)
     release = outcome.release.path
     assert all(p.stat().st_mode & 0o222 == 0 for p in release.rglob("*") if p.is_file())
     ok = _cli("verify", "--home", str(home.root))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "flows" / "snapshots"
 FAST = asdict(CrawlSettings(delay=0))
@@ -52,19 +52,27 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     summary = latest["kcorpus-run-summary"].data
     assert "| globalsecurity | 16 | 2 | 13 | 1 | 0 | 2 | 0 |" in summary
     assert "2 new, 1 changed (1 upstream, 0 pipeline), 1 removed" in summary
-    assert "data_docs" in latest["kcorpus-data-docs"].data and "diff-" in latest["kcorpus-audit-report"].data
+    assert "data_docs" in latest["kcorpus-data-docs"].data
+    # the scheduled run's audit is `kcorpus release`'s (flows.audit.after_release): the audit page, a history
+    # page for each document it names, and the Atom feeds, all under reports/
+    first, second = sorted(p.name for p in home.releases_dir.iterdir() if p.is_dir() and not p.is_symlink())
+    report = home.reports_dir / f"audit-{first}-{second}.html"
+    assert f"/reports/{report.name})" in latest["kcorpus-audit-report"].data and Path(results[1]["report"]) == report
+    assert "moved" in report.read_text(encoding="utf-8") or "removed" in report.read_text(encoding="utf-8")
+    assert len(list((home.reports_dir / "history").glob("*.html"))) >= 4   # 2 new, 1 changed, 1 removed
+    assert (home.reports_dir / "feeds" / "all.atom").exists() and (home.reports_dir / "feeds" / second / "all.atom").exists()
 
 
 def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp_path, monkeypatch):
     from prefect_dask import DaskTaskRunner
 
-    from flows import stages
+    import flows.refresh
     from flows.refresh import refresh, release
 
     # the crawl writes the WARC files and the crawl state: under Dask too it runs in the flow process
     # (a worker process would not see this wrapper), and only the cleaning batches go to the workers
-    crawled_here, real_crawl = [], stages.crawl
-    monkeypatch.setattr(stages, "crawl", lambda home, site, *a, **k: crawled_here.append(site) or real_crawl(home, site, *a, **k))
+    crawled_here, real_crawl = [], flows.refresh.crawl
+    monkeypatch.setattr(flows.refresh, "crawl", lambda home, site, *a, **k: crawled_here.append(site) or real_crawl(home, site, *a, **k))
     outcomes = []
     for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1}))):
         home = DataHome.resolve(tmp_path / name).ensure()
@@ -85,8 +93,8 @@ def test_cleaning_in_a_process_pool_gives_the_documents_of_one_process(tmp_path,
 
     from warcio.archiveiterator import ArchiveIterator
 
+    import flows.clean
     from core.profiles import get_profile
-    from flows import stages
 
     warc = shutil.copy(SNAPSHOTS / "snapshot-1.warc.gz", tmp_path / "snapshot-1.warc.gz")
     jobs = []
@@ -100,10 +108,10 @@ def test_cleaning_in_a_process_pool_gives_the_documents_of_one_process(tmp_path,
                              "warc_offset": records.get_record_offset(),
                              "provenance": {"payload_digest": record.rec_headers.get_header("WARC-Payload-Digest")}})
     assert len(jobs) >= 19
-    monkeypatch.setattr(stages, "POOL_MIN_PAGES", 1)
-    monkeypatch.setattr(stages, "POOL_CHUNK", 4)
-    sequential = stages.clean_captures(str(tmp_path), jobs)
-    pooled = stages.clean_in_processes(str(tmp_path), jobs, workers=2)
+    monkeypatch.setattr(flows.clean, "POOL_MIN_PAGES", 1)
+    monkeypatch.setattr(flows.clean, "POOL_CHUNK", 4)
+    sequential = flows.clean.clean_captures(str(tmp_path), jobs)
+    pooled = flows.clean.clean_in_processes(str(tmp_path), jobs, workers=2)
     assert pooled == sequential
     assert sum("document" in r for r in pooled) >= 19
 
@@ -111,12 +119,12 @@ def test_cleaning_in_a_process_pool_gives_the_documents_of_one_process(tmp_path,
 def test_batches_dealt_round_robin_come_back_in_job_order():
     """Dask batches take every site's pages in turn (a memoir chapter costs six news items), and the
     results are put back in job order before anything is stored."""
-    from flows import stages
+    from flows.clean import gather, spread
 
     for total in (0, 1, 7, 100):
         jobs = [f"job{i}" for i in range(total)]
         for batches in (1, 2, 3, 8):
-            dealt = stages.spread(jobs, batches)
+            dealt = spread(jobs, batches)
             assert sorted(sum(dealt, [])) == sorted(jobs) and len(dealt) == max(1, min(batches, total))
-            assert stages.gather([[j.upper() for j in batch] for batch in dealt], total) == [j.upper() for j in jobs]
-    assert stages.spread(["a", "b", "c", "d", "e"], 2) == [["a", "c", "e"], ["b", "d"]]
+            assert gather([[j.upper() for j in batch] for batch in dealt], total) == [j.upper() for j in jobs]
+    assert spread(["a", "b", "c", "d", "e"], 2) == [["a", "c", "e"], ["b", "d"]]

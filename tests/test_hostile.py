@@ -7,7 +7,7 @@ import re
 from core.profiles import Profile
 from scrapers.crawl import crawl_site
 from scrapers.fetch import CrawlSettings, make_client
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 from scrapers.state import CrawlState
 from tests.test_scrapers import write_snapshot
 

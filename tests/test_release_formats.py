@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
@@ -196,7 +197,8 @@ def test_the_previous_manifest_is_read_entry_by_entry_and_a_rejected_document_co
 
     import corpus.release
     from core.datahome import DataHome
-    from corpus.release import build_release, iter_manifest_entries, read_manifest
+    from corpus.manifest import iter_manifest_entries, read_manifest
+    from corpus.release import build_release
 
     _, releases = demo
     for release in releases:
@@ -266,6 +268,36 @@ def test_citation_cff_validates_and_zenodo_metadata_has_the_statistics(demo, tmp
     assert str(json.loads((releases[-1] / "manifest.json").read_text())["statistics"]["tokens"]) in zenodo["notes"]
     readme = (releases[-1] / "README.md").read_text()
     assert "kcorpus.load_release" in readme and "| `posted_at` |" in readme and "| kancc |" in readme
+
+
+def test_every_site_is_cited_by_its_profile_label_and_url_and_zenodo_would_take_the_identifiers(tmp_path):
+    """All four sites (not only the first two): CITATION.cff names each by its profile's label with its
+    home URL and validates; each .zenodo.json related identifier is a URL by idutils, as Zenodo checks."""
+    import idutils
+
+    from core.profiles import builtin_profiles
+    from corpus.citation import citation_cff, zenodo_json
+    from corpus.derived import Stats
+
+    sites = sorted(builtin_profiles())
+    assert len(sites) == 4
+    stats = Stats()
+    for site in sites:
+        stats.add({"site": site, "lang": "en", "year": 2024, "tokens": 10, "sentences": 1})
+    cff = citation_cff("2026.01.01", "2026-01-01", stats, sites)
+    zenodo = json.loads(zenodo_json("2026.01.01", "2026-01-01", stats, sites))
+    identifiers = [r["identifier"] for r in zenodo["related_identifiers"]]
+    assert len(identifiers) == len(sites)
+    for site, profile in builtin_profiles().items():
+        assert json.dumps(profile.label, ensure_ascii=False) in cff
+        assert any(idutils.is_url(i) and urlsplit(i).hostname in profile.hosts for i in identifiers), site
+    assert all(idutils.detect_identifier_schemes(i) == ["url"] for i in identifiers)
+    assert idutils.detect_identifier_schemes("kcnakp") == []   # what a bare profile name was: rejected
+    cffconvert = shutil.which("cffconvert") or str(Path(__import__("sys").executable).with_name("cffconvert"))
+    (tmp_path / "CITATION.cff").write_text(cff)
+    result = subprocess.run([cffconvert, "--validate", "-i", str(tmp_path / "CITATION.cff")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_load_release_gives_documents_and_a_typed_frame(demo):

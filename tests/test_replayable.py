@@ -9,7 +9,6 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 import cleaners
 from core.datahome import DataHome
-from flows import stages
+from flows.crawl import refresh, replay_sources
 from flows.runs import snapshot_path
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 from scrapers.state import CrawlState
 from scrapers.warcstore import SERVER_NOT_MODIFIED, read_response
 
@@ -38,8 +37,8 @@ def crawled(tmp_path_factory):
     for name in SNAPSHOT_DATES:
         path = snapshot_path(name)
         with ReplayServer([path]) as server:
-            summary = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port,
-                                     replay_of=stages.replay_sources([path]))
+            summary = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port,
+                                     replay_of=replay_sources([path]))
         runs[name] = summary
     return home, runs
 
@@ -131,8 +130,8 @@ def _article_captures(home: DataHome, runs: dict) -> list[tuple[str, str, object
         state.close()
 
 
-@pytest.mark.skipif(not PYWB_PYTHON.exists(), reason=f"pywb's own environment is missing: python3 -m venv "
-                    f".venv-pywb && .venv-pywb/bin/pip install 'pywb>=2.10,<2.11' 'cryptography<48' (.ci/run does)")
+@pytest.mark.skipif(not PYWB_PYTHON.exists(), reason="pywb's own environment is missing: python3 -m venv "
+                    ".venv-pywb && .venv-pywb/bin/pip install 'pywb>=2.10,<2.11' 'cryptography<48' (.ci/run does)")
 def test_pywb_replays_every_article_at_every_capture_date_with_its_text(crawled, tmp_path):
     home, runs = crawled
     captures = _article_captures(home, runs)

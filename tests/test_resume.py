@@ -11,10 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-from flows import stages
+from flows.crawl import refresh
+from flows.release import validate_and_release
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
 SITES = ["globalsecurity", "kancc"]
@@ -22,7 +23,7 @@ SITES = ["globalsecurity", "kancc"]
 
 def released_content(home: DataHome) -> dict:
     """What a release says about each document's text: id -> (text digest, path, source URL)."""
-    outcome = stages.validate_and_release(home)
+    outcome = validate_and_release(home)
     manifest = json.loads((Path(outcome.release.path) / "manifest.json").read_text())
     return {d["id"]: (d["text_sha256"], d["path"], d["source_url"]) for d in manifest["documents"]}
 
@@ -30,8 +31,8 @@ def released_content(home: DataHome) -> dict:
 def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp_path):
     home = DataHome.resolve(tmp_path).ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        first = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
-        second = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        first = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        second = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     assert sum(c["downloaded"] for c in first["crawl"].values()) == 29  # 27 articles + 2 soft-404 pages
     assert sum(c["downloaded"] for c in second["crawl"].values()) == 0
     assert sum(c["unchanged"] for c in second["crawl"].values()) == 29
@@ -43,18 +44,19 @@ def test_second_refresh_of_unchanged_snapshot_downloads_and_recleans_nothing(tmp
 KILLABLE = """
 import sys
 from pathlib import Path
-from flows import stages
+from flows.crawl import refresh
+from flows.release import validate_and_release
 from core.datahome import DataHome
 from scrapers.fetch import CrawlSettings
 home = DataHome.resolve(sys.argv[1]).ensure()
-stages.refresh(home, {sites!r}, settings=CrawlSettings(delay=0.15), replay_port=int(sys.argv[2]))
+refresh(home, {sites!r}, settings=CrawlSettings(delay=0.15), replay_port=int(sys.argv[2]))
 """
 
 
 def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
     whole, killed = DataHome.resolve(tmp_path / "whole").ensure(), DataHome.resolve(tmp_path / "killed").ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        stages.refresh(whole, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        refresh(whole, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
         proc = subprocess.Popen([sys.executable, "-c", KILLABLE.format(sites=SITES), str(killed.root), str(server.port)])
         deadline = time.monotonic() + 60
         captured = 0
@@ -76,7 +78,7 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
         with sqlite3.connect(killed.state_db) as db:
             assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
         warcs_before = {p.name: p.stat().st_size for p in killed.warc_dir.iterdir()}
-        stages.refresh(killed, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        refresh(killed, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     for name, size in warcs_before.items():  # nothing captured before the kill was lost or rewritten
         assert (killed.warc_dir / name).stat().st_size == size
     expected = released_content(whole)
@@ -88,7 +90,7 @@ def test_crawl_killed_mid_run_resumes_to_the_same_release(tmp_path):
 def _watch_syncs_and_commits(monkeypatch):
     """Record each WARC file's synced size at every fsync, and fail any state row that would point at a
     WARC byte not yet synced (the invariant group commits must keep). Returns the event counters."""
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
     from scrapers.state import CrawlState
 
     synced, events = {}, {"fsyncs": 0, "rows": 0}
@@ -114,9 +116,9 @@ def _watch_syncs_and_commits(monkeypatch):
 def test_group_commits_sync_the_warc_before_any_state_row_points_into_it(tmp_path, monkeypatch):
     home = DataHome.resolve(tmp_path).ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
         events = _watch_syncs_and_commits(monkeypatch)
-        again = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        again = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     assert sum(c["unchanged"] for c in again["crawl"].values()) == 29
     # every capture row was checked against the synced size, and the syncs were grouped: a 304 alone
     # writes three records, which used to be three fsyncs
@@ -126,7 +128,7 @@ def test_group_commits_sync_the_warc_before_any_state_row_points_into_it(tmp_pat
 def test_a_failed_sync_drops_the_groups_rows_and_stops_the_crawl_in_words(tmp_path, monkeypatch):
     import errno
 
-    import scrapers.warcstore as warcstore
+    from scrapers import warcstore
     from scrapers.state import CrawlState
 
     home = DataHome.resolve(tmp_path).ensure()
@@ -142,7 +144,7 @@ def test_a_failed_sync_drops_the_groups_rows_and_stops_the_crawl_in_words(tmp_pa
     monkeypatch.setattr(warcstore.os, "fsync", failing_fsync)
     monkeypatch.setattr("scrapers.crawl.GROUP_CAPTURES", 4)
     with ReplayServer([SNAPSHOT]) as server:
-        summary = stages.refresh(home, ["kancc"], settings=CrawlSettings(delay=0), replay_port=server.port)
+        summary = refresh(home, ["kancc"], settings=CrawlSettings(delay=0), replay_port=server.port)
     kancc = summary["outcomes"]["kancc"]
     assert kancc["outcome"] == "partial" and kancc["cause"].startswith("crawl stopped: cannot sync warc/")
     state = CrawlState(home.state_db)
@@ -156,8 +158,8 @@ def test_a_failed_sync_drops_the_groups_rows_and_stops_the_crawl_in_words(tmp_pa
 def test_a_run_with_nothing_new_is_not_packaged_again_as_a_wacz(tmp_path):
     home = DataHome.resolve(tmp_path).ensure()
     with ReplayServer([SNAPSHOT]) as server:
-        first = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
-        second = stages.refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        first = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
+        second = refresh(home, SITES, settings=CrawlSettings(delay=0), replay_port=server.port)
     assert Path(first["wacz"]["file"]).exists()
     assert "archived no new page" in second["wacz"]["skipped"]
     assert [p.name for p in home.wacz_dir.iterdir()] == [Path(first["wacz"]["file"]).name]

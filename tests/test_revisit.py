@@ -198,21 +198,23 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
     import json
 
     from core.datahome import DataHome
-    from corpus.release import read_manifest
-    from flows import stages
+    from corpus.manifest import read_manifest
+    from flows.audit import after_release, document_history
+    from flows.crawl import refresh
+    from flows.release import validate_and_release
     from scrapers.fetch import CrawlSettings
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_faults import SITES, SNAPSHOT_1
 
     budget = CrawlSettings(delay=0, retries=0, timeout=5, revisit_budget=2)
     home = DataHome.resolve(tmp_path / "home").ensure()
     with ReplayServer([SNAPSHOT_1]) as server:
-        first = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+        first = refresh(home, SITES, settings=budget, replay_port=server.port)
         # every article is new: fetched whatever the budget
         assert all(first["crawl"][s]["new_articles"] == first["crawl"][s]["articles"] > 2 for s in SITES)
-        release_1 = stages.validate_and_release(home, version="2026.11.25").release
-        again = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+        release_1 = validate_and_release(home, version="2026.11.25").release
+        again = refresh(home, SITES, settings=budget, replay_port=server.port)
         # the same day: nothing known is due yet
         assert all(again["crawl"][s]["articles"] == 0 and again["crawl"][s]["revisit"]["not_due"] > 0 for s in SITES)
         state = CrawlState(home.state_db)
@@ -224,7 +226,7 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
                 db.executemany("UPDATE revisits SET last_checked = '2026-10-31T00:00:00Z', "
                                "next_due = '2026-11-01T00:00:00Z' WHERE url = ?", [(u,) for u in stale[s]])
         state.close()
-        third = stages.refresh(home, SITES, settings=budget, replay_port=server.port)
+        third = refresh(home, SITES, settings=budget, replay_port=server.port)
     state = CrawlState(home.state_db)
     for site in SITES:
         crawl = third["crawl"][site]
@@ -235,7 +237,7 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
         assert crawl["revisit"]["next_due"] and crawl["revisit"]["bound_days"] == 30
         assert third["clean"][site]["retired"] == [] and third["clean"][site]["not_checked"] == []
     state.close()
-    release_2 = stages.validate_and_release(home, version="2026.11.28").release
+    release_2 = validate_and_release(home, version="2026.11.28").release
     old, new = read_manifest(release_1.path), read_manifest(release_2.path)
     old_entries = {e["id"]: e for e in old["documents"]}
     new_entries = {e["id"]: e for e in new["documents"]}
@@ -243,18 +245,18 @@ def test_second_refresh_rechecks_only_what_is_due_and_deferred_documents_stay_re
     assert all(new_entries[i]["text_sha256"] == old_entries[i]["text_sha256"] for i in old_entries)
     deferred = [e for e in new_entries.values() if e["source_url"] not in sum(stale.values(), [])]
     assert deferred and all(e["last_checked"]["next_due"] for e in deferred)
-    audit = stages.publish_release_audit(home)
+    audit = after_release(home)
     step = audit.changes
     assert not step.of("removed")
     for site in SITES:
         row = step.not_checked[site]
         assert row["deferred"] == row["documents"] > 0 and row["next_due"]
     assert json.dumps(step.to_dict())   # the audit's JSON carries it too
-    from corpus.events_report import render_changes_text, render_history_text
+    from corpus.audit_page import render_changes_text, render_history_text
     text = render_changes_text(step)
     assert "deferred by the revisit schedule, next check due 2026-" in text and "none counted as removed" in text
     assert "deferred by the revisit schedule" in audit.report.read_text(encoding="utf-8")
-    history = render_history_text(stages.document_history(home, deferred[0]["id"]))
+    history = render_history_text(document_history(home, deferred[0]["id"]))
     assert "not_checked" in history and "deferred by the revisit schedule: next check due" in history
     feed = (home.root / "reports" / "feeds" / "all.atom").read_text(encoding="utf-8")
     assert "deferred by the revisit schedule" in feed
@@ -266,7 +268,7 @@ def test_new_urls_are_fetched_outside_the_budget_and_deferred_ones_are_no_fault(
     from core.profiles import get_profile
     from scrapers.crawl import crawl_site
     from scrapers.fetch import make_client
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_scrapers import BOARD, FAST, _list_page, _post, site_pages, write_snapshot
 
@@ -297,7 +299,7 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
     from core.profiles import get_profile
     from scrapers.crawl import crawl_site
     from scrapers.fetch import make_client
-    from scrapers.replay import ReplayServer
+    from replay.server import ReplayServer
     from scrapers.state import CrawlState
     from tests.test_scrapers import BOARD, FAST, site_pages, write_snapshot
 
@@ -328,7 +330,7 @@ def test_a_crawl_records_each_check_in_the_schedule_failures_as_not_checked(tmp_
 
 def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred():
     from flows.scheduled import build_deployment
-    from flows.stages import AuditOutcome, run_summary_markdown
+    from flows.audit import ReleaseAudit, run_summary_markdown
     from scrapers.crawl import SiteCrawlReport
 
     deployment = build_deployment("0 3 * * *", home="/data", sites=["globalsecurity"], revisit_budget=500)
@@ -339,7 +341,7 @@ def test_scheduled_run_carries_the_budget_and_its_summary_says_what_was_deferred
                              revisit=plan.summary(replace(POLICY, budget=500)), warnings=[plan.warning])
     summary = {"run_id": "run1", "crawl": {"globalsecurity": report.to_dict()},
                "clean": {"globalsecurity": {"cleaned": [], "failures": []}}}
-    markdown = run_summary_markdown(summary, None, AuditOutcome(None, None, None))
+    markdown = run_summary_markdown(summary, None, ReleaseAudit(None, None))
     assert ("globalsecurity: revisit: 0 new URLs fetched (outside the budget), 500 known URLs re-checked (budget 500), 29500 deferred, 0 not due; "
             "every URL re-checked within 30 days (needs 1000 a run); next due 2026-11-25T03:00:00Z") in markdown
     assert ("**Warning** (globalsecurity): 29500 URLs deferred past the 30-day re-check bound; "

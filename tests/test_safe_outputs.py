@@ -13,7 +13,8 @@ from lxml import html as lxml_html
 
 from cleaners.store import save_document
 from core.datahome import DataHome
-from flows import stages
+from flows.audit import after_release
+from flows.release import validate_and_release
 
 MARK = "KXSS"
 HOSTILE = (f"<script>alert('{MARK}')</script> <img src=x onerror=alert('{MARK}')> "
@@ -34,14 +35,14 @@ def hostile_home(tmp_path_factory, snapshot_documents):
     docs[HELD].paragraphs[1] += " the workers\\and peasants " + HOSTILE   # a residue the gate refuses
     for doc in docs.values():
         save_document(home, doc)
-    first = stages.validate_and_release(home, version="r1")
+    first = validate_and_release(home, version="r1")
     edited = copy.deepcopy(docs[PASSING])                  # an upstream edit, so the audit shows it
     edited.paragraphs[-1] = "Quoted anew: " + HOSTILE.replace("read", "read it")
     edited.title = HOSTILE + " edited"
     edited.capture = {**edited.capture, "payload_digest": "sha1:EDITEDEDITEDEDITEDEDITEDEDITEDED"}
     save_document(home, edited)
-    second = stages.validate_and_release(home, version="r2")
-    audit = stages.audit(home)
+    second = validate_and_release(home, version="r2")
+    audit = after_release(home)
     return home, first, second, audit
 
 

@@ -10,7 +10,7 @@ from core.profiles import get_profile
 from scrapers.crawl import crawl_site
 from scrapers.discover import classify_links, extract_links
 from scrapers.fetch import CrawlSettings, make_client, payload_digest
-from scrapers.replay import ReplayServer, load_snapshot
+from replay.server import ReplayServer, load_snapshot
 from scrapers.state import CrawlState
 from scrapers.warcstore import WarcStore, read_response
 
@@ -166,7 +166,7 @@ def test_load_snapshot_indexes_responses(first_snapshot):
 
 
 def test_crawl_audit_classes_new_gone_and_changed_urls(tmp_path, first_snapshot):
-    from scrapers.audit import audit_latest
+    from scrapers.crawldiff import compare_latest_runs
 
     state, _ = crawl(tmp_path, first_snapshot, "run1")
     state.start_run("run1", ["kancc"]); state.finish_run("run1")
@@ -175,7 +175,7 @@ def test_crawl_audit_classes_new_gone_and_changed_urls(tmp_path, first_snapshot)
     pages[f"{BOARD}&page=2"] = (200, _list_page([104], 2, 2), "l2b")
     state, _ = crawl(tmp_path, write_snapshot(tmp_path / "snap2", pages), "run2")
     state.start_run("run2", ["kancc"]); state.finish_run("run2")
-    audit = audit_latest(state)
+    audit = compare_latest_runs(state)
     assert (audit.old_run, audit.new_run) == ("run1", "run2")
     assert audit.new == [f"{BOARD}&wr_id=104"]
     assert audit.gone == [f"{BOARD}&wr_id=103"]
@@ -215,3 +215,41 @@ def test_time_budget_stops_between_requests_and_leaves_the_rest_for_the_next_run
                             settings=budget)
     assert report.articles == 0 and len(report.skipped) == 3
     assert all(reason.startswith("time budget exhausted") for _, reason in report.skipped)
+
+
+def test_one_meaning_of_an_answer_for_the_crawl_state_the_status_and_the_crawl_comparison(tmp_path):
+    """scrapers/answers.py says once what an answer means; the crawl state's failure count, `kcorpus
+    status` and the crawl comparison all read it: a 403 or a 503 is failed (the page not checked), a
+    404/410 from the site is gone, a replay's own 404 for a URL it lacks is neither, a 304 is unchanged."""
+    from core.capture import REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE, Capture
+    from scrapers.crawldiff import compare_runs
+    from scrapers.status import last_crawls
+
+    answers = {"ok": (200, "response", {}), "same": (304, "revisit", {}), "forbidden": (403, "response", {}),
+               "busy": (503, "response", {}), "timeout": (0, "failure", {}), "deleted": (404, "response", {}),
+               "purged": (410, "response", {}),
+               "not-in-replay": (404, "response", {REPLAY_MISSING_HEADER.lower(): REPLAY_MISSING_VALUE})}
+    state = CrawlState(tmp_path / "state.sqlite")
+    try:
+        for run in ("run1", "run2"):
+            state.start_run(run, ["kancc"])
+            for name, (status, record_type, headers) in answers.items():
+                first = run == "run1"
+                status, record_type, headers = (200, "response", {}) if first else (status, record_type, headers)
+                body = ("x.warc.gz", 0) if status == 200 or record_type == "revisit" else None
+                state.record_capture(Capture(url=f"{BOARD}&wr_id={name}", site="kancc", status=status, headers=headers,
+                                             payload_digest="sha1:A" if body else "", warc_file="x.warc.gz",
+                                             warc_offset=0, record_id=f"<urn:uuid:{run}-{name}>",
+                                             captured_at=f"2026-11-0{1 + (not first)}T00:00:00Z", run_id=run,
+                                             error="timed out" if status == 0 else None),
+                                     kind="article", record_type=record_type, body_location=body)
+            state.finish_run(run)
+        failures = {r["url"].rsplit("=", 1)[1]: r["failures"] for r in state.url_rows("kancc")}
+        assert {name for name, n in failures.items() if n} == {"forbidden", "busy", "timeout"}
+        compared = compare_runs(state, "run1", "run2")
+    finally:
+        state.close()
+    counts = last_crawls(tmp_path / "state.sqlite")["kancc"]
+    assert (counts["downloaded"], counts["unchanged"], counts["failed"], counts["gone"]) == (1, 1, 3, 2)
+    assert sorted(u.rsplit("=", 1)[1] for u in compared.gone) == ["deleted", "purged"]
+    assert sorted(u.rsplit("=", 1)[1] for u in compared.failed) == ["busy", "forbidden", "not-in-replay", "timeout"]

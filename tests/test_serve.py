@@ -10,7 +10,6 @@ import json
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path

@@ -9,7 +9,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from scrapers.replay import load_snapshot
+from replay.server import load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "flows" / "snapshots"

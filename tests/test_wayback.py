@@ -39,9 +39,9 @@ def polite(pauses: Pauses | None = None, **changes) -> WaybackSettings:
 
 
 def backfill(home, fake, **kwargs):
-    from flows import stages
+    import flows.backfill
     kwargs.setdefault("wayback_settings", polite())
-    return stages.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url, **kwargs)
+    return flows.backfill.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url, **kwargs)
 
 
 def versions(home):
@@ -51,8 +51,8 @@ def versions(home):
 
 
 def edits(home):
-    from flows import stages
-    return [(e.before_captured_at, e.after_captured_at) for e in stages.version_edits(home)]
+    from flows.audit import version_edits
+    return [(e.before_captured_at, e.after_captured_at) for e in version_edits(home)]
 
 
 def test_parse_cdx_json_reads_the_documented_answers():
@@ -110,7 +110,8 @@ def test_two_prefixes_that_differ_only_by_www_are_one_listing():
 
 
 def test_backfill_archives_each_bounding_capture_and_the_audit_dates_the_edit(tmp_path):
-    from corpus.versions import render_history
+    from corpus.versions import render_version_edits
+    from flows.audit import version_edits
     from scrapers.state import CrawlState
 
     home = DataHome.resolve(tmp_path / "home")
@@ -164,9 +165,9 @@ def test_backfill_archives_each_bounding_capture_and_the_audit_dates_the_edit(tm
     assert doc.capture["captured_at"] == "2016-07-09T10:11:12Z" and doc.date == "2010-09-17"
     assert "ahead of schedule" not in doc.text
     # the edit lies between the LAST capture of the old text (the 2013 revisit) and the first of the new
-    (edit,) = stages_edits = __import__("flows.stages", fromlist=["x"]).version_edits(home)
+    (edit,) = found = version_edits(home)
     assert (edit.before_captured_at, edit.after_captured_at) == ("2013-01-01T00:00:00Z", "2016-07-09T10:11:12Z")
-    shown = render_history(stages_edits)
+    shown = render_version_edits(found)
     assert "captured 2013-01-01 (wayback) -> 2016-07-09 (wayback)" in shown
     assert "[-, Jang Song Thaek-]" in shown and "[-ahead of schedule-]{+at an early date+}" in shown
 
@@ -381,14 +382,14 @@ def test_cli_backfill_with_one_429_on_each_api_exits_0(tmp_path):
 def test_kcnakp_two_prefixes_with_one_surt_form_are_listed_once(tmp_path):
     """kcna.kp's profile names www.kcna.kp/en/article/ and kcna.kp/en/article/: one SURT prefix, one listing;
     the article captured under both host spellings is one document, its repeated payload a revisit."""
-    from flows import stages
+    import flows.backfill
 
     url = ("http://www.kcna.kp/en/article/q/134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e.kcmsf")
     page = (Path(__file__).parent / "fixtures" / "sites" / "kcnakp-kim-yo-jong-2024-07-14.html").read_bytes()
     home = DataHome.resolve(tmp_path / "home")
     with FakeWayback([Capture("20240715010203", url, page),
                       Capture("20240801000000", url.replace("www.", ""), page)]) as fake:
-        result = stages.backfill(home, "kcnakp", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
+        result = flows.backfill.backfill(home, "kcnakp", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
         cdx_queries = fake.paths("cdx")
     report = result["backfill"]
     assert len(cdx_queries) == 1 and report["outcome"] == "ok", report
@@ -415,13 +416,13 @@ def test_crawl_settings_alone_give_polite_wayback_settings():
 
 
 def test_one_429_on_each_api_with_crawl_settings_only(tmp_path):
-    from flows import stages
+    import flows.backfill
 
     home = DataHome.resolve(tmp_path / "home")
     with FakeWayback(history()) as fake:
         fake.rate_limit("cdx", 1, retry_after=None)
         fake.rate_limit("playback", 1)
-        result = stages.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url)
+        result = flows.backfill.backfill(home, "globalsecurity", settings=FAST, wayback=fake.base_url)
     report = result["backfill"]
     assert report["outcome"] == "ok" and report["rate_limited"] == 2 and not report["failed"], report
 
@@ -430,7 +431,7 @@ def test_rodong_backfill_refuses_a_capture_that_renders_another_article(tmp_path
     """Rodong Sinmun through the Wayback: a section list (base64, no article key) is not an article; a
     capture of an article's URL that shows another day's article is refused by the date cross-check and
     becomes no version; the article's own captures do."""
-    from flows import stages
+    import flows.backfill
 
     sites = Path(__file__).parent / "fixtures" / "sites"
     veterans = (sites / "rodong-war-veterans-yangdok-2024-08-01.html").read_bytes()
@@ -442,7 +443,7 @@ def test_rodong_backfill_refuses_a_capture_that_renders_another_article(tmp_path
     with FakeWayback([Capture("20240801120000", url, veterans),
                       Capture("20240901120000", url.replace("==", "%3D%3D"), other_day),
                       Capture("20240801120000", section, b"<html><body>list</body></html>")]) as fake:
-        result = stages.backfill(home, "rodong", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
+        result = flows.backfill.backfill(home, "rodong", settings=FAST, wayback=fake.base_url, wayback_settings=polite())
     report, clean = result["backfill"], result["clean"]
     assert report["not_articles"] == 1 and report["fetched"] == 2 and report["outcome"] == "ok", report
     assert [f["error"] for f in clean["failures"]] == [

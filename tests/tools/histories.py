@@ -66,7 +66,7 @@ def outage():
 def unreachable_in(snapshot: Path) -> set[str]:
     """The sites whose robots.txt the snapshot answers with an error (snapshot 3 records one such outage)."""
     from core.profiles import profile_for_url
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
 
     return {profile_for_url(url).name for url, page in load_snapshot([snapshot]).items()
             if url.endswith("/robots.txt") and not 200 <= page.status < 300 and profile_for_url(url)
@@ -75,7 +75,7 @@ def unreachable_in(snapshot: Path) -> set[str]:
 
 def partial_snapshot(source: Path, folder: Path) -> Path:
     """A snapshot with one site's pages only (a replay that misses a site: that site is not checked)."""
-    from scrapers.replay import load_snapshot
+    from replay.server import load_snapshot
     from scrapers.warcstore import WarcStore
 
     pages = load_snapshot([source])
@@ -93,18 +93,19 @@ def partial_snapshot(source: Path, folder: Path) -> Path:
 CHILD = """
 import sys
 from core.datahome import DataHome, WriterLock
-from flows import stages
+import flows.crawl
+import flows.release
 from scrapers.crawl import CrawlSettings
-from scrapers.replay import ReplayServer
+from replay.server import ReplayServer
 home = DataHome.resolve(sys.argv[2])
 with WriterLock(home, "history child").acquire():
     home.remove_leftovers()
     if sys.argv[1] == "refresh":
         with ReplayServer([sys.argv[3]]) as server:
-            stages.refresh(home, ["globalsecurity", "kancc"], settings=CrawlSettings(delay=0, retries=0, timeout=5),
+            flows.crawl.refresh(home, ["globalsecurity", "kancc"], settings=CrawlSettings(delay=0, retries=0, timeout=5),
                            replay_port=server.port)
     else:
-        stages.validate_and_release(home)
+        flows.release.validate_and_release(home)
 """
 
 
@@ -140,9 +141,9 @@ class DataHomeHistory(RuleBasedStateMachine):
 
     @rule(snapshot=st.integers(0, 2), mode=st.sampled_from(["whole", "whole", "outage", "partial"]))
     def refresh(self, snapshot, mode):
-        from flows import stages
+        import flows.crawl
         from scrapers.crawl import CrawlSettings
-        from scrapers.replay import ReplayServer
+        from replay.server import ReplayServer
 
         self.log.append(f"refresh snapshot-{snapshot + 1} {mode}")
         source = SNAPSHOTS[snapshot]
@@ -153,10 +154,10 @@ class DataHomeHistory(RuleBasedStateMachine):
         try:
             if mode == "outage":
                 with outage():
-                    summary = stages.refresh(self.home, SITES, settings=settings)
+                    summary = flows.crawl.refresh(self.home, SITES, settings=settings)
             else:
                 with ReplayServer([source]) as server:
-                    summary = stages.refresh(self.home, SITES, settings=settings, replay_port=server.port)
+                    summary = flows.crawl.refresh(self.home, SITES, settings=settings, replay_port=server.port)
         finally:
             lock.release()
         failed = {site for site, o in summary["outcomes"].items() if o["outcome"] != "ok"}
@@ -164,19 +165,19 @@ class DataHomeHistory(RuleBasedStateMachine):
         # replay, the sites a snapshot records as unreachable; never another
         expected = {"outage": set(SITES), "partial": {"kancc"}}.get(mode, set()) | unreachable_in(SNAPSHOTS[snapshot])
         assert failed == expected, (self.log, summary["outcomes"])
-        assert bool(stages.failure_lines(summary["outcomes"])) == bool(failed)
+        assert bool(flows.crawl.failure_lines(summary["outcomes"])) == bool(failed)
         self.snapshot = snapshot
 
     @rule(allow_partial=st.booleans())
     def release(self, allow_partial=False):
-        from flows import stages
+        import flows.release
 
         self.log.append("release --allow-partial" if allow_partial else "release")
         lock = self._writer()
         try:
             try:
-                outcome = stages.validate_and_release(self.home, allow_partial=allow_partial)
-            except stages.ReleaseBlocked as blocked:
+                outcome = flows.release.validate_and_release(self.home, allow_partial=allow_partial)
+            except flows.release.ReleaseBlocked as blocked:
                 assert str(blocked).strip(), "a refused release says why"
                 assert not self._new_release_files(), "a refused release wrote a release"
                 return
@@ -186,12 +187,12 @@ class DataHomeHistory(RuleBasedStateMachine):
 
     @rule()
     def reclean(self):
-        from flows import stages
+        import flows.clean
 
         self.log.append("reclean")
         lock = self._writer()
         try:
-            stages.reclean(self.home, workers=1)
+            flows.clean.reclean(self.home, workers=1)
         finally:
             lock.release()
 

@@ -1,14 +1,16 @@
-"""Capture-level audit: which URLs are new, gone or changed between two crawl runs (from crawl state)."""
+"""Two crawl runs compared at the capture level: which URLs are new, gone, changed, failed or not checked
+(read from the crawl state)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scrapers.answers import alive, replay_missing
 from scrapers.state import CrawlState
 
 
 @dataclass
-class CrawlAudit:
+class CrawlComparison:
     """URLs (articles only) that appeared, disappeared or changed payload between two runs."""
 
     old_run: str
@@ -28,8 +30,6 @@ def _outcomes(state: CrawlState, run_id: str) -> dict[str, tuple[int, str | None
     """URL -> (status, payload digest) of the last article capture of each URL in the run."""
     import json
 
-    from scrapers.crawl import replay_missing
-
     out = {}
     for row in state.run_captures(run_id, kind="article"):
         # a replay's 404 for a URL its WARCs lack is no answer from the site: failed (not checked), not gone
@@ -38,32 +38,32 @@ def _outcomes(state: CrawlState, run_id: str) -> dict[str, tuple[int, str | None
     return out
 
 
-def audit_runs(state: CrawlState, old_run: str, new_run: str) -> CrawlAudit:
+def compare_runs(state: CrawlState, old_run: str, new_run: str) -> CrawlComparison:
     """Compare the article captures of two runs."""
     old, new = _outcomes(state, old_run), _outcomes(state, new_run)
-    audit = CrawlAudit(old_run, new_run)
-    alive_old = {u for u, (status, _) in old.items() if 200 <= status < 300 or status == 304}
+    result = CrawlComparison(old_run, new_run)
+    alive_old = {u for u, (status, _) in old.items() if alive(status)}
     for url in sorted(set(old) | set(new)):
         status, digest = new.get(url, (None, None))
         if url not in alive_old:
-            if status is not None and (200 <= status < 300 or status == 304):
-                audit.new.append(url)
+            if status is not None and alive(status):
+                result.new.append(url)
         elif status is None:  # never asked this run: unknown, not gone (an unreachable site is not a deletion)
-            audit.not_checked.append(url)
+            result.not_checked.append(url)
         elif status in (404, 410):
-            audit.gone.append(url)
-        elif not (200 <= status < 300 or status == 304):
-            audit.failed.append(url)
+            result.gone.append(url)
+        elif not alive(status):
+            result.failed.append(url)
         elif digest != old[url][1]:
-            audit.changed.append(url)
+            result.changed.append(url)
         else:
-            audit.unchanged += 1
-    return audit
+            result.unchanged += 1
+    return result
 
 
-def audit_latest(state: CrawlState) -> CrawlAudit:
-    """Audit the two latest finished crawl runs (raises LookupError if there are fewer than two)."""
+def compare_latest_runs(state: CrawlState) -> CrawlComparison:
+    """Compare the two latest finished crawl runs (raises LookupError if there are fewer than two)."""
     runs = [r["run_id"] for r in state.runs(status="finished")]
     if len(runs) < 2:
-        raise LookupError(f"need two finished crawl runs to audit, found {len(runs)}")
-    return audit_runs(state, runs[-2], runs[-1])
+        raise LookupError(f"need two finished crawl runs to compare, found {len(runs)}")
+    return compare_runs(state, runs[-2], runs[-1])

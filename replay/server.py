@@ -24,10 +24,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-# A 404 the replay makes up for a URL its WARCs do not hold carries this header: the site was not
-# asked, so the page is "not checked" this run, never "deleted upstream" (scrapers.crawl.retires).
-REPLAY_MISSING_HEADER = "X-Kcorpus-Replay"
-REPLAY_MISSING_VALUE = "not-in-snapshot"
+from core.capture import REPLAY_MISSING_HEADER, REPLAY_MISSING_VALUE
 
 # Hop-by-hop and framing headers are recomputed for the replayed body, never copied (Content-Length is
 # written where it was recorded, with the length of the body sent).
@@ -167,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head_only: bool) -> None:
         snapshot: dict[str, RecordedResponse] = self.server.snapshot  # type: ignore[attr-defined]
         if self.server.faults and self.path.startswith("/_faults/"):  # type: ignore[attr-defined]
-            from scrapers.faults import fault_index, serve_fault
+            from replay.faults import fault_index, serve_fault
             name = self.path[len("/_faults/"):]
             if name == "index.html":
                 self._send(200, [("Content-Type", "text/html; charset=utf-8")],
@@ -208,7 +205,7 @@ class ReplayServer:
 
     def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1",
                  faults: bool = False, fault_delay: float = 3.0):
-        """`faults` also serves the hostile responses of scrapers.faults under /_faults/<name> on
+        """`faults` also serves the hostile responses of replay.faults under /_faults/<name> on
         every host (`fault_delay`: how long the "timeout" fault stalls)."""
         self.warc_paths = [Path(p) for p in warc_paths]
         self.snapshot = load_snapshot(self.warc_paths)

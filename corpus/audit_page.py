@@ -1,19 +1,51 @@
-"""Text and HTML views of release changes, timelines and document histories: events first, then moves,
-documents not checked, deletions, edits (cosmetic ones folded, never hidden), the watch-list."""
+"""The audit as a reader sees it: text and self-contained HTML views (inline CSS, no scripts, no external
+resources; every text escaped) of release changes (reports/audit-OLD-NEW.html, `kcorpus diff`), timelines
+and document histories: events first, then moves, documents not checked, deletions, edits with their
+changed metadata fields (cosmetic ones folded, never hidden), the watch-list."""
 
 from __future__ import annotations
 
 from html import escape
 from urllib.parse import quote
 
-from corpus.diff import changed_excerpts
+from corpus.worddiff import changed_excerpts
 from corpus.events import ReleaseChanges, Timeline
 from corpus.history import DocumentHistory
-from corpus.report import CSS, _link, _ops_html
+
+CSS = """
+body{font:15px/1.5 Georgia,serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:1em 0} th,td{border:1px solid #ccc;padding:.3em .7em;text-align:right}
+th:first-child,td:first-child{text-align:left} .num{font-variant-numeric:tabular-nums}
+del{background:#fdd;color:#900;text-decoration:line-through} ins{background:#dfd;color:#060;text-decoration:none}
+.doc{border:1px solid #ddd;border-radius:4px;padding:.5em 1em;margin:1em 0}
+.kind{font:12px sans-serif;padding:.1em .5em;border-radius:3px;color:#fff}
+.upstream{background:#b35900} .pipeline{background:#3b5ba5} .cosmetic{background:#777}
+.excerpt{margin:.5em 0;padding-left:1em;border-left:3px solid #eee} .meta{font:13px monospace}
+a{color:#245}
+"""
+
+
+def _link(url: str) -> str:
+    """A source URL as a link when it is http(s), as plain text otherwise (never a javascript: href)."""
+    text = escape(url)
+    return f"<a href='{text}'>{text}</a>" if url.lower().startswith(("http://", "https://")) else text
+
+
+def _ops_html(ops: list[list]) -> str:
+    parts = []
+    for kind, text in ops:
+        text = escape(text).replace("\n\n", " ¶ ")
+        parts.append(text if kind == "equal" else (f"<del>{text}</del>" if kind == "delete" else f"<ins>{text}</ins>"))
+    return "".join(parts)
+
+
+# nothing may load or run, whatever the text: inline styles only
+NOTHING_LOADS = "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
 
 EXTRA_CSS = """
 .event{border-left:4px solid #b35900;padding:.3em 1em;margin:1em 0;background:#fffaf3}
-.cosmetic{background:#777} .moved{background:#2e7d32} details{margin:1em 0} summary{cursor:pointer}
+.moved{background:#2e7d32} details{margin:1em 0} summary{cursor:pointer}
 .notchecked{border-left:4px solid #a00;padding:.3em 1em;background:#fff3f3}
 """
 
@@ -54,6 +86,8 @@ def render_changes_text(step: ReleaseChanges, context: int = 20) -> str:
         if c.kind == "cosmetic":
             continue
         lines.append(f"  ~ {c.id}  {c.title}  ({c.kind}: -{c.words_deleted} +{c.words_inserted} words)")
+        for name, (before, after) in c.metadata.items():
+            lines.append(f"      {name}: {before!r} -> {after!r}")
         for excerpt in changed_excerpts(c.ops, context):
             lines.append("      " + _inline(excerpt).replace("\n\n", " ¶ ").replace("\n", " "))
     cosmetic = step.of("edited", "cosmetic")
@@ -105,14 +139,17 @@ def render_changes_html(step: ReleaseChanges, history_base: str | None = "histor
 
     counts = step.counts_by_site
     keys = list(next(iter(counts.values()), {}).keys())
-    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>kcorpus audit: {escape(step.old)} → "
-           f"{escape(step.new)}</title><style>{CSS}{EXTRA_CSS}</style></head><body>",
+    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{NOTHING_LOADS}<title>kcorpus audit: "
+           f"{escape(step.old)} → {escape(step.new)}</title><style>{CSS}{EXTRA_CSS}</style></head><body>",
            f"<h1>What changed: release {escape(step.old)} → {escape(step.new)}</h1>"]
     if step.allow_partial:
         out.append("<p class='notchecked'>This release was made with <code>--allow-partial</code>.</p>")
+    rows = [(escape(s), row) for s, row in counts.items()]
+    if len(counts) > 1:
+        rows.append(("<b>all sites</b>", {k: sum(row[k] for row in counts.values()) for k in keys}))
     out.append("<table><tr><th>site</th>" + "".join(f"<th>{escape(k.replace('_', ' '))}</th>" for k in keys) + "</tr>"
-               + "".join(f"<tr><td>{escape(s)}</td>" + "".join(f"<td class='num'>{row[k]}</td>" for k in keys) + "</tr>"
-                         for s, row in counts.items()) + f"</table><p>{step.unchanged} unchanged.</p>")
+               + "".join(f"<tr><td>{name}</td>" + "".join(f"<td class='num'>{row[k]}</td>" for k in keys) + "</tr>"
+                         for name, row in rows) + f"</table><p>{step.unchanged} unchanged.</p>")
     if feeds:
         out.append("<p>Feeds: " + " · ".join(f"<a href='{escape(href)}'>{escape(name)}</a>" for name, href in feeds.items()) + "</p>")
     if step.events:
@@ -175,8 +212,10 @@ def _edited_html(c, history_base) -> str:
     parts = [f"<div class='doc' id='doc-{escape(quote(c.id))}'><h3>{escape(c.title)} <span class='kind {escape(c.kind)}'>"
              f"{escape(c.kind)}</span></h3><p>{_doc_link(c.id, history_base)} — {_link(c.source_url)} — "
              f"{c.words_deleted} words deleted, {c.words_inserted} inserted</p>"]
+    parts += [f"<p class='meta'>{escape(name)}: <del>{escape(str(before))}</del> → <ins>{escape(str(after))}</ins></p>"
+              for name, (before, after) in c.metadata.items()]
     parts += [f"<p class='excerpt'>{_ops_html(excerpt)}</p>" for excerpt in changed_excerpts(c.ops)]
-    if not c.ops:
+    if not c.ops and not c.metadata:
         parts.append("<p class='meta'>same text; the page's bytes changed (charset, markup or chrome)</p>")
     parts.append("</div>")
     return "".join(parts)

@@ -1,0 +1,197 @@
+"""Reading a release back: its manifest (whole, its head alone, or entry by entry), its documents.jsonl
+(every record streamed, the records of some ids, or raw lines with their ids), the releases of a data
+home, and a release's name. Every reader of a release folder goes through here."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.datahome import DataHome
+from core.document import Document
+
+
+@dataclass
+class ReleaseInfo:
+    """A release as listed (read from its manifest)."""
+
+    version: str
+    path: Path
+    created_at: str
+    documents: int
+    counts_by_site: dict[str, int]
+    partial: list[str]
+
+
+def read_manifest(release_dir: Path) -> dict:
+    """A release's manifest.json; a clear error when it is missing or not JSON."""
+    path = Path(release_dir) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
+
+
+# The manifest's last top-level key, as json.dumps(indent=1) writes it: one space of indent marks the
+# top level (nested keys have two or more), and a quote inside a string value is escaped, so this line
+# cannot occur anywhere else in the file.
+DOCUMENTS_KEY = b'\n "documents": ['
+
+
+def iter_manifest_entries(release_dir: Path) -> Iterator[dict]:
+    """A release's per-document entries one at a time, in file order (id order): memory for one entry,
+    not for the whole manifest (some 150 MB of JSON at 100k documents). Each entry is an object whose
+    first and last lines are indented by exactly two spaces, as json.dumps(indent=1) lays out the
+    documents list; a manifest laid out otherwise is read whole."""
+    path = Path(release_dir) / "manifest.json"
+    key = DOCUMENTS_KEY.lstrip(b"\n")
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.rstrip(b"\r\n") == key:
+                break
+        else:
+            yield from read_manifest(release_dir).get("documents", [])
+            return
+        lines: list[bytes] = []
+        for line in fh:
+            if line.startswith(b"  {"):
+                lines = [line]
+            elif lines:
+                lines.append(line)
+            if lines and line.rstrip(b",\r\n") == b"  }":
+                try:
+                    yield json.loads(b"".join(lines).rstrip().rstrip(b","))
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
+                lines = []
+
+
+def read_manifest_head(release_dir: Path) -> dict:
+    """A release's manifest without its per-document list (version, dates, counts, quarantined, ...).
+
+    Listing releases needs only these: reading the head stops at the "documents" key, so listing R
+    releases of N documents costs R small reads, not R full parses of N entries. A manifest written
+    some other way (no such line) is read whole.
+    """
+    path = Path(release_dir) / "manifest.json"
+    head = b""
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                block = fh.read(1 << 16)
+                head += block
+                at = head.find(DOCUMENTS_KEY)
+                if at >= 0 or not block:
+                    break
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{release_dir} is not a kcorpus release (no manifest.json)") from None
+    if at < 0:
+        return {k: v for k, v in read_manifest(release_dir).items() if k != "documents"}
+    try:
+        return json.loads(head[:at].rstrip().rstrip(b",").decode("utf-8") + "\n}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
+
+
+def _manifest_document_count(head: dict) -> int:
+    """How many documents a release holds, from its manifest head (one per released document and site)."""
+    return sum(head["counts_by_site"].values())
+
+
+def list_releases(home: DataHome) -> list[ReleaseInfo]:
+    """Every release, oldest first (by creation time in its manifest)."""
+    infos = []
+    if not home.releases_dir.exists():
+        return infos
+    for path in home.releases_dir.iterdir():
+        if path.is_symlink() or not path.is_dir() or path.name.startswith(".") or not (path / "manifest.json").exists():
+            continue
+        manifest = read_manifest_head(path)
+        infos.append(ReleaseInfo(manifest["version"], path, manifest["created_at"], _manifest_document_count(manifest),
+                                 manifest["counts_by_site"], manifest.get("partial") or []))
+    return sorted(infos, key=lambda info: (info.created_at, info.version))
+
+
+def latest_release(home: DataHome) -> Path | None:
+    """The newest release folder (by creation time), or None before the first release."""
+    releases = list_releases(home)
+    return releases[-1].path if releases else None
+
+
+def release_name(release_dir: Path) -> str:
+    """The release's version from its manifest (so releases/latest is named by what it points at)."""
+    try:
+        return read_manifest_head(Path(release_dir))["version"]
+    except (OSError, ValueError, KeyError):
+        return Path(release_dir).resolve().name
+
+
+# --- documents.jsonl ----------------------------------------------------------------------------------
+
+class NotARelease(FileNotFoundError):
+    """The folder given is not a kcorpus release (no documents.jsonl to read)."""
+
+
+# A record as Document.to_dict writes it opens with its id: read from there, a record is skipped unparsed.
+ID_PREFIX = re.compile(r'^\{"id": ("(?:[^"\\]|\\.)*")')
+
+
+def record_id(line: str, path: Path, number: int) -> str:
+    """The id of one documents.jsonl record, read from its opening key when it has the layout
+    build_release writes (id first), else by parsing the whole record."""
+    match = ID_PREFIX.match(line)
+    try:
+        return json.loads(match.group(1)) if match else json.loads(line)["id"]
+    except (json.JSONDecodeError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
+
+
+def record_lines(release_dir: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of every record of a release's documents.jsonl, in file order (NotARelease
+    for a folder without one)."""
+    path = Path(release_dir) / "documents.jsonl"
+    if not path.is_file():
+        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield number, line
+
+
+def parse_record(line: str, path: Path, number: int | None = None) -> Document:
+    """One documents.jsonl line as a Document (ValueError naming the file and line when it is not one)."""
+    try:
+        return Document.from_dict(json.loads(line))
+    except (ValueError, TypeError) as exc:
+        where = f"{path}, line {number}" if number is not None else str(path)
+        raise ValueError(f"{where}: not a document record ({exc})") from None
+
+
+def iter_documents(release_dir: Path) -> Iterator[Document]:
+    """Every document of a release, read line by line from documents.jsonl (constant memory)."""
+    path = Path(release_dir) / "documents.jsonl"
+    for number, line in record_lines(release_dir):
+        yield parse_record(line, path, number)
+
+
+def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
+    """Records of a release by id (all when `ids` is None). A line is parsed only when its id (read from
+    the line's start, where Document.to_dict puts it) is wanted: reading 3 records of 100,000 costs a scan."""
+    out: dict[str, Document] = {}
+    if ids is not None and not ids:
+        return out
+    path = Path(release_dir) / "documents.jsonl"
+    for number, line in record_lines(release_dir):
+        if ids is not None:
+            match = ID_PREFIX.match(line)
+            if match and json.loads(match.group(1)) not in ids:
+                continue
+        doc = parse_record(line, path, number)
+        if ids is None or doc.id in ids:
+            out[doc.id] = doc
+    return out

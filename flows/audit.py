@@ -1,0 +1,237 @@
+"""Auditing: what changed between releases (one change model, corpus.events: the audit page, its
+history pages and Atom feeds, `kcorpus diff`, the scheduled run's summary), between crawl runs, between
+a document's captured versions, and between copies of one article across sites.
+
+`after_release` is the one step every release is followed by: the CLI, the demo and the scheduled run
+all call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cleaners.store import current_documents
+from core.datahome import DataHome
+from core.document import Document
+from scrapers.revisit import describe
+from scrapers.state import CrawlState
+from scrapers.warcstore import read_response
+
+
+FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of the last releases, not only the newest
+
+
+def watchlist(home: DataHome):
+    """The data home's watch-list entries (none when there is no watchlist.toml)."""
+    from corpus.watchlist import load_watchlist
+    return load_watchlist(home.watchlist)
+
+
+@dataclass
+class ReleaseAudit:
+    """The audit written for the newest release: its changes, the HTML report, history pages, feeds."""
+
+    changes: object | None            # corpus.events.ReleaseChanges (None before the second release)
+    report: Path | None
+    history_pages: list[Path] = field(default_factory=list)
+    feeds: dict[str, Path] = field(default_factory=dict)
+
+
+def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
+    """What follows every release (the CLI's, the demo's and the scheduled run's alike): compare it with
+    the one before (events, moves, not checked, cosmetic, watch-list), write reports/audit-OLD-NEW.html,
+    a history page for every document it names, and the Atom feeds (reports/feeds/<version>/ for this
+    release, reports/feeds/*.atom over the last releases). Before the second release: nothing to compare."""
+    from corpus.events import timeline
+    from corpus.audit_page import history_file_name, render_changes_html, render_history_html
+    from corpus.feeds import release_feeds
+    from corpus.manifest import list_releases
+
+    infos = list_releases(home)
+    if len(infos) < 2:
+        return ReleaseAudit(None, None)
+    entries = watchlist(home)
+    recent = infos[-(FEED_STEPS + 1):]
+    tl = timeline([i.path for i in recent], entries)
+    step = tl.steps[-1]
+    reports = home.reports_dir
+    feeds_dir = reports / "feeds"
+    (feeds_dir / step.new).mkdir(parents=True, exist_ok=True)
+    (reports / "history").mkdir(parents=True, exist_ok=True)
+    base = base_url or reports.resolve().as_uri() + "/"
+
+    def report_name(s) -> str:
+        return f"audit-{s.old}-{s.new}.html"
+
+    sites = sorted({e["site"] for i in recent[-2:] for e in _manifest_entries(i.path)})
+    feed_links = {"all": f"feeds/{step.new}/all.atom", **{s: f"feeds/{step.new}/site-{s}.atom" for s in sites},
+                  **{e.name: f"feeds/{step.new}/watch-{e.slug}.atom" for e in entries}}
+    report = reports / report_name(step)
+    report.write_text(render_changes_html(step, "history/", feed_links), encoding="utf-8")
+    named = {c.id for c in step.changes if c.change != "not_checked"} | \
+            {c.moved_from["id"] for c in step.changes if c.moved_from} | \
+            {i for row in step.watch.values() for i in row["lost"] + row["gained"]}
+    pages = []
+    for doc_id in sorted(named):
+        page = reports / "history" / history_file_name(doc_id)
+        page.write_text(render_history_html(document_history(home, doc_id)), encoding="utf-8")
+        pages.append(page)
+    timed = {i.version: i.created_at for i in recent}
+    written: dict[str, Path] = {}
+    this_release = release_feeds([(step, base + report_name(step), timed[step.new])],
+                                 f"{base}feeds/{step.new}/", entries, sites)
+    for name, data in this_release.items():
+        (feeds_dir / step.new / name).write_bytes(data)
+        written[f"{step.new}/{name}"] = feeds_dir / step.new / name
+    stable = release_feeds([(s, base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
+                           f"{base}feeds/", entries, sites)
+    for name, data in stable.items():
+        (feeds_dir / name).write_bytes(data)
+        written[name] = feeds_dir / name
+    for s in tl.steps[:-1]:  # earlier steps' reports, for the stable feeds' links (written once)
+        if not (reports / report_name(s)).exists():
+            (reports / report_name(s)).write_text(render_changes_html(s, "history/"), encoding="utf-8")
+    return ReleaseAudit(step, report, pages, written)
+
+
+def _manifest_entries(release_dir: Path) -> list[dict]:
+    from corpus.events import ReleaseView
+    return list(ReleaseView.read(release_dir).entries.values())
+
+
+def document_history(home: DataHome, doc_id: str):
+    """Every capture (from the crawl state) and every released version of one document."""
+    import corpus.history
+    from corpus.events import ReleaseView
+    from corpus.manifest import list_releases
+
+    paths = [info.path for info in list_releases(home)]
+    urls = {entry["source_url"] for p in paths for i, entry in ReleaseView.read(p).entries.items() if i == doc_id}
+    captures = []
+    if home.state_db.exists() and urls:
+        state = CrawlState(home.state_db)
+        try:
+            for url in sorted(urls):
+                captures += [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
+                                                  "payload_digest", "record_id", "warc_file", "error")}
+                             for row in state.url_capture_log(url)]
+        finally:
+            state.close()
+    return corpus.history.document_history(paths, doc_id, captures)
+
+
+def releases_timeline(home: DataHome, since: str):
+    """The timeline from release `since` (a version or a date YYYY-MM-DD) to the newest release."""
+    from corpus.events import releases_since, timeline
+    from corpus.manifest import list_releases
+
+    infos = releases_since(list_releases(home), since)
+    return timeline([i.path for i in infos], watchlist(home))
+
+
+def version_edits(home: DataHome, sites: list[str] | None = None) -> list:
+    """The edits between captured versions of every current document that has more than one text
+    (corpus.versions.VersionEdit, dated by both captures). Reads WARC only."""
+    import cleaners
+    import corpus.versions
+
+    edits = []
+    for doc in current_documents(home, sites):
+        versions = doc.extra.get("versions") or []
+        if len({v["text_sha256"] for v in versions}) < 2:
+            continue
+        cleaned: dict[str, Document] = {}
+        docs = []
+        for v in versions:
+            if v["payload_digest"] not in cleaned:
+                stored = read_response(home.warc_dir, v["warc_file"], v["warc_offset"])
+                cleaned[v["payload_digest"]] = cleaners.clean_page(stored.body, v["url"], headers=stored.headers)
+            version = Document.from_dict(cleaned[v["payload_digest"]].to_dict())
+            version.capture = {"captured_at": v["captured_at"], "via": v["via"]}
+            docs.append(version)
+        edits += corpus.versions.version_edits(docs)
+    return edits
+
+
+def witnesses(home: DataHome, sites: list[str] | None = None) -> tuple[list, list]:
+    """Copies of one article across the current documents: (works with more than one witness, and the
+    word-level differences of each witness from its work's base witness)."""
+    from corpus.witnesses import link_witnesses, witness_differences
+
+    documents = current_documents(home, sites)
+    by_id = {d.id: d for d in documents}
+    works = [w for w in link_witnesses(documents) if len(w.witnesses) > 1]
+    return works, [d for w in works for d in witness_differences(w, by_id)]
+
+
+def run_summary_markdown(refresh_summary: dict, release_outcome, release_audit: ReleaseAudit) -> str:
+    """The markdown summary a scheduled run publishes (as a Prefect artifact)."""
+    lines = [f"# kcorpus run {refresh_summary['run_id']}", "",
+             "| site | articles | downloaded | unchanged | gone | failed | cleaned | quarantined |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    quarantined = set(release_outcome.quarantined) if release_outcome else set()
+    for site, crawl_report in refresh_summary["crawl"].items():
+        clean_report = refresh_summary["clean"][site]
+        held = sum(1 for doc_id in quarantined if doc_id.startswith(site + "-"))
+        lines.append(f"| {site} | {crawl_report['articles']} | {crawl_report['downloaded']} | "
+                     f"{crawl_report['unchanged']} | {crawl_report['gone']} | {len(crawl_report['failed'])} | "
+                     f"{len(clean_report['cleaned'])} | {held} |")
+    for site, crawl_report in refresh_summary["crawl"].items():
+        if crawl_report.get("revisit"):
+            lines += ["", f"{site}: {describe(crawl_report['revisit'])}"]
+        lines += [line for w in crawl_report.get("warnings", []) for line in ("", f"**Warning** ({site}): {w}")]
+    if release_outcome:
+        rel = release_outcome.release
+        lines += ["", f"**Release {rel.version}**: {rel.documents} documents at `{rel.path}`"]
+    changes = release_audit.changes
+    if changes is not None:
+        counts = {key: sum(row[key] for row in changes.counts_by_site.values())
+                  for key in ("added", "removed", "moved", "edited_upstream", "edited_pipeline", "cosmetic",
+                              "not_checked")}
+        also = [f"{counts[key]} {label}" for key, label in (("moved", "moved"), ("cosmetic", "cosmetic edits"),
+                                                            ("not_checked", "not checked")) if counts[key]]
+        lines += ["", f"**Changes since {changes.old}**: {counts['added']} new, "
+                      f"{counts['edited_upstream'] + counts['edited_pipeline']} changed "
+                      f"({counts['edited_upstream']} upstream, {counts['edited_pipeline']} pipeline), "
+                      f"{counts['removed']} removed" + "".join(f", {a}" for a in also)]
+    return "\n".join(lines) + "\n"
+
+
+def compare_releases(home: DataHome, old: str, new: str):
+    """Two releases (each a version under the data home or a folder) compared record by record, in the
+    audit's change model (corpus.events.ReleaseChanges: added, removed, moved, not checked, edited word
+    by word and field by field; upstream, pipeline or cosmetic)."""
+    from corpus.diff import diff_releases
+    from flows.release import find_release
+
+    return diff_releases(find_release(home, old), find_release(home, new))
+
+
+@dataclass
+class WatchlistOverview:
+    """The watch-list of a data home and how many documents of the newest release mention each entry."""
+
+    path: Path
+    entries: list                      # corpus.watchlist.WatchEntry
+    release: str | None                # the newest release's name (None before the first)
+    counts: dict[str, int] = field(default_factory=dict)
+    written: bool = False              # the shipped example was just written
+
+
+def watchlist_overview(home: DataHome, *, init: bool = False) -> WatchlistOverview:
+    """The watch-list and its counts in the newest release; `init` first writes the shipped example to
+    <data home>/watchlist.toml (FileExistsError over an existing one: nothing is changed)."""
+    from corpus.events import ReleaseView, mentions_in
+    from corpus.manifest import latest_release
+    from corpus.watchlist import example_watchlist
+
+    if init:
+        if home.watchlist.exists():
+            raise FileExistsError(f"{home.watchlist} already exists (nothing was changed)")
+        home.watchlist.write_text(example_watchlist(), encoding="utf-8")
+    entries = watchlist(home)
+    latest = latest_release(home) if entries else None
+    counts = {e.name: len(ids) for e, ids in
+              zip(entries, mentions_in(ReleaseView.read(latest).records(None), entries).values())} if latest else {}
+    return WatchlistOverview(home.watchlist, entries, latest.name if latest else None, counts, init)

@@ -1,0 +1,70 @@
+"""The data home as a command opens it: created for a writer (one at a time, leftovers of a killed
+writer removed), never created for a reader (a typo must not make an empty one), and what it holds."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from core.datahome import DataHome, WriterLock
+
+
+class NoDataHome(LookupError):
+    """A read-only command was pointed at a folder that is not a data home."""
+
+
+def home_at(path: Path | None) -> DataHome:
+    """The data home at `path` (default: $KCORPUS_HOME, else ./kcorpus-data), not created."""
+    return DataHome.resolve(path)
+
+
+def open_home(path: Path | None) -> DataHome:
+    """The data home at `path`, created when missing."""
+    return DataHome.resolve(path).ensure()
+
+
+def existing_home(path: Path | None) -> DataHome:
+    """The data home of a read-only command: never created (a typo must not make an empty one)."""
+    home = DataHome.resolve(path)
+    if not home.exists():
+        raise NoDataHome(f"no data home at {home.root} (nothing to read; --home or $KCORPUS_HOME names another)")
+    return home
+
+
+@contextlib.contextmanager
+def writer(path: Path | None, command: str):
+    """The data home, held by this command alone (one writer per data home: core.datahome.DataHomeBusy
+    otherwise); leftovers of a killed writer (temporary release folders, *.tmp files) are removed once
+    the lock is held."""
+    home = DataHome.resolve(path)
+    with WriterLock(home, f"kcorpus {command}"):
+        home.ensure()
+        home.remove_leftovers()
+        yield home
+
+
+def disk_use(root: Path) -> dict[str, int]:
+    """Bytes under each top-level folder (and file) of the data home."""
+    use: dict[str, int] = {}
+    for entry in sorted(root.iterdir()) if root.exists() else []:
+        paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
+        use[entry.name] = sum(p.stat().st_size for p in paths)
+    return use
+
+
+def status(home: DataHome) -> dict:
+    """The state of a data home: each site's last crawl and its outcome, the last release, how many
+    documents are quarantined, disk use per folder."""
+    from corpus.manifest import list_releases
+    from expectations.quarantine import list_quarantine
+    from scrapers.status import last_crawls
+
+    releases = list_releases(home)
+    last = releases[-1] if releases else None
+    return {
+        "home": str(home.root), "crawls": last_crawls(home.state_db),
+        "last_release": {"version": last.version, "created_at": last.created_at, "documents": last.documents,
+                         "counts_by_site": last.counts_by_site, "partial": bool(last.partial)} if last else None,
+        "releases": len(releases), "quarantined": len(list_quarantine(home)),
+        "disk_use": disk_use(home.root),
+    }

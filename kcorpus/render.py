@@ -1,0 +1,364 @@
+"""What the `kcorpus` commands print: tables and lines on the terminal (Rich), one function per result
+the flows return. Nothing here decides or computes; it only shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _width(stream) -> int | None:
+    """The table width: the terminal's; when piped, $COLUMNS if set (Rich reads it), else 132 rather
+    than Rich's 80, so the summary tables fit in CI logs and `| less`."""
+    return None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 132
+
+
+console = Console(width=_width(sys.stdout))
+err = Console(stderr=True, width=_width(sys.stderr))
+
+
+def error(message: str) -> None:
+    """One `error: ...` line on standard error."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+
+
+def version() -> None:
+    from core.version import __version__
+    print(f"kcorpus {__version__}")
+
+
+def as_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+class CrawlProgress:
+    """A live line on the terminal while a crawl runs: pages captured so far, read from the crawl state
+    (the crawl itself runs in Prefect tasks, possibly on other machines, so it is watched, not hooked).
+    `count(since)` and `start()` come from flows.crawl (crawl_progress, last_capture_id)."""
+
+    def __init__(self, start, count):
+        self.enabled = console.is_terminal
+        self._start, self._count = start, count
+        self._stop = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        since = self._start()
+        self._stop = threading.Event()
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                            transient=True)
+        task = progress.add_task("crawling", total=None)
+
+        def watch():
+            with progress:
+                while not self._stop.wait(0.5):
+                    seen, downloaded = self._count(since)
+                    progress.update(task, description=f"crawling: {seen} article pages checked, {downloaded} downloaded")
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._stop:
+            self._stop.set()
+            self._thread.join(timeout=2)
+
+
+def replay_banner(server, files: int) -> None:
+    console.print(f"Replaying {len(server.snapshot)} recorded URLs from {files} WARC file(s) on "
+                  f"{server.base_url}/  (hosts: {', '.join(sorted(server.hosts()))}). Ctrl-C stops.")
+    console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=heigo&page=1")
+    sys.stdout.flush()
+
+
+def refresh_summary(summary: dict) -> None:
+    """The crawl run's table (one row per site) and a line per failed, gone, refused or skipped page."""
+    from scrapers.revisit import describe
+
+    table = Table(title=f"Crawl run {summary['run_id']}")
+    for col in ("site", "outcome", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
+                "cleaned", "re-used", "retired", "refused"):
+        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left",
+                         no_wrap=col in ("site", "outcome"))
+    for site, crawl in summary["crawl"].items():
+        clean = summary["clean"][site]
+        outcome = summary.get("outcomes", {}).get(site, {}).get("outcome", "")
+        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", str(crawl["index_pages"]),
+                      str(crawl["articles"]), str(crawl["downloaded"]),
+                      str(crawl["unchanged"]), str(crawl["gone"]), str(len(crawl["failed"])),
+                      str(len(clean["cleaned"])), str(len(clean["reused"])), str(len(clean["retired"])),
+                      str(len(clean["failures"])))
+    console.print(table)
+    for site, crawl in summary["crawl"].items():
+        for url, error_text in crawl["failed"]:
+            console.print(f"  [yellow]{site}: failed[/yellow] {url}: {error_text}", highlight=False)
+        for soft in summary["clean"][site].get("soft_404", []):
+            console.print(f"  {site}: gone (error page served as 200) {soft['url']}: {soft['reason']}", highlight=False)
+        for failure in summary["clean"][site]["failures"]:
+            console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
+                          highlight=False)
+        for href, reason in crawl.get("bad_links", []):
+            console.print(f"  [yellow]{site}: bad link skipped[/yellow] {reason}", highlight=False)
+        if crawl.get("revisit"):
+            console.print(f"  {site}: {describe(crawl['revisit'])}", highlight=False)
+        for warning in crawl.get("warnings", []):
+            console.print(f"  [yellow]warning: {site}:[/yellow] {warning}", highlight=False)
+        not_checked = summary["clean"][site].get("not_checked", [])
+        if not_checked:
+            console.print(f"  {site}: {len(not_checked)} documents not checked this run (kept): "
+                          f"{', '.join(not_checked[:5])}{' ...' if len(not_checked) > 5 else ''}", highlight=False)
+    wacz = summary.get("wacz") or {}
+    if wacz.get("file"):
+        console.print(f"  WACZ: {wacz['file']} ({wacz['pages']} pages)", highlight=False)
+    elif wacz.get("skipped"):
+        console.print(f"  WACZ: {wacz['skipped']}", highlight=False)
+    elif wacz.get("error"):
+        console.print(f"  [yellow]no WACZ:[/yellow] {wacz['error']}", highlight=False)
+
+
+def backfill_summary(summary: dict, site: str, wayback: str) -> None:
+    report, clean = summary["backfill"], summary["clean"]
+    console.print(f"Backfill {summary['run_id']} of {site} from {wayback}: {report['listed']} captures listed, "
+                  f"{report['articles']} articles, {report['fetched']} fetched, {report['revisits']} same payload "
+                  f"(revisits, not fetched), {report['already_held']} already held, {len(report['failed'])} failed, "
+                  f"{report['rate_limited']} rate-limit pauses; {len(clean['cleaned'])} documents cleaned with their "
+                  f"history", highlight=False)
+    for url, why in report["unverified"]:
+        console.print(f"  [yellow]unverified[/yellow] {url}: {why}", highlight=False)
+    for warning in report["warnings"]:
+        console.print(f"  [yellow]warning[/yellow] {warning}", highlight=False)
+    for url, error_text in report["failed"]:
+        console.print(f"  [yellow]failed[/yellow] {url}: {error_text}", highlight=False)
+
+
+def cleaned_page(doc, fmt: str) -> None:
+    """A page cleaned by `kcorpus clean`: its public JSON record, plain text or TEI."""
+    import cleaners
+
+    if fmt == "json":
+        as_json(doc.public_dict())
+    elif fmt == "text":
+        print(cleaners.render_text(doc))
+    else:
+        from corpus.tei import document_to_tei
+        sys.stdout.write(document_to_tei(doc, release=None, changes=[]).decode("utf-8"))
+
+
+def released_document(doc, fmt: str, tei_file) -> None:
+    """A released document (`kcorpus show`): its JSON record with its text, plain text, or its TEI file."""
+    import cleaners
+
+    if fmt == "json":
+        as_json({**doc.to_dict(), "text": doc.text})
+    elif fmt == "text":
+        print(cleaners.render_text(doc), end="")
+    else:
+        sys.stdout.write(tei_file.read_text(encoding="utf-8"))
+
+
+def release_outcome(outcome) -> None:
+    rel = outcome.release
+    console.print(f"Release [bold]{rel.version}[/bold]: {rel.documents} documents "
+                  f"({', '.join(f'{s} {n}' for s, n in sorted(rel.counts_by_site.items()))}) -> {rel.path}",
+                  highlight=False)
+    if outcome.quarantined:
+        console.print(f"  quarantined (not released): {len(outcome.quarantined)}: {', '.join(outcome.quarantined)}",
+                      highlight=False)
+    if outcome.batch_failures:
+        console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
+    if outcome.data_docs_path:
+        console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+    if getattr(outcome, "quality_report", None):
+        console.print(f"  Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
+
+
+def blocked_release(blocked) -> None:
+    if blocked.data_docs_path:
+        err.print(f"Data Docs: {blocked.data_docs_path}", highlight=False)
+    if blocked.quality_report:
+        err.print(f"Quality report (HTML, offline): {blocked.quality_report}", highlight=False)
+
+
+def release_audit(audit) -> None:
+    """The events, moves and not-checked sites of the newest release, and where its report and feeds are."""
+    from corpus.audit_page import render_changes_text
+
+    if audit.changes is None:
+        return
+    console.print(render_changes_text(audit.changes), highlight=False, soft_wrap=True)
+    console.print(f"Audit report (HTML): {audit.report}", highlight=False)
+    console.print(f"Atom feeds: {audit.feeds['all.atom'].parent} ({len(audit.feeds)} files)", highlight=False)
+
+
+def releases(infos: list) -> None:
+    table = Table()
+    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
+    for col in ("version", "created", "documents", "per site", "partial", "path"):
+        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
+    for info in infos:
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
+                      ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
+                      "yes" if info.partial else "", str(info.path))
+    console.print(table)
+
+
+def release_changes(changes) -> None:
+    """What changed between two releases, as the audit shows it (corpus.audit_page)."""
+    from corpus.audit_page import render_changes_text
+    console.print(render_changes_text(changes), highlight=False, soft_wrap=True, markup=False)
+
+
+def release_changes_html(changes, path) -> None:
+    """The audit page of two releases, written to `path` (document ids not linked: no history pages beside it)."""
+    from corpus.audit_page import render_changes_html
+    path.write_text(render_changes_html(changes, history_base=None), encoding="utf-8")
+    err.print(f"HTML report: {path}", highlight=False)
+
+
+def crawl_comparison(result) -> None:
+    console.print(f"Crawl {result.old_run} -> {result.new_run}: {len(result.new)} new, {len(result.gone)} gone, "
+                  f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.failed)} failed, "
+                  f"{len(result.not_checked)} not checked", highlight=False)
+    for label, urls in (("new", result.new), ("gone", result.gone), ("changed", result.changed),
+                        ("failed", result.failed), ("not checked", result.not_checked)):
+        for url in urls:
+            console.print(f"  {label:11} {url}", highlight=False)
+
+
+def timeline(tl) -> None:
+    from corpus.audit_page import render_timeline_text
+    console.print(render_timeline_text(tl), highlight=False, soft_wrap=True)
+
+
+def version_edits(edits: list) -> None:
+    from corpus.versions import render_version_edits
+    console.print(f"{len(edits)} edits between captured versions", highlight=False)
+    console.print(render_version_edits(edits), highlight=False, markup=False)
+
+
+def witnesses(works: list, differences: list) -> None:
+    from corpus.witnesses import render_differences
+    console.print(f"{len(works)} works with more than one witness", highlight=False)
+    console.print(render_differences(works, differences), highlight=False, markup=False)
+
+
+def document_history(history) -> None:
+    from corpus.audit_page import render_history_text
+    console.print(render_history_text(history), highlight=False, soft_wrap=True)
+
+
+def document_history_html(history, path) -> None:
+    from corpus.audit_page import render_history_html
+    path.write_text(render_history_html(history), encoding="utf-8")
+    err.print(f"HTML history: {path}", highlight=False)
+
+
+def watchlist(overview) -> None:
+    if overview.written:
+        console.print(f"Wrote the example watch-list to {overview.path}", highlight=False)
+    if not overview.entries:
+        console.print(f"No watch-list at {overview.path} (kcorpus watchlist --init writes an example).",
+                      highlight=False)
+        return
+    table = Table(title=f"Watch-list {overview.path}" + (f" in release {overview.release}" if overview.release else ""))
+    for col in ("name", "aliases", "documents"):
+        table.add_column(col)
+    for e in overview.entries:
+        table.add_row(e.name, ", ".join(e.aliases), str(overview.counts.get(e.name, "")))
+    console.print(table)
+
+
+def demo(result, home) -> None:
+    """The demo's summary: each run and release, the crawl comparison, what changed in each release
+    (the audit, with the report of the second release), the copies of one article across sites."""
+    console.rule("Summary")
+    for summary, outcome in zip(result.refreshes, result.releases):
+        refresh_summary(summary)
+        release_outcome(outcome)
+    crawls = result.crawl_comparison
+    console.print(f"Crawl comparison (captures): {len(crawls.new)} new, {len(crawls.gone)} gone, "
+                  f"{len(crawls.changed)} changed URLs", highlight=False)
+    second = result.audits[1] if len(result.audits) > 1 else None
+    if second is not None and second.changes is not None:
+        from corpus.audit_page import render_changes_text
+        console.print(render_changes_text(second.changes), highlight=False, soft_wrap=True)
+    if result.works:
+        from corpus.witnesses import render_differences
+        console.print(f"One article, many copies: {len(result.works)} works with witnesses on more than one site",
+                      highlight=False)
+        console.print(render_differences(result.works, result.witness_differences), highlight=False, markup=False)
+    if second is not None and second.report is not None:
+        console.print(f"Audit report (HTML): {second.report}", highlight=False)
+    last = result.audits[-1] if result.audits else None
+    if last is not None and last.changes is not None:
+        console.rule(f"Release {last.changes.old} -> {last.changes.new}: events, moves, sites not checked")
+        if len(result.releases) >= 3:
+            console.print("The third release was made with allow_partial=True: KANCC did not answer (HTTP 503), so its "
+                          "documents are kept as last seen and reported as not checked.", highlight=False)
+        release_audit(last)
+        for event in last.changes.events[:1]:
+            console.print(f"EVENT: {event.label}", highlight=False)
+        for move in last.changes.of("moved"):
+            console.print(f"MOVE: {move.moved_from['id']} -> {move.id}", highlight=False)
+        for site, row in last.changes.not_checked.items():
+            console.print(f"NOT CHECKED: {site}: {row['documents']} documents, none removed", highlight=False)
+    console.print(f"Data home: {home.root}", highlight=False)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def status(report: dict) -> None:
+    console.print(f"Data home {report['home']}", highlight=False)
+    table = Table(title="Last crawl per site")
+    for col in ("site", "run", "started", "status", "outcome", "downloaded", "unchanged", "gone", "failed"):
+        table.add_column(col, no_wrap=col != "run", overflow="fold")
+    for site, crawl in report["crawls"].items():
+        table.add_row(site, crawl["run_id"], crawl["started_at"][:19], crawl["status"], crawl.get("outcome") or "",
+                      str(crawl["downloaded"]), str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
+    console.print(table if report["crawls"] else "No crawl yet.")
+    for site, crawl in report["crawls"].items():
+        revisit = crawl.get("revisit")
+        if revisit:
+            console.print(f"  {site}: {revisit['scheduled']} known articles scheduled for re-checks, "
+                          f"{revisit['due_now']} due now; oldest check {revisit['oldest_check'] or 'never'}"
+                          + (f", next due {revisit['next_due']}" if revisit["next_due"] else ""), highlight=False)
+    last = report["last_release"]
+    if last:
+        console.print(f"Last release: {last['version']} ({last['created_at'][:19]}), {last['documents']} documents "
+                      f"({', '.join(f'{k} {v}' for k, v in sorted(last['counts_by_site'].items()))})"
+                      f"{', partial' if last['partial'] else ''}; {report['releases']} release(s) in all",
+                      highlight=False)
+    else:
+        console.print("No release yet.")
+    console.print(f"Quarantined documents: {report['quarantined']}", highlight=False)
+    console.print("Disk use: " + ", ".join(f"{name} {_size(n)}" for name, n in report["disk_use"].items()) +
+                  f" (total {_size(sum(report['disk_use'].values()))})", highlight=False)
+
+
+def quarantine(entries: list[dict]) -> None:
+    if not entries:
+        console.print("No quarantined documents.")
+        return
+    table = Table()
+    for col in ("id", "site", "why (check: where)", "source URL"):
+        table.add_column(col)
+    for entry in entries:
+        # records written before reasons existed name only the GX expectation
+        why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
+        table.add_row(entry["id"], entry["site"], why, entry["source_url"])
+    console.print(table)
