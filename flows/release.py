@@ -32,19 +32,23 @@ class Refusal:
 
 
 def refuse_release_without_evidence(home: DataHome, documents: list, outcomes: dict[str, dict]) -> None:
-    """A release needs documents and the crawls they came from: refuse an empty first release, and
-    documents of a site whose crawl outcome the state does not hold (an emptied or replaced state.sqlite
-    would otherwise slip past the gate that blocks an unreachable site). --allow-partial does not lift this."""
+    """A release needs documents, and in a data home that has crawled (its warc/ holds captures) the crawls
+    they came from: refuse a first release of a home that holds nothing and never crawled, and documents
+    of a site whose crawl outcome the state does not hold while the archive shows crawls happened (an
+    emptied or replaced state.sqlite would otherwise slip past the gate that blocks an unreachable site).
+    A home that crawled and found nothing is left to the gate, which says per site why. --allow-partial
+    does not lift this."""
     from corpus.manifest import latest_release
 
-    if not documents and latest_release(home) is None:
+    if not documents and not outcomes and latest_release(home) is None:
         raise ReleaseBlocked([Refusal(f"nothing to release: no documents in {home.root} and no earlier "
                                       f"release (run `kcorpus refresh` first)")], None)
-    unproven = sorted({d.site for d in documents} - set(outcomes))
+    crawled = home.warc_dir.is_dir() and any(home.warc_dir.glob("*.warc.gz"))
+    unproven = sorted({d.site for d in documents} - set(outcomes)) if crawled else []
     if unproven:
         raise ReleaseBlocked([Refusal(f"{site}: the crawl state holds no crawl of this site, yet there are "
-                                      f"documents of it (state.sqlite emptied or replaced? `kcorpus check` "
-                                      f"says more)") for site in unproven], None)
+                                      f"documents of it and captures in warc/ (state.sqlite emptied or "
+                                      f"replaced? `kcorpus check` says more)") for site in unproven], None)
 
 
 @dataclass

@@ -276,6 +276,45 @@ def status(as_json: JsonOption = False, home: HomeOption = None) -> None:
 
 
 @app.command()
+def check(repair: Annotated[bool, typer.Option("--repair", help="Also mend what loses nothing: cut a WARC file's torn tail, remove a killed writer's temporary files, mark dead runs interrupted (takes the writer lock).")] = False,
+          as_json: JsonOption = False, home: HomeOption = None) -> None:
+    """Verify every invariant of a data home (releases, WARC files, crawl state, documents, quarantine,
+    leftovers); each break is one line and the exit status is 1. Changes nothing without --repair."""
+    from flows.check import check_home
+    from flows.home import home_at
+
+    report = check_home(home_at(home), repair=repair)
+    if as_json:
+        render.as_json(report.to_dict())
+    else:
+        render.check_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(version: Annotated[Optional[str], typer.Argument(help="Release version (default: the latest).")] = None,
+          port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8001,
+          host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+          home: HomeOption = None) -> None:
+    """Browse, search and watch a release in a web browser (Datasette, read-only): full-text search with
+    facets, each document's versions and word diffs, edit events, watch-list plots."""
+    import subprocess
+
+    from flows.browse import datasette_command
+    from flows.home import existing_home
+
+    web = Path(__file__).resolve().parent / "web"
+    command = datasette_command(existing_home(home), version, plugins_dir=web, templates_dir=web / "templates",
+                                host=host, port=port)
+    render.serving(host, port)
+    try:
+        raise typer.Exit(subprocess.run(command).returncode)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
 def demo(home: HomeOption = None) -> None:
     """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
     from flows.demo import check_fresh, run_demo

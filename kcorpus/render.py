@@ -362,3 +362,18 @@ def quarantine(entries: list[dict]) -> None:
         why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
         table.add_row(entry["id"], entry["site"], why, entry["source_url"])
     console.print(table)
+
+
+def check_report(report) -> None:
+    """`kcorpus check`: each broken invariant on its own line, what --repair did, then the totals."""
+    for line in report.repaired:
+        console.print(f"repaired: {line}", highlight=False, soft_wrap=True)
+    for line in report.problems:
+        err.print(f"[red]problem:[/red] {line}", highlight=False, soft_wrap=True)
+    checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in report.checked.items())
+    verdict = "every invariant holds" if report.ok else f"{len(report.problems)} problem(s)"
+    console.print(f"Checked {checked}: {verdict}", highlight=False)
+
+
+def serving(host: str, port: int) -> None:
+    console.print(f"Serving the release at http://{host}:{port}/ (read-only; Ctrl-C stops)", highlight=False)

@@ -134,3 +134,47 @@ def test_a_retired_document_without_why_gone_is_named(home):
     assert any("no why-gone" in p for p in check_home(home).problems)
     record = json.loads(gone.read_text())
     assert record["source_url"]
+
+
+def test_the_check_command(sound_home, home, tmp_path):
+    """`kcorpus check`: exit 0 and the totals on a sound home; exit 1 and one line per problem; JSON; a
+    folder that is no data home is one error line."""
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", "--home", str(sound_home.root)])
+    assert ok.exit_code == 0 and "every invariant holds" in ok.output
+    (home.releases_dir / ".work-dead").mkdir()
+    broken = runner.invoke(app, ["check", "--home", str(home.root), "--json"])
+    assert broken.exit_code == 1 and json.loads(broken.output)["problems"][0].startswith("releases/.work-dead")
+    repaired = runner.invoke(app, ["check", "--repair", "--home", str(home.root)])
+    assert repaired.exit_code == 0 and "repaired: releases/.work-dead" in repaired.output
+    missing = runner.invoke(app, ["check", "--home", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "is not a kcorpus data home" in missing.output
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_release_over_an_emptied_state_is_refused_in_words(home):
+    """The gate blocks an unreachable site by its crawl outcome: an emptied state.sqlite (no outcome at
+    all, captures still in warc/) must not slip past it."""
+    from flows.release import ReleaseBlocked, validate_and_release
+
+    db = sqlite3.connect(home.state_db)
+    db.executescript("DELETE FROM runs; DELETE FROM captures; DELETE FROM urls;")
+    db.commit()
+    db.close()
+    before = sorted(p.name for p in home.releases_dir.iterdir())
+    with pytest.raises(ReleaseBlocked, match="the crawl state holds no crawl of this site"):
+        validate_and_release(home)
+    assert sorted(p.name for p in home.releases_dir.iterdir()) == before
+
+
+def test_a_release_of_an_empty_home_is_refused_in_words(tmp_path):
+    from flows.release import ReleaseBlocked, validate_and_release
+
+    home = DataHome.resolve(tmp_path / "empty").ensure()
+    with pytest.raises(ReleaseBlocked, match="nothing to release"):
+        validate_and_release(home)
+    assert not list(home.releases_dir.iterdir())
