@@ -42,19 +42,24 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     """What follows every release (the CLI's, the demo's and the scheduled run's alike): compare it with
     the one before (events, moves, not checked, cosmetic, watch-list), write reports/audit-OLD-NEW.html,
     a history page for every document it names, and the Atom feeds (reports/feeds/<version>/ for this
-    release, reports/feeds/*.atom over the last releases). Before the second release: nothing to compare."""
+    release, reports/feeds/*.atom over the last releases), and the step in reports/history.sqlite that
+    `kcorpus serve` browses. Before the second release: nothing to compare."""
     from corpus.events import timeline
     from corpus.audit_page import history_file_name, render_changes_html, render_history_html
     from corpus.feeds import release_feeds
     from corpus.manifest import list_releases
 
+    from flows.browse import bring_history_up_to_date
+
     infos = list_releases(home)
     if len(infos) < 2:
+        bring_history_up_to_date(home)
         return ReleaseAudit(None, None)
     entries = watchlist(home)
     recent = infos[-(FEED_STEPS + 1):]
     tl = timeline([i.path for i in recent], entries)
     step = tl.steps[-1]
+    bring_history_up_to_date(home, {s.new: s for s in tl.steps})   # the steps compared here, not again
     reports = home.reports_dir
     feeds_dir = reports / "feeds"
     (feeds_dir / step.new).mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from core.datahome import DataHome
 from corpus.database import (DATABASE_NAME, HISTORY_NAME, known_steps, stored_mentions, stored_releases,
                              update_history)
 from corpus.events import ReleaseView, compare, mentions_in
-from corpus.release import list_releases
+from corpus.manifest import list_releases, read_manifest_head
 from corpus.watchlist import load_watchlist
 
 FACETS = ["site", "year", "agency", "author", "lang"]
@@ -25,10 +25,11 @@ def history_path(home: DataHome) -> Path:
     return home.reports_dir / HISTORY_NAME
 
 
-def bring_history_up_to_date(home: DataHome) -> int:
+def bring_history_up_to_date(home: DataHome, compared: dict | None = None) -> int:
     """Add to history.sqlite every release step it does not hold yet (each step compares one release with
     the one before it; texts are read only for changed documents, and the watch-list mentions of the
-    older release come from the database). Returns the steps added."""
+    older release come from the database). `compared`: steps already computed by the caller (release
+    version -> corpus.events.ReleaseChanges), used instead of comparing again. Returns the steps added."""
     infos = list_releases(home)
     path = history_path(home)
     known = known_steps(path)
@@ -56,12 +57,17 @@ def bring_history_up_to_date(home: DataHome) -> int:
             old_mentions = stored_mentions(path, old.version, watchlist) if watchlist else {}
         if old_mentions is None:
             old_mentions = mentions_in(view(old).records(None), watchlist)
-        step, mentions = compare(view(old), view(info), watchlist, old_mentions)
+        step = (compared or {}).get(info.version)
+        if step is not None and step.old == old.version:
+            mentions = {name: (old_mentions.get(name, set()) - set(row.get("lost", []))) | set(row.get("gained", []))
+                        for name, row in step.watch.items()}
+        else:
+            step, mentions = compare(view(old), view(info), watchlist, old_mentions)
         steps.append(step)
         mentions_by_release[info.version] = mentions
         counts[info.version] = {name: len(ids) for name, ids in mentions.items()}
-        releases.append({"version": info.version, "date": view(info).release_date,
-                         "documents": len(view(info).entries)})
+        releases.append({"version": info.version, "documents": info.documents,
+                         "date": read_manifest_head(info.path).get("release_date") or info.created_at[:10]})
     if not releases and path.exists():
         return 0
     return update_history(path, steps, releases, counts, mentions_by_release)

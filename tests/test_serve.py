@@ -186,3 +186,33 @@ def test_in_a_real_browser(served, tmp_path):
         assert rows >= 1
     finally:
         driver.quit()
+
+
+def test_after_release_adds_the_step_it_compared_and_it_equals_a_fresh_build(browse_home, tmp_path):
+    """after_release writes the release step into history.sqlite from the comparison it made for the
+    audit page; a history rebuilt from nothing holds the same rows."""
+    import shutil
+
+    from flows.audit import after_release
+    from flows.browse import history_path
+
+    home = browse_home[0]
+    copy_home = DataHome.resolve(tmp_path / "copy")
+    shutil.copytree(home.root, copy_home.root, symlinks=True)
+    history_path(copy_home).unlink(missing_ok=True)
+    after_release(copy_home)
+
+    def rows(path):
+        db = sqlite3.connect(path)
+        try:
+            return {table: sorted(db.execute(f"select * from {table}").fetchall()) for table in
+                    ("releases", "steps", "changes", "edit_events", "edit_event_documents", "deletions",
+                     "watch_counts", "watch_mentions")}
+        finally:
+            db.close()
+
+    made_by_release = rows(history_path(copy_home))
+    history_path(copy_home).unlink()
+    from flows.browse import bring_history_up_to_date
+    bring_history_up_to_date(copy_home)
+    assert rows(history_path(copy_home)) == made_by_release and made_by_release["steps"]
