@@ -14,8 +14,9 @@ from cleaners.errors import CleaningError, SoftNotFound
 from cleaners.errorpages import could_be_error_page, error_page_reason
 from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
+from cleaners.pagekind import attachment_reason, list_page_reason, refuse
 from cleaners.kcna import (AGENCIES, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, headline_from_body,
-                           looks_like_site_name, match_source, own_page_date, split_meta_lines, stated_date,
+                           is_headline, looks_like_site_name, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -137,10 +138,10 @@ def refuse_chrome_only(paragraphs: list[str], title: str = "") -> None:
     words = sum(len(p.split()) for p in paragraphs)
     sample = " / ".join(p.strip()[:40] for p in paragraphs[:3])
     if words < CHROME_ONLY_WORDS and not any(is_sentence(p) for p in paragraphs):
-        raise CleaningError(f"only page chrome found, no sentence of article text "
-                            f"({len(paragraphs)} short line(s): {sample!r})")
+        refuse("empty", f"only page chrome found, no sentence of article text "
+                        f"({len(paragraphs)} short line(s): {sample!r})")
     if words < ERROR_PAGE_WORDS and any(ERROR_PAGE.search(line) for line in [title] + paragraphs[:2]):
-        raise CleaningError(f"error page served as a page (soft 404): {sample!r}")
+        refuse("error", f"error page served as a page (soft 404): {sample!r}")
 
 
 def generic_id(url: str) -> str:
@@ -202,24 +203,34 @@ def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
     return bool(paragraphs) and all(any(c.search(p.strip()) for c in compiled) for p in paragraphs)
 
 
-def _extract(text: str, profile: Profile | None) -> Extracted:
-    """The article of a decoded page: the profile's selectors, else the generic extractor; error pages
-    served as 200 raise SoftNotFound, pages of only footer and chrome CleaningError."""
+def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
+    """The article of a decoded page: its kind first (cleaners.pagekind: a list page, an attachment-only
+    or empty post raise NotAnArticle), then the profile's selectors, else the generic extractor; error
+    pages served as 200 raise SoftNotFound."""
+    if profile is not None and profile.is_index(url):
+        refuse("list", f"list page of {profile.label} (its URL is one of the site's list pages)")
+    root = parse_html(text)
+    if reason := list_page_reason(root):
+        refuse("list", reason)
     extracted = extract_with_profile(text, profile) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
+    if extracted is not None and (reason := attachment_reason(root, extracted.paragraphs)):
+        refuse("attachment", reason)
     if extracted is None or not extracted.paragraphs:
         extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
                                     page_lines=profile is not None)
     _refuse_error_page(text, extracted, profile)
+    if reason := attachment_reason(root, [p for p in extracted.paragraphs if not is_headline(p)]):
+        refuse("attachment", reason)
     if not extracted.paragraphs and extracted.dropped:
-        raise CleaningError(f"no article text found: the page's text is only its footer and chrome "
-                            f"({len(extracted.dropped)} chrome lines, {extracted.dropped[0][:60]!r} …)")
+        refuse("empty", f"no article text found: the page's text is only its footer and chrome "
+                        f"({len(extracted.dropped)} chrome lines, {extracted.dropped[0][:60]!r} …)")
     if not extracted.paragraphs:
-        raise CleaningError("no article text found on the page")
+        refuse("empty", "no article text found on the page")
     if _only_chrome(extracted.paragraphs, profile):
-        raise CleaningError("no article text found: the page's text is only its footer and chrome "
-                            f"({extracted.paragraphs[0][:60]!r} …)")
+        refuse("empty", "no article text found: the page's text is only its footer and chrome "
+                        f"({extracted.paragraphs[0][:60]!r} …)")
     if extracted.method != "profile":
         refuse_chrome_only(extracted.paragraphs, extracted.title)
     return extracted
@@ -238,7 +249,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
     try:
-        extracted = _extract(text, profile)
+        extracted = _extract(text, profile, url)
     except RecursionError:
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
@@ -339,7 +350,7 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         log.add("end-mark", "body", ("-0-", ""))
         paragraphs = paragraphs[:-1] if len(tracked) < before else paragraphs[:-1] + [tracked[-1].text]
     if not paragraphs:
-        raise CleaningError("no article text left after removing chrome")
+        refuse("empty", "no article text left after removing chrome")
     spans = document_spans(headline, tracked)
 
     # who published it: the page's own source line (profile [[metadata.sources]]), else the dateline's agency

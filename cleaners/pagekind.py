@@ -1,0 +1,127 @@
+"""What kind of page is this? Decided from the page's own evidence, for any site, before any text is
+extracted: an article, or a list/index page, an attachment-only post, an empty post (design.md, "Reading
+a page", layer 1). Error pages served as 200 are cleaners.errorpages' (they name their own reason).
+
+A page that is not an article is refused with cleaners.errors.NotAnArticle: its kind and its reason in words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cleaners.errors import NotAnArticle
+
+NEVER_TEXT = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head", "title")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+# An item of a list page pairs a link to a sibling page with a short lead; more text than this of its
+# own and it is content (an article that quotes a link), not an item.
+ITEM_OWN_WORDS = 45
+# A list page: this many items, and less running text outside them than LIST_OUTSIDE_WORDS
+LIST_MIN_ITEMS = 5
+LIST_OUTSIDE_WORDS = 40
+# Files a post may carry instead of text: "Download: statement.pdf", GNUBoard's 첨부파일 box
+ATTACHMENT = re.compile(r"(?i)\.(?:pdf|hwp|hwpx|docx?|xlsx?|pptx?|zip|rar|7z|jpe?g|png|gif|mp3|mp4|avi)\b|download\.php")
+ATTACHMENT_LINE = re.compile(r"(?i)^(?:(?:download|첨부\s*파일|첨부|attachment|file|附件|下载)\s*[:：]?\s*)?"
+                             r"\S.{0,120}\.(?:pdf|hwp|hwpx|docx?|xlsx?|pptx?|zip|rar|7z|jpe?g|png|gif|mp3|mp4|avi)"
+                             r"(?:\s*\(\s*[\d.,]+\s*[KMG]?i?B?\s*\))?$|^(?:첨부\s*파일|첨부|attachments?|附件)$")
+
+
+def words(text: str) -> int:
+    """Words of a text, a CJK text's characters counted two to a word.
+
+    >>> words("Talks held in Pyongyang"), words("조선중앙통신 보도")
+    (4, 4)
+    """
+    return max(len(text.split()), len(CJK.findall(text)) // 2)
+
+
+def _text(el) -> str:
+    """An element's visible text (scripts and styles left out)."""
+    parts = []
+    for node in el.iter():
+        if not isinstance(node.tag, str) or node.tag in NEVER_TEXT:
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        if node.text:
+            parts.append(node.text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return " ".join(" ".join(parts).split())
+
+
+def is_headline_link(a) -> bool:
+    """A link to a sibling page whose text reads as a headline: three words or more (six CJK characters),
+    to a page rather than an anchor, a script or a file."""
+    href = (a.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")) or ATTACHMENT.search(href):
+        return False
+    return words(_text(a)) >= 3
+
+
+def list_items(root) -> tuple[list, int]:
+    """The items of the page's lists of sibling pages (each the largest block around one headline link
+    that holds no other), and the words of running text outside them."""
+    links = [a for a in root.iter("a") if is_headline_link(a)]
+    counts: dict = {}
+    for a in links:
+        node = a
+        while node is not None:
+            counts[node] = counts.get(node, 0) + 1
+            node = node.getparent()
+    items = []
+    for a in links:
+        item = a
+        while item.getparent() is not None and counts.get(item.getparent(), 0) == 1 and item.getparent().tag != "body":
+            item = item.getparent()
+        own = words(_text(item)) - sum(words(_text(x)) for x in item.iter("a"))
+        if own <= ITEM_OWN_WORDS:
+            items.append(item)
+    inside = set()
+    for item in items:
+        inside.update(item.iter())
+    outside = 0
+    body = root.find("body")
+    for el in (body if body is not None else root).iter():
+        if el in inside or not isinstance(el.tag, str) or el.tag in NEVER_TEXT:
+            continue
+        for text, owner in ((el.text, el), (el.tail, el.getparent())):
+            if text and text.strip() and owner is not None and owner not in inside and owner.tag != "a" \
+                    and not any(p.tag == "a" for p in owner.iterancestors()):
+                outside += words(text)
+    return items, outside
+
+
+def list_page_reason(root) -> str | None:
+    """Why the page is a list or index page (links to sibling pages, each with at most a short lead, and
+    no running text of its own), or None.
+
+    >>> import lxml.html
+    >>> page = lxml.html.fromstring("<html><body><ul>" + "".join(
+    ...     f"<li><a href='/a{i}.htm'>Talks Held in City Number {i}</a> KCNA 14 Jul 2024</li>" for i in range(6))
+    ...     + "</ul></body></html>")
+    >>> list_page_reason(page)
+    'list or index page: 6 links to sibling pages with short leads, 0 words of running text of its own'
+    """
+    items, outside = list_items(root)
+    if len(items) >= LIST_MIN_ITEMS and outside < LIST_OUTSIDE_WORDS:
+        return (f"list or index page: {len(items)} links to sibling pages with short leads, "
+                f"{outside} words of running text of its own")
+    return None
+
+
+def attachment_reason(root, paragraphs: list[str]) -> str | None:
+    """Why a post holds only an attachment (its text is only file names or download lines, and the page
+    links a file), or None."""
+    files = [a for a in root.iter("a") if ATTACHMENT.search(a.get("href") or "")]
+    if not files:
+        return None
+    if all(ATTACHMENT_LINE.search(p.replace("\u00a0", " ").strip()) for p in paragraphs):
+        name = _text(files[0]) or files[0].get("href")
+        return f"attachment-only post: no text, a link to {name[:80]!r}"
+    return None
+
+
+def refuse(kind: str, reason: str) -> None:
+    """Raise NotAnArticle for a page of `kind` (list, attachment, empty, error)."""
+    raise NotAnArticle(kind, reason)
