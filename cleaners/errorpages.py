@@ -18,10 +18,15 @@ GENERIC_PATTERNS = (
     r"글이 존재하지 않습니다",            # GNUBoard: the post does not exist
     r"글이 삭제되었거나 이동된 경우입니다",  # GNUBoard: the post was deleted or moved
     r"존재하지 않는 (?:게시판|페이지)입니다",  # GNUBoard: no such board / page
+    r"알\s?수\s?없는\s?주소",             # kcna.kp, Rodong Sinmun: "address unknown"
+    r"(?:페이지|글|기사)를? 찾을 수 없습니다",
+    r"(?:页面|网页|文章)不存在|找不到(?:该|此)?(?:页面|网页)",
 )
 ALERT = re.compile(r"""alert\(\s*(["'])(?P<message>(?:\\.|(?!\1).)*)\1\s*\)""", re.DOTALL)
 # An error page says little: above this much visible text a page is judged by its content, not its title.
 MAX_ERROR_PAGE_TEXT = 1500
+# Below this much extracted text, every line is read for error wording, not only the title and headings.
+MAX_ERROR_LINES_TEXT = 300
 
 
 def alert_messages(root) -> list[str]:
@@ -55,7 +60,9 @@ def error_page_reason(root, body_text: str, patterns: list[str] | tuple[str, ...
         return None
     title = " ".join((root.findtext(".//title") or "").split())
     headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2")]
-    for label, text in [("title", title)] + [("heading", h) for h in headings]:
+    # a short page: its own lines are read too ("알수 없는 주소입니다." in a paragraph)
+    lines = [" ".join(line.split()) for line in body_text.split("\n")] if len(body_text) <= MAX_ERROR_LINES_TEXT else []
+    for label, text in [("title", title)] + [("heading", h) for h in headings] + [("text", line) for line in lines]:
         if text and any(c.search(text) for c in compiled):
             return f"{label}: {text[:120]}"
     return None

@@ -211,7 +211,8 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     for selector in spec.get("body_drop", []):
         for el in _select(body, selector):
             el.drop_tree()
-    paragraphs, dropped = drop_chrome_lines(block_texts(body), profile.chrome.get("lines", []))
+    paragraphs, dropped = drop_chrome_lines(block_texts(body), [*profile.chrome.get("lines", []),
+                                                                *generic_chrome_lines("every_path")])
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
@@ -232,10 +233,11 @@ LIST_ITEM = re.compile(r"^(?:[-–•*·▪►]|\d{1,2}[.)])\s")
 TEXT_CONTAINERS = ("td", "th", "div", "article", "section", "main", "body", "blockquote", "center")
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def generic_chrome_lines(key: str = "lines") -> tuple[str, ...]:
     """Whole-line regexes of the chrome of unprofiled sites (cleaners/generic_chrome.toml), anchored:
-    `lines` (chrome lines) or `list_headings` (headings of lists of links)."""
+    `lines` (chrome lines), `list_headings` (headings of lists of links) or `every_path` (chrome of eras
+    no profile lists, dropped on profiled pages too)."""
     patterns = tomllib.loads(GENERIC_CHROME_FILE.read_text(encoding="utf-8"))[key]
     return tuple(rf"^(?i:{p[4:]})$" if p.startswith("(?i)") else rf"^(?:{p})$" for p in patterns)
 
@@ -377,26 +379,90 @@ def _meta(root, names: tuple[str, ...]) -> str:
     return next((found[name] for name in names if name in found), "")
 
 
+def strip_site_name(whole: str, sitename: str = "") -> str:
+    """A <title> without the site's name: split at a site-name separator (" - ", " | ", " :: " …) outside
+    brackets, the parts that name the site (short, no digits, or the og:site_name) dropped. A weekly's
+    dated title ("North Korea Weekly (December 28, 2009 ~ January 3, 2010)") is never cut inside its
+    brackets, and a title without a site part stays whole.
+
+    >>> strip_site_name("Talks Held - Example News"), strip_site_name("North Korea Weekly (December 28, 2009 ~ January 3, 2010)")
+    ('Talks Held', 'North Korea Weekly (December 28, 2009 ~ January 3, 2010)')
+    """
+    cuts, depth = [], 0  # (start, end) of each separator outside brackets
+    for m in re.finditer(r"[(\[（]|[)\]）]|" + TITLE_SEPARATOR.pattern, whole):
+        token = m.group(0)
+        if token in "([（":
+            depth += 1
+        elif token in ")]）":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            cuts.append((m.start(), m.end()))
+    if not cuts:
+        return whole.strip()
+    key = lambda text: "".join(filter(str.isalnum, text.lower()))  # noqa: E731
+    site_like = lambda part: key(part) == key(sitename) or (  # noqa: E731
+        len(part.split()) <= 4 and not re.search(r"\d", part))
+    last, first = whole[cuts[-1][1]:], whole[:cuts[0][0]]
+    if site_like(last):
+        return whole[:cuts[-1][0]].strip()
+    if site_like(first):
+        return whole[cuts[0][1]:].strip()
+    return whole.strip()
+
+
 def page_metadata(root) -> dict[str, str]:
     """Title, publication date and site name of a page from its markup, for sites without a profile.
 
-    title: the page's only <h1>, else its og:/twitter: title, else the longest part of <title> split at
-    a site-name separator ("Talks Held - Example News" -> "Talks Held"). date: the first ISO date of
-    the publication-date <meta>s or of a <time datetime>. sitename: og:site_name.
+    title: the page's only <h1>, else its og:/twitter: title, else <title> without the site's name
+    ("Talks Held - Example News" -> "Talks Held"). date: the first ISO date of the publication-date <meta>s
+    or of a <time datetime>. sitename: og:site_name. `page_title`: the whole <title>.
     """
+    sitename = _meta(root, ("og:site_name", "application-name"))
     h1s = [" ".join(h.text_content().split()) for h in root.iter("h1")]
     title = h1s[0] if len(h1s) == 1 and h1s[0] else _meta(root, META_TITLE)
+    whole = " ".join((root.findtext(".//title") or "").split())
     if not title:
-        whole = " ".join((root.findtext(".//title") or "").split())
-        title = max(TITLE_SEPARATOR.split(whole), key=len) if whole else (h1s[0] if h1s else "")
-    fields = {"title": title}
+        title = strip_site_name(whole, sitename) if whole else (h1s[0] if h1s else "")
+    fields = {"title": title, "page_title": whole}
     dates = [_meta(root, META_DATE)] + [el.get("datetime") or "" for el in root.iter("time")]
     iso = next((m for m in (ISO_DATE.search(d) for d in dates if d) if m), None)
     if iso:
         fields["date"] = iso.group(0)
-    if sitename := _meta(root, ("og:site_name", "application-name")):
+    if sitename:
         fields["sitename"] = sitename
     return fields
+
+
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5"}
+HEADING_CLASS = re.compile(r"(?i)title|headline|subject|(?:^|[-_ ])tit(?:$|[-_ ])|heading")
+
+
+def heading_candidates(root, first_line: str) -> list[str]:
+    """The headings set before the article's first line, in document order: <h1>-<h5>, blocks whose class
+    or id says title/headline/subject, and emphasised lines (<b>, <strong>, <font size=4+>) alone in their
+    block. The headline is the one nearest the text; the site's name and section labels stand above it."""
+    probe = " ".join(first_line.split())[:30]
+    found: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in NEVER_TEXT:
+            continue
+        own = " ".join(" ".join([el.text or "", *(child.tail or "" for child in el)]).split())
+        if probe and probe in own:
+            break  # the article's text begins here
+        text = " ".join(el.text_content().split())
+        if not text or len(text) > 200:
+            continue
+        size = (el.get("size") or "").lstrip("+")
+        heading = (el.tag in HEADING_TAGS or HEADING_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")
+                   or el.tag in ("b", "strong") or (el.tag == "font" and size.isdigit() and int(size) >= 4))
+        if heading and el.tag not in ("title", "a", "li", "ul", "table", "tr", "td"):
+            parent = el.getparent()
+            if el.tag in ("b", "strong", "font") and parent is not None and \
+                    " ".join(parent.text_content().split()) != text:
+                continue  # emphasis inside a sentence, not a heading
+            if not found or found[-1] != text:
+                found.append(text)
+    return found
 
 
 def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
@@ -414,6 +480,7 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
     root = parse_html(text)
     fields = page_metadata(root)
     title = fields.pop("title")
+    headings_root = parse_html(text)  # trafilatura prunes `root` in place
     if page_lines:
         # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the
         # page: profiles can read it by text pattern from `page_lines` when their selectors found nothing.
@@ -434,5 +501,11 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
                 fields["headline"] = headline
     lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
     lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
-    paragraphs, dropped = drop_chrome_lines(lines, list(chrome_lines or []) + list(generic_chrome_lines()))
+    paragraphs, dropped = drop_chrome_lines(lines, [*(chrome_lines or []), *generic_chrome_lines(),
+                                                    *generic_chrome_lines("every_path")])
+    from cleaners.kcna import is_headline  # the kcna module reads text, never markup: no cycle at import
+
+    text_start = next((p for p in paragraphs if not is_headline(p)), paragraphs[0] if paragraphs else "")
+    if text_start:
+        fields["headings"] = "\n".join(heading_candidates(headings_root, text_start))
     return Extracted(title, paragraphs, fields, method, link_lists + dropped)

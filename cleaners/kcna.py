@@ -128,8 +128,10 @@ def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: l
     (['Pyongyang, March 6 (KCNA) -- Text'], {'source_line': 'KCNA', 'page_date': '07/03/2020'}, ['KCNA', 'Date: 07/03/2020'])
     """
     compiled = [re.compile(p) for p in line_patterns]
+    sources = [*sources, *SOURCE_LINES]
     fields: dict[str, str] = {}
     removed: list[str] = []
+    skipped: list[int] = []
     n = 0
     while n < min(limit, len(paragraphs)):
         line = paragraphs[n].replace("\u00a0", " ").strip()
@@ -138,11 +140,18 @@ def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: l
             fields.update({k: v.strip() for k, v in m.groupdict().items() if v and k not in fields})
         elif len(line) <= 120 and "source_line" not in fields and match_source(line, sources) is not None:
             fields["source_line"] = line
+        elif "date_line" not in fields and (stated := date_line(line)) is not None:
+            fields["date_line"] = stated.isoformat()
+        elif is_headline(line) and n + 1 < len(paragraphs) and not skipped:
+            skipped.append(n)  # a headline above the metadata lines: kept, and the search goes on below it
+            n += 1
+            continue
         else:
             break
         removed.append(paragraphs[n])
         n += 1
-    return paragraphs[n:], fields, removed
+    rest = [p for i, p in enumerate(paragraphs[:n]) if i in skipped] + paragraphs[n:]
+    return rest, fields, removed
 
 
 def parse_dateline(paragraph: str) -> dict | None:
@@ -191,9 +200,17 @@ SENTENCE_CLOSE = re.compile(r"[.!?。！？…\"'”’»)]\s*(?:-0-)?$")
 HEADLINE_WORDS = 20
 
 
+def _key(text: str) -> str:
+    return "".join(filter(str.isalnum, text.lower()))
+
+
 def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
     """A page <title> that names the site rather than the article: one word ("KCNA", "Home"), the
-    site's own name, or a label of its host name. Old KCNA mirrors title every page "KCNA".
+    site's own name, or its host name's label ("Juche Korea News" on juche-korea-news.blogspot.com).
+    Old KCNA mirrors title every page "KCNA".
+
+    >>> looks_like_site_name("Juche Korea News", None, "http://juche-korea-news.blogspot.com/2012/03/x.html")
+    True
 
     >>> looks_like_site_name("KCNA", None, "http://www.kcna.co.jp/item/2003/200312/news12/13.htm")
     True
@@ -201,9 +218,9 @@ def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
     False
     """
     words = title.split()
-    host_labels = set((urlsplit(url).hostname or "").lower().split("."))
-    return (len(words) <= 1 or title.strip().lower() == (sitename or "").strip().lower()
-            or title.strip().lower() in host_labels)
+    host_labels = {_key(label) for label in (urlsplit(url).hostname or "").lower().split(".")}
+    return (len(words) <= 1 or _key(title) == _key(sitename or "-")
+            or _key(title) in host_labels)
 
 
 def is_headline(line: str) -> bool:
@@ -276,3 +293,189 @@ def own_page_date(parsed: dict[str, str]) -> date | None:
         return date(year, month_number, int(parsed["page_day"]))
     except ValueError:
         return None
+
+
+# --- date lines: a line that only states the page's date is metadata, never body text ---------------
+
+MONTH_NAME = r"(?P<month_name>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?|[월화수목금토일]요일|星期[一二三四五六日天]"
+# The forms a page states its date in (every group name is read by _date_of): ISO and dotted
+# ("2024-07-14", "2024.7.14."), day first ("14/12/2019": GlobalSecurity's "Date:" lines), English
+# ("July 14, 2024", "14 July 2024", "Sept. 14. 2010"), Korean ("2013년 2월 11일", "주체102(2013)년 2월 11일"),
+# Chinese ("2012年4月12日"), Juche dotted ("Juche113.5.27.").
+DATE_EXPRESSIONS = (
+    r"(?:주체\s*\d{1,3}\s*\(\s*)?(?P<year_ko>(?:19|20)\d\d)\s*\)?\s*년\s*(?P<month_ko>\d{1,2})\s*월\s*(?P<day_ko>\d{1,2})\s*일",
+    r"(?P<year_zh>(?:19|20)\d\d)\s*年\s*(?P<month_zh>\d{1,2})\s*月\s*(?P<day_zh>\d{1,2})\s*[日号]",
+    r"Juche\s*(?P<juche>\d{2,3})\s*\.\s*(?P<month_j>\d{1,2})\s*\.\s*(?P<day_j>\d{1,2})\.?",
+    r"(?P<year>(?:19|20)\d\d)\s*[-./]\s*(?P<month>\d{1,2})\s*[-./]\s*(?P<day>\d{1,2})\.?",
+    r"(?P<day_f>\d{1,2})\s*/\s*(?P<month_f>\d{1,2})\s*/\s*(?P<year_f>(?:19|20)\d\d)",
+    MONTH_NAME + r"\s+(?P<day_n>\d{1,2})(?:st|nd|rd|th)?[.,]?\s+(?P<year_n>(?:19|20)\d\d)",
+    r"(?P<day_n2>\d{1,2})\s+" + MONTH_NAME.replace("month_name", "month_name2") + r",?\s+(?P<year_n2>(?:19|20)\d\d)",
+)
+DATE_EXPRESSION = re.compile("|".join(f"(?:{e})" for e in DATE_EXPRESSIONS), re.IGNORECASE)
+# What may stand around the date on a date line: labels ("Date:", "Posted :", "입력", "发布时间：", the
+# kcna.co.jp calendar box's "calendar>>"), weekdays, times, Juche years, separators, a second dated label.
+DATE_LINE_REST = re.compile(
+    r"(?i)\b(?:date|dated|posted|updated|published|modified|last updated|issued|time|on|calendar)\b|>>|"
+    r"입력|수정|등록|작성일|승인|발행|기사입력|최종수정|发布时间|發佈時間|发布|發佈|时间|時間|日期|来源|"
+    r"\bjuche\s*\d{1,3}\b|\(\s*(?:19|20)\d\d\s*\)|" + WEEKDAY +
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]\.?M\.?|KST|UTC|GMT|ZULU)?\b|[|:：,\-–—/()\[\]·•]|\s+")
+
+
+def _date_of(m: re.Match) -> date | None:
+    g = {k: v for k, v in m.groupdict().items() if v}
+    try:
+        if "year_ko" in g:
+            return date(int(g["year_ko"]), int(g["month_ko"]), int(g["day_ko"]))
+        if "year_zh" in g:
+            return date(int(g["year_zh"]), int(g["month_zh"]), int(g["day_zh"]))
+        if "juche" in g:
+            return date(int(g["juche"]) + JUCHE_OFFSET, int(g["month_j"]), int(g["day_j"]))
+        if "year" in g:
+            return date(int(g["year"]), int(g["month"]), int(g["day"]))
+        if "year_f" in g:
+            return date(int(g["year_f"]), int(g["month_f"]), int(g["day_f"]))
+        name = g.get("month_name") or g.get("month_name2")
+        return date(int(g.get("year_n") or g["year_n2"]), MONTHS[name[:3].lower()], int(g.get("day_n") or g["day_n2"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def date_line(line: str) -> date | None:
+    """The date a line states when the line is only a date line (a label, a date, a weekday, a time,
+    a Juche year): "Date: 14/12/2019", "Posted : 2024.07.14 09:12 | Updated : …", "입력 2013.02.11 08:27",
+    "주체102(2013)년 2월 11일", "2012年4月12日 08:57", "Thursday, March 1, 2012", "calendar>> September 14.
+    2010 Juche 99". None for a line of text that mentions a date.
+
+    >>> date_line("Date: 14/12/2019"), date_line("주체102(2013)년 2월 11일"), date_line("2012年4月12日 08:57")
+    (datetime.date(2019, 12, 14), datetime.date(2013, 2, 11), datetime.date(2012, 4, 12))
+    >>> date_line("calendar>> September 14. 2010 Juche 99"), date_line("Monday, June 2, 2020")
+    (datetime.date(2010, 9, 14), datetime.date(2020, 6, 2))
+    >>> date_line("He was born on April 15, 1912 in Mangyongdae.") is None
+    True
+    """
+    text = line.replace("\u00a0", " ").strip()
+    if not text or len(text) > 90:
+        return None
+    found = list(DATE_EXPRESSION.finditer(text))
+    if not found:
+        return None
+    rest = DATE_EXPRESSION.sub(" ", text)
+    rest = DATE_LINE_REST.sub("", rest)
+    if len(rest) > 3:
+        return None
+    return _date_of(found[0])
+
+
+# A weekly's title names the week it covers: "North Korea Weekly (December 28, 2009 ~ January 3, 2010)",
+# "(November 29 - December 5, 2004)". The weekly is dated by the last day of that week.
+WEEK_RANGE = re.compile(
+    r"\((?:" + MONTH_NAME.replace("month_name", "m1") + r"\s+(?P<d1>\d{1,2})(?:,\s*(?P<y1>(?:19|20)\d\d))?)\s*[~\-–—]\s*"
+    r"(?:" + MONTH_NAME.replace("month_name", "m2") + r"\s+)?(?P<d2>\d{1,2}),?\s*(?P<y2>(?:19|20)\d\d)\)", re.IGNORECASE)
+
+
+def week_end_date(title: str) -> date | None:
+    """The last day of the week a weekly's title names, or None.
+
+    >>> week_end_date("North Korea Weekly (December 28, 2009 ~ January 3, 2010)")
+    datetime.date(2010, 1, 3)
+    >>> week_end_date("Major Weekly Developments in North Korea (November 29 - December 5, 2004)")
+    datetime.date(2004, 12, 5)
+    """
+    m = WEEK_RANGE.search(title)
+    if not m:
+        return None
+    month = (m.group("m2") or m.group("m1"))[:3].lower()
+    try:
+        return date(int(m.group("y2")), MONTHS[month], int(m.group("d2")))
+    except (KeyError, ValueError):
+        return None
+
+
+# --- source and agency lines, wherever they stand ----------------------------------------------------
+
+# Lines naming who published the text (GlobalSecurity's "Korean Central News Agency of DPRK via Korea News
+# Service (KNS)", a repost's "Source: KCNA", the NIS weeklies' "ROK National Intelligence Service",
+# Rodong Sinmun's closing signature): metadata, whatever markup holds them. A profile's own
+# [[metadata.sources]] are tried first.
+SOURCE_LINES = [
+    {"pattern": r"^(?:Source\s*:\s*)?\(?(?:KCNA|Korean Central News Agency(?: of (?:the )?DPRK)?)\)?(?:\s+via\s+(?P<distributor>.+?))?\s*$",
+     "agency": "Korean Central News Agency (KCNA)"},
+    {"pattern": r"^(?:Source\s*:\s*)?(?:ROK |Republic of Korea )?National Intelligence Service\s*$",
+     "agency": "ROK National Intelligence Service"},
+    {"pattern": r"^(?:Source\s*:\s*)?\(?(?:Rodong Sinmun|Rodong Sinmnun)\)?\s*$", "agency": "Rodong Sinmun"},
+    {"pattern": r"^(?:출처\s*[:：]?\s*)?[(\[【]?(?:조선중앙통신|로동신문)[)\]】]?$", "agency": "Korean Central News Agency (KCNA)"},
+    {"pattern": r"^(?:来源\s*[:：]?\s*)?(?:朝中社|朝鲜中央通讯社|朝鮮中央通訊社)$", "agency": "Korean Central News Agency (KCNA)"},
+]
+
+
+def page_date_line(page_lines: list[str], first_line: str, before: int = 12) -> date | None:
+    """The date a page states on a line of its own near the article (above it, as portals, blogs and the
+    kcna.co.jp calendar box set it): the date line nearest above the article's first line, else one of
+    its first lines."""
+    probe = " ".join(first_line.split())[:30]
+    start = next((i for i, line in enumerate(page_lines) if probe and probe in " ".join(line.split())), None)
+    if start is None:
+        return None
+    for line in [*reversed(page_lines[max(0, start - before):start]), *page_lines[start:start + 3]]:
+        found = date_line(line)
+        if found:
+            return found
+    return None
+
+
+BOOK_HEADING = re.compile(r"(?i)^(?:volume|vol\.|book|part|chapter|제\s*\d+\s*(?:권|부|장))\s*[\dIVXLC]*\.?$|^제\s*\d+\s*(?:권|부|장)$")
+SECTION_NUMBER = re.compile(r"^\d{1,2}\.\s+(?=\S)")
+
+
+def usable_headline(text: str, url: str, sitename: str | None) -> bool:
+    """A heading that can be the article's title: not the site's name, a date line, a source line or a
+    book/part/chapter heading ("Volume 2", "Chapter 4"), and short enough for a headline."""
+    text = text.strip()
+    return bool(text) and len(text) <= 200 and len(text.split()) <= 30 and \
+        not looks_like_site_name(text, sitename, url) and date_line(text) is None and \
+        match_source(text, SOURCE_LINES) is None and not BOOK_HEADING.match(text)
+
+
+def choose_headline(title: str, headings: list[str], page_title: str, sitename: str | None, url: str,
+                    paragraphs: list[str], layout_headline: str = "") -> str:
+    """The article's headline on a page without a profile: of the headings above the text, the nearest
+    one that <title> also names, else the nearest one (the site's name and section labels stand above
+    it), a leading section number ("7. ") taken off; when no heading is usable, the extractor's title
+    unless it only names the site, then the line above the dateline.
+
+    >>> choose_headline("Juche Korea News", ["Juche Korea News", "Talks Held"], "Juche Korea News", None,
+    ...                 "http://juche-korea-news.blogspot.com/p.html", [])
+    'Talks Held'
+    """
+    usable = [SECTION_NUMBER.sub("", h) for h in headings if usable_headline(h, url, sitename)]
+    if usable:
+        named = [h for h in usable if _key(h) and _key(h) in _key(page_title)]
+        return (named or usable)[-1]
+    if looks_like_site_name(title, sitename, url):
+        return headline_from_body(paragraphs) or layout_headline or title
+    return title
+
+
+def split_front_matter(paragraphs: list[str], title: str, limit: int = 8) -> tuple[list[str], list[str]]:
+    """Lines above the article's text that only frame it: the site's heading, a section label, a book's
+    author/title/volume/chapter lines above a memoir chapter ("KIM IL SUNG", "WITH THE CENTURY", "Volume
+    2", "Chapter 4"), up to and including the headline's own line. Only short lines that do not read as
+    sentences, and only when the headline stands among the opening lines (or they are book headings).
+    Returns (those lines, the rest).
+
+    >>> split_front_matter(["KIM IL SUNG", "Volume 2", "Chapter 4", "Before and after August 1, 1930, the factionalists rose."], "The Summer of 1930")
+    (['KIM IL SUNG', 'Volume 2', 'Chapter 4'], ['Before and after August 1, 1930, the factionalists rose.'])
+    """
+    key = _key(SECTION_NUMBER.sub("", title))
+    head = paragraphs[:limit]
+    at = next((i for i, p in enumerate(head) if key and _key(SECTION_NUMBER.sub("", p)) == key), None)
+    if at is not None and all(is_headline(p) for p in head[:at]):
+        return paragraphs[:at + 1], paragraphs[at + 1:]
+    n = 0
+    while n < len(head) and is_headline(head[n]) and (BOOK_HEADING.match(head[n].strip()) or
+                                                       (head[n].isupper() and len(head[n].split()) <= 5)):
+        n += 1
+    if n and any(BOOK_HEADING.match(p.strip()) for p in head[:n]):
+        return paragraphs[:n], paragraphs[n:]
+    return [], paragraphs

@@ -15,8 +15,7 @@ from cleaners.errorpages import could_be_error_page, error_page_reason
 from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
-from cleaners.kcna import (AGENCIES, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, headline_from_body,
-                           is_headline, looks_like_site_name, match_source, own_page_date, split_meta_lines, stated_date,
+from cleaners.kcna import (AGENCIES, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, is_headline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -218,8 +217,7 @@ def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
     if extracted is not None and (reason := attachment_reason(root, extracted.paragraphs)):
         refuse("attachment", reason)
     if extracted is None or not extracted.paragraphs:
-        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
-                                    page_lines=profile is not None)
+        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
     _refuse_error_page(text, extracted, profile)
     if reason := attachment_reason(root, [p for p in extracted.paragraphs if not is_headline(p)]):
         refuse("attachment", reason)
@@ -308,20 +306,24 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     # the page's own date (kcna.kp's "Juche113.5.27.", Rodong's "2024.8.1."), or the one its URL carries
     own_date = own_page_date(parsed) or own_page_date(groups)
 
-    if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
-        extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")
-                           or extracted.title)
+    if extracted.method != "profile":
+        extracted.title = choose_headline(
+            extracted.title, [h for h in extracted.fields.get("headings", "").split("\n") if h],
+            extracted.fields.get("page_title", ""), extracted.fields.get("sitename"), url, extracted.paragraphs,
+            extracted.fields.get("headline", ""))
     subject = extracted.title
     headline = Tracked(served_headline(extracted, parsed))
     title = repair_tracked(headline, log, "title").text
     tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in extracted.paragraphs], log, "body")
     paragraphs = [t.text for t in tracked]
     # the metadata lines leave the text, not the record: their served form is folded into the text
+    served = paragraphs
     paragraphs, _, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    at = 0 if not meta_lines or served[0] == meta_lines[0] else 1  # a headline above them stays in place
     for line in meta_lines:
         log.add("meta-line", "body", (line[:60], ""))
-        if len(tracked) > 1:
-            tracked = fold_into_neighbour(tracked, 0, "meta-line")
+        if len(tracked) > at + 1:
+            tracked = fold_into_neighbour(tracked, at, "meta-line")
     # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
     # not body text. They were repaired with the body (the log counts every repair on the page's
     # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded
@@ -333,6 +335,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
                 chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
+    if extracted.method != "profile":  # a page of unknown layout: the site's and the book's headings above the text
+        front, paragraphs = split_front_matter(paragraphs, title)
+        heading_lines += front
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
         if len(tracked) > 1:
@@ -359,7 +364,11 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     distributor = (source or {}).get("distributor") or parsed.get("distributor") or meta.get("distributor")
     doc_date, posted_at, place = None, None, meta.get("place")
     url_date = yymmdd_date(groups.get("yymmdd") or parsed.get("url_yymmdd"))
-    page_date = day_first_date(extracted.fields.get("page_date"))
+    # the page's own date line ("Date: 14/12/2019", a portal's "Posted : 2024.07.14", "주체102(2013)년 2월
+    # 11일"), in the text's opening lines or just above them; a weekly's, the last day of its week
+    line_date = (date.fromisoformat(extracted.fields["date_line"]) if extracted.fields.get("date_line") else
+                 page_date_line(extracted.fields.get("page_lines", "").split("\n"), extracted.paragraphs[0]))
+    page_date = day_first_date(extracted.fields.get("page_date")) or line_date or week_end_date(title)
     dateline = find_dateline(paragraphs)
     if dateline:
         place = dateline["place"]
