@@ -27,6 +27,7 @@ ALERT = re.compile(r"""alert\(\s*(["'])(?P<message>(?:\\.|(?!\1).)*)\1\s*\)""", 
 MAX_ERROR_PAGE_TEXT = 1500
 # Below this much extracted text, every line is read for error wording, not only the title and headings.
 MAX_ERROR_LINES_TEXT = 300
+MAX_ERROR_LINE = 60  # an error message is a short line of its own, not a sentence quoting one
 
 
 def alert_messages(root) -> list[str]:
@@ -61,7 +62,8 @@ def error_page_reason(root, body_text: str, patterns: list[str] | tuple[str, ...
     title = " ".join((root.findtext(".//title") or "").split())
     headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2")]
     # a short page: its own lines are read too ("알수 없는 주소입니다." in a paragraph)
-    lines = [" ".join(line.split()) for line in body_text.split("\n")] if len(body_text) <= MAX_ERROR_LINES_TEXT else []
+    lines = [line for line in (" ".join(raw.split()) for raw in body_text.split("\n")) if len(line) <= MAX_ERROR_LINE]
+    lines = lines if len(body_text) <= MAX_ERROR_LINES_TEXT else []
     for label, text in [("title", title)] + [("heading", h) for h in headings] + [("text", line) for line in lines]:
         if text and any(c.search(text) for c in compiled):
             return f"{label}: {text[:120]}"

@@ -15,7 +15,7 @@ class NotAnArticle(CleaningError):
     """
 
     def __init__(self, kind: str, reason: str):
-        super().__init__(f"not an article ({kind}): {reason}")
+        super().__init__(reason)  # the message stays the reason in words; `kind` classes it
         self.kind = kind
         self.reason = reason
 
