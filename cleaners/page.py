@@ -179,17 +179,6 @@ def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None)
         raise SoftNotFound(reason)
 
 
-def is_error_page(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> str | None:
-    """Why a captured page is an error page served as 200 (one line: "alert: 글이 존재하지 않습니다. …",
-    "title: Page Not Found"), or None. For the crawl, which counts such a URL as gone; clean_page raises
-    SoftNotFound with the same reason."""
-    try:
-        clean_page(body, url, headers=headers)
-    except SoftNotFound as exc:
-        return exc.reason
-    except CleaningError:
-        return None
-    return None
 
 
 def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:

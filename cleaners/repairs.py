@@ -761,21 +761,11 @@ def broken_mid_sentence(previous: str, paragraph: str) -> bool:
     return bool(last_word) and last_word.group(1).lower() in CLOSED_CLASS and paragraph[:1].isupper()
 
 
-def rejoin_paragraphs(paragraphs: list[str], log: RepairLog | None = None, where: str = "body") -> list[str]:
-    """Paragraphs broken mid-sentence where a printed page ended are joined (see broken_mid_sentence);
-    a word cut by a hyphen at the break ("cir-" / "cumstances") is joined without a space, and left
-    for the print-hyphen rule to judge.
-
-    >>> rejoin_paragraphs(["In the summer of 1938 the Japanese imperialists provoked an incident at", "Lake Khasan."])
-    ['In the summer of 1938 the Japanese imperialists provoked an incident at Lake Khasan.']
-    >>> rejoin_paragraphs(["6. “Let Us Defend the Soviet Union with Arms!”", "The Soviet Union, which..."])
-    ['6. “Let Us Defend the Soviet Union with Arms!”', 'The Soviet Union, which...']
-    """
-    return [t.text for t in rejoin_tracked([Tracked(p) for p in paragraphs], log, where)]
 
 
 def rejoin_tracked(paragraphs: list[Tracked], log: RepairLog | None = None, where: str = "body") -> list[Tracked]:
-    """rejoin_paragraphs on Tracked paragraphs: the removed break is kept as a repaired piece."""
+    """Paragraphs a print page break split mid-sentence joined again; the removed break is kept as a
+    repaired piece."""
     out: list[Tracked] = []
     for paragraph in paragraphs:
         if out and broken_mid_sentence(out[-1].text, paragraph.text):
