@@ -446,9 +446,10 @@ def heading_candidates(root, first_line: str) -> list[str]:
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in NEVER_TEXT:
             continue
-        own = " ".join(" ".join([el.text or "", *(child.tail or "" for child in el)]).split())
-        if probe and probe in own:
+        if probe and probe in " ".join((el.text or "").split()):
             break  # the article's text begins here
+        if probe and probe in " ".join((el.tail or "").split()):
+            break  # … right after this element (a <br> before the first paragraph); it is no heading
         text = " ".join(el.text_content().split())
         if not text or len(text) > 200:
             continue
@@ -503,9 +504,9 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
     lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
     paragraphs, dropped = drop_chrome_lines(lines, [*(chrome_lines or []), *generic_chrome_lines(),
                                                     *generic_chrome_lines("every_path")])
-    from cleaners.kcna import is_headline  # the kcna module reads text, never markup: no cycle at import
+    from cleaners.kcna import is_short_line  # the kcna module reads text, never markup: no cycle at import
 
-    text_start = next((p for p in paragraphs if not is_headline(p)), paragraphs[0] if paragraphs else "")
+    text_start = next((p for p in paragraphs if not is_short_line(p)), paragraphs[0] if paragraphs else "")
     if text_start:
         fields["headings"] = "\n".join(heading_candidates(headings_root, text_start))
     return Extracted(title, paragraphs, fields, method, link_lists + dropped)

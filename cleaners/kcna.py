@@ -142,7 +142,7 @@ def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: l
             fields["source_line"] = line
         elif "date_line" not in fields and (stated := date_line(line)) is not None:
             fields["date_line"] = stated.isoformat()
-        elif is_headline(line) and n + 1 < len(paragraphs) and not skipped:
+        elif is_short_line(line) and n + 1 < len(paragraphs) and not skipped:
             skipped.append(n)  # a headline above the metadata lines: kept, and the search goes on below it
             n += 1
             continue
@@ -221,6 +221,20 @@ def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
     host_labels = {_key(label) for label in (urlsplit(url).hostname or "").lower().split(".")}
     return (len(words) <= 1 or _key(title) == _key(sitename or "-")
             or _key(title) in host_labels)
+
+
+def is_short_line(line: str) -> bool:
+    """A line too short to be running text: a headline, a label, a heading (whatever its last character:
+    KCNA headlines end in "!" and weeklies' in ")").
+
+    >>> is_short_line("Let Us Defend the Soviet Union with Arms!"), is_short_line("Pyongyang, May 2 (KCNA) -- " + "word " * 20)
+    (True, False)
+    """
+    text = line.strip()
+    return 0 < max(len(text.split()), len(CJK_CHAR.findall(text)) // 3) <= HEADLINE_WORDS
+
+
+CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
 def is_headline(line: str) -> bool:
@@ -318,6 +332,8 @@ DATE_EXPRESSION = re.compile("|".join(f"(?:{e})" for e in DATE_EXPRESSIONS), re.
 DATE_LINE_REST = re.compile(
     r"(?i)\b(?:date|dated|posted|updated|published|modified|last updated|issued|time|on|calendar)\b|>>|"
     r"입력|수정|등록|작성일|승인|발행|기사입력|최종수정|发布时间|發佈時間|发布|發佈|时间|時間|日期|来源|"
+    r"\b(?:KCNA|KNS|Korean Central News Agency(?: of DPRK)?|Rodong Sinmun|Pyongyang Times|Minju Joson)\b|"
+    r"조선중앙통신|로동신문|朝中社|"
     r"\bjuche\s*\d{1,3}\b|\(\s*(?:19|20)\d\d\s*\)|" + WEEKDAY +
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]\.?M\.?|KST|UTC|GMT|ZULU)?\b|[|:：,\-–—/()\[\]·•]|\s+")
 
@@ -451,6 +467,8 @@ def choose_headline(title: str, headings: list[str], page_title: str, sitename: 
     usable = [SECTION_NUMBER.sub("", h) for h in headings if usable_headline(h, url, sitename)]
     if usable:
         named = [h for h in usable if _key(h) and _key(h) in _key(page_title)]
+        if named and len(usable) > 1 and named == usable[:1] and _key(named[0]) == _key(page_title):
+            named = []  # <title> is only the first heading, the site's (a blog's name): not the headline
         return (named or usable)[-1]
     if looks_like_site_name(title, sitename, url):
         return headline_from_body(paragraphs) or layout_headline or title

@@ -131,7 +131,7 @@ def kcna_co_jp(t):
                  + "".join(f"&nbsp;&nbsp;&nbsp;{escape(p)}<br><br>\n" for p in t["paragraphs"])
                  + "<a href='../news13/index-e.htm'>&lt;&lt; Previous</a> | <a href='../news15/index-e.htm'>Next "
                  "&gt;&gt;</a></td></tr></table>")
-    return url, html, ["calendar>>", "Previous", "Spanish", "Japanese"]
+    return url, html, ["calendar>>", "Previous", "Spanish"]
 
 
 def kcnakp_q(t):
