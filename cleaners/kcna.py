@@ -219,7 +219,8 @@ def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
     """
     words = title.split()
     host_labels = {_key(label) for label in (urlsplit(url).hostname or "").lower().split(".")}
-    return (len(words) <= 1 or _key(title) == _key(sitename or "-")
+    one_word = len(words) <= 1 and len(CJK_CHAR.findall(title)) < 5  # Chinese and Korean titles need no spaces
+    return (one_word or _key(title) == _key(sitename or "-")
             or _key(title) in host_labels)
 
 
@@ -254,7 +255,8 @@ def headline_from_body(paragraphs: list[str]) -> str | None:
     for i, paragraph in enumerate(paragraphs[:DATELINE_SEARCH + 1]):
         if parse_dateline(paragraph):
             return paragraphs[i - 1].strip() if i and is_headline(paragraphs[i - 1]) else None
-    if len(paragraphs) > 1 and is_headline(paragraphs[0]) and not is_headline(paragraphs[1]):
+    if len(paragraphs) > 1 and is_headline(paragraphs[0]) and not is_headline(paragraphs[1]) \
+            and date_line(paragraphs[0]) is None:
         return paragraphs[0].strip()
     return None
 

@@ -18,7 +18,12 @@ COMMON_HANGUL = frozenset(
     "부위원장민화경생라있었그였며면런까만회당혁명령군람께습니님동지였다")
 # The same for Chinese (GBK pages): the commonest characters of running text.
 COMMON_HAN = frozenset("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过"
-                       "家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头")
+                       "家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头"
+                       # the same in traditional characters (a GBK page of a Hong Kong or Taiwan repost)
+                       "這來國個說們為時會著過學對裡後麼沒於還發當無開見經頭與區黨長議員書記報導稱選舉")
+# Chinese text's own punctuation (full-width comma, full stop, enumeration comma, quotes, the ideographic
+# space of indents): a page read in the right table is full of it; Western text read as GBK never is.
+CJK_PUNCTUATION = frozenset("，。、：；“”（）《》「」\u3000！？")
 # Punctuation that EUC-KR, GBK and KPS 9566 all carry in their first row, and that a repost of KCNA or
 # of the memoir is full of: the signature of a legacy page read as Latin-1 ("¡°" “, "¡¯" ’, "¡¶" 《).
 CJK_QUOTES = frozenset("“”‘’《》「」『』〈〉…")
@@ -174,6 +179,9 @@ def sniff_legacy_page(body: bytes) -> str | None:
     'cp949'
     >>> sniff_legacy_page("<p>Müller’s café</p>".encode("cp1252")) is None
     True
+    >>> sniff_legacy_page("<p>\u3000\u3000据朝鲜官方媒体朝中社昨日报道，在平壤举行的朝鲜劳动党第八次代表大会，前日推举金正恩为总书记。</p>".encode("gb2312"))
+    'gb18030'
+    
     """
     high = re.findall(rb"[\x81-\xfe][\x41-\xfe]", body)
     if len(high) < 4:
@@ -184,4 +192,9 @@ def sniff_legacy_page(body: bytes) -> str | None:
     codec, text = found
     letters = HANGUL_SYLLABLE.findall(text) + HAN.findall(text)
     common = sum(c in COMMON_HANGUL or c in COMMON_HAN for c in letters)
-    return codec if letters and common >= len(letters) * 0.3 else None
+    if letters and common >= len(letters) * 0.3:
+        return codec
+    # Chinese news uses a wider vocabulary than the common set: its punctuation is the evidence then
+    # (a GB2312 page with no charset, indented with full-width spaces "¡¡" when read as Latin-1)
+    punctuation = sum(c in CJK_PUNCTUATION for c in text)
+    return codec if len(letters) >= 20 and common >= len(letters) * 0.1 and punctuation >= len(letters) / 40 else None

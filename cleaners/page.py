@@ -26,6 +26,12 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
+# EUC-KR/CP949 text read as Latin-1 holds the byte 0xAD as U+00AD, a soft hyphen, which extractors drop as
+# invisible: the byte pair it belonged to is then broken for good ("¼\xad" is 서). Inside such a run it
+# travels through extraction as a stand-in and comes back for the legacy repair. The stand-in must be a
+# printable letter (trafilatura drops private-use characters as well): U+A7FF, an archaic epigraphic M.
+SOFT_HYPHEN_IN_RUN = re.compile("(?<=[\u00a1-\u00fe])\u00ad|\u00ad(?=[\u00a1-\u00fe])")
+SOFT_HYPHEN_STAND_IN = "\ua7ff"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -158,7 +164,7 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     values: dict[str, str] = {}
     for rule in profile.metadata.get("parse", []):
         sources = {"title": extracted.title, "url": url}
-        source = sources[rule["field"]] if rule["field"] in sources else extracted.fields.get(rule["field"], "")
+        source = sources[rule["field"]] if rule["field"] in sources else legible(extracted.fields.get(rule["field"], ""))
         m = re.search(rule["pattern"], source)
         if m:
             for name, value in {**m.groupdict(), **rule.get("set", {})}.items():
@@ -230,7 +236,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
-    text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    text = SOFT_HYPHEN_IN_RUN.sub(SOFT_HYPHEN_STAND_IN, text.replace("\x0c", FORM_FEED_STAND_IN))
     text, removed = PARSE_HOSTILE.subn(" ", text)
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
@@ -240,7 +246,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     except RecursionError:
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
-    restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
+    restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c").replace(SOFT_HYPHEN_STAND_IN, "\u00ad")  # noqa: E731
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     # a subject cut with "…" (GNUBoard 5.2) is the content's full subject: the page serves both
     extracted.title = uncut_subject(restore(extracted.title), extracted.paragraphs)
@@ -307,7 +313,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     paragraphs = [t.text for t in tracked]
     # the metadata lines leave the text, not the record: their served form is folded into the text
     served = paragraphs
-    paragraphs, _, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    paragraphs, repaired_fields, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    for name, value in repaired_fields.items():  # a line legible only once repaired (a mojibake date line)
+        extracted.fields.setdefault(name, value)
     at = 0 if not meta_lines or served[0] == meta_lines[0] else 1  # a headline above them stays in place
     for line in meta_lines:
         log.add("meta-line", "body", (line[:60], ""))
@@ -356,7 +364,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     # the page's own date line ("Date: 14/12/2019", a portal's "Posted : 2024.07.14", "주체102(2013)년 2월
     # 11일"), in the text's opening lines or just above them; a weekly's, the last day of its week
     line_date = (date.fromisoformat(extracted.fields["date_line"]) if extracted.fields.get("date_line") else
-                 page_date_line(extracted.fields.get("page_lines", "").split("\n"), extracted.paragraphs[0]))
+                 page_date_line([legible(line) for line in extracted.fields.get("page_lines", "").split("\n")],
+                                legible(extracted.paragraphs[0])))
     page_date = day_first_date(extracted.fields.get("page_date")) or line_date or week_end_date(title)
     dateline = find_dateline(paragraphs)
     if dateline:
@@ -436,6 +445,15 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), spans=spans,
         extra=extra,
         capture=capture, cleaner_version=CLEANER_VERSION)
+
+
+LEGACY_RUN = re.compile("[\u00a1-\u00fe]{2,}")
+
+
+def legible(line: str) -> str:
+    """A page line as it reads once repaired, when it holds legacy CJK bytes read as Latin-1 (a mojibake
+    date line "ÁÖÃ¼102(2013)³â"): only for finding metadata; the text's own repairs are logged elsewhere."""
+    return repair_text(line) if LEGACY_RUN.search(line) else line
 
 
 def _year_from(value: str | None) -> int | None:
