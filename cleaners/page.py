@@ -15,7 +15,7 @@ from cleaners.errorpages import could_be_error_page, error_page_reason
 from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
-from cleaners.kcna import (AGENCIES, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, is_headline, match_source, own_page_date, split_meta_lines, stated_date,
+from cleaners.kcna import (AGENCIES, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -26,12 +26,18 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
-# EUC-KR/CP949 text read as Latin-1 holds the byte 0xAD as U+00AD, a soft hyphen, which extractors drop as
-# invisible: the byte pair it belonged to is then broken for good ("¼\xad" is 서). Inside such a run it
-# travels through extraction as a stand-in and comes back for the legacy repair. The stand-in must be a
-# printable letter (trafilatura drops private-use characters as well): U+A7FF, an archaic epigraphic M.
-SOFT_HYPHEN_IN_RUN = re.compile("(?<=[\u00a1-\u00fe])\u00ad|\u00ad(?=[\u00a1-\u00fe])")
-SOFT_HYPHEN_STAND_IN = "\ua7ff"
+# Legacy CJK bytes read as Latin-1 or windows-1252 include characters extractors drop as invisible: the
+# soft hyphen U+00AD (EUC-KR's byte 0xAD, in 서 "¼\xad") and the C1 controls a browser shows for the five
+# bytes windows-1252 leaves undefined (GBK's 0x81, 0x8D, 0x8F, 0x90, 0x9D). Dropped, the byte pair they
+# belonged to is broken for good. Inside a run of such characters they travel through extraction as
+# stand-ins and come back for the legacy repairs; the stand-ins are printable letters (trafilatura drops
+# private-use characters too) from Latin Extended-D, which no page of this corpus writes.
+LEGACY_INVISIBLE = {"\u00ad": "\ua7ff", "\x81": "\ua781", "\x8d": "\ua78d", "\x8f": "\ua78f", "\x90": "\ua790",
+                    "\x9d": "\ua79d"}
+LEGACY_INVISIBLE_IN_RUN = re.compile("(?<=[\u0080-\u00ff])[\u00ad\x81\x8d\x8f\x90\x9d]|"
+                                     "[\u00ad\x81\x8d\x8f\x90\x9d](?=[\u0080-\u00ff])")
+LEGACY_STAND_INS = re.compile("[%s]" % "".join(LEGACY_INVISIBLE.values()))
+LEGACY_RESTORE = {v: k for k, v in LEGACY_INVISIBLE.items()}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -214,7 +220,7 @@ def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
     if extracted is None or not extracted.paragraphs:
         extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
     _refuse_error_page(text, extracted, profile)
-    if reason := attachment_reason(root, [p for p in extracted.paragraphs if not is_headline(p)]):
+    if reason := attachment_reason(root, extracted.paragraphs):
         refuse("attachment", reason)
     if not extracted.paragraphs and extracted.dropped:
         refuse("empty", f"no article text found: the page's text is only its footer and chrome "
@@ -224,8 +230,8 @@ def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
     if _only_chrome(extracted.paragraphs, profile):
         refuse("empty", "no article text found: the page's text is only its footer and chrome "
                         f"({extracted.paragraphs[0][:60]!r} …)")
-    if extracted.method != "profile":
-        refuse_chrome_only(extracted.paragraphs, extracted.title)
+    if extracted.method != "profile":  # judged on the text as it reads once legacy bytes are repaired
+        refuse_chrome_only([legible(p) for p in extracted.paragraphs], extracted.title)
     return extracted
 
 
@@ -236,7 +242,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
-    text = SOFT_HYPHEN_IN_RUN.sub(SOFT_HYPHEN_STAND_IN, text.replace("\x0c", FORM_FEED_STAND_IN))
+    text = LEGACY_INVISIBLE_IN_RUN.sub(lambda m: LEGACY_INVISIBLE[m.group(0)], text.replace("\x0c", FORM_FEED_STAND_IN))
     text, removed = PARSE_HOSTILE.subn(" ", text)
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
@@ -246,7 +252,8 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     except RecursionError:
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
-    restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c").replace(SOFT_HYPHEN_STAND_IN, "\u00ad")  # noqa: E731
+    restore = lambda value: LEGACY_STAND_INS.sub(  # noqa: E731
+        lambda m: LEGACY_RESTORE[m.group(0)], value.replace(FORM_FEED_STAND_IN, "\x0c"))
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     # a subject cut with "…" (GNUBoard 5.2) is the content's full subject: the page serves both
     extracted.title = uncut_subject(restore(extracted.title), extracted.paragraphs)

@@ -26,6 +26,10 @@ ATTACHMENT_LINE = re.compile(r"(?i)^(?:(?:download|첨부\s*파일|첨부|attach
                              r"(?:\s*\(\s*[\d.,]+\s*[KMG]?i?B?\s*\))?$|^(?:첨부\s*파일|첨부|attachments?|附件)$")
 
 
+# Besides a file's name, an attachment-only post shows at most a heading or a label of this many words.
+ATTACHMENT_OTHER_WORDS = 30
+
+
 def words(text: str) -> int:
     """Words of a text, a CJK text's characters counted two to a word.
 
@@ -111,15 +115,27 @@ def list_page_reason(root) -> str | None:
 
 
 def attachment_reason(root, paragraphs: list[str]) -> str | None:
-    """Why a post holds only an attachment (its text is only file names or download lines, and the page
-    links a file), or None."""
+    """Why a post holds only an attachment, or None: the page links a file, and its text is nothing, or a
+    file's name ("Download: statement.pdf", "첨부파일 : rodong.hwp") with at most a short heading or
+    label beside it (ATTACHMENT_OTHER_WORDS), no running text.
+
+    >>> import lxml.html
+    >>> page = lxml.html.fromstring("<html><body><a href='/f/statement.pdf'>Download: statement.pdf</a></body></html>")
+    >>> attachment_reason(page, ["Juche Korea News", "Statement of July 14 (PDF)", "Download: statement.pdf"])
+    "attachment-only post: no text, a link to 'Download: statement.pdf'"
+    """
     files = [a for a in root.iter("a") if ATTACHMENT.search(a.get("href") or "")]
     if not files:
         return None
-    if all(ATTACHMENT_LINE.search(p.replace("\u00a0", " ").strip()) for p in paragraphs):
-        name = _text(files[0]) or files[0].get("href")
-        return f"attachment-only post: no text, a link to {name[:80]!r}"
-    return None
+    lines = [line for line in (p.replace("\u00a0", " ").strip() for p in paragraphs) if line]
+    named = [line for line in lines if ATTACHMENT_LINE.search(line)]
+    other = [line for line in lines if not ATTACHMENT_LINE.search(line)]
+    if lines and not named:
+        return None
+    if sum(words(line) for line in other) > ATTACHMENT_OTHER_WORDS or any(words(line) > 20 for line in other):
+        return None
+    name = _text(files[0]) or files[0].get("href")
+    return f"attachment-only post: no text, a link to {name[:80]!r}"
 
 
 def refuse(kind: str, reason: str) -> None:

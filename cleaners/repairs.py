@@ -362,6 +362,21 @@ def _legacy_cjk(m: re.Match) -> str | None:
     return _legacy_repair(m.string).get((m.start(), m.end()))
 
 
+def fix_cp1252_cjk(text: str) -> str:
+    """GBK or EUC-KR/CP949 text read as windows-1252 and saved so ("±±º«¿ìÔò12ÈÕ·¢Éä" is 北韩快则12日发射), a
+    repost's mojibake whose second bytes fall outside Latin-1 (cleaners.legacy.repair_cp1252_cjk). Only a
+    string made of such characters, decoding to common CJK text, changes.
+
+    >>> fix_cp1252_cjk("±±º«¿ìÔò12ÈÕ·¢Éä¡°ÒøºÓ3ºÅ¡±¡£"), fix_cp1252_cjk("Müller’s café ¡Olé!")
+    ('北韩快则12日发射“银河3号”。', 'Müller’s café ¡Olé!')
+    """
+    if text.isascii():  # O(1): most text of the corpus, nothing to do
+        return text
+    from cleaners.legacy import repair_cp1252_cjk
+
+    return repair_cp1252_cjk(text)[0]
+
+
 # An entity, possibly escaped more than once ("&amp;amp;rsquo;"): all layers go in one step, so a
 # second cleaning finds nothing left to do.
 ENTITY = re.compile(r"&(?:amp;)*(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -632,6 +647,8 @@ def _has_space_run(text: str) -> bool:
 RULES: list[Rule] = [
     Rule("html-entity", "HTML entities left over after parsing", _unescape_entity, ENTITY,
          could_match=_containing("&")),
+    Rule("legacy-cjk-cp1252", "GBK or EUC-KR/CP949 text read as windows-1252, the whole string",
+         fix_whole=fix_cp1252_cjk),
     Rule("legacy-cjk", "EUC-KR/CP949, GBK or KPS 9566 text read as Latin-1", _legacy_cjk,
          re.compile("[\u00a1-\u00fe]{2,}"), could_match=_non_ascii),
     Rule("ftfy", "mojibake repaired by ftfy (explicit config)", fix_whole=fix_mojibake),

@@ -48,7 +48,8 @@ def reference_repair(text: str, log: repairs.RepairLog) -> Tracked:
         current = before
         for rule in repairs.RULES:
             if rule.fix_whole is not None:
-                fixed = ftfy.fix_text(current, config=repairs.FTFY_CONFIG)
+                fixed = (ftfy.fix_text(current, config=repairs.FTFY_CONFIG) if rule.name == "ftfy"
+                         else rule.fix_whole(current))
                 edits = [] if fixed == current else repairs._differences(current, fixed)
                 if edits:
                     log.add(rule.name, "body", repairs._first_difference(current, fixed))

@@ -304,7 +304,9 @@ def zh_gb2312_undeclared(t):
 
 def zh_gbk_mojibake(t):
     url = f"https://korea-repost.example.org/{t['id']}/"
-    mangled = lambda s: s.encode("gb18030").decode("cp1252", errors="replace")  # noqa: E731
+    # as a browser reads GBK bytes as windows-1252 (WHATWG: the five bytes cp1252 leaves undefined are C1 controls)
+    mangled = lambda s: "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b)  # noqa: E731
+                                for b in s.encode("gb18030"))
     body = "".join(f"<p>{escape(mangled(p))}</p>" for p in t["paragraphs"])
     html = (f"<html><head><meta charset='utf-8'><title>Korea Repost</title></head><body><h1>Korea Repost</h1>"
             f"<h2>{escape(t['title'])}</h2><p class='date'>Posted {t['date']}</p>{body}"
