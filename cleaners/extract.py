@@ -42,6 +42,8 @@ class Extracted:
     fields: dict[str, str] = field(default_factory=dict)
     method: str = "profile"       # "profile", "trafilatura", "trafilatura-recall" or "densest-block"
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
+    template_dropped: list[str] = field(default_factory=list)  # lines of the site's learned template
+    page: object = field(default=None, repr=False, compare=False)  # the parsed page, unchanged (generic path)
 
 
 # A tag: "/" if it ends one, its name, the rest up to the first ">" (ending in "/" for an empty element)
@@ -442,31 +444,39 @@ def heading_candidates(root, first_line: str) -> list[str]:
     or id says title/headline/subject, and emphasised lines (<b>, <strong>, <font size=4+>) alone in their
     block. The headline is the one nearest the text; the site's name and section labels stand above it."""
     probe = " ".join(first_line.split())[:30]
+    head = probe[:8]
     found: list[str] = []
+
+    def holds_probe(raw: str | None) -> bool:
+        return bool(raw) and head in raw and probe in " ".join(raw.split())
+
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in NEVER_TEXT:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in NEVER_TEXT:
             continue
-        if probe and probe in " ".join((el.text or "").split()):
+        if probe and holds_probe(el.text):
             break  # the article's text begins here
-        if probe and probe in " ".join((el.tail or "").split()):
+        if probe and holds_probe(el.tail):
             break  # … right after this element (a <br> before the first paragraph); it is no heading
+        size = (el.get("size") or "").lstrip("+")
+        heading = (tag in HEADING_TAGS or tag in ("b", "strong") or (tag == "font" and size.isdigit() and int(size) >= 4)
+                   or ((el.get("class") or el.get("id")) and tag not in ("title", "a", "li", "ul", "table", "tr", "td")
+                       and HEADING_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")))
+        if not heading:
+            continue
         text = " ".join(el.text_content().split())
         if not text or len(text) > 200:
             continue
-        size = (el.get("size") or "").lstrip("+")
-        heading = (el.tag in HEADING_TAGS or HEADING_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")
-                   or el.tag in ("b", "strong") or (el.tag == "font" and size.isdigit() and int(size) >= 4))
-        if heading and el.tag not in ("title", "a", "li", "ul", "table", "tr", "td"):
-            parent = el.getparent()
-            if el.tag in ("b", "strong", "font") and parent is not None and \
-                    " ".join(parent.text_content().split()) != text:
-                continue  # emphasis inside a sentence, not a heading
-            if not found or found[-1] != text:
-                found.append(text)
+        parent = el.getparent()
+        if tag in ("b", "strong", "font") and parent is not None and " ".join(parent.text_content().split()) != text:
+            continue  # emphasis inside a sentence, not a heading
+        if not found or found[-1] != text:
+            found.append(text)
     return found
 
 
-def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
+def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True,
+                    page=None) -> Extracted:
     """Sites without a profile (or whose markup the profile does not know): README, "The generic path".
 
     trafilatura in precision mode finds the main text; when that is short, the recall mode is tried
@@ -476,12 +486,13 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
     fields["headline"]. Then lists of links under a "Related posts"-style heading, the lines of generic
     chrome (cleaners/generic_chrome.toml) and the profile's chrome lines, if any, are dropped (returned
     in `dropped`). Title, date and site name come from the markup (page_metadata). `page_lines`: also
-    return every line of the page (profiles read metadata from it by text pattern).
+    return every line of the page (profiles read metadata from it by text pattern). `page`: the page already
+    parsed, left unchanged (read for the headings above the text; parsed here when not given).
     """
     root = parse_html(text)
     fields = page_metadata(root)
     title = fields.pop("title")
-    headings_root = parse_html(text)  # trafilatura prunes `root` in place
+    headings_root = page if page is not None else parse_html(text)  # trafilatura prunes `root` in place
     if page_lines:
         # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the
         # page: profiles can read it by text pattern from `page_lines` when their selectors found nothing.
@@ -509,4 +520,4 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
     text_start = next((p for p in paragraphs if not is_short_line(p)), paragraphs[0] if paragraphs else "")
     if text_start:
         fields["headings"] = "\n".join(heading_candidates(headings_root, text_start))
-    return Extracted(title, paragraphs, fields, method, link_lists + dropped)
+    return Extracted(title, paragraphs, fields, method, link_lists + dropped, page=headings_root)

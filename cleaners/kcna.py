@@ -499,3 +499,11 @@ def split_front_matter(paragraphs: list[str], title: str, limit: int = 8) -> tup
     if n and any(BOOK_HEADING.match(p.strip()) for p in head[:n]):
         return paragraphs[:n], paragraphs[n:]
     return [], paragraphs
+
+
+# What DPRK state media repeats in many articles on purpose: the leaders' names and titles, the party and
+# state, and the slogans. A line holding one is text, however often it recurs (cleaners.template's guard).
+PROTECTED = re.compile(
+    r"(?i)\bKim (?:Il Sung|Jong Il|Jong Un|Jong Suk|Yo Jong)\b|김일성|김정일|김정은|김정숙|金日成|金正日|金正恩|"
+    r"\bJuche\b|\bSongun\b|\bWorkers' Party\b|\bWPK\b|\bDPRK\b|\bLong live\b|만세|주체|선군|로동당|"
+    r"\bgeneral secretary\b|\bsupreme leader\b|\bgreat leader\b|\brespected\b|\bcomrade\b|\bmotherland\b")

@@ -12,8 +12,9 @@ from cleaners.decode import decode_html
 from core.document import Document
 from cleaners.errors import CleaningError, SoftNotFound
 from cleaners.errorpages import could_be_error_page, error_page_reason
-from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
+from cleaners.extract import Extracted, block_texts, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
+from cleaners.template import SiteTemplate, drop_template_lines
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
 from cleaners.kcna import (AGENCIES, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
@@ -203,7 +204,7 @@ def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
     return bool(paragraphs) and all(any(c.search(p.strip()) for c in compiled) for p in paragraphs)
 
 
-def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
+def _extract(text: str, profile: Profile | None, url: str = "", template: SiteTemplate | None = None) -> Extracted:
     """The article of a decoded page: its kind first (cleaners.pagekind: a list page, an attachment-only
     or empty post raise NotAnArticle), then the profile's selectors, else the generic extractor; error
     pages served as 200 raise SoftNotFound."""
@@ -218,8 +219,11 @@ def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
     if extracted is not None and (reason := attachment_reason(root, extracted.paragraphs)):
         refuse("attachment", reason)
     if extracted is None or not extracted.paragraphs:
-        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [])
+        extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
+                                    page_lines=profile is not None, page=root)
     _refuse_error_page(text, extracted, profile)
+    # the site's template, learned from its crawl (cleaners.template): lines no profile lists yet
+    extracted.paragraphs, extracted.template_dropped = drop_template_lines(extracted.paragraphs, template)
     if reason := attachment_reason(root, extracted.paragraphs):
         refuse("attachment", reason)
     if not extracted.paragraphs and extracted.dropped:
@@ -236,7 +240,7 @@ def _extract(text: str, profile: Profile | None, url: str = "") -> Extracted:
 
 
 def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None,
-                 log: RepairLog | None = None) -> tuple[Profile | None, Extracted]:
+                 log: RepairLog | None = None, template: SiteTemplate | None = None) -> tuple[Profile | None, Extracted]:
     """Decode and extract one page, before any text repair: (its site profile, what extraction found).
     The paragraphs are the text as the site served it, the baseline every recorded repair starts from.
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
@@ -248,7 +252,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
     try:
-        extracted = _extract(text, profile, url)
+        extracted = _extract(text, profile, url, template)
     except RecursionError:
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
@@ -259,6 +263,8 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     extracted.title = uncut_subject(restore(extracted.title), extracted.paragraphs)
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
+    for line in extracted.template_dropped:
+        log.add("template-line", "page", (line[:60], ""))
     return profile, extracted
 
 
@@ -279,20 +285,21 @@ def document_spans(title: Tracked, paragraphs: list[Tracked]) -> list[list]:
 
 
 def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
-               capture: dict | None = None) -> Document:
+               capture: dict | None = None, template: SiteTemplate | None = None) -> Document:
     """Clean one captured page into a Document.
 
     body      the response body as archived (bytes)
     url       the page's URL: picks the site profile (by host) and the document id
     headers   response headers (lower-case names), for the declared charset
     capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
+    template  the site's template learned from its crawl (cleaners.template), None: none known
     Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
     an error page served as 200 (the crawl counts the URL as gone).
     """
     from cleaners import CLEANER_VERSION
 
     log = RepairLog()
-    profile, extracted = extract_page(body, url, headers, log)
+    profile, extracted = extract_page(body, url, headers, log, template)
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
     sources = meta.pop("sources", [])
@@ -370,9 +377,9 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     url_date = yymmdd_date(groups.get("yymmdd") or parsed.get("url_yymmdd"))
     # the page's own date line ("Date: 14/12/2019", a portal's "Posted : 2024.07.14", "주체102(2013)년 2월
     # 11일"), in the text's opening lines or just above them; a weekly's, the last day of its week
-    line_date = (date.fromisoformat(extracted.fields["date_line"]) if extracted.fields.get("date_line") else
-                 page_date_line([legible(line) for line in extracted.fields.get("page_lines", "").split("\n")],
-                                legible(extracted.paragraphs[0])))
+    line_date = date.fromisoformat(extracted.fields["date_line"]) if extracted.fields.get("date_line") else None
+    if line_date is None and not (extracted.fields.get("date") or url_date or own_date):  # read the page only then
+        line_date = page_date_line([legible(line) for line in visible_lines(extracted)], legible(extracted.paragraphs[0]))
     page_date = day_first_date(extracted.fields.get("page_date")) or line_date or week_end_date(title)
     dateline = find_dateline(paragraphs)
     if dateline:
@@ -452,6 +459,17 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), spans=spans,
         extra=extra,
         capture=capture, cleaner_version=CLEANER_VERSION)
+
+
+def visible_lines(extracted: Extracted) -> list[str]:
+    """Every visible line of the page (for metadata an extractor left out, such as a date line above the
+    text): the profile path's `page_lines` field, else read from the parsed page the generic path kept."""
+    if extracted.fields.get("page_lines"):
+        return extracted.fields["page_lines"].split("\n")
+    if extracted.page is None:
+        return []
+    body = extracted.page.find("body")
+    return [line.strip() for line in block_texts(body if body is not None else extracted.page)]
 
 
 LEGACY_RUN = re.compile("[\u00a1-\u00fe]{2,}")

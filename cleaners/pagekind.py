@@ -96,6 +96,19 @@ def list_items(root) -> tuple[list, int]:
     return items, outside
 
 
+def has_running_text(root) -> bool:
+    """A paragraph (<p>) of LIST_OUTSIDE_WORDS words or more outside its links: an article's text, never a
+    list's item. The cheap answer for most articles (lxml counts the text), before list_items walks the page."""
+    for p in root.iter("p"):
+        text = p.text_content()
+        if len(text.split()) < LIST_OUTSIDE_WORDS and len(CJK.findall(text)) < 2 * LIST_OUTSIDE_WORDS:
+            continue
+        linked = sum(words(a.text_content()) for a in p.iter("a"))
+        if words(text) - linked >= LIST_OUTSIDE_WORDS:
+            return True
+    return False
+
+
 def list_page_reason(root) -> str | None:
     """Why the page is a list or index page (links to sibling pages, each with at most a short lead, and
     no running text of its own), or None.
@@ -107,6 +120,8 @@ def list_page_reason(root) -> str | None:
     >>> list_page_reason(page)
     'list or index page: 6 links to sibling pages with short leads, 0 words of running text of its own'
     """
+    if has_running_text(root):
+        return None
     items, outside = list_items(root)
     if len(items) >= LIST_MIN_ITEMS and outside < LIST_OUTSIDE_WORDS:
         return (f"list or index page: {len(items)} links to sibling pages with short leads, "

@@ -711,6 +711,7 @@ OTHER_REPAIRS = {
     "charset": "a page decoded with another charset than it declared (the bytes are not the declared one)",
     "chrome-line": "a line of site chrome (banner, newsletter box, share buttons) dropped by its text",
     "heading-line": "the post's repeated subject or section heading, moved out of the text into metadata",
+    "template-line": "a line the site repeats on many of its pages (its template, learned from the crawl), dropped",
     "paragraph-rejoin": "a paragraph broken where a printed page ended, joined again",
     "blank-paragraph": "a paragraph holding only spaces (e.g. &nbsp; indents), dropped",
 }
