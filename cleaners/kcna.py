@@ -22,12 +22,13 @@ MONTHS = {m: i for i, m in enumerate(
 KCNA_DATELINE = re.compile(
     r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}),\s+"
     r"(?:(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})|(?P<day_first>\d{1,2})\s+(?P<month_after>[A-Z][a-z]{2,8})\.?)"
-    r"(?:,?\s+(?P<year>(?:19|20)\d\d))?(?:,?\s+Juche\s+\d{1,3})?"
+    r"(?:,?\s+(?P<year>(?:19|20)\d\d))?(?:,?\s+Juche\s+\d{1,3}(?:\s*\((?P<juche_ad>(?:19|20)\d\d)\))?)?"
     r"\s*\((?P<agency>KCNA|KNS|KNS-KCNA|KCNA-KNS)\)\s*(?:--|—|–|-|:)?\s*")
 
 
 AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)",
-            "KNS-KCNA": "Korean Central News Agency (KCNA)", "KCNA-KNS": "Korean Central News Agency (KCNA)"}
+            "KNS-KCNA": "Korean Central News Agency (KCNA)", "KCNA-KNS": "Korean Central News Agency (KCNA)",
+            "Rodong Sinmun": "Rodong Sinmun"}
 
 
 DATELINE_SEARCH = 3  # paragraphs searched for a dateline (a fallback extraction may put the headline first)
@@ -154,6 +155,16 @@ def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: l
     return rest, fields, removed
 
 
+# KCNA's datelines in its Korean and Chinese services: "(평양 6월 27일발 조선중앙통신)", "【평양 6월 27일발
+# 조선중앙통신】", "（朝中社平壤7月14日电）", "据朝中社平壤7月14日电".
+KOREAN_DATELINE = re.compile(r"^[(\[【（]?\s*(?P<place>[\uac00-\ud7a3]{2,6})\s*(?P<month>\d{1,2})\s*월\s*(?P<day>\d{1,2})\s*일\s*발?"
+                             r"\s*(?P<agency>조선중앙통신|로동신문)\s*[)\]】）]?\s*")
+CHINESE_DATELINE = re.compile(r"^[(\[【（]?\s*(?:据)?(?P<agency>朝中社|朝鲜中央通讯社|朝鮮中央通訊社)\s*(?P<place>[\u4e00-\u9fff]{2,4}?)\s*"
+                              r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日\s*[电電]\s*[)\]】）]?\s*")
+CJK_AGENCIES = {"조선중앙통신": "KCNA", "로동신문": "Rodong Sinmun", "朝中社": "KCNA", "朝鲜中央通讯社": "KCNA",
+                "朝鮮中央通訊社": "KCNA"}
+
+
 def parse_dateline(paragraph: str) -> dict | None:
     """Place, month, day, agency (and the year, when the dateline gives one) from a KCNA dateline, or None.
 
@@ -163,15 +174,24 @@ def parse_dateline(paragraph: str) -> dict | None:
     (9, 'Phnom Penh')
     >>> parse_dateline("In the past, communists and revolutionary people") is None
     True
+    >>> parse_dateline("(평양 6월 27일발 조선중앙통신)위대한 수령 김일성동지의 로작들을")["month"], parse_dateline("朝中社平壤7月14日电 朝鲜")["day"]
+    (6, 14)
+    >>> parse_dateline("Pyongyang, July 14, Juche 113 (2024) (KCNA) -- Text")["year"]
+    2024
     """
     m = KCNA_DATELINE.match(paragraph)
     if not m:
-        return None
+        m = KOREAN_DATELINE.match(paragraph) or CHINESE_DATELINE.match(paragraph)
+        if not m:
+            return None
+        return {"place": m.group("place"), "month": int(m.group("month")), "day": int(m.group("day")),
+                "agency": CJK_AGENCIES[m.group("agency")], "year": None}
     month = (m.group("month") or m.group("month_after"))[:3].lower()
     if month not in MONTHS:
         return None
+    year = m.group("year") or m.group("juche_ad")
     return {"place": m.group("place"), "month": MONTHS[month], "day": int(m.group("day") or m.group("day_first")),
-            "agency": m.group("agency"), "year": int(m.group("year")) if m.group("year") else None}
+            "agency": m.group("agency"), "year": int(year) if year else None}
 
 
 def find_dateline(paragraphs: list[str]) -> dict | None:
@@ -326,6 +346,7 @@ DATE_EXPRESSIONS = (
     r"(?P<year>(?:19|20)\d\d)\s*[-./]\s*(?P<month>\d{1,2})\s*[-./]\s*(?P<day>\d{1,2})\.?",
     r"(?P<day_f>\d{1,2})\s*/\s*(?P<month_f>\d{1,2})\s*/\s*(?P<year_f>(?:19|20)\d\d)",
     MONTH_NAME + r"\s+(?P<day_n>\d{1,2})(?:st|nd|rd|th)?[.,]?\s+(?P<year_n>(?:19|20)\d\d)",
+    MONTH_NAME.replace("month_name", "month_name3") + r"\s+(?P<day_n3>\d{1,2}),?\s+Juche\s*\d{1,3}\s*\(\s*(?P<year_n3>(?:19|20)\d\d)\s*\)",
     r"(?P<day_n2>\d{1,2})\s+" + MONTH_NAME.replace("month_name", "month_name2") + r",?\s+(?P<year_n2>(?:19|20)\d\d)",
 )
 DATE_EXPRESSION = re.compile("|".join(f"(?:{e})" for e in DATE_EXPRESSIONS), re.IGNORECASE)
@@ -353,8 +374,9 @@ def _date_of(m: re.Match) -> date | None:
             return date(int(g["year"]), int(g["month"]), int(g["day"]))
         if "year_f" in g:
             return date(int(g["year_f"]), int(g["month_f"]), int(g["day_f"]))
-        name = g.get("month_name") or g.get("month_name2")
-        return date(int(g.get("year_n") or g["year_n2"]), MONTHS[name[:3].lower()], int(g.get("day_n") or g["day_n2"]))
+        name = g.get("month_name") or g.get("month_name2") or g.get("month_name3")
+        return date(int(g.get("year_n") or g.get("year_n2") or g["year_n3"]), MONTHS[name[:3].lower()],
+                    int(g.get("day_n") or g.get("day_n2") or g["day_n3"]))
     except (KeyError, ValueError):
         return None
 
@@ -369,6 +391,8 @@ def date_line(line: str) -> date | None:
     (datetime.date(2019, 12, 14), datetime.date(2013, 2, 11), datetime.date(2012, 4, 12))
     >>> date_line("calendar>> September 14. 2010 Juche 99"), date_line("Monday, June 2, 2020")
     (datetime.date(2010, 9, 14), datetime.date(2020, 6, 2))
+    >>> date_line("July 14, Juche 113 (2024)")
+    datetime.date(2024, 7, 14)
     >>> date_line("He was born on April 15, 1912 in Mangyongdae.") is None
     True
     """

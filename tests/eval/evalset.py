@@ -291,6 +291,34 @@ def ko_blog(t):
     return url, html, ["민족의 소리", "이전글", "주체"]
 
 
+# --- KCNA's Korean service: its own dateline, legacy tables ------------------------------------------
+
+def _kps(text: str) -> bytes:
+    from kps9566.kps9566_mapping import kps9566_mapping
+    return b"".join(kps9566_mapping[c] if c in kps9566_mapping else c.encode("ascii") for c in text)
+
+
+def kcna_ko_page(t, encoding: str):
+    """kcna.co.jp's Korean calendar page (2011): EUC-KR declared, or KPS 9566 with no charset."""
+    d = _d(t["date"])
+    url = f"http://kcna.co.jp/calendar/{d.year}/{d.month:02d}/{d:%m-%d}/{d:%Y-%m%d}-033.html"
+    meta = "<meta http-equiv='Content-Type' content='text/html; charset=euc-kr'>" if encoding == "cp949" else ""
+    page = (f"<html><head>{meta}<title>조선중앙통신</title></head><body><table><tr><td>"
+            "<a href='/index-k.htm'>조선어</a> | <a href='/index-e.htm'>English</a> | <a href='/index-s.htm'>Espanol</a>"
+            f"</td></tr><tr><td>{_paras(t)}</td></tr></table></body></html>")
+    body = _kps(page) if encoding == "kps9566" else page.encode(encoding)
+    return url, body, {}, ["English | ", "Espanol"]
+
+
+def kcna_ko_portal(t):
+    d = _d(t["date"])
+    url = f"https://www.tongil-news.example.kr/news/articleView.html?idxno={_num(t['id'], 100000)}"
+    html = _html("통일뉴스", "<div class='gnb'><a>홈</a> <a>정치</a> <a>북한</a></div><div class='section'>북한 소식</div>"
+                 f"<div class='info'>입력 {d:%Y.%m.%d} 08:27</div><div class='article'>{_paras(t)}</div>"
+                 "<div class='copy'>저작권자 © 통일뉴스 무단전재 및 재배포 금지</div>")
+    return url, html.encode("utf-8"), {}, ["입력 ", "저작권자", "북한 소식"]
+
+
 # --- encodings ---------------------------------------------------------------------------------------
 
 def zh_gb2312_undeclared(t):
@@ -451,7 +479,7 @@ def build_pages() -> list[Page]:
     def add(family, t, url, body, gone, headers=None, title=None, date_=None, check_date=True):
         pages.append(Page(f"{t['id']}@{family}", family, "article", url,
                           body if isinstance(body, bytes) else body.encode("utf-8"), headers or {},
-                          title or t["title"], (date_ or t["date"]) if check_date else None, _keep(t), gone))
+                          title or t.get("title"), (date_ or t["date"]) if check_date else None, _keep(t), gone))
 
     for t in texts:
         if t["kind"] == "kcna":
@@ -483,6 +511,12 @@ def build_pages() -> list[Page]:
             for family in (kancc_post, ko_portal, ko_blog):
                 url, body, headers, gone = euc_kr_as_latin1(dict(t, posted=t["date"]), family)
                 add(f"euc-kr-as-latin1/{family.__name__}", t, url, body, gone, headers)
+        elif t["kind"] == "kcna-ko":
+            for name, build in (("kcna_ko_euc_kr", lambda t: kcna_ko_page(t, "cp949")),
+                                ("kcna_ko_kps9566_undeclared", lambda t: kcna_ko_page(t, "kps9566")),
+                                ("kcna_ko_portal", kcna_ko_portal)):
+                url, body, headers, gone = build(t)
+                add(name, t, url, body, gone, headers)
         elif t["kind"] == "zh":
             for family in (zh_gb2312_undeclared, zh_gbk_mojibake, zh_portal):
                 url, body, headers, gone = family(t)
@@ -528,7 +562,7 @@ def run_page(page: Page) -> dict:
     if page.kind != "article":
         result["ok"] = False
         return result
-    result["title_ok"] = _norm(doc.title) == _norm(page.title)
+    result["title_ok"] = (_norm(doc.title) == _norm(page.title)) if page.title else None
     result["date_ok"] = (doc.date == page.date) if page.date else None
     result["keep_ok"] = all(_norm(k) in _norm(text) for k in page.keep)
     missing = [g for g in page.gone if g in text or g in doc.title]
