@@ -347,6 +347,8 @@ DATE_EXPRESSIONS = (
     r"(?P<day_f>\d{1,2})\s*/\s*(?P<month_f>\d{1,2})\s*/\s*(?P<year_f>(?:19|20)\d\d)",
     MONTH_NAME + r"\s+(?P<day_n>\d{1,2})(?:st|nd|rd|th)?[.,]?\s+(?P<year_n>(?:19|20)\d\d)",
     MONTH_NAME.replace("month_name", "month_name3") + r"\s+(?P<day_n3>\d{1,2}),?\s+Juche\s*\d{1,3}\s*\(\s*(?P<year_n3>(?:19|20)\d\d)\s*\)",
+    r"Juche\s*\d{1,3}\s*\(\s*(?P<year_n4>(?:19|20)\d\d)\s*\)\s*" + MONTH_NAME.replace("month_name", "month_name4")
+    + r"\s+(?P<day_n4>\d{1,2})",
     r"(?P<day_n2>\d{1,2})\s+" + MONTH_NAME.replace("month_name", "month_name2") + r",?\s+(?P<year_n2>(?:19|20)\d\d)",
 )
 DATE_EXPRESSION = re.compile("|".join(f"(?:{e})" for e in DATE_EXPRESSIONS), re.IGNORECASE)
@@ -374,9 +376,9 @@ def _date_of(m: re.Match) -> date | None:
             return date(int(g["year"]), int(g["month"]), int(g["day"]))
         if "year_f" in g:
             return date(int(g["year_f"]), int(g["month_f"]), int(g["day_f"]))
-        name = g.get("month_name") or g.get("month_name2") or g.get("month_name3")
-        return date(int(g.get("year_n") or g.get("year_n2") or g["year_n3"]), MONTHS[name[:3].lower()],
-                    int(g.get("day_n") or g.get("day_n2") or g["day_n3"]))
+        name = g.get("month_name") or g.get("month_name2") or g.get("month_name3") or g.get("month_name4")
+        return date(int(g.get("year_n") or g.get("year_n2") or g.get("year_n3") or g["year_n4"]),
+                    MONTHS[name[:3].lower()], int(g.get("day_n") or g.get("day_n2") or g.get("day_n3") or g["day_n4"]))
     except (KeyError, ValueError):
         return None
 
@@ -391,8 +393,8 @@ def date_line(line: str) -> date | None:
     (datetime.date(2019, 12, 14), datetime.date(2013, 2, 11), datetime.date(2012, 4, 12))
     >>> date_line("calendar>> September 14. 2010 Juche 99"), date_line("Monday, June 2, 2020")
     (datetime.date(2010, 9, 14), datetime.date(2020, 6, 2))
-    >>> date_line("July 14, Juche 113 (2024)")
-    datetime.date(2024, 7, 14)
+    >>> date_line("July 14, Juche 113 (2024)"), date_line("Juche 113 (2024) August 1 Thursday")
+    (datetime.date(2024, 7, 14), datetime.date(2024, 8, 1))
     >>> date_line("He was born on April 15, 1912 in Mangyongdae.") is None
     True
     """

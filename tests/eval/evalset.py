@@ -459,8 +459,7 @@ RODONG_FAMILIES = [rodong_2021, rodong_2024, rodong_2025, kcnawatch, blog_repost
 
 def gs_weekly(variant):
     def build(t):
-        start, end = t["title"].split("(", 1)[1].rstrip(")").replace(" ~ ", " - ").split(" - ")
-        url = _gs_url({"date": t["date"]}, "nis").replace(f"-nis.htm", ".htm")
+        url = _gs_url({"date": t["date"]}, "nis")
         url = url.rsplit("/", 1)[0] + f"/dprk-nis_{_d(t['date']) - timedelta(days=6):%y%m%d}-{_d(t['date']):%y%m%d}.htm"
         source = {"p": "<p class='source'>ROK National Intelligence Service</p>",
                   "i": "<p align=center><i>ROK National Intelligence Service</i></p>",
@@ -531,6 +530,58 @@ def build_pages() -> list[Page]:
         pages.append(Page(f"error@{family}", family, "error", url, html.encode("utf-8")))
     for family, kind, url, html in attachment_and_empty_pages():
         pages.append(Page(f"{kind}@{family}", family, kind, url, html.encode("utf-8")))
+    return pages + more_pages(texts)
+
+
+def more_pages(texts: list[dict]) -> list[Page]:
+    """A second batch of markups, each another site's or era's way of holding the same kinds: a source line
+    in <center><b>, <p class> source and date lines, a WordPress repost, a Juche date line, <time>, a portal
+    titled "Site :: Title", kcna.co.jp's news-of-the-day index, a tag page, WordPress's "nothing found", an
+    empty GNUBoard board, a correct EUC-KR page (must come out unchanged)."""
+    T = {t["id"]: t for t in texts}
+    k = T["kcna-2019-12-14-kpa-general-staff"]
+    k2 = T["kcna-2024-07-14-kim-yo-jong"]
+    r = T["rodong-2024-08-01-war-veterans"]
+    w = T["nis-weekly-2009-12-28"]
+    pages = []
+    def add(family, url, html, t, gone, title=None, date=None, kind="article", headers=None):
+        pid = f"{t['id']}@{family}" if kind == "article" else f"{kind}@{family}"
+        pages.append(Page(pid, family, kind, url, html if isinstance(html, bytes) else html.encode(), headers or {},
+                          None if kind != "article" else (title or t["title"]), None if kind != "article" else (date or t["date"]),
+                          _keep(t) if kind == "article" else [], gone))
+    # GS 2006: source line in <center><b>, pre body
+    body = "\n".join("     " + p for p in k["paragraphs"])
+    add("gs2006-center-b", "https://www.globalsecurity.org/wmd/library/news/dprk/2019/dprk-191215-kcna02.htm",
+        _html(k["title"], f"<center><h2>{escape(k['title'])}</h2><b>Korean Central News Agency of DPRK via Korea News Service (KNS)</b></center><pre>{escape(body)}</pre><hr><p>Copyright &copy; 2000-2019 GlobalSecurity.org All rights reserved.</p>"), k, ["Korea News Service", "Copyright"])
+    # GS 2020s: source in <p class=src>, date in <p class=date>
+    add("gs2020-pclass", "https://www.globalsecurity.org/wmd/library/news/dprk/2019/dprk-191216-kcna01.htm",
+        _html(f"{k['title']}", f"<div id='page'><h1>{escape(k['title'])}</h1><p class='src'>Korean Central News Agency of DPRK</p><p class='date'>Date: 14/12/2019</p>{_paras(k)}<p>Page last modified: 15-12-2019 18:22:31 ZULU</p></div>"), k, ["Date: 14/12/2019", "Korean Central News Agency of DPRK", "Page last modified"])
+    # WordPress repost: title "Blog | tagline", Posted on ... by admin, Filed under
+    add("wp-repost", "https://dprk-solidarity.example.org/2024/07/15/press-statement/",
+        _html("DPRK Solidarity | Friends of Korea", f"<header><p class='site-title'>DPRK Solidarity</p><p class='site-description'>Friends of Korea</p><nav>Home About Archive</nav></header><article><h1 class='entry-title'>{escape(k2['title'])}</h1><div class='entry-meta'>Posted on July 15, 2024 by admin</div><div class='entry-content'>{_paras(k2)}</div><footer class='entry-footer'>Filed under: KCNA | Leave a comment</footer></article>"), k2, ["Posted on", "Filed under", "DPRK Solidarity"], date="2024-07-14")
+    # Rodong Korean-style date line (English text): date in a div with weekday, Juche
+    add("rodong-juche-dateline", "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2024-08-01-0003",
+        _html("Rodong Sinmun", f"<div class='menu'><a>Home</a> <a>Politics</a> <a>Economy</a> <a>Culture</a></div><div id='ContDIV'><p class='ArticleContent' align='center'>{escape(r['title'])}</p><p class='date'>Juche 113 (2024) August 1 Thursday</p>{_paras(r,'p',' class=ArticleContent')}</div>"), r, ["Juche 113", "Thursday"])
+    # kcnawatch with <time datetime>
+    add("kcnawatch-time", "https://kcnawatch.org/newstream/1720950000-123/press-statement/",
+        _html("KCNA Watch", f"<div class='breadcrumbs'>Home » Newstream » KCNA</div><h1>{escape(k2['title'])}</h1><p><time datetime='2024-07-14T09:00:00+09:00'>July 14, 2024</time> | Korean Central News Agency</p><div class='article-body'>{_paras(k2)}</div><div class='share'>Share this: Twitter Facebook</div>"), k2, ["Home » Newstream", "Share this"])
+    # weekly on a portal: title with " - " inside parentheses, site name first
+    add("weekly-portal", "https://www.nkinfo.example.net/nis/weekly-2010-01-03.html",
+        _html(f"NK Info :: {w['title']}", f"<div class='logo'>NK Info</div><div class='cat'>Weekly Reports</div><h2>{escape(w['title'])}</h2><p align=center><i>ROK National Intelligence Service</i></p>{_paras(w)}"), w, ["NK Info", "ROK National Intelligence Service", "Weekly Reports"])
+    # memoir on eng_news board with DISCLAIMER
+    # list pages
+    items = [T[i] for i in ("kcna-2019-12-14-kpa-general-staff","kcna-2024-07-14-kim-yo-jong","kcna-2003-12-12-ariji","kcna-2016-05-03-russian-media","kcna-2004-08-20-fm-spokesman","kcna-2003-07-04-psychological-warfare")]
+    lst = "".join(f"<tr><td><font size=2><a href='{i}.htm'>{escape(t['title'])}</a></font></td></tr>" for i,t in enumerate(items))
+    add("kcnacojp-news-of-day", "http://www.kcna.co.jp/item/2003/200312/news12/index-e.htm", _html("KCNA", f"<table><tr><td>calendar&gt;&gt; December 12. 2003 Juche 92</td></tr>{lst}</table>"), items[0], [], kind="list")
+    wp = "".join(f"<article><h2 class='entry-title'><a href='/p/{i}/'>{escape(t['title'])}</a></h2><div class='entry-meta'>Posted on July {i+1}, 2024</div></article>" for i,t in enumerate(items))
+    add("wp-tag-page", "https://dprk-solidarity.example.org/tag/kcna/", _html("KCNA | DPRK Solidarity", f"<h1 class='page-title'>Tag: KCNA</h1>{wp}<nav>Older posts</nav>"), items[0], [], kind="list")
+    # error: English blog "Nothing Found", kcna.kp english "The page you are looking for is not available"
+    add("wp-nothing-found", "https://dprk-solidarity.example.org/2024/07/99/missing/", _html("Page not found | DPRK Solidarity", "<header><p>DPRK Solidarity</p></header><h1>Oops! That page can&rsquo;t be found.</h1><p>It looks like nothing was found at this location.</p>"), items[0], [], kind="error")
+    add("gnuboard-no-posts", "http://kancc.org/bbs/board.php?bo_table=heigo&page=99", _html("회고록", "<div id='bo_list'><table><tr><td class='empty_table'>게시물이 없습니다.</td></tr></table></div>"), items[0], [], kind="list")
+    # correct EUC-KR page: never touched
+    ko = T["ko-travelogue-2013-02-11"]
+    add("euckr-correct", "https://www.tongil-news.example.kr/news/articleView.html?idxno=4242",
+        ("<html><head><meta charset='euc-kr'><title>"+ko["title"]+" - 통일뉴스</title></head><body><h1>"+ko["title"]+"</h1><div>입력 2013.02.11 08:27</div>"+_paras(ko)+"</body></html>").encode("cp949"), ko, ["입력 "])
     return pages
 
 
