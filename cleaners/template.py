@@ -136,3 +136,19 @@ class TemplateStore:
         tmp.write_text(json.dumps(template.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def page_lines(body: bytes, url: str, headers: dict | None = None) -> list[str]:
+    """The visible lines of a captured page (decoded by its charset evidence, split at blocks): what
+    learn_template reads for each page of a crawl, list pages included. [] for a page that is not HTML."""
+    from cleaners.decode import decode_html
+    from cleaners.errors import CleaningError
+    from cleaners.extract import block_texts, parse_html
+
+    try:
+        text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()})
+        root = parse_html(text)
+    except CleaningError:
+        return []
+    page = root.find("body")
+    return [line_key(line) for line in block_texts(page if page is not None else root) if line_key(line)]

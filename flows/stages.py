@@ -216,7 +216,8 @@ def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
     for job in jobs:
         try:
             stored = read_response(Path(warc_dir), job["warc_file"], job["warc_offset"])
-            doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"])
+            doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"],
+                                      template=job.get("template"))  # the site's learned template, if given
             refusal = None
         except cleaners.SoftNotFound as exc:
             # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import cleaners
-from cleaners.template import SiteTemplate, TemplateStore, could_be_chrome, learn_template
+from cleaners.template import SiteTemplate, TemplateStore, could_be_chrome, learn_template, page_lines
 
 TEXTS = [t for t in json.loads((Path(__file__).parent / "eval" / "texts.json").read_text(encoding="utf-8"))["texts"]
          if t["kind"] == "kcna"]
@@ -68,3 +68,10 @@ def test_the_store_keeps_a_template_per_site(tmp_path):
     assert store.load("globalsecurity") == SiteTemplate("globalsecurity", frozenset({"NEWSLETTER"}), 12)
     with pytest.raises(ValueError):
         store.load("../etc")
+
+
+def test_page_lines_reads_a_capture_as_its_visible_lines():
+    page = "<html><body><div>UNITED24 - Make a charitable donation</div><p>Text\u00a0here.</p></body></html>"
+    assert page_lines(page.encode(), "https://www.globalsecurity.org/x.htm") == [
+        "UNITED24 - Make a charitable donation", "Text here."]
+    assert page_lines(b"\x00\x01binary", "https://x.example/") == []
