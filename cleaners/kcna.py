@@ -194,6 +194,33 @@ def parse_dateline(paragraph: str) -> dict | None:
             "agency": m.group("agency"), "year": int(year) if year else None}
 
 
+def dateline_date(dateline: dict, reference: date | None, fallback_year: int | None,
+                  capture_year: int | None) -> tuple[str | None, list[str]]:
+    """The article's date from its dateline: (ISO date or None, flags). Month and day come from the
+    dateline; the year from the dateline itself, else the year that puts the date nearest `reference` (the
+    file name's posting day, a "Date:" line, the page's own date: a repost is dated a day or two later),
+    else `fallback_year` (the URL's year folder, the page's date field), else the capture's year, flagged
+    "date-year-from-capture" (a repost may be years younger than its article).
+
+    >>> dateline_date({"month": 12, "day": 31, "year": None}, date(2005, 1, 2), None, None)
+    ('2004-12-31', [])
+    >>> dateline_date({"month": 7, "day": 14, "year": None}, None, None, 2024)
+    ('2024-07-14', ['date-year-from-capture'])
+    """
+    flags: list[str] = []
+    year = dateline["year"] or (None if reference else fallback_year)
+    if dateline["year"] is None and reference:
+        nearest = closest_year(dateline["month"], dateline["day"], reference)
+        year = nearest.year if nearest else None
+    if year is None and capture_year:
+        year = capture_year
+        flags.append("date-year-from-capture")
+    try:
+        return (date(year, dateline["month"], dateline["day"]).isoformat() if year else None), flags
+    except ValueError:
+        return None, flags + ["date-invalid"]
+
+
 def find_dateline(paragraphs: list[str]) -> dict | None:
     """The first KCNA dateline among the opening paragraphs."""
     for paragraph in paragraphs[:DATELINE_SEARCH]:

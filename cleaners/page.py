@@ -16,7 +16,7 @@ from cleaners.extract import Extracted, block_texts, extract_generic, extract_wi
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.template import SiteTemplate, drop_template_lines
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
-from cleaners.kcna import (AGENCIES, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, closest_year, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
+from cleaners.kcna import (AGENCIES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -388,18 +388,11 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         # month and day from the dateline; the year from the dateline itself, else the date nearest to the
         # page's own date (the file name's posting day, a "Date:" line), else the URL's year folder, the
         # page's date field, or, failing all of these, the capture (flagged: a repost may be years younger)
-        reference = url_date or page_date or own_date
-        year = dateline["year"] or (None if reference else (year_from_url(groups, url) or _year_from(extracted.fields.get("date"))))
-        if dateline["year"] is None and reference:
-            nearest = closest_year(dateline["month"], dateline["day"], reference)
-            year = nearest.year if nearest else None
-        if year is None and _year_from((capture or {}).get("captured_at")):
-            year = _year_from(capture["captured_at"])
-            flags.append("date-year-from-capture")
-        try:
-            doc_date = date(year, dateline["month"], dateline["day"]).isoformat() if year else None
-        except ValueError:
-            flags.append("date-invalid")
+        doc_date, date_flags = dateline_date(
+            dateline, url_date or page_date or own_date,
+            year_from_url(groups, url) or _year_from(extracted.fields.get("date")),
+            _year_from((capture or {}).get("captured_at")))
+        flags += date_flags
     elif page_date:
         doc_date = page_date.isoformat()
     elif url_date:
