@@ -171,11 +171,13 @@ def _select(root, selector: str) -> list:
         raise ValueError(f"bad selector in site profile: {selector!r}: {exc}") from None
 
 
-def _first_text(root, selectors: list[str] | str) -> str:
+def _first_text(root, selectors: list[str] | str, usable=None) -> str:
+    """The text of the first element a selector finds (alternatives tried in order), skipping texts that
+    `usable` (when given) refuses."""
     for selector in [selectors] if isinstance(selectors, str) else selectors:
         for el in _select(root, selector):
             text = " ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else (el.text or "")
-            if text.strip():
+            if text.strip() and (usable is None or usable(text.strip())):
                 return text.strip(" \t\r\n")
     return ""
 
@@ -191,12 +193,17 @@ def drop_chrome_lines(paragraphs: list[str], patterns: list[str]) -> tuple[list[
     return kept, dropped
 
 
-def extract_with_profile(text: str, profile: Profile) -> Extracted:
-    """Fields first (on the whole page), then chrome removed, then the body's blocks."""
+def extract_with_profile(text: str, profile: Profile, url: str = "") -> Extracted:
+    """Fields first (on the whole page), then chrome removed, then the body's blocks. The title is the
+    first selector's text that can be a headline (not the site's name, a source or a date line: a site
+    heading above the headline, an era whose title element says "KCNA"); when none can, the heading
+    nearest the body's text is (fields["headings"], for cleaners.kcna.choose_headline)."""
+    from cleaners.kcna import usable_headline  # reads text only: no cycle at import
+
     root = parse_html(text)
     spec = profile.extract
     fields = {name: _first_text(root, selectors) for name, selectors in spec.get("fields", {}).items()}
-    title = _first_text(root, spec.get("title", ["title"]))
+    title = _first_text(root, spec.get("title", ["title"]), lambda t: usable_headline(t, url, profile.label))
     strips = spec.get("title_strip", [])
     for pattern in [strips] if isinstance(strips, str) else strips:
         title = re.sub(pattern, "", title)
@@ -213,6 +220,14 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
     for selector in spec.get("body_drop", []):
         for el in _select(body, selector):
             el.drop_tree()
+    if not title:  # no selector holds a headline: the heading nearest the text is it
+        from cleaners.kcna import is_short_line
+
+        lines = block_texts(body)
+        start = next((line for line in lines if not is_short_line(line)), "")
+        fields["headings"] = "\n".join(heading_candidates(root, start)) if start else ""
+        usable = [h for h in fields["headings"].split("\n") if h and usable_headline(h, url, profile.label)]
+        title = usable[-1] if usable else ""
     paragraphs, dropped = drop_chrome_lines(block_texts(body), [*profile.chrome.get("lines", []),
                                                                 *generic_chrome_lines("every_path")])
     return Extracted(title, paragraphs, fields, "profile", dropped)

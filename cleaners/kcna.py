@@ -258,6 +258,8 @@ def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
 
     >>> looks_like_site_name("Juche Korea News", None, "http://juche-korea-news.blogspot.com/2012/03/x.html")
     True
+    >>> looks_like_site_name("Global Security .org", None, "https://www.globalsecurity.org/wmd/x.htm")
+    True
 
     >>> looks_like_site_name("KCNA", None, "http://www.kcna.co.jp/item/2003/200312/news12/13.htm")
     True
@@ -265,7 +267,8 @@ def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
     False
     """
     words = title.split()
-    host_labels = {_key(label) for label in (urlsplit(url).hostname or "").lower().split(".")}
+    host = (urlsplit(url).hostname or "").lower()
+    host_labels = {_key(label) for label in host.split(".")} | {_key(host.removeprefix("www."))}
     one_word = len(words) <= 1 and len(CJK_CHAR.findall(title)) < 5  # Chinese and Korean titles need no spaces
     return (one_word or _key(title) == _key(sitename or "-")
             or _key(title) in host_labels)

@@ -213,7 +213,7 @@ def _extract(text: str, profile: Profile | None, url: str = "", template: SiteTe
     root = parse_html(text)
     if reason := list_page_reason(root):
         refuse("list", reason)
-    extracted = extract_with_profile(text, profile) if profile else None
+    extracted = extract_with_profile(text, profile, url) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
     if extracted is not None and (reason := attachment_reason(root, extracted.paragraphs)):

@@ -569,6 +569,15 @@ def more_pages(texts: list[dict]) -> list[Page]:
     add("weekly-portal", "https://www.nkinfo.example.net/nis/weekly-2010-01-03.html",
         _html(f"NK Info :: {w['title']}", f"<div class='logo'>NK Info</div><div class='cat'>Weekly Reports</div><h2>{escape(w['title'])}</h2><p align=center><i>ROK National Intelligence Service</i></p>{_paras(w)}"), w, ["NK Info", "ROK National Intelligence Service", "Weekly Reports"])
     # memoir on eng_news board with DISCLAIMER
+    # a site heading above the headline (GlobalSecurity), a title element naming the agency (kcna.kp)
+    add("gs-site-heading", "https://www.globalsecurity.org/wmd/library/news/dprk/2019/dprk-191215-kcna03.htm",
+        _html("GlobalSecurity.org", f"<table><tr><td id='content'><h1>GlobalSecurity.org</h1><h2>{escape(k['title'])}"
+              f"</h2><p class='source'>Korean Central News Agency of DPRK</p>{_paras(k)}</td></tr></table>"),
+        k, ["Korean Central News Agency of DPRK", "GlobalSecurity.org"])
+    add("kcnakp-agency-title", "http://www.kcna.kp/en/article/q/0123456789abcdef0123456789abcdef.kcmsf",
+        _html("KCNA", "<div class='article-main-title'>Korean Central News Agency</div><div class='article-content-body'>"
+              f"<div class='content-wrapper'><h3>{escape(k['title'])}</h3>{_paras(k)}<span class='publish-time'>"
+              "www.kcna.kp (Juche108.12.14.)</span></div></div>"), k, ["www.kcna.kp", "Juche108"])
     # list pages
     items = [T[i] for i in ("kcna-2019-12-14-kpa-general-staff","kcna-2024-07-14-kim-yo-jong","kcna-2003-12-12-ariji","kcna-2016-05-03-russian-media","kcna-2004-08-20-fm-spokesman","kcna-2003-07-04-psychological-warfare")]
     lst = "".join(f"<tr><td><font size=2><a href='{i}.htm'>{escape(t['title'])}</a></font></td></tr>" for i,t in enumerate(items))
