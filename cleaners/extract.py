@@ -451,6 +451,9 @@ def page_metadata(root) -> dict[str, str]:
 
 
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5"}
+# The elements that can be a heading, before a given one in document order (lxml returns them so).
+HEADING_XPATH = ("preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::b or self::strong"
+                 " or self::font or @class or @id]")
 HEADING_CLASS = re.compile(r"(?i)title|headline|subject|(?:^|[-_ ])tit(?:$|[-_ ])|heading")
 
 
@@ -465,7 +468,25 @@ def heading_candidates(root, first_line: str) -> list[str]:
     def holds_probe(raw: str | None) -> bool:
         return bool(raw) and head in raw and probe in " ".join(raw.split())
 
-    for el in root.iter():
+    # Where the text begins, found by XPath; the headings are then the candidates before it in document
+    # order (preceding::, and the element whose tail the text is), not a walk over the whole page.
+    texts = root.xpath("//text()[contains(., $h)]", h=head) if head else []
+    hit = next((t for t in texts if holds_probe(str(t))), None)
+    owner = hit.getparent() if hit is not None else None
+    if owner is None:  # the first line runs across inline elements ("<p><b>Pyongyang</b>, May 2 …"): its block
+        for text in texts[:5]:
+            block = text.getparent()
+            while block is not None and block.tag not in BLOCK_TAGS:
+                block = block.getparent()
+            if block is not None and probe in " ".join(block.text_content().split()):
+                owner = block
+                break
+    if owner is not None:
+        before = owner.xpath(HEADING_XPATH) + (owner.xpath("descendant-or-self::*") if hit is not None and hit.is_tail else [])
+        elements = [el for el in before if isinstance(el.tag, str)]
+    else:
+        elements = root.iter()
+    for el in elements:
         tag = el.tag if isinstance(el.tag, str) else ""
         if not tag or tag in NEVER_TEXT:
             continue

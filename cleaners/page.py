@@ -180,14 +180,14 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     return values
 
 
-def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None) -> None:
+def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None, root=None) -> None:
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
     # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
     patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
     body_text = "\n".join(extracted.paragraphs)
     if not could_be_error_page(parse_source(text), body_text):
         return
-    reason = error_page_reason(parse_html(text), body_text, patterns)
+    reason = error_page_reason(root if root is not None else parse_html(text), body_text, patterns)
     if reason:
         raise SoftNotFound(reason)
 
@@ -221,7 +221,7 @@ def _extract(text: str, profile: Profile | None, url: str = "", template: SiteTe
     if extracted is None or not extracted.paragraphs:
         extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
                                     page_lines=profile is not None, page=root)
-    _refuse_error_page(text, extracted, profile)
+    _refuse_error_page(text, extracted, profile, root)
     # the site's template, learned from its crawl (cleaners.template): lines no profile lists yet
     extracted.paragraphs, extracted.template_dropped = drop_template_lines(extracted.paragraphs, template)
     if reason := attachment_reason(root, extracted.paragraphs):
