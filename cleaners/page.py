@@ -16,7 +16,7 @@ from cleaners.extract import Extracted, block_texts, extract_generic, extract_wi
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.template import SiteTemplate, drop_template_lines
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
-from cleaners.kcna import (AGENCIES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
+from cleaners.kcna import (AGENCIES, SOURCE_LINES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -370,7 +370,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     spans = document_spans(headline, tracked)
 
     # who published it: the page's own source line (profile [[metadata.sources]]), else the dateline's agency
-    source = match_source(extracted.fields["source_line"], sources) if extracted.fields.get("source_line") else None
+    source = (match_source(extracted.fields["source_line"], [*sources, *SOURCE_LINES])
+              if extracted.fields.get("source_line") else None)
     agency = (source or {}).get("agency") or extracted.fields.get("source_line") or meta.get("agency") or None
     distributor = (source or {}).get("distributor") or parsed.get("distributor") or meta.get("distributor")
     doc_date, posted_at, place = None, None, meta.get("place")
