@@ -216,7 +216,15 @@ def extract_with_profile(text: str, profile: Profile, url: str = "") -> Extracte
                    if (found := _select(root, sel))), [])
     if not bodies:
         return Extracted(title, [], fields, method="profile")
-    body = bodies[0]
+    if len(bodies) > 1 and all(el.tag == "p" for el in bodies):
+        # an alternative naming the text's paragraphs themselves (Rodong 2025's p.TextP, no container
+        # known): all of them, in document order, gathered under one element
+        body = etree.Element("div")
+        for paragraph in bodies:
+            copy = etree.fromstring(etree.tostring(paragraph, with_tail=False))
+            body.append(copy)
+    else:
+        body = bodies[0]
     for selector in spec.get("body_drop", []):
         for el in _select(body, selector):
             el.drop_tree()

@@ -179,12 +179,12 @@ def rodong_2024(t):
 
 def rodong_2025(t):
     d = _d(t["date"])
-    html = _html("Rodong Sinmun", "<div id='article-homepage'><a>Home</a></div><div class='top-menu'>Politics | "
-                 "Economy | Culture | World</div><div class='article'>"
+    html = _html("Rodong Sinmun", "<div id='article-homepage'><a>Home</a></div><div class='top-menu'><p>Politics</p>"
+                 "<p>Economy</p><p>Culture</p><p>World</p></div><div class='article'>"
                  f"<div id='article-date'>{MONTH_NAMES[d.month - 1][:3]}. {d.day}, {d.year} {d:%A}</div>"
                  f"<p class='TitleP'>{escape(t['title'])}</p>{_paras(t, 'p', ' class=TextP')}</div>"
                  "<div class='bottom'>Rodong Sinmun</div>")
-    return _rodong_url(t, 6), html, ["Politics | Economy", f"{d:%A}"]
+    return _rodong_url(t, 6), html, ["Politics", "Culture", f"{d:%A}"]
 
 
 # --- reposts: kcnawatch, blogs, news portals (no profile) ----------------------------------------------
