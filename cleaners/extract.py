@@ -236,8 +236,10 @@ def extract_with_profile(text: str, profile: Profile, url: str = "") -> Extracte
         fields["headings"] = "\n".join(heading_candidates(root, start)) if start else ""
         usable = [h for h in fields["headings"].split("\n") if h and usable_headline(h, url, profile.label)]
         title = usable[-1] if usable else ""
-    paragraphs, dropped = drop_chrome_lines(block_texts(body), [*profile.chrome.get("lines", []),
-                                                                *generic_chrome_lines("every_path")])
+    lines, contents = drop_link_lists(block_texts(body), list(generic_chrome_lines("toc_headings")))
+    paragraphs, dropped = drop_chrome_lines(lines, [*profile.chrome.get("lines", []),
+                                                    *generic_chrome_lines("every_path")])
+    dropped = contents + dropped
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
@@ -261,8 +263,8 @@ TEXT_CONTAINERS = ("td", "th", "div", "article", "section", "main", "body", "blo
 @lru_cache(maxsize=4)
 def generic_chrome_lines(key: str = "lines") -> tuple[str, ...]:
     """Whole-line regexes of the chrome of unprofiled sites (cleaners/generic_chrome.toml), anchored:
-    `lines` (chrome lines), `list_headings` (headings of lists of links) or `every_path` (chrome of eras
-    no profile lists, dropped on profiled pages too)."""
+    `lines` (chrome lines), `list_headings` (headings of lists of links), `every_path` (chrome of eras
+    no profile lists, dropped on profiled pages too) or `toc_headings` (a volume's table of contents)."""
     patterns = tomllib.loads(GENERIC_CHROME_FILE.read_text(encoding="utf-8"))[key]
     return tuple(rf"^(?i:{p[4:]})$" if p.startswith("(?i)") else rf"^(?:{p})$" for p in patterns)
 
@@ -556,7 +558,7 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
             if headline := headline_before(fresh, block):
                 fields["headline"] = headline
     lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
-    lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
+    lines, link_lists = drop_link_lists(lines, [*generic_chrome_lines("list_headings"), *generic_chrome_lines("toc_headings")])
     paragraphs, dropped = drop_chrome_lines(lines, [*(chrome_lines or []), *generic_chrome_lines(),
                                                     *generic_chrome_lines("every_path")])
     from cleaners.kcna import is_short_line  # the kcna module reads text, never markup: no cycle at import

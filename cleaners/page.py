@@ -346,9 +346,10 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
                 chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
-    if extracted.method != "profile":  # a page of unknown layout: the site's and the book's headings above the text
-        front, paragraphs = split_front_matter(paragraphs, title)
-        heading_lines += front
+    # the site's, the section's and the book's headings above the text (a layout no profile knows, or a
+    # memoir post that pastes the book's title lines above its chapter)
+    front, paragraphs = split_front_matter(paragraphs, title)
+    heading_lines += front
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
         if len(tracked) > 1:

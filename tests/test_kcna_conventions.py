@@ -50,3 +50,24 @@ def test_the_headline_is_the_heading_nearest_the_text_not_the_site_name(site_hea
             f"{site_heading}<h3 class='post-title'>{escape(TEXT['title'])}</h3>{BODY}</body></html>")
     doc = cleaners.clean_page(page.encode(), "http://juche-korea-news.blogspot.com/2019/12/statement.html")
     assert doc.title == TEXT["title"]
+
+
+MEMOIR = next(t for t in json.loads((Path(__file__).parent / "eval" / "texts.json").read_text(encoding="utf-8"))["texts"]
+              if t["id"] == "memoir-ch4-7-summer-1930")
+CONTENTS = ("<p>Contents</p><p>Chapter 1. Korea in Distress</p><p>Chapter 2. Unforgettable Huadian</p>"
+            "<p>Chapter 3. The Years in Jilin</p>")
+BOOK = "<p>KIM IL SUNG</p><p>WITH THE CENTURY</p><p>Volume 2</p><p>Chapter 4</p>"
+
+
+@pytest.mark.parametrize("url, wrap", [
+    ("http://kancc.org/bbs/board.php?bo_table=heigo&wr_id=777",
+     "<title>[Reminiscences]Chapter 4 7. The Summer of 1930 > 회고록</title></head><body><div id='bo_v_con'>{}</div>"),
+    ("http://www.korean-books.example.com.kp/en/memoir/ch4-7.html", "<title>With the Century</title></head><body><div class='chapter'>{}</div>"),
+    ("http://memoir-blog.example.org/2020/06/summer-1930.html", "<title>Memoir Blog</title></head><body><div class='post-body'>{}</div>"),
+])
+def test_a_volumes_contents_and_the_books_heading_lines_above_a_chapter_are_not_text(url, wrap):
+    text = "".join(f"<p>{escape(p)}</p>" for p in MEMOIR["paragraphs"])
+    inner = CONTENTS + BOOK + f"<h3>7. {MEMOIR['title']}</h3>" + text
+    doc = cleaners.clean_page(("<html><head>" + wrap.format(inner) + "</body></html>").encode(), url)
+    assert doc.paragraphs == MEMOIR["paragraphs"]
+    assert doc.title == MEMOIR["title"]
