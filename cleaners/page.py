@@ -37,6 +37,7 @@ LEGACY_INVISIBLE = {"\u00ad": "\ua7ff", "\x81": "\ua781", "\x8d": "\ua78d", "\x8
                     "\x9d": "\ua79d"}
 LEGACY_INVISIBLE_IN_RUN = re.compile("(?<=[\u0080-\u00ff])[\u00ad\x81\x8d\x8f\x90\x9d]|"
                                      "[\u00ad\x81\x8d\x8f\x90\x9d](?=[\u0080-\u00ff])")
+LEGACY_INVISIBLE_ANY = re.compile("[\u00ad\x81\x8d\x8f\x90\x9d]")
 LEGACY_STAND_INS = re.compile("[%s]" % "".join(LEGACY_INVISIBLE.values()))
 LEGACY_RESTORE = {v: k for k, v in LEGACY_INVISIBLE.items()}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -246,7 +247,9 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
-    text = LEGACY_INVISIBLE_IN_RUN.sub(lambda m: LEGACY_INVISIBLE[m.group(0)], text.replace("\x0c", FORM_FEED_STAND_IN))
+    text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    if LEGACY_INVISIBLE_ANY.search(text):  # a scan for one character class first: most pages hold none
+        text = LEGACY_INVISIBLE_IN_RUN.sub(lambda m: LEGACY_INVISIBLE[m.group(0)], text)
     text, removed = PARSE_HOSTILE.subn(" ", text)
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
