@@ -78,7 +78,7 @@ def render_refusals(refusals: list[dict]) -> str:
     out += [f"<tr><td>{escape(site)}</td><td>{escape(kind)}</td><td class='num'>{n}</td></tr>"
             for (site, kind), n in sorted(counts.items())]
     out.append("</table><ul>")
-    out += [f"<li>{escape(r.get('kind', 'unreadable'))}: {_link(r.get('url', ''))} — {escape(r.get('reason', ''))}</li>"
+    out += [f"<li>{escape(r.get('kind', 'unreadable'))}: {_link(r.get('url', ''))} — {escape(r.get('reason') or r.get('error', ''))}</li>"
             for r in sorted(refusals, key=lambda r: (r.get("site", ""), r.get("url", "")))]
     out.append("</ul>")
     return "\n".join(out)
