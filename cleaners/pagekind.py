@@ -19,6 +19,13 @@ ITEM_OWN_WORDS = 45
 # A list page: this many items, and less running text outside them than LIST_OUTSIDE_WORDS
 LIST_MIN_ITEMS = 5
 LIST_OUTSIDE_WORDS = 40
+# With this many items, a list page may carry a notice of its own shorter than its items and than
+# LIST_NOTICE_WORDS (KANCC's eng_news board: a 54-word disclaimer above its rows); a short article with
+# many teasers around it has more text of its own (jpost.com in the Zyte benchmark: 201 words).
+LIST_MANY_ITEMS = 8
+LIST_NOTICE_WORDS = 100
+# Paragraph text that makes a page an article whatever links it holds.
+RUNNING_TEXT_WORDS = 200
 # Files a post may carry instead of text: "Download: statement.pdf", GNUBoard's 첨부파일 box
 ATTACHMENT = re.compile(r"(?i)\.(?:pdf|hwp|hwpx|docx?|xlsx?|pptx?|zip|rar|7z|jpe?g|png|gif|mp3|mp4|avi)\b|download\.php")
 ATTACHMENT_LINE = re.compile(r"(?i)^(?:(?:download|첨부\s*파일|첨부|attachment|file|附件|下载)\s*[:：]?\s*)?"
@@ -63,10 +70,23 @@ def is_headline_link(a) -> bool:
     return words(_text(a)) >= 3
 
 
+SITE_CHROME_TAGS = ("aside", "nav", "footer", "header")
+SITE_CHROME_NAME = re.compile(r"(?i)sidebar|widget|related|recent|popular|menu|\bnav|footer|header|\baside")
+
+
+def in_site_chrome(a) -> bool:
+    """A link in the site's own chrome (a sidebar, a menu, a "related" or "recent posts" box, a footer):
+    every page has those, so they say nothing of what kind this page is."""
+    for el in a.iterancestors():
+        if el.tag in SITE_CHROME_TAGS or SITE_CHROME_NAME.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            return True
+    return False
+
+
 def list_items(root) -> tuple[list, int]:
     """The items of the page's lists of sibling pages (each the largest block around one headline link
     that holds no other), and the words of running text outside them."""
-    links = [a for a in root.iter("a") if is_headline_link(a)]
+    links = [a for a in root.iter("a") if is_headline_link(a) and not in_site_chrome(a)]
     counts: dict = {}
     for a in links:
         node = a
@@ -97,14 +117,16 @@ def list_items(root) -> tuple[list, int]:
 
 
 def has_running_text(root) -> bool:
-    """A paragraph (<p>) of LIST_OUTSIDE_WORDS words or more outside its links: an article's text, never a
-    list's item. The cheap answer for most articles (lxml counts the text), before list_items walks the page."""
+    """RUNNING_TEXT_WORDS words or more in paragraphs (<p>) outside their links: an article's text, never
+    a list page's (a board's disclaimer above its list is shorter). The cheap answer for most articles
+    (lxml gathers the text), before list_items walks the page."""
+    total = 0
     for p in root.iter("p"):
         text = p.text_content()
-        if len(text.split()) < LIST_OUTSIDE_WORDS and len(CJK.findall(text)) < 2 * LIST_OUTSIDE_WORDS:
+        if not text.strip():
             continue
-        linked = sum(words(a.text_content()) for a in p.iter("a"))
-        if words(text) - linked >= LIST_OUTSIDE_WORDS:
+        total += words(text) - sum(words(a.text_content()) for a in p.iter("a"))
+        if total >= RUNNING_TEXT_WORDS:
             return True
     return False
 
@@ -123,7 +145,11 @@ def list_page_reason(root) -> str | None:
     if has_running_text(root):
         return None
     items, outside = list_items(root)
-    if len(items) >= LIST_MIN_ITEMS and outside < LIST_OUTSIDE_WORDS:
+    listed = sum(words(_text(item)) for item in items)
+    # a list says little of its own: a line or two, or a notice shorter than its items (a board's
+    # disclaimer above its rows); links in the site's chrome (sidebars, menus) are no items
+    if len(items) >= LIST_MIN_ITEMS and (outside < LIST_OUTSIDE_WORDS or
+                                         (len(items) >= LIST_MANY_ITEMS and outside < min(listed, LIST_NOTICE_WORDS))):
         return (f"list or index page: {len(items)} links to sibling pages with short leads, "
                 f"{outside} words of running text of its own")
     return None

@@ -17,9 +17,9 @@ KCNA = [t for t in TEXTS.values() if t["kind"] == "kcna"]
 SHORT = TEXTS["kcna-2024-05-27-review-of-rodong"]
 
 
-def _related(markup: str) -> str:
+def _related(markup: str, container: str = "related") -> str:
     links = "".join(markup.format(i=i, title=escape(t["title"])) for i, t in enumerate(KCNA))
-    return f"<div class='related'>{links}</div>"
+    return f"<div class='{container}'>{links}</div>"
 
 
 @pytest.mark.parametrize("item", [
@@ -41,7 +41,8 @@ def test_an_article_with_a_sidebar_of_related_links_is_an_article(item):
     "<div class='card'><h4><a href='/p/{i}'>{title}</a></h4><p>KCNA, July 1{i}</p></div>",
 ])
 def test_a_page_of_links_to_sibling_articles_is_refused_as_a_list(item):
-    page = f"<html><head><title>News</title></head><body><h1>Latest news</h1>{_related(item)}</body></html>"
+    page = (f"<html><head><title>News</title></head><body><h1>Latest news</h1>{_related(item, 'article-list')}"
+            f"{_related(item)}</body></html>")  # the page's list, and its sidebar's
     with pytest.raises(cleaners.NotAnArticle) as refused:
         cleaners.clean_page(page.encode(), "https://kcna-mirror.example.org/news/page/2/")
     assert refused.value.kind == "list" and "links to sibling pages" in refused.value.reason
@@ -65,3 +66,25 @@ def test_an_article_that_links_its_source_document_is_an_article():
             + "<p><a href='/files/original.pdf'>original.pdf</a></p></body></html>")
     doc = cleaners.clean_page(page.encode(), "https://kcna-mirror.example.org/a.html")
     assert len(doc.paragraphs) >= 5
+
+
+DISCLAIMER = ("DISCLAIMER. Korean American National Coordinating Council, Inc. does not represent or endorse the "
+              "accuracy or reliability of some of the information or content contained in this website. These are only "
+              "introduced for the Korean Americans and others to have a direct access to know the positions of the DPRK "
+              "(North Korea) and some other opinions of ROK (South Korea).")
+
+
+@pytest.mark.parametrize("url", ["http://kancc.org/bbs/board.php?bo_table=eng_news",
+                                 "http://kancc.org/bbs/board.php?bo_table=eng_news&page=2&sca=News",
+                                 "http://gnuboard-mirror.example.org/bbs/board.php?bo_table=eng_news&page=3"])
+def test_a_board_list_under_its_disclaimer_is_a_list_wherever_its_url(url):
+    """The eng_news board's real DISCLAIMER (54 words) above its rows: URLs the profile's list pattern does
+    not name, and a mirror no profile knows, still give a list by the page's own evidence."""
+    rows = "".join(f"<tr><td class='td_num'>{900 - i}</td><td class='td_subject'><a href='./board.php?bo_table=eng_news"
+                   f"&wr_id={900 - i}'>{escape(t['title'])}</a></td><td class='td_date'>24-07-1{i}</td></tr>"
+                   for i, t in enumerate(KCNA + KCNA[:4]))
+    page = (f"<html><head><title>News</title></head><body><div id='bo_head'><p>{DISCLAIMER}</p></div>"
+            f"<div id='bo_list'><table>{rows}</table></div></body></html>")
+    with pytest.raises(cleaners.NotAnArticle) as refused:
+        cleaners.clean_page(page.encode(), url)
+    assert refused.value.kind == "list"
