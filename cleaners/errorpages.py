@@ -25,8 +25,6 @@ GENERIC_PATTERNS = (
 ALERT = re.compile(r"""alert\(\s*(["'])(?P<message>(?:\\.|(?!\1).)*)\1\s*\)""", re.DOTALL)
 # An error page says little: above this much visible text a page is judged by its content, not its title.
 MAX_ERROR_PAGE_TEXT = 1500
-# Below this much extracted text, every line is read for error wording, not only the title and headings.
-MAX_ERROR_LINES_TEXT = 300
 MAX_ERROR_LINE = 60  # an error message is a short line of its own, not a sentence quoting one
 
 
@@ -61,9 +59,12 @@ def error_page_reason(root, body_text: str, patterns: list[str] | tuple[str, ...
         return None
     title = " ".join((root.findtext(".//title") or "").split())
     headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2")]
-    # a short page: its own lines are read too ("알수 없는 주소입니다." in a paragraph)
-    lines = [line for line in (" ".join(raw.split()) for raw in body_text.split("\n")) if len(line) <= MAX_ERROR_LINE]
-    lines = lines if len(body_text) <= MAX_ERROR_LINES_TEXT else []
+    # a page of little text: its short lines are read too, the extracted ones and the page's own (an
+    # extractor may keep the menus and leave out "알수 없는 주소입니다." in a paragraph of its own)
+    own = [el.text for el in root.iter() if isinstance(el.tag, str) and el.tag not in ("script", "style", "title")
+           and el.text and el.text.strip()]
+    lines = [line for line in (" ".join(raw.split()) for raw in [*body_text.split("\n"), *own])
+             if 0 < len(line) <= MAX_ERROR_LINE]
     for label, text in [("title", title)] + [("heading", h) for h in headings] + [("text", line) for line in lines]:
         if text and any(c.search(text) for c in compiled):
             return f"{label}: {text[:120]}"

@@ -181,10 +181,15 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     return values
 
 
+def _error_patterns(profile: Profile | None) -> list[str]:
+    """The site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism."""
+    return [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
+
+
 def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None, root=None) -> None:
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
     # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
-    patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
+    patterns = _error_patterns(profile)
     body_text = "\n".join(extracted.paragraphs)
     if not could_be_error_page(parse_source(text), body_text):
         return
@@ -213,6 +218,9 @@ def _extract(text: str, profile: Profile | None, url: str = "", template: SiteTe
         refuse("list", f"list page of {profile.label} (its URL is one of the site's list pages)")
     root = parse_html(text)
     if reason := list_page_reason(root):
+        # an error page keeps the site's menus (a list of links): its message says which it is
+        if error := error_page_reason(root, "", _error_patterns(profile)):
+            raise SoftNotFound(error)
         refuse("list", reason)
     extracted = extract_with_profile(text, profile, url) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):

@@ -88,3 +88,16 @@ def test_a_board_list_under_its_disclaimer_is_a_list_wherever_its_url(url):
     with pytest.raises(cleaners.NotAnArticle) as refused:
         cleaners.clean_page(page.encode(), url)
     assert refused.value.kind == "list"
+
+
+MENU = "".join(f"<li><a href='/{i}'>{name}</a></li>" for i, name in enumerate(
+    ["김정은동지 혁명활동", "로동신문", "정치", "경제", "문화", "조국통일", "국제", "사진", "동영상", "기사모음"] * 12))
+
+
+@pytest.mark.parametrize("message", ["<p>알수 없는 주소입니다.</p>", "<div class='err'><b>알 수 없는 주소</b></div>",
+                                     "<td><font color=red>글이 존재하지 않습니다.</font></td>"])
+def test_a_korean_error_page_amid_a_long_menu_is_refused_as_an_error(message):
+    page = f"<html><head><title>로동신문</title></head><body><ul class='gnb'>{MENU}</ul><table><tr>{message}</tr></table></body></html>"
+    with pytest.raises(cleaners.NotAnArticle) as refused:
+        cleaners.clean_page(page.encode(), "http://www.rodong.rep.kp/ko/index.php?strPageID=SF01_02_01&newsID=2024-99")
+    assert refused.value.kind == "error"
