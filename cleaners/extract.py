@@ -172,12 +172,14 @@ def _select(root, selector: str) -> list:
         raise ValueError(f"bad selector in site profile: {selector!r}: {exc}") from None
 
 
-def _first_text(root, selectors: list[str] | str, usable=None) -> str:
+def _first_text(root, selectors: list[str] | str, usable=None, site_name_off: bool = False) -> str:
     """The text of the first element a selector finds (alternatives tried in order), skipping texts that
-    `usable` (when given) refuses."""
+    `usable` (when given) refuses; `site_name_off`: a <title>'s site name taken off (strip_site_name)."""
     for selector in [selectors] if isinstance(selectors, str) else selectors:
         for el in _select(root, selector):
-            text = " ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else (el.text or "")
+            # a <title> names the site beside the headline ("GlobalSecurity.org - Talks Held"): taken off
+            text = (" ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else
+                    strip_site_name(el.text or "") if site_name_off else (el.text or ""))
             if text.strip() and (usable is None or usable(text.strip())):
                 return text.strip(" \t\r\n")
     return ""
@@ -204,7 +206,9 @@ def extract_with_profile(text: str, profile: Profile, url: str = "") -> Extracte
     root = parse_html(text)
     spec = profile.extract
     fields = {name: _first_text(root, selectors) for name, selectors in spec.get("fields", {}).items()}
-    title = _first_text(root, spec.get("title", ["title"]), lambda t: usable_headline(t, url, profile.label))
+    # a profile with its own title_strip rules knows its <title>'s form; else a site name beside it goes
+    title = _first_text(root, spec.get("title", ["title"]), lambda t: usable_headline(t, url, profile.label),
+                        site_name_off=not spec.get("title_strip"))
     strips = spec.get("title_strip", [])
     for pattern in [strips] if isinstance(strips, str) else strips:
         title = re.sub(pattern, "", title)

@@ -71,3 +71,11 @@ def test_a_volumes_contents_and_the_books_heading_lines_above_a_chapter_are_not_
     doc = cleaners.clean_page(("<html><head>" + wrap.format(inner) + "</body></html>").encode(), url)
     assert doc.paragraphs == MEMOIR["paragraphs"]
     assert doc.title == MEMOIR["title"]
+
+
+@pytest.mark.parametrize("page_title", ["GlobalSecurity.org - {}", "{} | GlobalSecurity.org", "{}"])
+def test_a_profiled_page_titled_by_its_title_element_loses_the_site_name_beside_the_headline(page_title):
+    page = (f"<html><head><title>{escape(page_title.format(TEXT['title']))}</title></head><body><table><tr>"
+            f"<td id='content'>{BODY}</td></tr></table></body></html>")
+    doc = cleaners.clean_page(page.encode(), HOSTS[0])
+    assert doc.title == TEXT["title"]
