@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaners.kcna import PROTECTED, is_short_line
+from core.datahome import temp_name
 
 # A line on at least this share of a site's articles, and on a list page, is template.
 MIN_SHARE = 0.3
@@ -111,7 +112,7 @@ def drop_template_lines(paragraphs: list[str], template: SiteTemplate | frozense
 
 
 class TemplateStore:
-    """Learned templates, one JSON file per site in a folder (the data home's `templates/`)."""
+    """Learned templates, one JSON file per site in a folder (the data home's `templates_dir`)."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -132,7 +133,7 @@ class TemplateStore:
         """Write the template (whole file replaced atomically)."""
         path = self._path(template.site)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
+        tmp = temp_name(path)  # a killed writer's leftover is removed at the next start
         tmp.write_text(json.dumps(template.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
         return path
