@@ -427,6 +427,8 @@ def date_line(line: str) -> date | None:
     (datetime.date(2024, 7, 14), datetime.date(2024, 8, 1))
     >>> date_line("He was born on April 15, 1912 in Mangyongdae.") is None
     True
+    >>> date_line("송고시간 2011-06-27 10:12"), date_line("Mangyongdae April 15, 1912 birth") is None
+    (datetime.date(2011, 6, 27), True)
     """
     text = line.replace("\u00a0", " ").strip()
     if not text or len(text) > 90:
@@ -434,9 +436,11 @@ def date_line(line: str) -> date | None:
     found = list(DATE_EXPRESSION.finditer(text))
     if not found:
         return None
-    rest = DATE_EXPRESSION.sub(" ", text)
-    rest = DATE_LINE_REST.sub("", rest)
-    if len(rest) > 3:
+    rest = DATE_LINE_REST.sub(" ", DATE_EXPRESSION.sub(" ", text)).split()
+    # what is left: nothing (or a stray letter), or one label of the site's own before the date
+    # ("송고시간 2011-06-27 10:12", "Issued 14/12/2019")
+    label = len(rest) == 1 and len(rest[0]) <= 10 and text.startswith(rest[0])
+    if len("".join(rest)) > 3 and not label:
         return None
     return _date_of(found[0])
 

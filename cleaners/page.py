@@ -16,7 +16,7 @@ from cleaners.extract import Extracted, block_texts, extract_generic, extract_wi
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
 from cleaners.template import SiteTemplate, drop_template_lines
 from cleaners.pagekind import attachment_reason, list_page_reason, refuse
-from cleaners.kcna import (AGENCIES, SOURCE_LINES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
+from cleaners.kcna import (AGENCIES, date_line, SOURCE_LINES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
                            strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
@@ -325,6 +325,8 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
               or next((m.groupdict() for p in profile.id_patterns if (m := p.search(url))), {})) if profile else {}
     # the page's own date (kcna.kp's "Juche113.5.27.", Rodong's "2024.8.1."), or the one its URL carries
     own_date = own_page_date(parsed) or own_page_date(groups)
+    if own_date is None and extracted.fields.get("page_date"):  # a form the profile's patterns do not read
+        own_date = date_line(extracted.fields["page_date"])  # ("주체113(2024)년 8월 1일 목요일" on Rodong's Korean pages)
 
     if extracted.method != "profile":
         extracted.title = choose_headline(

@@ -15,7 +15,7 @@ NEVER_TEXT = ("script", "style", "noscript", "template", "iframe", "object", "em
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 # An item of a list page pairs a link to a sibling page with a short lead; more text than this of its
 # own and it is content (an article that quotes a link), not an item.
-ITEM_OWN_WORDS = 45
+ITEM_OWN_WORDS = 60
 # A list page: this many items, and less running text outside them than LIST_OUTSIDE_WORDS
 LIST_MIN_ITEMS = 5
 LIST_OUTSIDE_WORDS = 40
@@ -125,6 +125,10 @@ def has_running_text(root) -> bool:
         text = p.text_content()
         if not text.strip():
             continue
+        parent = p.getparent()
+        if parent is not None and any(is_headline_link(a) for child in parent if child is not p
+                                      for a in child.iter("a")):
+            continue  # a lead beside its headline (a list item's), not running text: list_items decides
         total += words(text) - sum(words(a.text_content()) for a in p.iter("a"))
         if total >= RUNNING_TEXT_WORDS:
             return True
