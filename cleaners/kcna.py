@@ -302,11 +302,13 @@ def headline_from_body(paragraphs: list[str]) -> str | None:
     >>> headline_from_body(["Home", "Talks Held", "Pyongyang, May 2 (KCNA) -- Talks were held here on Friday."])
     'Talks Held'
     """
+    def headline(line: str) -> bool:  # a date line or a source line above the text is metadata, no headline
+        return is_headline(line) and date_line(line) is None and match_source(line, SOURCE_LINES) is None
+
     for i, paragraph in enumerate(paragraphs[:DATELINE_SEARCH + 1]):
         if parse_dateline(paragraph):
-            return paragraphs[i - 1].strip() if i and is_headline(paragraphs[i - 1]) else None
-    if len(paragraphs) > 1 and is_headline(paragraphs[0]) and not is_headline(paragraphs[1]) \
-            and date_line(paragraphs[0]) is None:
+            return paragraphs[i - 1].strip() if i and headline(paragraphs[i - 1]) else None
+    if len(paragraphs) > 1 and headline(paragraphs[0]) and not is_headline(paragraphs[1]):
         return paragraphs[0].strip()
     return None
 

@@ -530,7 +530,7 @@ def build_pages() -> list[Page]:
         pages.append(Page(f"error@{family}", family, "error", url, html.encode("utf-8")))
     for family, kind, url, html in attachment_and_empty_pages():
         pages.append(Page(f"{kind}@{family}", family, kind, url, html.encode("utf-8")))
-    return pages + more_pages(texts)
+    return pages + more_pages(texts) + third_batch(texts)
 
 
 def more_pages(texts: list[dict]) -> list[Page]:
@@ -591,6 +591,42 @@ def more_pages(texts: list[dict]) -> list[Page]:
     ko = T["ko-travelogue-2013-02-11"]
     add("euckr-correct", "https://www.tongil-news.example.kr/news/articleView.html?idxno=4242",
         ("<html><head><meta charset='euc-kr'><title>"+ko["title"]+" - 통일뉴스</title></head><body><h1>"+ko["title"]+"</h1><div>입력 2013.02.11 08:27</div>"+_paras(ko)+"</body></html>").encode("cp949"), ko, ["입력 "])
+    return pages
+
+
+def third_batch(texts: list[dict]) -> list[Page]:
+    """A third batch, written after the rules like the second: a 2004 page titled only by <title>, a blog
+    whose <h1> is its name, Rodong's Korean layout with a Korean Juche date, a Yonhap-style portal
+    ("송고시간"), a weekly on an archive site, an empty page, a list page with long leads."""
+    T = {t["id"]: t for t in texts}
+    k = T["kcna-2024-07-14-kim-yo-jong"]
+    ko = T["kcna-ko-2011-06-27-complete-works-95"]
+    r = T["rodong-2024-08-01-haeju-houses"]
+    w = T["nis-weekly-2004-11-29"]
+    pages = []
+
+    def add(family, url, html, t, gone, title="__", date_="__", kind="article", headers=None):
+        pid = f"{t['id']}@{family}" if kind == "article" else f"{kind}@{family}"
+        pages.append(Page(pid, family, kind, url, html if isinstance(html, bytes) else html.encode(), headers or {},
+                          (t.get("title") if title == "__" else title) if kind == "article" else None,
+                          (t["date"] if date_ == "__" else date_) if kind == "article" else None,
+                          _keep(t) if kind == "article" else [], gone))
+
+    add("gs2004-title-only", "https://www.globalsecurity.org/wmd/library/news/dprk/2024/dprk-240715-kcna01.htm",
+        _html(k["title"], "<pre>\n" + "\n".join("   " + escape(p) for p in k["paragraphs"]) + "\n</pre>"), k, [])
+    add("blog-h1-name-h2-title", "https://koreanfriends.example.net/2024/07/15/statement/",
+        _html(f"Korean Friends: {k['title']}", f"<h1>Korean Friends</h1><p>Solidarity with the DPRK since 2001</p><h2>{escape(k['title'])}</h2><p>July 15, 2024</p>{_paras(k)}<p>Tags: KCNA, statement</p>"), k, ["Korean Friends", "Tags:", "July 15, 2024"])
+    add("rodong-ko", "http://www.rodong.rep.kp/ko/index.php?MTJAMjAyNC0wOC0wMS1IMDA1QDE1QDFAQDBAMg==",
+        _html("로동신문", f"<div id='articleContent'><p class='TitleP'>{escape(r['title'])}</p><div id='article-date'>주체113(2024)년 8월 1일 목요일</div>{_paras(r,'p',' class=TextP')}</div>"), r, ["주체113"])
+    add("ko-portal-yonhap", "https://www.yna.example.kr/view/AKR20110627",
+        _html("연합뉴스", "<div class='nav'>홈 &gt; 북한</div><p class='update-time'>송고시간 2011-06-27 10:12</p>"
+              f"<div class='story-news'>{_paras(ko)}<p class='txt-copyright'>&lt;저작권자(c) 연합뉴스, 무단 전재-재배포 "
+              "금지&gt;</p></div>"), ko, ["송고시간", "저작권자"], title=None)
+    add("weekly-generic-dated", "https://nkweekly.example.org/archive/2004/12/05/",
+        _html("NK Weekly Archive", f"<h1>NK Weekly Archive</h1><h2>{escape(w['title'])}</h2><p><i>Source: ROK National Intelligence Service</i></p>{_paras(w)}"), w, ["Source: ROK"])
+    add("empty-html", "https://empty.example.org/x", "<html><head><title>x</title></head><body>   </body></html>", k, [], kind="empty")
+    leads = "".join(f"<div class='item'><h3><a href='/a/{i}'>{escape(t['title'])}</a></h3><p>{escape(t['paragraphs'][1][:260])}</p></div>" for i, t in enumerate([T[x] for x in T if T[x]['kind'] == 'kcna']))
+    add("list-long-leads", "https://nkportal.example.org/kcna/", _html("KCNA news - NK Portal", f"<h1>KCNA news</h1>{leads}"), k, [], kind="list")
     return pages
 
 
