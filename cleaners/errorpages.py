@@ -18,10 +18,14 @@ GENERIC_PATTERNS = (
     r"글이 존재하지 않습니다",            # GNUBoard: the post does not exist
     r"글이 삭제되었거나 이동된 경우입니다",  # GNUBoard: the post was deleted or moved
     r"존재하지 않는 (?:게시판|페이지)입니다",  # GNUBoard: no such board / page
+    r"알\s?수\s?없는\s?주소",             # kcna.kp, Rodong Sinmun: "address unknown"
+    r"(?:페이지|글|기사)를? 찾을 수 없습니다",
+    r"(?:页面|网页|文章)不存在|找不到(?:该|此)?(?:页面|网页)",
 )
 ALERT = re.compile(r"""alert\(\s*(["'])(?P<message>(?:\\.|(?!\1).)*)\1\s*\)""", re.DOTALL)
 # An error page says little: above this much visible text a page is judged by its content, not its title.
 MAX_ERROR_PAGE_TEXT = 1500
+MAX_ERROR_LINE = 60  # an error message is a short line of its own, not a sentence quoting one
 
 
 def alert_messages(root) -> list[str]:
@@ -55,7 +59,13 @@ def error_page_reason(root, body_text: str, patterns: list[str] | tuple[str, ...
         return None
     title = " ".join((root.findtext(".//title") or "").split())
     headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2")]
-    for label, text in [("title", title)] + [("heading", h) for h in headings]:
+    # a page of little text: its short lines are read too, the extracted ones and the page's own (an
+    # extractor may keep the menus and leave out "알수 없는 주소입니다." in a paragraph of its own)
+    own = [el.text for el in root.iter() if isinstance(el.tag, str) and el.tag not in ("script", "style", "title")
+           and el.text and el.text.strip()]
+    lines = [line for line in (" ".join(raw.split()) for raw in [*body_text.split("\n"), *own])
+             if 0 < len(line) <= MAX_ERROR_LINE]
+    for label, text in [("title", title)] + [("heading", h) for h in headings] + [("text", line) for line in lines]:
         if text and any(c.search(text) for c in compiled):
             return f"{label}: {text[:120]}"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class Extracted:
     fields: dict[str, str] = field(default_factory=dict)
     method: str = "profile"       # "profile", "trafilatura", "trafilatura-recall" or "densest-block"
     dropped: list[str] = field(default_factory=list)  # chrome lines dropped by text pattern
+    template_dropped: list[str] = field(default_factory=list)  # lines of the site's learned template
+    page: object = field(default=None, repr=False, compare=False)  # the parsed page, unchanged (generic path)
 
 
 # A tag: "/" if it ends one, its name, the rest up to the first ">" (ending in "/" for an empty element)
@@ -169,11 +172,15 @@ def _select(root, selector: str) -> list:
         raise ValueError(f"bad selector in site profile: {selector!r}: {exc}") from None
 
 
-def _first_text(root, selectors: list[str] | str) -> str:
+def _first_text(root, selectors: list[str] | str, usable=None, site_name_off: bool = False) -> str:
+    """The text of the first element a selector finds (alternatives tried in order), skipping texts that
+    `usable` (when given) refuses; `site_name_off`: a <title>'s site name taken off (strip_site_name)."""
     for selector in [selectors] if isinstance(selectors, str) else selectors:
         for el in _select(root, selector):
-            text = " ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else (el.text or "")
-            if text.strip():
+            # a <title> names the site beside the headline ("GlobalSecurity.org - Talks Held"): taken off
+            text = (" ".join(t for t in block_texts(el) if t.strip()) if el.tag != "title" else
+                    strip_site_name(el.text or "") if site_name_off else (el.text or ""))
+            if text.strip() and (usable is None or usable(text.strip())):
                 return text.strip(" \t\r\n")
     return ""
 
@@ -189,12 +196,19 @@ def drop_chrome_lines(paragraphs: list[str], patterns: list[str]) -> tuple[list[
     return kept, dropped
 
 
-def extract_with_profile(text: str, profile: Profile) -> Extracted:
-    """Fields first (on the whole page), then chrome removed, then the body's blocks."""
+def extract_with_profile(text: str, profile: Profile, url: str = "") -> Extracted:
+    """Fields first (on the whole page), then chrome removed, then the body's blocks. The title is the
+    first selector's text that can be a headline (not the site's name, a source or a date line: a site
+    heading above the headline, an era whose title element says "KCNA"); when none can, the heading
+    nearest the body's text is (fields["headings"], for cleaners.kcna.choose_headline)."""
+    from cleaners.kcna import usable_headline  # reads text only: no cycle at import
+
     root = parse_html(text)
     spec = profile.extract
     fields = {name: _first_text(root, selectors) for name, selectors in spec.get("fields", {}).items()}
-    title = _first_text(root, spec.get("title", ["title"]))
+    # a profile with its own title_strip rules knows its <title>'s form; else a site name beside it goes
+    title = _first_text(root, spec.get("title", ["title"]), lambda t: usable_headline(t, url, profile.label),
+                        site_name_off=not spec.get("title_strip"))
     strips = spec.get("title_strip", [])
     for pattern in [strips] if isinstance(strips, str) else strips:
         title = re.sub(pattern, "", title)
@@ -207,11 +221,30 @@ def extract_with_profile(text: str, profile: Profile) -> Extracted:
                    if (found := _select(root, sel))), [])
     if not bodies:
         return Extracted(title, [], fields, method="profile")
-    body = bodies[0]
+    if len(bodies) > 1 and all(el.tag == "p" for el in bodies):
+        # an alternative naming the text's paragraphs themselves (Rodong 2025's p.TextP, no container
+        # known): all of them, in document order, gathered under one element
+        body = etree.Element("div")
+        for paragraph in bodies:
+            copy = etree.fromstring(etree.tostring(paragraph, with_tail=False))
+            body.append(copy)
+    else:
+        body = bodies[0]
     for selector in spec.get("body_drop", []):
         for el in _select(body, selector):
             el.drop_tree()
-    paragraphs, dropped = drop_chrome_lines(block_texts(body), profile.chrome.get("lines", []))
+    if not title:  # no selector holds a headline: the heading nearest the text is it
+        from cleaners.kcna import is_short_line
+
+        lines = block_texts(body)
+        start = next((line for line in lines if not is_short_line(line)), "")
+        fields["headings"] = "\n".join(heading_candidates(root, start)) if start else ""
+        usable = [h for h in fields["headings"].split("\n") if h and usable_headline(h, url, profile.label)]
+        title = usable[-1] if usable else ""
+    lines, contents = drop_link_lists(block_texts(body), list(generic_chrome_lines("toc_headings")))
+    paragraphs, dropped = drop_chrome_lines(lines, [*profile.chrome.get("lines", []),
+                                                    *generic_chrome_lines("every_path")])
+    dropped = contents + dropped
     return Extracted(title, paragraphs, fields, "profile", dropped)
 
 
@@ -232,10 +265,11 @@ LIST_ITEM = re.compile(r"^(?:[-–•*·▪►]|\d{1,2}[.)])\s")
 TEXT_CONTAINERS = ("td", "th", "div", "article", "section", "main", "body", "blockquote", "center")
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def generic_chrome_lines(key: str = "lines") -> tuple[str, ...]:
     """Whole-line regexes of the chrome of unprofiled sites (cleaners/generic_chrome.toml), anchored:
-    `lines` (chrome lines) or `list_headings` (headings of lists of links)."""
+    `lines` (chrome lines), `list_headings` (headings of lists of links), `every_path` (chrome of eras
+    no profile lists, dropped on profiled pages too) or `toc_headings` (a volume's table of contents)."""
     patterns = tomllib.loads(GENERIC_CHROME_FILE.read_text(encoding="utf-8"))[key]
     return tuple(rf"^(?i:{p[4:]})$" if p.startswith("(?i)") else rf"^(?:{p})$" for p in patterns)
 
@@ -377,29 +411,125 @@ def _meta(root, names: tuple[str, ...]) -> str:
     return next((found[name] for name in names if name in found), "")
 
 
+def strip_site_name(whole: str, sitename: str = "") -> str:
+    """A <title> without the site's name: split at a site-name separator (" - ", " | ", " :: " …) outside
+    brackets, the parts that name the site (short, no digits, or the og:site_name) dropped. A weekly's
+    dated title ("North Korea Weekly (December 28, 2009 ~ January 3, 2010)") is never cut inside its
+    brackets, and a title without a site part stays whole.
+
+    >>> strip_site_name("Talks Held - Example News"), strip_site_name("North Korea Weekly (December 28, 2009 ~ January 3, 2010)")
+    ('Talks Held', 'North Korea Weekly (December 28, 2009 ~ January 3, 2010)')
+    """
+    cuts, depth = [], 0  # (start, end) of each separator outside brackets
+    for m in re.finditer(r"[(\[（]|[)\]）]|" + TITLE_SEPARATOR.pattern, whole):
+        token = m.group(0)
+        if token in "([（":
+            depth += 1
+        elif token in ")]）":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            cuts.append((m.start(), m.end()))
+    if not cuts:
+        return whole.strip()
+    key = lambda text: "".join(filter(str.isalnum, text.lower()))  # noqa: E731
+    site_like = lambda part: key(part) == key(sitename) or (  # noqa: E731
+        len(part.split()) <= 4 and not re.search(r"\d", part))
+    last, first = whole[cuts[-1][1]:], whole[:cuts[0][0]]
+    if site_like(last):
+        return whole[:cuts[-1][0]].strip()
+    if site_like(first):
+        return whole[cuts[0][1]:].strip()
+    return whole.strip()
+
+
 def page_metadata(root) -> dict[str, str]:
     """Title, publication date and site name of a page from its markup, for sites without a profile.
 
-    title: the page's only <h1>, else its og:/twitter: title, else the longest part of <title> split at
-    a site-name separator ("Talks Held - Example News" -> "Talks Held"). date: the first ISO date of
-    the publication-date <meta>s or of a <time datetime>. sitename: og:site_name.
+    title: the page's only <h1>, else its og:/twitter: title, else <title> without the site's name
+    ("Talks Held - Example News" -> "Talks Held"). date: the first ISO date of the publication-date <meta>s
+    or of a <time datetime>. sitename: og:site_name. `page_title`: the whole <title>.
     """
+    sitename = _meta(root, ("og:site_name", "application-name"))
     h1s = [" ".join(h.text_content().split()) for h in root.iter("h1")]
     title = h1s[0] if len(h1s) == 1 and h1s[0] else _meta(root, META_TITLE)
+    whole = " ".join((root.findtext(".//title") or "").split())
     if not title:
-        whole = " ".join((root.findtext(".//title") or "").split())
-        title = max(TITLE_SEPARATOR.split(whole), key=len) if whole else (h1s[0] if h1s else "")
-    fields = {"title": title}
+        title = strip_site_name(whole, sitename) if whole else (h1s[0] if h1s else "")
+    fields = {"title": title, "page_title": whole}
     dates = [_meta(root, META_DATE)] + [el.get("datetime") or "" for el in root.iter("time")]
     iso = next((m for m in (ISO_DATE.search(d) for d in dates if d) if m), None)
     if iso:
         fields["date"] = iso.group(0)
-    if sitename := _meta(root, ("og:site_name", "application-name")):
+    if sitename:
         fields["sitename"] = sitename
     return fields
 
 
-def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True) -> Extracted:
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5"}
+NEAREST_HEADINGS = 60
+# The elements that can be a heading, before a given one in document order (lxml returns them so).
+HEADING_XPATH = ("preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::b or self::strong"
+                 " or self::font or @class or @id]")
+HEADING_CLASS = re.compile(r"(?i)title|headline|subject|(?:^|[-_ ])tit(?:$|[-_ ])|heading")
+
+
+def heading_candidates(root, first_line: str) -> list[str]:
+    """The headings set before the article's first line, in document order: <h1>-<h5>, blocks whose class
+    or id says title/headline/subject, and emphasised lines (<b>, <strong>, <font size=4+>) alone in their
+    block. The headline is the one nearest the text; the site's name and section labels stand above it."""
+    probe = " ".join(first_line.split())[:30]
+    head = probe[:8]
+    found: list[str] = []
+
+    def holds_probe(raw: str | None) -> bool:
+        return bool(raw) and head in raw and probe in " ".join(raw.split())
+
+    # Where the text begins, found by XPath; the headings are then the candidates before it in document
+    # order (preceding::, and the element whose tail the text is), not a walk over the whole page.
+    texts = root.xpath("//text()[contains(., $h)]", h=head) if head else []
+    hit = next((t for t in texts if holds_probe(str(t))), None)
+    owner = hit.getparent() if hit is not None else None
+    if owner is None:  # the first line runs across inline elements ("<p><b>Pyongyang</b>, May 2 …"): its block
+        for text in texts[:5]:
+            block = text.getparent()
+            while block is not None and block.tag not in BLOCK_TAGS:
+                block = block.getparent()
+            if block is not None and probe in " ".join(block.text_content().split()):
+                owner = block
+                break
+    if owner is not None:
+        before = owner.xpath(HEADING_XPATH) + (owner.xpath("descendant-or-self::*") if hit is not None and hit.is_tail else [])
+        # the headline stands near the text: the nearest NEAREST_HEADINGS candidates are enough
+        elements = [el for el in before[-NEAREST_HEADINGS:] if isinstance(el.tag, str)]
+    else:
+        elements = root.iter()
+    for el in elements:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in NEVER_TEXT:
+            continue
+        if probe and holds_probe(el.text):
+            break  # the article's text begins here
+        if probe and holds_probe(el.tail):
+            break  # … right after this element (a <br> before the first paragraph); it is no heading
+        size = (el.get("size") or "").lstrip("+")
+        heading = (tag in HEADING_TAGS or tag in ("b", "strong") or (tag == "font" and size.isdigit() and int(size) >= 4)
+                   or ((el.get("class") or el.get("id")) and tag not in ("title", "a", "li", "ul", "table", "tr", "td")
+                       and HEADING_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")))
+        if not heading:
+            continue
+        text = " ".join(el.text_content().split())
+        if not text or len(text) > 200:
+            continue
+        parent = el.getparent()
+        if tag in ("b", "strong", "font") and parent is not None and " ".join(parent.text_content().split()) != text:
+            continue  # emphasis inside a sentence, not a heading
+        if not found or found[-1] != text:
+            found.append(text)
+    return found
+
+
+def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_lines: bool = True,
+                    page=None) -> Extracted:
     """Sites without a profile (or whose markup the profile does not know): README, "The generic path".
 
     trafilatura in precision mode finds the main text; when that is short, the recall mode is tried
@@ -409,11 +539,14 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
     fields["headline"]. Then lists of links under a "Related posts"-style heading, the lines of generic
     chrome (cleaners/generic_chrome.toml) and the profile's chrome lines, if any, are dropped (returned
     in `dropped`). Title, date and site name come from the markup (page_metadata). `page_lines`: also
-    return every line of the page (profiles read metadata from it by text pattern).
+    return every line of the page (profiles read metadata from it by text pattern). `page`: the page already
+    parsed, left unchanged (read for the headings above the text; parsed here when not given).
     """
-    root = parse_html(text)
+    # trafilatura prunes the tree it reads: it gets a copy of the parsed page (a copy costs 40% of a parse)
+    root = copy.deepcopy(page) if page is not None else parse_html(text)
     fields = page_metadata(root)
     title = fields.pop("title")
+    headings_root = page if page is not None else parse_html(text)
     if page_lines:
         # Metadata an extractor drops as boilerplate (a source line, a section label) is still on the
         # page: profiles can read it by text pattern from `page_lines` when their selectors found nothing.
@@ -433,6 +566,12 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
             if headline := headline_before(fresh, block):
                 fields["headline"] = headline
     lines = [row.strip(" \t") for row in (table_row_text(line) for line in raw_lines) if row and row.strip()]
-    lines, link_lists = drop_link_lists(lines, list(generic_chrome_lines("list_headings")))
-    paragraphs, dropped = drop_chrome_lines(lines, list(chrome_lines or []) + list(generic_chrome_lines()))
-    return Extracted(title, paragraphs, fields, method, link_lists + dropped)
+    lines, link_lists = drop_link_lists(lines, [*generic_chrome_lines("list_headings"), *generic_chrome_lines("toc_headings")])
+    paragraphs, dropped = drop_chrome_lines(lines, [*(chrome_lines or []), *generic_chrome_lines(),
+                                                    *generic_chrome_lines("every_path")])
+    from cleaners.kcna import is_short_line  # the kcna module reads text, never markup: no cycle at import
+
+    text_start = next((p for p in paragraphs if not is_short_line(p)), paragraphs[0] if paragraphs else "")
+    if text_start:
+        fields["headings"] = "\n".join(heading_candidates(headings_root, text_start))
+    return Extracted(title, paragraphs, fields, method, link_lists + dropped, page=headings_root)

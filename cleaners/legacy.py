@@ -18,7 +18,12 @@ COMMON_HANGUL = frozenset(
     "부위원장민화경생라있었그였며면런까만회당혁명령군람께습니님동지였다")
 # The same for Chinese (GBK pages): the commonest characters of running text.
 COMMON_HAN = frozenset("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过"
-                       "家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头")
+                       "家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头"
+                       # the same in traditional characters (a GBK page of a Hong Kong or Taiwan repost)
+                       "這來國個說們為時會著過學對裡後麼沒於還發當無開見經頭與區黨長議員書記報導稱選舉")
+# Chinese text's own punctuation (full-width comma, full stop, enumeration comma, quotes, the ideographic
+# space of indents): a page read in the right table is full of it; Western text read as GBK never is.
+CJK_PUNCTUATION = frozenset("，。、：；“”（）《》「」\u3000！？")
 # Punctuation that EUC-KR, GBK and KPS 9566 all carry in their first row, and that a repost of KCNA or
 # of the memoir is full of: the signature of a legacy page read as Latin-1 ("¡°" “, "¡¯" ’, "¡¶" 《).
 CJK_QUOTES = frozenset("“”‘’《》「」『』〈〉…")
@@ -174,6 +179,9 @@ def sniff_legacy_page(body: bytes) -> str | None:
     'cp949'
     >>> sniff_legacy_page("<p>Müller’s café</p>".encode("cp1252")) is None
     True
+    >>> sniff_legacy_page("<p>\u3000\u3000据朝鲜官方媒体朝中社昨日报道，在平壤举行的朝鲜劳动党第八次代表大会，前日推举金正恩为总书记。</p>".encode("gb2312"))
+    'gb18030'
+    
     """
     high = re.findall(rb"[\x81-\xfe][\x41-\xfe]", body)
     if len(high) < 4:
@@ -184,4 +192,77 @@ def sniff_legacy_page(body: bytes) -> str | None:
     codec, text = found
     letters = HANGUL_SYLLABLE.findall(text) + HAN.findall(text)
     common = sum(c in COMMON_HANGUL or c in COMMON_HAN for c in letters)
-    return codec if letters and common >= len(letters) * 0.3 else None
+    if letters and common >= len(letters) * 0.3:
+        return codec
+    # Chinese news uses a wider vocabulary than the common set: its punctuation is the evidence then
+    # (a GB2312 page with no charset, indented with full-width spaces "¡¡" when read as Latin-1)
+    punctuation = sum(c in CJK_PUNCTUATION for c in text)
+    return codec if len(letters) >= 20 and common >= len(letters) * 0.1 and punctuation >= len(letters) / 40 else None
+
+
+def _windows_1252_bytes() -> dict[str, int]:
+    """Each character a browser shows for a byte under windows-1252 (WHATWG: the five bytes cp1252 leaves
+    undefined stand for the C1 controls of the same number) -> that byte."""
+    table = {}
+    for byte in range(256):
+        char = bytes([byte]).decode("cp1252", errors="ignore") or chr(byte)
+        table[char] = byte
+    return table
+
+
+WINDOWS_1252_BYTES = _windows_1252_bytes()
+# Characters a legacy CJK text read as windows-1252 is made of beyond Latin-1's letters: the cp1252 row
+# 0x80-0x9F (€ ‚ ƒ „ … ‘ ’ “ ” • ˜ ™ š œ ž Ÿ …) and the C1 controls of its undefined bytes.
+CP1252_HIGH = re.compile("[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                         "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+NOT_SPACE_OR_DIGIT = re.compile(r"[^\s\d]")
+
+
+def repair_cp1252_cjk(text: str) -> tuple[str, str | None]:
+    """Undo GBK or EUC-KR/CP949 text read as windows-1252, whole string at once: (repaired text, codec), or
+    (text, None) when the string is not that. GBK's second bytes include ASCII letters and cp1252's own
+    row ("ÈÕˆóµÀ" holds 日 and 报), so Latin-1 runs alone (repair_latin1_cjk) cannot catch it: a repost that
+    saved a GBK page as UTF-8 through a windows-1252 reading holds nothing else.
+
+    Evidence required, so correct text never changes: no CJK in the string, most of its letters are
+    high characters, and the bytes decode strictly to text that is mostly CJK with common characters.
+
+    >>> mangled = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in "朝中社昨日报道，金正恩为总书记。".encode("gbk"))
+    >>> repair_cp1252_cjk(mangled)
+    ('朝中社昨日报道，金正恩为总书记。', 'gb18030')
+    >>> repair_cp1252_cjk("Grüße an Herrn Müller, ça va, señor — “naïve” café crème brûlée")
+    ('Grüße an Herrn Müller, ça va, señor — “naïve” café crème brûlée', None)
+    """
+    if HAN.search(text) or HANGUL_SYLLABLE.search(text):
+        return text, None
+    high = len(CP1252_HIGH.findall(text))  # counted by the regex engine, not character by character
+    if high < 6 or high < len(NOT_SPACE_OR_DIGIT.findall(text)) * 0.4:
+        return text, None
+    try:
+        data = bytes(WINDOWS_1252_BYTES[c] if c in WINDOWS_1252_BYTES else ord(c) for c in text)
+    except ValueError:  # a character beyond one byte: not a single-byte reading
+        return text, None
+    try:
+        data.decode("utf-8")
+        return text, None  # UTF-8 read as windows-1252 ("â€œ", "ì„¸ê¸°"): ftfy's repair, not this one
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for codec in ("gb18030", "cp949"):
+        try:
+            decoded = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((plausibility(decoded), codec, decoded))
+    if not candidates:
+        return text, None
+    _, codec, decoded = max(candidates)  # EUC-KR bytes are valid GBK too: the likelier reading wins
+    cjk = HAN.findall(decoded) + HANGUL_SYLLABLE.findall(decoded)
+    common = sum(c in COMMON_HAN or c in COMMON_HANGUL for c in cjk)
+    other = sum(1 for c in decoded if ord(c) > 0x7f and not (HAN.match(c) or HANGUL_SYLLABLE.match(c))
+                and c not in CJK_PUNCTUATION and c not in CJK_QUOTES and not "\uff01" <= c <= "\uff5e")
+    if len(cjk) >= 4 and common >= len(cjk) * 0.1 and other <= len(cjk) * 0.05:
+        return decoded, codec
+    return text, None

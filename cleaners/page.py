@@ -12,142 +12,39 @@ from cleaners.decode import decode_html
 from core.document import Document
 from cleaners.errors import CleaningError, SoftNotFound
 from cleaners.errorpages import could_be_error_page, error_page_reason
-from cleaners.extract import Extracted, extract_generic, extract_with_profile, parse_html, parse_source
+from cleaners.extract import Extracted, block_texts, extract_generic, extract_with_profile, parse_html, parse_source
 from cleaners.repairs import RepairLog, repair_paragraphs_tracked, repair_text, repair_tracked
+from cleaners.template import SiteTemplate, drop_template_lines
+from cleaners.pagekind import attachment_reason, list_page_reason, refuse
+from cleaners.kcna import (AGENCIES, date_line, SOURCE_LINES, dateline_date, split_front_matter, choose_headline, page_date_line, week_end_date, SENTENCE_CLOSE, day_first_date, find_dateline, match_source, own_page_date, split_meta_lines, stated_date,
+                           strip_end_mark, year_from_url, yymmdd_date)
 from cleaners.tracked import Tracked, fold_into_neighbour
 from core.profiles import Profile, profile_for_url
 
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-# "Pyongyang, September 14 (KCNA) -- ": the dateline that opens every KCNA article. Reposts vary it:
-# "Sept. 14", "14 September", a year ("September 14, 2010" or "Juche 99"), "(KNS-KCNA)", "--" or a dash.
-KCNA_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}),\s+"
-    r"(?:(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})|(?P<day_first>\d{1,2})\s+(?P<month_after>[A-Z][a-z]{2,8})\.?)"
-    r"(?:,?\s+(?P<year>(?:19|20)\d\d))?(?:,?\s+Juche\s+\d{1,3})?"
-    r"\s*\((?P<agency>KCNA|KNS|KNS-KCNA|KCNA-KNS)\)\s*(?:--|—|–|-|:)?\s*")
-AGENCIES = {"KCNA": "Korean Central News Agency (KCNA)", "KNS": "Korea News Service (KNS)",
-            "KNS-KCNA": "Korean Central News Agency (KCNA)", "KCNA-KNS": "Korean Central News Agency (KCNA)"}
-DATELINE_SEARCH = 3  # paragraphs searched for a dateline (a fallback extraction may put the headline first)
 QUOTED = re.compile(r"^[“\"‘'](?P<inner>.+)[”\"’']$")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # lxml refuses control characters in element text; the form feed carries meaning (the "\f" of a
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
 PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 FORM_FEED_STAND_IN = "\ue00c"
+# Legacy CJK bytes read as Latin-1 or windows-1252 include characters extractors drop as invisible: the
+# soft hyphen U+00AD (EUC-KR's byte 0xAD, in 서 "¼\xad") and the C1 controls a browser shows for the five
+# bytes windows-1252 leaves undefined (GBK's 0x81, 0x8D, 0x8F, 0x90, 0x9D). Dropped, the byte pair they
+# belonged to is broken for good. Inside a run of such characters they travel through extraction as
+# stand-ins and come back for the legacy repairs; the stand-ins are printable letters (trafilatura drops
+# private-use characters too) from Latin Extended-D, which no page of this corpus writes.
+LEGACY_INVISIBLE = {"\u00ad": "\ua7ff", "\x81": "\ua781", "\x8d": "\ua78d", "\x8f": "\ua78f", "\x90": "\ua790",
+                    "\x9d": "\ua79d"}
+LEGACY_INVISIBLE_IN_RUN = re.compile("(?<=[\u0080-\u00ff])[\u00ad\x81\x8d\x8f\x90\x9d]|"
+                                     "[\u00ad\x81\x8d\x8f\x90\x9d](?=[\u0080-\u00ff])")
+LEGACY_INVISIBLE_ANY = re.compile("[\u00ad\x81\x8d\x8f\x90\x9d]")
+LEGACY_STAND_INS = re.compile("[%s]" % "".join(LEGACY_INVISIBLE.values()))
+LEGACY_RESTORE = {v: k for k, v in LEGACY_INVISIBLE.items()}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-# A repost that states the article's own date in its text: "(KCNA - August 15, 2019)", "(KCNA, Aug. 15, 2019)",
-# "(Rodong Sinmun, 15 August 2019)". The blog's own post date is then the repost's, not the article's.
-STATED_DATE = re.compile(
-    r"\((?P<source>KCNA|KNS|Rodong Sinmun|Minju Joson|Uriminzokkiri|Naenara|Pyongyang Times)\s*(?:[-–—,:]\s*)"
-    r"(?:(?P<month>[A-Z][a-z]{2,8})\.?\s+(?P<day>\d{1,2})|(?P<day_first>\d{1,2})\s+(?P<month_after>[A-Z][a-z]{2,8})\.?)"
-    r",?\s+(?P<year>(?:19|20)\d\d)\)")
 # A Korean heading typeset with a space between its syllables ("머 리 글", "차 례"): structure, not text.
 SPACED_HEADING = re.compile(r"^(?:[\uac00-\ud7a3][ \u00a0\u3000]){1,7}[\uac00-\ud7a3]$")
-META_LINE_SEARCH = 5  # opening body lines searched for metadata lines (source line, "Date:" line)
-
-
-def stated_date(paragraphs: list[str]) -> str | None:
-    """The article's own date when a repost states it in its text ("(KCNA - August 15, 2019)"), ISO format.
-
-    >>> stated_date(["Pyongyang, August 15 (KCNA) -- text", "(KCNA - August 15, 2019)"])
-    '2019-08-15'
-    >>> stated_date(["He was born in August 15, 1912 (the record says)."]) is None
-    True
-    """
-    for paragraph in paragraphs[:3] + paragraphs[-3:]:
-        m = STATED_DATE.search(paragraph)
-        if m:
-            month = (m.group("month") or m.group("month_after"))[:3].lower()
-            try:
-                return date(int(m.group("year")), MONTHS[month], int(m.group("day") or m.group("day_first"))).isoformat()
-            except (KeyError, ValueError):
-                continue
-    return None
-
-
-def closest_year(month: int, day: int, reference: date) -> date | None:
-    """The date with this month and day nearest to `reference`: a dateline gives month and day only, and
-    a repost is dated a day or two later, so a "December 31" dateline in a file of January 2 is of the
-    year before.
-
-    >>> closest_year(12, 31, date(2005, 1, 2)), closest_year(8, 1, date(2004, 8, 2))
-    (datetime.date(2004, 12, 31), datetime.date(2004, 8, 1))
-    """
-    best = None
-    for year in (reference.year - 1, reference.year, reference.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if best is None or abs((candidate - reference).days) < abs((best - reference).days):
-            best = candidate
-    return best
-
-
-def yymmdd_date(value: str | None) -> date | None:
-    """A date from a file name's YYMMDD (GlobalSecurity's posting day), or None."""
-    if not value or not re.fullmatch(r"\d{6}", value):
-        return None
-    yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
-    try:
-        return date(2000 + yy if yy < 90 else 1900 + yy, mm, dd)
-    except ValueError:
-        return None
-
-
-def day_first_date(value: str | None) -> date | None:
-    """A DD/MM/YYYY date ("Date: 07/03/2020" on GlobalSecurity pages of the 2020s), or None."""
-    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)", (value or "").strip())
-    if not m:
-        return None
-    try:
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
-
-
-def match_source(line: str, sources: list[dict]) -> dict | None:
-    """Agency (and distributor) named by a page's source line, from the profile's [[metadata.sources]]
-    (first match; named groups of the pattern override the entry's constants), or None."""
-    for entry in sources:
-        m = re.search(entry["pattern"], line.strip())
-        if m:
-            found = {k: v for k, v in entry.items() if k != "pattern"}
-            found.update({k: v.strip() for k, v in m.groupdict().items() if v})
-            return found
-    return None
-
-
-def split_meta_lines(paragraphs: list[str], line_patterns: list[str], sources: list[dict],
-                     limit: int = META_LINE_SEARCH) -> tuple[list[str], dict[str, str], list[str]]:
-    r"""Metadata lines among the opening body lines (a source line "Korean Central News Agency of DPRK",
-    a "Date: 07/03/2020" line): removed from the body. Returns (the rest, fields, the removed lines);
-    a source line becomes field `source_line`, a line pattern's named groups become fields. Searching
-    stops at the first line that is neither (the text has begun).
-
-    >>> split_meta_lines(["KCNA", "Date: 07/03/2020", "Pyongyang, March 6 (KCNA) -- Text"],
-    ...                  [r"^Date:\s*(?P<page_date>\d{2}/\d{2}/\d{4})$"], [{"pattern": "^KCNA$"}])
-    (['Pyongyang, March 6 (KCNA) -- Text'], {'source_line': 'KCNA', 'page_date': '07/03/2020'}, ['KCNA', 'Date: 07/03/2020'])
-    """
-    compiled = [re.compile(p) for p in line_patterns]
-    fields: dict[str, str] = {}
-    removed: list[str] = []
-    n = 0
-    while n < min(limit, len(paragraphs)):
-        line = paragraphs[n].replace("\u00a0", " ").strip()
-        m = next((m for c in compiled if (m := c.search(line))), None)
-        if m:
-            fields.update({k: v.strip() for k, v in m.groupdict().items() if v and k not in fields})
-        elif len(line) <= 120 and "source_line" not in fields and match_source(line, sources) is not None:
-            fields["source_line"] = line
-        else:
-            break
-        removed.append(paragraphs[n])
-        n += 1
-    return paragraphs[n:], fields, removed
 
 
 def uncut_subject(subject: str, paragraphs: list[str]) -> str:
@@ -177,46 +74,6 @@ def split_spaced_headings(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     for paragraph in paragraphs:
         (headings if SPACED_HEADING.match(paragraph.strip()) else kept).append(paragraph)
     return kept, headings
-
-
-def parse_dateline(paragraph: str) -> dict | None:
-    """Place, month, day, agency (and the year, when the dateline gives one) from a KCNA dateline, or None.
-
-    >>> parse_dateline("Pyongyang, September 14 (KCNA) -- Upon the lapse of sixty-five years")
-    {'place': 'Pyongyang', 'month': 9, 'day': 14, 'agency': 'KCNA', 'year': None}
-    >>> parse_dateline("Pyongyang, 3 Sept., 2012 (KNS-KCNA) -- The")["month"], parse_dateline("Phnom Penh, May 2 (KCNA) --")["place"]
-    (9, 'Phnom Penh')
-    >>> parse_dateline("In the past, communists and revolutionary people") is None
-    True
-    """
-    m = KCNA_DATELINE.match(paragraph)
-    if not m:
-        return None
-    month = (m.group("month") or m.group("month_after"))[:3].lower()
-    if month not in MONTHS:
-        return None
-    return {"place": m.group("place"), "month": MONTHS[month], "day": int(m.group("day") or m.group("day_first")),
-            "agency": m.group("agency"), "year": int(m.group("year")) if m.group("year") else None}
-
-
-def find_dateline(paragraphs: list[str]) -> dict | None:
-    """The first KCNA dateline among the opening paragraphs."""
-    for paragraph in paragraphs[:DATELINE_SEARCH]:
-        found = parse_dateline(paragraph)
-        if found:
-            return found
-    return None
-
-
-def year_from_url(groups: dict, url: str) -> int | None:
-    """The article's year from the URL: a `year` group, a `yymmdd` group, or a /YYYY/ folder."""
-    if groups.get("year"):
-        return int(groups["year"])
-    if groups.get("yymmdd"):
-        yy = int(groups["yymmdd"][:2])
-        return 2000 + yy if yy < 90 else 1900 + yy
-    m = re.search(r"/((?:19|20)\d\d)/", url)
-    return int(m.group(1)) if m else None
 
 
 def detect_lang(paragraphs: list[str]) -> str:
@@ -261,9 +118,7 @@ def split_heading_lines(paragraphs: list[str], headings: list[str], limit: int =
 
 # Running text: a paragraph of at least this many words (or CJK characters) that ends like a sentence.
 SENTENCE_WORDS = 8
-SENTENCE_CLOSE = re.compile(r"[.!?。！？…\"'”’»)]\s*(?:-0-)?$")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
-HEADLINE_WORDS = 20
 CHROME_ONLY_WORDS = 40
 # "Page not found" served with status 200 (a soft 404), in the forms sites and CMSs use; the Korean
 # line is GNUBoard's "the post does not exist"
@@ -296,95 +151,10 @@ def refuse_chrome_only(paragraphs: list[str], title: str = "") -> None:
     words = sum(len(p.split()) for p in paragraphs)
     sample = " / ".join(p.strip()[:40] for p in paragraphs[:3])
     if words < CHROME_ONLY_WORDS and not any(is_sentence(p) for p in paragraphs):
-        raise CleaningError(f"only page chrome found, no sentence of article text "
-                            f"({len(paragraphs)} short line(s): {sample!r})")
+        refuse("empty", f"only page chrome found, no sentence of article text "
+                        f"({len(paragraphs)} short line(s): {sample!r})")
     if words < ERROR_PAGE_WORDS and any(ERROR_PAGE.search(line) for line in [title] + paragraphs[:2]):
-        raise CleaningError(f"error page served as a page (soft 404): {sample!r}")
-
-
-def looks_like_site_name(title: str, sitename: str | None, url: str) -> bool:
-    """A page <title> that names the site rather than the article: one word ("KCNA", "Home"), the
-    site's own name, or a label of its host name. Old KCNA mirrors title every page "KCNA".
-
-    >>> looks_like_site_name("KCNA", None, "http://www.kcna.co.jp/item/2003/200312/news12/13.htm")
-    True
-    >>> looks_like_site_name("Meeting Held by Residents", "KCNA", "http://www.kcna.co.jp/x.htm")
-    False
-    """
-    words = title.split()
-    host_labels = set((urlsplit(url).hostname or "").lower().split("."))
-    return (len(words) <= 1 or title.strip().lower() == (sitename or "").strip().lower()
-            or title.strip().lower() in host_labels)
-
-
-def is_headline(line: str) -> bool:
-    """A short line that does not end like a sentence: a headline, not running text."""
-    text = line.strip()
-    return 0 < len(text.split()) <= HEADLINE_WORDS and not SENTENCE_CLOSE.search(text) and " | " not in text
-
-
-def headline_from_body(paragraphs: list[str]) -> str | None:
-    """The article's headline when the page title only names the site: the headline-like line just
-    above the first KCNA dateline (a mirror's page puts each item's headline there), else the first
-    line if it is headline-like and running text follows it.
-
-    >>> headline_from_body(["Home", "Talks Held", "Pyongyang, May 2 (KCNA) -- Talks were held here on Friday."])
-    'Talks Held'
-    """
-    for i, paragraph in enumerate(paragraphs[:DATELINE_SEARCH + 1]):
-        if parse_dateline(paragraph):
-            return paragraphs[i - 1].strip() if i and is_headline(paragraphs[i - 1]) else None
-    if len(paragraphs) > 1 and is_headline(paragraphs[0]) and not is_headline(paragraphs[1]):
-        return paragraphs[0].strip()
-    return None
-
-
-# KCNA closes every item with " -0-" (the wire's end-of-item mark): structure, not text. Reposts drop it,
-# so it is taken off (and logged) before the copies are compared.
-END_MARK = re.compile(r"\s*-0-\s*$")
-JUCHE_OFFSET = 1911  # Juche 1 = 1912, the year of Kim Il Sung's birth
-
-
-def strip_end_mark(paragraphs: list[Tracked]) -> tuple[list[Tracked], bool]:
-    """The paragraphs with KCNA's closing " -0-" mark taken off the last one (recorded as the repair
-    "end-mark", so the served text keeps it), and whether it was there.
-
-    >>> paras, found = strip_end_mark([Tracked("Pyongyang, May 27 (KCNA) -- Text."), Tracked("A last line. -0-")])
-    >>> [p.text for p in paras], paras[-1].served, found
-    (['Pyongyang, May 27 (KCNA) -- Text.', 'A last line.'], 'A last line. -0-', True)
-    >>> strip_end_mark([Tracked("A score of 3-0-1 stays.")])[1]
-    False
-    """
-    if not paragraphs:
-        return paragraphs, False
-    last = paragraphs[-1]
-    m = END_MARK.search(last.text)
-    if not m or re.search(r"\w-0-\s*$", last.text):
-        return paragraphs, False
-    last.replace(m.start(), m.end(), "", "end-mark")
-    if not last.text.strip() and len(paragraphs) > 1:  # the mark stood alone: its paragraph folds away
-        return fold_into_neighbour(paragraphs, len(paragraphs) - 1, "end-mark"), True
-    return paragraphs, True
-
-
-def own_page_date(parsed: dict[str, str]) -> date | None:
-    """The page's own date from parsed `page_year`/`juche_year`, `page_month` (number or name), `page_day`.
-
-    >>> own_page_date({"juche_year": "113", "page_month": "5", "page_day": "27"})
-    datetime.date(2024, 5, 27)
-    >>> own_page_date({"page_year": "2026", "page_month": "Feb", "page_day": "19"}), own_page_date({})
-    (datetime.date(2026, 2, 19), None)
-    """
-    year = int(parsed["page_year"]) if parsed.get("page_year") else \
-        int(parsed["juche_year"]) + JUCHE_OFFSET if parsed.get("juche_year") else None
-    month = parsed.get("page_month") or ""
-    month_number = int(month) if month.isdigit() else MONTHS.get(month[:3].lower())
-    if not (year and month_number and parsed.get("page_day")):
-        return None
-    try:
-        return date(year, month_number, int(parsed["page_day"]))
-    except ValueError:
-        return None
+        refuse("error", f"error page served as a page (soft 404): {sample!r}")
 
 
 def id_date_disagreement(parsed: dict[str, str], groups: dict[str, str]) -> str | None:
@@ -421,7 +191,7 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     values: dict[str, str] = {}
     for rule in profile.metadata.get("parse", []):
         sources = {"title": extracted.title, "url": url}
-        source = sources[rule["field"]] if rule["field"] in sources else extracted.fields.get(rule["field"], "")
+        source = sources[rule["field"]] if rule["field"] in sources else legible(extracted.fields.get(rule["field"], ""))
         m = re.search(rule["pattern"], source)
         if m:
             for name, value in {**m.groupdict(), **rule.get("set", {})}.items():
@@ -430,29 +200,23 @@ def _parse_fields(profile: Profile, extracted: Extracted, url: str = "") -> dict
     return values
 
 
-def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None) -> None:
+def _error_patterns(profile: Profile | None) -> list[str]:
+    """The site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism."""
+    return [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
+
+
+def _refuse_error_page(text: str, extracted: Extracted, profile: Profile | None, root=None) -> None:
     """Raise SoftNotFound when the page is an error page served as 200 (see cleaners.errorpages)."""
     # the site's own error wording: [extract] error_patterns and the [soft_404] patterns, one mechanism
-    patterns = [*profile.extract.get("error_patterns", []), *(p.pattern for p in profile.soft_404)] if profile else []
+    patterns = _error_patterns(profile)
     body_text = "\n".join(extracted.paragraphs)
     if not could_be_error_page(parse_source(text), body_text):
         return
-    reason = error_page_reason(parse_html(text), body_text, patterns)
+    reason = error_page_reason(root if root is not None else parse_html(text), body_text, patterns)
     if reason:
         raise SoftNotFound(reason)
 
 
-def is_error_page(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> str | None:
-    """Why a captured page is an error page served as 200 (one line: "alert: 글이 존재하지 않습니다. …",
-    "title: Page Not Found"), or None. For the crawl, which counts such a URL as gone; clean_page raises
-    SoftNotFound with the same reason."""
-    try:
-        clean_page(body, url, headers=headers)
-    except SoftNotFound as exc:
-        return exc.reason
-    except CleaningError:
-        return None
-    return None
 
 
 def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
@@ -465,52 +229,73 @@ def _only_chrome(paragraphs: list[str], profile: Profile | None) -> bool:
     return bool(paragraphs) and all(any(c.search(p.strip()) for c in compiled) for p in paragraphs)
 
 
-def _extract(text: str, profile: Profile | None) -> Extracted:
-    """The article of a decoded page: the profile's selectors, else the generic extractor; error pages
-    served as 200 raise SoftNotFound, pages of only footer and chrome CleaningError."""
-    extracted = extract_with_profile(text, profile) if profile else None
+def _extract(text: str, profile: Profile | None, url: str = "", template: SiteTemplate | None = None) -> Extracted:
+    """The article of a decoded page: its kind first (cleaners.pagekind: a list page, an attachment-only
+    or empty post raise NotAnArticle), then the profile's selectors, else the generic extractor; error
+    pages served as 200 raise SoftNotFound."""
+    # (a URL can match both: Rodong's base64 keys name a list or an article, told apart by what they decode to)
+    if profile is not None and profile.is_index(url) and profile.document_id(url) is None:
+        refuse("list", f"list page of {profile.label} (its URL is one of the site's list pages)")
+    root = parse_html(text)
+    if reason := list_page_reason(root):
+        # an error page keeps the site's menus (a list of links): its message says which it is
+        if error := error_page_reason(root, "", _error_patterns(profile)):
+            raise SoftNotFound(error)
+        refuse("list", reason)
+    extracted = extract_with_profile(text, profile, url) if profile else None
     if extracted is not None and extracted.paragraphs and _only_chrome(extracted.paragraphs, profile):
         extracted = None  # the profile's body held only chrome: its markup is not the one the profile knows
+    if extracted is not None and (reason := attachment_reason(root, extracted.paragraphs)):
+        refuse("attachment", reason)
     if extracted is None or not extracted.paragraphs:
         extracted = extract_generic(text, profile.chrome.get("lines", []) if profile else [],
-                                    page_lines=profile is not None)
-    _refuse_error_page(text, extracted, profile)
+                                    page_lines=profile is not None, page=root)
+    _refuse_error_page(text, extracted, profile, root)
+    # the site's template, learned from its crawl (cleaners.template): lines no profile lists yet
+    extracted.paragraphs, extracted.template_dropped = drop_template_lines(extracted.paragraphs, template)
+    if reason := attachment_reason(root, extracted.paragraphs):
+        refuse("attachment", reason)
     if not extracted.paragraphs and extracted.dropped:
-        raise CleaningError(f"no article text found: the page's text is only its footer and chrome "
-                            f"({len(extracted.dropped)} chrome lines, {extracted.dropped[0][:60]!r} …)")
+        refuse("empty", f"no article text found: the page's text is only its footer and chrome "
+                        f"({len(extracted.dropped)} chrome lines, {extracted.dropped[0][:60]!r} …)")
     if not extracted.paragraphs:
-        raise CleaningError("no article text found on the page")
+        refuse("empty", "no article text found on the page")
     if _only_chrome(extracted.paragraphs, profile):
-        raise CleaningError("no article text found: the page's text is only its footer and chrome "
-                            f"({extracted.paragraphs[0][:60]!r} …)")
-    if extracted.method != "profile":
-        refuse_chrome_only(extracted.paragraphs, extracted.title)
+        refuse("empty", "no article text found: the page's text is only its footer and chrome "
+                        f"({extracted.paragraphs[0][:60]!r} …)")
+    if extracted.method != "profile":  # judged on the text as it reads once legacy bytes are repaired
+        refuse_chrome_only([legible(p) for p in extracted.paragraphs], extracted.title)
     return extracted
 
 
 def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None,
-                 log: RepairLog | None = None) -> tuple[Profile | None, Extracted]:
+                 log: RepairLog | None = None, template: SiteTemplate | None = None) -> tuple[Profile | None, Extracted]:
     """Decode and extract one page, before any text repair: (its site profile, what extraction found).
     The paragraphs are the text as the site served it, the baseline every recorded repair starts from.
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
     text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    if LEGACY_INVISIBLE_ANY.search(text):  # a scan for one character class first: most pages hold none
+        text = LEGACY_INVISIBLE_IN_RUN.sub(lambda m: LEGACY_INVISIBLE[m.group(0)], text)
     text, removed = PARSE_HOSTILE.subn(" ", text)
     if removed:
         log.add("control-char", "page", ("control characters in the page", "spaces"), count=removed)
     profile = profile_for_url(url)
     try:
-        extracted = _extract(text, profile)
+        extracted = _extract(text, profile, url, template)
     except RecursionError:
         # nesting the flattening did not undo (block tags thousands deep): refused, never half-read
         raise CleaningError("page nested too deeply to read safely (block elements thousands of levels deep)") from None
-    restore = lambda value: value.replace(FORM_FEED_STAND_IN, "\x0c")  # noqa: E731
+    restore = lambda value: LEGACY_STAND_INS.sub(  # noqa: E731
+        lambda m: LEGACY_RESTORE[m.group(0)], value.replace(FORM_FEED_STAND_IN, "\x0c"))
     extracted.paragraphs = [restore(p) for p in extracted.paragraphs]
     # a subject cut with "…" (GNUBoard 5.2) is the content's full subject: the page serves both
     extracted.title = uncut_subject(restore(extracted.title), extracted.paragraphs)
     for line in extracted.dropped:
         log.add("chrome-line", "page", (line[:60], ""))
+    for line in extracted.template_dropped:
+        log.add("template-line", "page", (line[:60], ""))
     return profile, extracted
 
 
@@ -531,20 +316,21 @@ def document_spans(title: Tracked, paragraphs: list[Tracked]) -> list[list]:
 
 
 def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = None,
-               capture: dict | None = None) -> Document:
+               capture: dict | None = None, template: SiteTemplate | None = None) -> Document:
     """Clean one captured page into a Document.
 
     body      the response body as archived (bytes)
     url       the page's URL: picks the site profile (by host) and the document id
     headers   response headers (lower-case names), for the declared charset
     capture   provenance to carry (core.capture.Capture.provenance()), None for a one-off clean
+    template  the site's template learned from its crawl (cleaners.template), None: none known
     Raises CleaningError (one line) for a page that cannot be cleaned, and its subclass SoftNotFound for
     an error page served as 200 (the crawl counts the URL as gone).
     """
     from cleaners import CLEANER_VERSION
 
     log = RepairLog()
-    profile, extracted = extract_page(body, url, headers, log)
+    profile, extracted = extract_page(body, url, headers, log, template)
     meta = dict(profile.metadata) if profile else {}
     meta.pop("parse", None)
     sources = meta.pop("sources", [])
@@ -562,21 +348,29 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     disagreement = id_date_disagreement(parsed, groups)
     if disagreement:
         raise CleaningError(disagreement)
+    if own_date is None and extracted.fields.get("page_date"):  # a form the profile's patterns do not read
+        own_date = date_line(extracted.fields["page_date"])  # ("주체113(2024)년 8월 1일 목요일" on Rodong's Korean pages)
 
-    if extracted.method != "profile" and looks_like_site_name(extracted.title, extracted.fields.get("sitename"), url):
-        extracted.title = (headline_from_body(extracted.paragraphs) or extracted.fields.get("headline")
-                           or extracted.title)
+    if extracted.method != "profile":
+        extracted.title = choose_headline(
+            extracted.title, [h for h in extracted.fields.get("headings", "").split("\n") if h],
+            extracted.fields.get("page_title", ""), extracted.fields.get("sitename"), url, extracted.paragraphs,
+            extracted.fields.get("headline", ""))
     subject = extracted.title
     headline = Tracked(served_headline(extracted, parsed))
     title = repair_tracked(headline, log, "title").text
     tracked, flags = repair_paragraphs_tracked([Tracked(p) for p in extracted.paragraphs], log, "body")
     paragraphs = [t.text for t in tracked]
     # the metadata lines leave the text, not the record: their served form is folded into the text
-    paragraphs, _, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    served = paragraphs
+    paragraphs, repaired_fields, meta_lines = split_meta_lines(paragraphs, meta_line_patterns, sources)
+    for name, value in repaired_fields.items():  # a line legible only once repaired (a mojibake date line)
+        extracted.fields.setdefault(name, value)
+    at = 0 if not meta_lines or served[0] == meta_lines[0] else 1  # a headline above them stays in place
     for line in meta_lines:
         log.add("meta-line", "body", (line[:60], ""))
-        if len(tracked) > 1:
-            tracked = fold_into_neighbour(tracked, 0, "meta-line")
+        if len(tracked) > at + 1:
+            tracked = fold_into_neighbour(tracked, at, "meta-line")
     # The post repeats its subject and section heading above the text (GNUBoard pastes): structure,
     # not body text. They were repaired with the body (the log counts every repair on the page's
     # text) and are kept in `extra`, so nothing is lost; their served form stays in the record, folded
@@ -588,6 +382,10 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
     headings = [repair_text(subject), untagged, title, f"{parsed['section']} {title}" if parsed.get("section") else "",
                 chapter_heading, f"{chapter_heading} {parsed.get('section', '')} {title}" if chapter_heading else ""]
     heading_lines, paragraphs = split_heading_lines(paragraphs, headings, limit=4)
+    # the site's, the section's and the book's headings above the text (a layout no profile knows, or a
+    # memoir post that pastes the book's title lines above its chapter)
+    front, paragraphs = split_front_matter(paragraphs, title)
+    heading_lines += front
     for line in heading_lines:
         log.add("heading-line", "body", (line[:60], ""))
         if len(tracked) > 1:
@@ -605,16 +403,22 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         log.add("end-mark", "body", ("-0-", ""))
         paragraphs = paragraphs[:-1] if len(tracked) < before else paragraphs[:-1] + [tracked[-1].text]
     if not paragraphs:
-        raise CleaningError("no article text left after removing chrome")
+        refuse("empty", "no article text left after removing chrome")
     spans = document_spans(headline, tracked)
 
     # who published it: the page's own source line (profile [[metadata.sources]]), else the dateline's agency
-    source = match_source(extracted.fields["source_line"], sources) if extracted.fields.get("source_line") else None
+    source = (match_source(extracted.fields["source_line"], [*sources, *SOURCE_LINES])
+              if extracted.fields.get("source_line") else None)
     agency = (source or {}).get("agency") or extracted.fields.get("source_line") or meta.get("agency") or None
     distributor = (source or {}).get("distributor") or parsed.get("distributor") or meta.get("distributor")
     doc_date, posted_at, place = None, None, meta.get("place")
     url_date = yymmdd_date(groups.get("yymmdd") or parsed.get("url_yymmdd"))
-    page_date = day_first_date(extracted.fields.get("page_date"))
+    # the page's own date line ("Date: 14/12/2019", a portal's "Posted : 2024.07.14", "주체102(2013)년 2월
+    # 11일"), in the text's opening lines or just above them; a weekly's, the last day of its week
+    line_date = date.fromisoformat(extracted.fields["date_line"]) if extracted.fields.get("date_line") else None
+    if line_date is None and not (extracted.fields.get("date") or url_date or own_date):  # read the page only then
+        line_date = page_date_line([legible(line) for line in visible_lines(extracted)], legible(extracted.paragraphs[0]))
+    page_date = day_first_date(extracted.fields.get("page_date")) or line_date or week_end_date(title)
     dateline = find_dateline(paragraphs)
     if dateline:
         place = dateline["place"]
@@ -622,18 +426,11 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         # month and day from the dateline; the year from the dateline itself, else the date nearest to the
         # page's own date (the file name's posting day, a "Date:" line), else the URL's year folder, the
         # page's date field, or, failing all of these, the capture (flagged: a repost may be years younger)
-        reference = url_date or page_date or own_date
-        year = dateline["year"] or (None if reference else (year_from_url(groups, url) or _year_from(extracted.fields.get("date"))))
-        if dateline["year"] is None and reference:
-            nearest = closest_year(dateline["month"], dateline["day"], reference)
-            year = nearest.year if nearest else None
-        if year is None and _year_from((capture or {}).get("captured_at")):
-            year = _year_from(capture["captured_at"])
-            flags.append("date-year-from-capture")
-        try:
-            doc_date = date(year, dateline["month"], dateline["day"]).isoformat() if year else None
-        except ValueError:
-            flags.append("date-invalid")
+        doc_date, date_flags = dateline_date(
+            dateline, url_date or page_date or own_date,
+            year_from_url(groups, url) or _year_from(extracted.fields.get("date")),
+            _year_from((capture or {}).get("captured_at")))
+        flags += date_flags
     elif page_date:
         doc_date = page_date.isoformat()
     elif url_date:
@@ -693,6 +490,26 @@ def clean_page(body: bytes, url: str, *, headers: Mapping[str, str] | None = Non
         lang=detect_lang(paragraphs), paragraphs=paragraphs, flags=flags, repairs=log.as_list(), spans=spans,
         extra=extra,
         capture=capture, cleaner_version=CLEANER_VERSION)
+
+
+def visible_lines(extracted: Extracted) -> list[str]:
+    """Every visible line of the page (for metadata an extractor left out, such as a date line above the
+    text): the profile path's `page_lines` field, else read from the parsed page the generic path kept."""
+    if extracted.fields.get("page_lines"):
+        return extracted.fields["page_lines"].split("\n")
+    if extracted.page is None:
+        return []
+    body = extracted.page.find("body")
+    return [line.strip() for line in block_texts(body if body is not None else extracted.page)]
+
+
+LEGACY_RUN = re.compile("[\u00a1-\u00fe]{2,}")
+
+
+def legible(line: str) -> str:
+    """A page line as it reads once repaired, when it holds legacy CJK bytes read as Latin-1 (a mojibake
+    date line "ÁÖÃ¼102(2013)³â"): only for finding metadata; the text's own repairs are logged elsewhere."""
+    return repair_text(line) if LEGACY_RUN.search(line) else line
 
 
 def _year_from(value: str | None) -> int | None:

@@ -85,6 +85,11 @@ class DataHome:
         return self.root / "watchlist.toml"
 
     @property
+    def templates_dir(self) -> Path:
+        """Each site's template learned from its crawls (cleaners.template.TemplateStore)."""
+        return self.root / "templates"
+
+    @property
     def gx_dir(self) -> Path:
         return self.root / "gx"
 
@@ -106,7 +111,7 @@ class DataHome:
         candidates = []
         if self.releases_dir.is_dir():
             candidates += [p for p in self.releases_dir.iterdir() if p.name.startswith((".tmp-", ".latest-"))]
-        for folder in (self.documents_dir, self.quarantine_dir):
+        for folder in (self.documents_dir, self.quarantine_dir, self.templates_dir):
             if folder.is_dir():
                 candidates += [p for p in folder.rglob("*.tmp") if p.is_file()]
         for path in candidates:

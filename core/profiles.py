@@ -146,11 +146,51 @@ def _compile_all(patterns: list[str]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.ASCII) for p in patterns)
 
 
+class ProfileError(ValueError):
+    """A profile file that does not say what kcorpus can read: an unknown key, a selector that is not a
+    list of alternatives."""
+
+
+# Every key a profile may hold, by table: a misspelt key ("boddy", "title_stirp") is an error at load,
+# never a rule silently not applied.
+PROFILE_KEYS = {
+    "": {"name", "label", "hosts", "lang", "crawl", "extract", "metadata", "chrome", "expectations", "canary",
+         "soft_404", "wayback", "revisit"},
+    "crawl": {"start_urls", "index_patterns", "article_patterns", "id_template", "max_index_pages", "drop_params",
+              "id_patterns", "id_b64_pattern", "pagination", "fetch", "script_links"},
+    "extract": {"remove", "title", "title_strip", "body", "body_drop", "fields", "error_patterns"},
+    "chrome": {"lines", "strings", "footer_lines"},
+}
+# Selectors that are alternatives tried in order: a list, never one CSS group ("#a, #b, body" matches in
+# document order, so `body` wins over the element it was meant to fall back from).
+SELECTOR_LISTS = ("title", "body")
+
+
+def check_profile_data(data: dict, where: str = "profile") -> None:
+    """Raise ProfileError for an unknown key or a selector given as one string instead of a list
+    (tests/test_profiles_schema.py)."""
+    for table, known in PROFILE_KEYS.items():
+        keys = data if not table else data.get(table, {})
+        for key in keys:
+            if key not in known:
+                label = f"[{table}] {key}" if table else key
+                raise ProfileError(f"{where}: unknown key {label} (known: {', '.join(sorted(known))})")
+    for key in SELECTOR_LISTS:
+        value = data.get("extract", {}).get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ProfileError(f"{where}: [extract] {key} must be a list of selectors tried in order, "
+                               f"not {value!r}")
+    for name, value in data.get("extract", {}).get("fields", {}).items():
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ProfileError(f"{where}: [extract.fields] {name} must be a list of selectors, not {value!r}")
+
+
 def load_profile(path: str | Path) -> Profile:
-    """Read one profile TOML file."""
+    """Read one profile TOML file; ProfileError for an unknown key or a selector that is not a list."""
     source = path if hasattr(path, "read_text") else Path(path)
     text = source.read_text(encoding="utf-8")
     data = tomllib.loads(text)
+    check_profile_data(data, str(path))
     crawl = data.get("crawl", {})
     return Profile(
         name=data["name"],

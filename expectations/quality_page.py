@@ -58,12 +58,41 @@ def _snippet(snippet: dict | None) -> str:
             f"{escape(snippet['after'])}…</div>")
 
 
-def render_quality_report(result, *, title: str, release: str | None, previous_counts: dict[str, int]) -> str:
+def render_refusals(refusals: list[dict]) -> str:
+    """The section of captures refused as not articles (list, error, attachment-only, empty pages): a count
+    per site and kind, then each page with its reason in words. Never released, always counted.
+
+    >>> html = render_refusals([{"site": "kancc", "url": "http://kancc.org/x", "kind": "list", "reason": "6 links"}])
+    >>> "<td>kancc</td><td>list</td><td class='num'>1</td>" in html and "6 links" in html
+    True
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for refusal in refusals:
+        key = (refusal.get("site", ""), refusal.get("kind", "unreadable"))
+        counts[key] = counts.get(key, 0) + 1
+    out = [f"<h2>Pages refused as not articles ({len(refusals)})</h2>"]
+    if not refusals:
+        out.append("<p>None.</p>")
+        return "\n".join(out)
+    out.append("<table><tr><th>site</th><th>kind</th><th>pages</th></tr>")
+    out += [f"<tr><td>{escape(site)}</td><td>{escape(kind)}</td><td class='num'>{n}</td></tr>"
+            for (site, kind), n in sorted(counts.items())]
+    out.append("</table><ul>")
+    out += [f"<li>{escape(r.get('kind', 'unreadable'))}: {_link(r.get('url', ''))} — {escape(r.get('reason') or r.get('error', ''))}</li>"
+            for r in sorted(refusals, key=lambda r: (r.get("site", ""), r.get("url", "")))]
+    out.append("</ul>")
+    return "\n".join(out)
+
+
+def render_quality_report(result, *, title: str, release: str | None, previous_counts: dict[str, int],
+                          refusals: list[dict] | None = None) -> str:
     """The report for one gate run (expectations.gate.BatchResult) as a complete HTML page.
 
     title            e.g. "Release 2026.11.25" or "Release refused"
     release          the release's version, None when the gate refused it
     previous_counts  documents per site in the previous release
+    refusals         captures the cleaner refused as not articles: {site, url, kind, reason} each (the
+                     clean reports' failures and soft 404s); None: the section is left out
     """
     sites = sorted(set(result.counts_by_site) | set(previous_counts))
     held = {site: sum(1 for d in result.quarantined if d.site == site) for site in sites}
@@ -100,6 +129,8 @@ def render_quality_report(result, *, title: str, release: str | None, previous_c
                    + "".join(_status(per_site.get(site)) for site in sites) + "</tr>")
     out.append("</table>")
 
+    if refusals is not None:
+        out.append(render_refusals(refusals))
     out.append(f"<h2>Quarantined documents ({len(result.quarantined)})</h2>")
     if not result.quarantined:
         out.append("<p>None: every document passed every check.</p>")

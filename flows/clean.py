@@ -29,6 +29,7 @@ class CleanReport:
     no_body: int = 0                                      # pages where the profile's body selector found nothing
     body_chars: list[int] = field(default_factory=list)  # body length of each (re)cleaned document
     soft_404: list[dict] = field(default_factory=list)   # error pages served as 200: counted as gone
+    refusals: dict[str, int] = field(default_factory=dict)  # refused pages by kind (list, error, attachment, empty …)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -112,21 +113,23 @@ def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
     for job in jobs:
         try:
             stored = read_response(Path(warc_dir), job["warc_file"], job["warc_offset"])
-            doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"])
+            doc = cleaners.clean_page(stored.body, job["url"], headers=stored.headers, capture=job["provenance"],
+                                      template=job.get("template"))  # the site's learned template, if given
             refusal = None
         except cleaners.SoftNotFound as exc:
             # an error page served as 200 ("Page Not Found", GNUBoard's alert page): gone, like a 404
             results.append({"soft_404": exc.reason, "url": job["url"]})
             continue
         except cleaners.CleaningError as exc:
-            doc, refusal = None, str(exc)
+            # a page that is not an article (list, attachment, empty …) says which kind; else a fault
+            doc, refusal, kind = None, str(exc), getattr(exc, "kind", "unreadable")
         except OSError:
             raise  # an unreadable data home: a local fault, not this page's
         except Exception as exc:  # noqa: BLE001 — one page's fault never stops the others
-            doc, refusal = None, f"{type(exc).__name__}: {exc}".splitlines()[0]
+            doc, refusal, kind = None, f"{type(exc).__name__}: {exc}".splitlines()[0], "fault"
         no_body = doc is None or doc.extra.get("extraction") != "profile"
         if doc is None:
-            results.append({"failure": {"url": job["url"], "site": job["site"], "error": refusal,
+            results.append({"failure": {"url": job["url"], "site": job["site"], "error": refusal, "kind": kind,
                                         "capture": job["provenance"]}, "no_body": True})
             continue
         results.append({"document": doc.to_dict(), "no_body": no_body})
@@ -201,6 +204,7 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
             report.no_body += 1 if result.get("no_body") else 0
             if "soft_404" in result:
                 report.soft_404.append({"url": result["url"], "reason": result["soft_404"]})
+                report.refusals["error"] = report.refusals.get("error", 0) + 1
                 doc_id = profile.document_id(result["url"])
                 why = {"why": f"the site served its error page: {result['soft_404']}", "status": 200,
                        "url": result["url"]}
@@ -210,6 +214,8 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
                 continue
             if "failure" in result:
                 report.failures.append(result["failure"])
+                kind = result["failure"].get("kind", "unreadable")
+                report.refusals[kind] = report.refusals.get(kind, 0) + 1
                 continue
             doc = Document.from_dict(result["document"])
             save_document(home, doc)

@@ -104,7 +104,8 @@ def refresh_summary(summary: dict) -> None:
         for soft in summary["clean"][site].get("soft_404", []):
             console.print(f"  {site}: gone (error page served as 200) {soft['url']}: {soft['reason']}", highlight=False)
         for failure in summary["clean"][site]["failures"]:
-            console.print(f"  [yellow]{site}: not cleaned[/yellow] {failure['url']}: {failure['error']}",
+            console.print(f"  [yellow]{site}: not cleaned ({failure.get('kind', 'unreadable')})[/yellow] "
+                          f"{failure['url']}: {failure['error']}",
                           highlight=False)
         for href, reason in crawl.get("bad_links", []):
             console.print(f"  [yellow]{site}: bad link skipped[/yellow] {reason}", highlight=False)

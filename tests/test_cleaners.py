@@ -337,7 +337,7 @@ def test_truncation_flag(last, truncated):
     ("Phnom Penh, 3 May (KCNA) — The", ("Phnom Penh", 5, 3, "KCNA", None)),
 ])
 def test_kcna_dateline_variants(line, expected):
-    from cleaners.page import parse_dateline
+    from cleaners.kcna import parse_dateline
     found = parse_dateline(line)
     assert (found["place"], found["month"], found["day"], found["agency"], found["year"]) == expected
 
@@ -345,7 +345,7 @@ def test_kcna_dateline_variants(line, expected):
 @pytest.mark.parametrize("line", ["In the past, communists and revolutionary people", "Pyongyang, the capital (KCNA)",
                                   "Pyongyang, Smarch 14 (KCNA) -- no such month"])
 def test_not_a_dateline(line):
-    from cleaners.page import parse_dateline
+    from cleaners.kcna import parse_dateline
     assert parse_dateline(line) is None
 
 
