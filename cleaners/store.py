@@ -92,6 +92,13 @@ def current_documents(home: DataHome, sites: list[str] | None = None) -> list[Do
     return sorted(docs, key=lambda d: d.id)
 
 
+def cleaned_with(doc: Document) -> str:
+    """What a document's cleaning depended on besides its capture: the cleaner's version, and the site
+    template it was cleaned with (cleaners.template), if any."""
+    template = (doc.extra or {}).get("template")
+    return f"{doc.cleaner_version}+template-{template}" if template else doc.cleaner_version
+
+
 class StampIndex:
     """(payload digest, cleaner version) of every stored document, in documents/stamps.sqlite.
 
@@ -128,7 +135,7 @@ class StampIndex:
 
     def put(self, doc: Document) -> None:
         self.db.execute("INSERT OR REPLACE INTO stamps VALUES (?, ?, ?)",
-                        (doc.id, (doc.capture or {}).get("payload_digest"), doc.cleaner_version))
+                        (doc.id, (doc.capture or {}).get("payload_digest"), cleaned_with(doc)))
 
     def forget(self, doc_id: str) -> None:
         self.db.execute("DELETE FROM stamps WHERE id = ?", (doc_id,))

@@ -54,6 +54,13 @@ class SiteTemplate:
     lines: frozenset[str] = field(default_factory=frozenset)
     pages: int = 0
 
+    @property
+    def digest(self) -> str:
+        """What the template removes, as 12 hex digits: part of a cleaned document's stamp, and the name
+        it is kept under, so a document cleaned with it can be cleaned again the same way."""
+        import hashlib
+        return hashlib.sha1("\n".join(sorted(self.lines)).encode("utf-8")).hexdigest()[:12]
+
     def to_json(self) -> dict:
         return {"site": self.site, "pages": self.pages, "lines": sorted(self.lines)}
 
@@ -130,13 +137,23 @@ class TemplateStore:
         return SiteTemplate.from_json(json.loads(path.read_text(encoding="utf-8")))
 
     def save(self, template: SiteTemplate) -> Path:
-        """Write the template (whole file replaced atomically)."""
+        """Write the template as the site's current one (whole file replaced atomically), and under its
+        digest (never replaced: a document names the template it was cleaned with)."""
         path = self._path(template.site)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_name(path)  # a killed writer's leftover is removed at the next start
-        tmp.write_text(json.dumps(template.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        data = json.dumps(template.to_json(), ensure_ascii=False, indent=1)
+        for target in (self.folder / f"{template.site}-{template.digest}.json", path):
+            tmp = temp_name(target)  # a killed writer's leftover is removed at the next start
+            tmp.write_text(data, encoding="utf-8")
+            tmp.replace(target)
         return path
+
+    def by_digest(self, site: str, digest: str) -> SiteTemplate | None:
+        """The template a document names (extra["template"]), None when it is not kept."""
+        path = self.folder / f"{site}-{digest}.json"
+        if not re.fullmatch(r"[0-9a-f]{12}", digest) or not path.exists():
+            return None
+        return SiteTemplate.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def page_lines(body: bytes, url: str, headers: dict | None = None) -> list[str]:

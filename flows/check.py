@@ -246,8 +246,10 @@ def _wal_pending(home: DataHome) -> bool:
 
 def _check_documents(home: DataHome, report: CheckReport, busy: bool) -> None:
     from cleaners.store import GONE
+    from cleaners.template import TemplateStore
     from scrapers.state import CrawlState
 
+    templates = TemplateStore(home.templates_dir)
     if not home.documents_dir.is_dir():
         return
     have_state = home.state_db.exists()
@@ -274,6 +276,10 @@ def _check_documents(home: DataHome, report: CheckReport, busy: bool) -> None:
         record_id = plain_record_id((record.get("capture") or {}).get("record_id") or "")
         if have_state and record_id and record_id not in known:
             report.problems.append(f"{name}: its capture {record_id} is not in the crawl state")
+        template = (record.get("extra") or {}).get("template")
+        if template and templates.by_digest(record.get("site", ""), template) is None:
+            report.problems.append(f"{name}: cleaned with site template {template}, which templates/ no longer "
+                                   f"holds (it could not be cleaned again the same way)")
         why = (record.get("extra") or {}).get("gone")
         if gone and not (isinstance(why, dict) and why.get("why")) and record.get("source_url") not in gone_urls:
             report.problems.append(f"{name}: retired as gone, but neither it nor the crawl state says why "

@@ -72,6 +72,8 @@ def plan_clean(home: DataHome, site: str, run_id: str, *, force: bool = False) -
     state = CrawlState(home.state_db)
     stamps = StampIndex(home)
     try:
+        template = site_template(home, state, profile, run_id)
+        version = cleaners.CLEANER_VERSION + (f"+template-{template.digest}" if template.lines else "")
         for url, row in _latest_article_rows(state, run_id, site).items():
             doc_id = profile.document_id(url)
             if doc_id is None:
@@ -88,16 +90,45 @@ def plan_clean(home: DataHome, site: str, run_id: str, *, force: bool = False) -
                     report.not_checked.append(doc_id)
                 continue
             capture = row_to_capture(row)
-            if not force and stamps.get(doc_id) == (capture.payload_digest, cleaners.CLEANER_VERSION) \
+            if not force and stamps.get(doc_id) == (capture.payload_digest, version) \
                     and document_exists(home, site, doc_id):
                 report.reused.append(doc_id)
                 continue
             jobs.append({"site": site, "url": capture.url, "warc_file": capture.warc_file,
-                         "warc_offset": capture.warc_offset, "provenance": capture.provenance()})
+                         "warc_offset": capture.warc_offset, "provenance": capture.provenance(),
+                         "template": template if template.lines else None})
     finally:
         stamps.close()
         state.close()
     return report, jobs
+
+
+TEMPLATE_SAMPLE = 200   # pages a run learns its site's template from (recurring lines show in far fewer)
+
+
+def site_template(home: DataHome, state: CrawlState, profile, run_id: str):
+    """The site's template (cleaners.template), learned again from this run's answered pages (its list
+    pages and up to TEMPLATE_SAMPLE articles) when they are enough, else the one learned before; kept in
+    the data home under its digest, which every document cleaned with it names."""
+    from cleaners.template import TemplateStore, learn_template, page_lines
+
+    store = TemplateStore(home.templates_dir)
+    pages, articles = [], 0
+    for row in state.run_captures(run_id, profile.name):
+        usable = row["body_warc_file"] is not None and (200 <= row["status"] < 300 or row["status"] == 304)
+        if not usable or row["kind"] not in ("article", "index") or (row["kind"] == "article" and articles >= TEMPLATE_SAMPLE):
+            continue
+        try:
+            page = read_response(home.warc_dir, row["body_warc_file"], row["body_offset"])
+        except (OSError, ValueError):
+            continue   # an unreadable record: the crawl report names it; the template does without it
+        articles += row["kind"] == "article"
+        pages.append(("list" if row["kind"] == "index" else "article", page_lines(page.body, row["url"], page.headers)))
+    learned = learn_template(profile.name, pages)
+    if learned.lines or learned.pages >= TEMPLATE_SAMPLE:
+        store.save(learned)
+        return learned
+    return store.load(profile.name)
 
 
 def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
@@ -132,6 +163,8 @@ def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:
             results.append({"failure": {"url": job["url"], "site": job["site"], "error": refusal, "kind": kind,
                                         "capture": job["provenance"]}, "no_body": True})
             continue
+        if job.get("template") is not None:   # the template it was cleaned with, to clean it again alike
+            doc.extra = {**doc.extra, "template": job["template"].digest}
         results.append({"document": doc.to_dict(), "no_body": no_body})
     return results
 

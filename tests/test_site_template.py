@@ -5,6 +5,7 @@ never is. Real text: the GlobalSecurity seed (tests/seeds) and the evaluation se
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,43 @@ def test_page_lines_reads_a_capture_as_its_visible_lines():
     assert page_lines(page.encode(), "https://www.globalsecurity.org/x.htm") == [
         "UNITED24 - Make a charitable donation", "Text here."]
     assert page_lines(b"\x00\x01binary", "https://x.example/") == []
+
+
+def test_a_crawl_learns_its_sites_template_and_every_document_names_it(tmp_path):
+    """A banner of a new era that no profile lists, on every GlobalSecurity page of a replay (articles and
+    the index): the crawl learns it, every document comes out without it and says so in its repairs,
+    names the template it was cleaned with (kept under its digest), and a second crawl of the same pages
+    re-cleans nothing."""
+    from core.datahome import DataHome
+    from flows.crawl import refresh
+    from replay.server import ReplayServer, load_snapshot
+    from scrapers.fetch import CrawlSettings
+    from scrapers.warcstore import WarcStore
+
+    snapshot = Path(__file__).resolve().parent.parent / "flows" / "snapshots" / "snapshot-1.warc.gz"
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    with WarcStore(folder, "snapshot", "test") as store:
+        for url, page in sorted(load_snapshot([snapshot]).items()):
+            body = page.body
+            if "globalsecurity" in url and b"</h1>" in body:   # under every headline, and on the index
+                body = body.replace(b"</h1>", b"</h1><p>" + BANNER.encode() + b"</p>", 1)
+            elif "globalsecurity" in url and b"<body" in body:
+                body = re.sub(b"(<body[^>]*>)", lambda m: m.group(1) + b"<p>" + BANNER.encode() + b"</p>", body, count=1)
+            store.write_exchange(url, method="GET", request_headers=[], status=page.status, reason="OK",
+                                 response_headers=list(page.headers), body=body, warc_date="2026-10-01T00:00:00Z")
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    fast = CrawlSettings(delay=0, retries=0, timeout=5)
+    with ReplayServer([store.path]) as server:
+        first = refresh(home, ["globalsecurity"], settings=fast, replay_port=server.port)
+    template = TemplateStore(home.templates_dir).load("globalsecurity")
+    assert BANNER in template.lines
+    docs = [json.loads(p.read_text()) for p in (home.documents_dir / "globalsecurity").glob("*.json")]
+    assert docs and all(BANNER not in d["title"] + " ".join(d["paragraphs"]) for d in docs)
+    assert all(d["extra"]["template"] == template.digest for d in docs)
+    dropped = [d["id"] for d in docs if any(r["rule"] == "template-line" for r in d["repairs"])]
+    assert "globalsecurity-dprk-100914-kcna01" in dropped and len(dropped) >= 0.8 * len(docs)  # the rest: outside the body
+    assert TemplateStore(home.templates_dir).by_digest("globalsecurity", template.digest) == template
+    with ReplayServer([store.path]) as server:
+        second = refresh(home, ["globalsecurity"], settings=fast, replay_port=server.port)
+    assert first["clean"]["globalsecurity"]["cleaned"] and not second["clean"]["globalsecurity"]["cleaned"]

@@ -271,6 +271,7 @@ class DataHomeHistory(RuleBasedStateMachine):
         import json
 
         import cleaners
+        from cleaners.template import TemplateStore
         from scrapers.warcstore import read_response
 
         latest = (self.home.releases_dir / "latest").resolve()
@@ -283,7 +284,11 @@ class DataHomeHistory(RuleBasedStateMachine):
                     continue
                 capture = record["capture"]
                 page = read_response(self.home.warc_dir, capture["warc_file"], int(capture["warc_offset"]))
-                doc = cleaners.clean_page(page.body, record["source_url"], headers=page.headers, capture=capture)
+                digest = (record.get("extra") or {}).get("template")
+                template = TemplateStore(self.home.templates_dir).by_digest(record["site"], digest) if digest else None
+                assert digest is None or template is not None, (self.log, record["id"], "template not kept")
+                doc = cleaners.clean_page(page.body, record["source_url"], headers=page.headers, capture=capture,
+                                          template=template)
                 assert doc.text == record["text"], (self.log, record["id"])
 
 
