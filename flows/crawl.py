@@ -114,6 +114,9 @@ def package_wacz(home: DataHome, run_id: str) -> dict:
     return {"file": str(out), "pages": len(pages), "warcs": warcs}
 
 
+REFUSALS_KEPT = 200   # refused pages named per site and run (all are counted)
+
+
 def settle_outcome(home: DataHome, site: str, run_id: str, crawl_report: dict, clean_report: dict) -> dict:
     """The site's outcome for this run, recorded in the crawl state: the crawl's own (ok, partial,
     unreachable), or changed-layout when the layout canaries trip against its last ok crawl.
@@ -126,6 +129,14 @@ def settle_outcome(home: DataHome, site: str, run_id: str, crawl_report: dict, c
         empty_list_pages=crawl_report.get("empty_index_pages", 0),
         cleaned_pages=len(clean_report["cleaned"]) + len(clean_report["failures"]),
         no_body_pages=clean_report.get("no_body", 0), body_chars=clean_report.get("body_chars", []))
+    # the pages refused as not articles (lists, error pages, attachments, empty posts), by kind and the
+    # first of them by name: what `kcorpus status` and the next release's quality report show
+    metrics["refusals"] = dict(clean_report.get("refusals") or {})
+    refused = [{"site": site, "url": s["url"], "kind": "error", "reason": s["reason"]}
+               for s in clean_report.get("soft_404", [])]
+    refused += [{"site": site, "url": f["url"], "kind": f.get("kind", "unreadable"), "reason": f["error"]}
+                for f in clean_report.get("failures", [])]
+    metrics["refused"] = refused[:REFUSALS_KEPT]
     outcome, cause = crawl_report.get("outcome", "ok"), crawl_report.get("cause", "")
     state = CrawlState(home.state_db)
     try:

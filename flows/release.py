@@ -109,14 +109,26 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
 
 def write_quality_report(home: DataHome, result, name: str, *, title: str, release: str | None,
                          previous: dict[str, int]) -> Path:
-    """Write the offline quality report of a gate run under reports/ (expectations.quality_page)."""
+    """Write the offline quality report of a gate run under reports/ (expectations.quality_page), with the
+    pages each site's last crawl refused as not articles."""
     from expectations.quality_page import render_quality_report
+    from scrapers.state import CrawlState
+
+    refusals = []
+    if home.state_db.exists():
+        state = CrawlState.read_only(home.state_db)
+        try:
+            for site, outcome in sorted(state.last_outcomes().items()):
+                refusals += [r for r in (outcome.get("metrics") or {}).get("refused", [])
+                             if r.get("kind") not in ("unreadable", "fault")]
+        finally:
+            state.close()
 
     home.reports_dir.mkdir(parents=True, exist_ok=True)
     path = home.reports_dir / name
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render_quality_report(result, title=title, release=release, previous_counts=previous),
-                   encoding="utf-8")
+    tmp.write_text(render_quality_report(result, title=title, release=release, previous_counts=previous,
+                                         refusals=refusals), encoding="utf-8")
     os.replace(tmp, path)
     return path
 

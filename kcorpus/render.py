@@ -333,6 +333,9 @@ def status(report: dict) -> None:
                       str(crawl["downloaded"]), str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
     console.print(table if report["crawls"] else "No crawl yet.")
     for site, crawl in report["crawls"].items():
+        if crawl.get("refused"):
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(crawl["refused"].items()))
+            console.print(f"  {site}: refused as not articles in its last crawl: {kinds}", highlight=False)
         revisit = crawl.get("revisit")
         if revisit:
             console.print(f"  {site}: {revisit['scheduled']} known articles scheduled for re-checks, "

@@ -31,6 +31,7 @@ def last_crawls(state_db: Path) -> dict[str, dict]:
             recorded = json.loads(run["outcomes"] or "{}").get(site, {}) if "outcomes" in run.keys() else {}
             out[site] = {"run_id": run["run_id"], "started_at": run["started_at"], "finished_at": run["finished_at"],
                          "status": run["status"], "outcome": recorded.get("outcome"), "cause": recorded.get("cause"),
+                         "refused": (recorded.get("metrics") or {}).get("refusals") or {},
                          **_counts(state.run_captures(run["run_id"], site)),
                          "revisit": state.revisit_overview(site, now) if scheduled else None}
         return out

@@ -178,3 +178,14 @@ def test_a_release_of_an_empty_home_is_refused_in_words(tmp_path):
     with pytest.raises(ReleaseBlocked, match="nothing to release"):
         validate_and_release(home)
     assert not list(home.releases_dir.iterdir())
+
+
+def test_refusals_reach_status_and_the_quality_report(sound_home):
+    """Pages the cleaner refuses as not articles (the snapshot's error pages served as 200) are counted
+    by kind in `kcorpus status` and named in the release's quality report."""
+    from flows.home import status
+
+    crawls = status(sound_home)["crawls"]
+    assert crawls["globalsecurity"]["refused"].get("error", 0) >= 1 and crawls["kancc"]["refused"].get("error", 0) >= 1
+    report = next(sound_home.reports_dir.glob("quality-*.html")).read_text(encoding="utf-8")
+    assert "Pages refused as not articles" in report and "dprk-100930-kcna09.htm" in report
