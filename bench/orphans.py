@@ -40,7 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    # the release as a Prefect flow on its embedded server (a one-shot command without a configured server
+    # runs without one by default: flows.runs.use_prefect)
+    env = {**{k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}, "KCORPUS_PREFECT": "always"}
     orphans, seen = 0, 0
     for number in range(args.runs):
         with tempfile.TemporaryDirectory() as home:

@@ -107,10 +107,10 @@ TEMPLATE_SAMPLE = 200   # pages a run learns its site's template from (recurring
 
 
 def site_template(home: DataHome, state: CrawlState, profile, run_id: str):
-    """The site's template (cleaners.template), learned again from this run's answered pages (its list
-    pages and up to TEMPLATE_SAMPLE articles) when they are enough, else the one learned before; kept in
-    the data home under its digest, which every document cleaned with it names."""
-    from cleaners.template import TemplateStore, learn_template, page_lines
+    """The site's template (cleaners.template): the lines learned before, and those this run's answered
+    pages (its list pages and up to TEMPLATE_SAMPLE articles) add; kept in the data home under its digest,
+    which every document cleaned with it names."""
+    from cleaners.template import SiteTemplate, TemplateStore, learn_template, page_lines
 
     store = TemplateStore(home.templates_dir)
     pages, articles = [], 0
@@ -124,11 +124,14 @@ def site_template(home: DataHome, state: CrawlState, profile, run_id: str):
             continue   # an unreadable record: the crawl report names it; the template does without it
         articles += row["kind"] == "article"
         pages.append(("list" if row["kind"] == "index" else "article", page_lines(page.body, row["url"], page.headers)))
-    learned = learn_template(profile.name, pages)
-    if learned.lines or learned.pages >= TEMPLATE_SAMPLE:
-        store.save(learned)
-        return learned
-    return store.load(profile.name)
+    learned, known = learn_template(profile.name, pages), store.load(profile.name)
+    if learned.lines <= known.lines:   # nothing new: the same template (and digest), no document re-cleaned
+        return known
+    # a line once learned stays: another sample of pages must not make the template (and every
+    # document's stamp) flicker from run to run; a new era's banner adds to it
+    merged = SiteTemplate(profile.name, known.lines | learned.lines, known.pages + learned.pages)
+    store.save(merged)
+    return merged
 
 
 def clean_captures(warc_dir: str, jobs: list[dict]) -> list[dict]:

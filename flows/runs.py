@@ -28,9 +28,31 @@ def task_runner_for(name: str, dask_address: str | None):
     return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
 
 
+def use_prefect(task_runner=None) -> bool:
+    """Whether a command runs its use case as a Prefect flow, or calls the same functions directly.
+
+    KCORPUS_PREFECT=always: always a flow (on the configured server, else an embedded one whose run
+    records stay in <home>/prefect); never: always direct; auto (the default): a flow when a Prefect server
+    is configured (PREFECT_API_URL: someone watches the runs there) or a Dask task runner is asked for,
+    direct otherwise — a one-shot command would start an embedded server (6-13 s, measured) that nobody
+    reads once it exits. Scheduled runs (`kcorpus schedule`) are always flows, on a real server.
+    """
+    import os
+
+    mode = os.environ.get("KCORPUS_PREFECT", "auto").strip().lower()
+    if mode not in ("auto", "always", "never"):
+        raise ValueError(f"KCORPUS_PREFECT={mode!r}: use auto, always or never")
+    if mode != "auto":
+        return mode == "always"
+    return task_runner is not None or bool(os.environ.get("PREFECT_API_URL"))
+
+
 def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None, delay: float | None,
                 task_runner=None, progress=None, revisit_budget: int | None = None):
-    """Run the refresh flow, against a replay of `replay_warcs` when given; returns its summary."""
+    """Run the refresh (as the Prefect flow, or its functions directly: see use_prefect), against a
+    replay of `replay_warcs` when given; returns its summary."""
+    if not use_prefect(task_runner):
+        return _refresh_directly(home, sites, replay_warcs, delay, progress, revisit_budget)
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
     from flows.server import ensure_api
@@ -57,6 +79,25 @@ def run_refresh(home: DataHome, sites: list[str] | None, replay_warcs: list[Path
     return flow_summary(state)
 
 
+def _refresh_directly(home: DataHome, sites: list[str] | None, replay_warcs: list[Path] | None,
+                      delay: float | None, progress=None, revisit_budget: int | None = None) -> dict:
+    """The refresh flow's work without Prefect (flows.crawl.refresh: the same sequence, sites in threads)."""
+    from core.profiles import builtin_profiles
+    from flows.crawl import refresh, replay_sources
+    from replay.server import ReplayServer
+    from scrapers.fetch import CrawlSettings
+
+    sites = sites or sorted(builtin_profiles())
+    settings = CrawlSettings(delay=delay if delay is not None else (0.0 if replay_warcs else 1.0),
+                             revisit_budget=revisit_budget)
+    with progress or contextlib.nullcontext():
+        if replay_warcs:
+            with ReplayServer(replay_warcs) as server:
+                return refresh(home, sites, settings=settings, replay_port=server.port,
+                               replay_of=replay_sources(replay_warcs))
+        return refresh(home, sites, settings=settings)
+
+
 def flow_summary(state) -> dict:
     """The refresh summary from the flow's final state: a Failed state the flow returned itself (some
     site not ok) still carries it; any other failure (a crash) is raised as its exception."""
@@ -72,7 +113,19 @@ def flow_summary(state) -> dict:
 
 
 def run_release(home: DataHome, version: str | None, allow_partial: bool):
-    """Run the release flow; returns the ReleaseOutcome, or a BlockedRelease when the gate refuses."""
+    """Run the release (as the Prefect flow, or directly: see use_prefect); returns the ReleaseOutcome, or
+    a BlockedRelease when the gate refuses."""
+    if not use_prefect():
+        from flows.release import BlockedRelease, ReleaseBlocked, validate_and_release
+        try:
+            return validate_and_release(home, version=version, allow_partial=allow_partial)
+        except ReleaseBlocked as blocked:
+            return BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
+                                  blocked.quality_report)
+        except OSError as exc:   # a full disk: the flow's own words (the temporary folder is removed)
+            from scrapers.warcstore import describe_os_error
+            raise RuntimeError(f"release not written: {describe_os_error(exc)}"
+                               + (f" ({exc.filename})" if exc.filename else "") + "; earlier releases are intact") from None
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(home.root)
     from flows.server import ensure_api

@@ -160,9 +160,13 @@ def test_releases_table_keeps_versions_whole_in_80_columns(demo_run):
 
 
 def test_prefect_info_lines_go_to_the_log_file_not_the_terminal(tmp_path):
-    """A release over an empty data home runs the Prefect release flow: its INFO lines land in the log file."""
+    """A release run as a Prefect flow (KCORPUS_PREFECT=always; by default a one-shot command without a
+    configured server calls the same functions directly): its INFO lines land in the log file."""
+    import os
+
     log = tmp_path / "run.log"
     done = subprocess.run([sys.executable, "-m", "kcorpus.cli", "--log-file", str(log), "release", "--allow-partial",
-                           "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300)
+                           "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "KCORPUS_PREFECT": "always"})
     assert "INFO" not in done.stderr and "Finished in state" not in done.stderr
     assert "Finished in state" in log.read_text()
