@@ -16,7 +16,7 @@ from core.datahome import DataHome
 from core.profiles import builtin_profiles
 from flows.clean import POOL_CHUNK, clean_captures, clean_run, gather, plan_clean, spread, store_cleaned
 from flows.crawl import RunFailed, crawl, failure_lines, package_wacz, refresh_sequence, settle_outcome
-from flows.release import BlockedRelease, ReleaseBlocked, validate_and_release
+from flows.release import ReleaseBlocked, validate_and_release
 from scrapers.fetch import CrawlSettings
 
 
@@ -155,8 +155,7 @@ def validate_and_release_task(home_root: str, version: str | None, allow_partial
         return validate_and_release(DataHome.resolve(home_root), version=version,
                                              allow_partial=allow_partial)
     except ReleaseBlocked as blocked:
-        return BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
-                                     blocked.quality_report)
+        return blocked.outcome()
     except OSError as exc:  # a full disk: said in words, no traceback (the temporary folder is removed)
         from scrapers.warcstore import describe_os_error
         return Failed(message=f"release not written: {describe_os_error(exc)}"

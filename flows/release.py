@@ -23,6 +23,16 @@ class ReleaseBlocked(RuntimeError):
         self.quality_report = quality_report
         super().__init__("; ".join(f.message for f in failures))
 
+    @property
+    def overridable(self) -> bool:
+        """Whether --allow-partial releases anyway (a batch expectation; not a refusal for want of evidence)."""
+        return not any(isinstance(f, Refusal) for f in self.failures)
+
+    def outcome(self) -> "BlockedRelease":
+        """The refusal as the flow and the commands return it."""
+        return BlockedRelease([f.message for f in self.failures], self.data_docs_path, self.quality_report,
+                              self.overridable)
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -58,6 +68,7 @@ class BlockedRelease:
     messages: list[str]
     data_docs_path: Path | None
     quality_report: Path | None = None
+    overridable: bool = True      # --allow-partial would release anyway
 
 
 @dataclass

@@ -116,12 +116,11 @@ def run_release(home: DataHome, version: str | None, allow_partial: bool):
     """Run the release (as the Prefect flow, or directly: see use_prefect); returns the ReleaseOutcome, or
     a BlockedRelease when the gate refuses."""
     if not use_prefect():
-        from flows.release import BlockedRelease, ReleaseBlocked, validate_and_release
+        from flows.release import ReleaseBlocked, validate_and_release
         try:
             return validate_and_release(home, version=version, allow_partial=allow_partial)
         except ReleaseBlocked as blocked:
-            return BlockedRelease([f.message for f in blocked.failures], blocked.data_docs_path,
-                                  blocked.quality_report)
+            return blocked.outcome()
         except OSError as exc:   # a full disk: the flow's own words (the temporary folder is removed)
             from scrapers.warcstore import describe_os_error
             raise RuntimeError(f"release not written: {describe_os_error(exc)}"

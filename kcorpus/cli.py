@@ -172,7 +172,8 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
         outcome = run_release(data_home, version, allow_partial)
         if isinstance(outcome, BlockedRelease):
             render.blocked_release(outcome)
-            fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
+            fail(f"release blocked: {'; '.join(outcome.messages)}"
+                 + (" (use --allow-partial to release anyway)" if outcome.overridable else ""))
         render.release_outcome(outcome)
         render.release_audit(after_release(data_home))  # the audit pages and feeds are written under the lock too
 

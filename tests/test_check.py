@@ -189,3 +189,17 @@ def test_refusals_reach_status_and_the_quality_report(sound_home):
     assert crawls["globalsecurity"]["refused"].get("error", 0) >= 1 and crawls["kancc"]["refused"].get("error", 0) >= 1
     report = next(sound_home.reports_dir.glob("quality-*.html")).read_text(encoding="utf-8")
     assert "Pages refused as not articles" in report and "dprk-100930-kcna09.htm" in report
+
+
+def test_the_release_command_on_an_empty_home_says_why_without_the_allow_partial_hint(tmp_path):
+    """`kcorpus release` where nothing was ever crawled: one error line, no --allow-partial hint (it would
+    not help), nothing written."""
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    result = CliRunner().invoke(app, ["release", "--home", str(home.root)])
+    assert result.exit_code == 1 and "nothing to release" in result.output
+    assert "--allow-partial" not in result.output
+    assert not [p for p in home.releases_dir.iterdir()]
