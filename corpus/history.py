@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corpus.worddiff import word_diff
-from corpus.events import ReleaseView, check_key, change_class, full_text, words_of
+from corpus.events import ReleaseView, check_key, change_class, full_text, site_ok, words_of
 from corpus.manifest import read_records
 
 
@@ -35,22 +35,64 @@ def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict]
     """Build the history of `doc_id` over `release_dirs` (oldest first). Texts are read only for the
     releases where the document's text digest changed. Raises KeyError when no release and no capture
     knows the id."""
-    history = DocumentHistory(doc_id, sorted(captures or [], key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
-    last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
-    absent = False
+    history = document_histories(release_dirs, [doc_id], {doc_id: captures or []})[doc_id]
+    if not history.versions and not history.captures:
+        raise KeyError(f"no release and no capture knows the document {doc_id!r}")
+    return history
+
+
+@dataclass
+class _Release:
+    """What the histories need of one release: its name, date, crawl outcomes and the wanted entries."""
+
+    path: Path
+    version: str
+    date: str
+    crawl_outcomes: dict
+    entries: dict[str, dict]
+
+
+def document_histories(release_dirs: list[Path], doc_ids, captures: dict[str, list[dict]] | None = None
+                       ) -> dict[str, DocumentHistory]:
+    """The histories of many documents at once: each release's manifest is read once (keeping only the
+    wanted entries), and each release's records once, for all the documents whose text changed there;
+    so the pages an audit writes for the documents it names cost the releases, not releases × documents."""
+    wanted = set(doc_ids)
+    releases = []
     for path in release_dirs:
         view = ReleaseView.read(path)
-        entry = view.entries.get(doc_id)
-        row = {"release": view.version, "date": view.release_date, "change": None, "kind": None, "ops": [],
+        releases.append(_Release(path, view.version, view.release_date, view.crawl_outcomes,
+                                 {i: view.entries[i] for i in wanted if i in view.entries}))
+        del view
+    # the (release, id) pairs whose text must be read: where an id's text digest differs from its last one
+    needed: dict[Path, set[str]] = {}
+    last: dict[str, tuple[dict, Path]] = {}
+    for release in releases:
+        for doc_id, entry in release.entries.items():
+            if doc_id in last and last[doc_id][0]["text_sha256"] != entry["text_sha256"]:
+                needed.setdefault(last[doc_id][1], set()).add(doc_id)
+                needed.setdefault(release.path, set()).add(doc_id)
+            last[doc_id] = (entry, release.path)
+    texts = {path: {i: full_text(doc) for i, doc in read_records(path, ids).items()} for path, ids in needed.items()}
+    return {doc_id: _history(releases, doc_id, (captures or {}).get(doc_id) or [], texts) for doc_id in wanted}
+
+
+def _history(releases: list[_Release], doc_id: str, captures: list[dict], texts: dict) -> DocumentHistory:
+    history = DocumentHistory(doc_id, sorted(captures, key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
+    last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
+    absent = False
+    for release in releases:
+        entry = release.entries.get(doc_id)
+        row = {"release": release.version, "date": release.date, "change": None, "kind": None, "ops": [],
                "words_deleted": 0, "words_inserted": 0}
         if entry is None:
             if last is None or absent:
                 continue  # not yet published, or already recorded as removed
-            site_ok = view.site_ok(last[0]["site"])
-            row.update(state="absent" if site_ok else "not_checked", change="removed" if site_ok else "not_checked",
+            ok = site_ok(release.crawl_outcomes, last[0]["site"])
+            row.update(state="absent" if ok else "not_checked", change="removed" if ok else "not_checked",
                        title=last[0].get("title", ""), source_url=last[0].get("source_url"), text_sha256=None)
             history.versions.append(row)
-            absent = site_ok
+            absent = ok
             continue
         row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
                    text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
@@ -58,9 +100,7 @@ def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict]
         if last is None:
             row["change"] = "added"
         elif last[0]["text_sha256"] != entry["text_sha256"]:
-            # texts are read only here, where the digest says they differ
-            a = full_text(read_records(last[1], {doc_id})[doc_id])
-            b = full_text(read_records(path, {doc_id})[doc_id])
+            a, b = texts[last[1]][doc_id], texts[release.path][doc_id]
             ops = word_diff(a, b)
             row.update(change="restored" if absent else "edited",
                        kind=change_class(a, b, last[0].get("payload_digest"), entry.get("payload_digest")),
@@ -69,13 +109,11 @@ def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict]
             row["change"] = "restored"
         elif last[0].get("source_url") != entry.get("source_url"):
             row.update(change="moved", kind="upstream")
-        elif not view.site_ok(entry["site"]) or (entry.get("last_checked") and
+        elif not site_ok(release.crawl_outcomes, entry["site"]) or (entry.get("last_checked") and
                                                  check_key(entry.get("last_checked")) == check_key(last[0].get("last_checked"))):
             row["change"] = "not_checked"
         else:
             row["change"] = "unchanged"
         history.versions.append(row)
-        last, absent = (entry, path), False
-    if not history.versions and not history.captures:
-        raise KeyError(f"no release and no capture knows the document {doc_id!r}")
+        last, absent = (entry, release.path), False
     return history

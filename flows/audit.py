@@ -78,9 +78,10 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
             {c.moved_from["id"] for c in step.changes if c.moved_from} | \
             {i for row in step.watch.values() for i in row["lost"] + row["gained"]}
     pages = []
+    histories = document_histories(home, named)   # each release read once for all the named documents
     for doc_id in sorted(named):
         page = reports / "history" / history_file_name(doc_id)
-        page.write_text(render_history_html(document_history(home, doc_id)), encoding="utf-8")
+        page.write_text(render_history_html(histories[doc_id]), encoding="utf-8")
         pages.append(page)
     timed = {i.version: i.created_at for i in recent}
     written: dict[str, Path] = {}
@@ -107,23 +108,34 @@ def _manifest_entries(release_dir: Path) -> list[dict]:
 
 def document_history(home: DataHome, doc_id: str):
     """Every capture (from the crawl state) and every released version of one document."""
+
+    history = document_histories(home, [doc_id])[doc_id]
+    if not history.versions and not history.captures:
+        raise KeyError(f"no release and no capture knows the document {doc_id!r}")
+    return history
+
+
+def document_histories(home: DataHome, doc_ids) -> dict:
+    """The histories of many documents, each release read once for all of them (corpus.history)."""
     import corpus.history
-    from corpus.events import ReleaseView
     from corpus.manifest import list_releases
 
     paths = [info.path for info in list_releases(home)]
-    urls = {entry["source_url"] for p in paths for i, entry in ReleaseView.read(p).entries.items() if i == doc_id}
-    captures = []
-    if home.state_db.exists() and urls:
-        state = CrawlState(home.state_db)
+    histories = corpus.history.document_histories(paths, doc_ids)
+    urls: dict[str, set[str]] = {}
+    for doc_id, history in histories.items():
+        urls[doc_id] = {v["source_url"] for v in history.versions if v.get("source_url")}
+    if home.state_db.exists() and any(urls.values()):
+        state = CrawlState.read_only(home.state_db)
         try:
-            for url in sorted(urls):
-                captures += [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
-                                                  "payload_digest", "record_id", "warc_file", "error")}
-                             for row in state.url_capture_log(url)]
+            for doc_id, history in histories.items():
+                captures = [{k: row[k] for k in ("captured_at", "run_id", "url", "status", "record_type",
+                                                 "payload_digest", "record_id", "warc_file", "error")}
+                            for url in sorted(urls[doc_id]) for row in state.url_capture_log(url)]
+                history.captures = sorted(captures, key=lambda c: (c.get("captured_at") or "", c.get("run_id") or ""))
         finally:
             state.close()
-    return corpus.history.document_history(paths, doc_id, captures)
+    return histories
 
 
 def releases_timeline(home: DataHome, since: str):
