@@ -90,6 +90,7 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     Raises ReleaseBlocked when a batch expectation fails and `allow_partial` is false; with
     `allow_partial`, the failures are recorded in the release manifest.
     """
+    from corpus.manifest import latest_release
     from corpus.release import build_release, check_version, previous_counts
     from expectations import validate_batch
     from expectations.quarantine import write_quarantine
@@ -102,11 +103,18 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     before = previous_counts(home)
     result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
     write_quarantine(home, result)
-    if result.batch_failures and not allow_partial:
+    # an empty first release is never written, --allow-partial or not: it would stand as a release of
+    # nothing (found by the random histories: an outage, then `release --allow-partial`)
+    empty_first = not result.passed and not before and latest_release(home) is None
+    if (result.batch_failures and not allow_partial) or empty_first:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dt%H%M%S")
         report = write_quality_report(home, result, f"quality-refused-{stamp}.html", title="Release refused",
                                       release=None, previous=before)
-        raise ReleaseBlocked(result.batch_failures, result.data_docs_path, report)
+        failures = list(result.batch_failures)
+        if empty_first:
+            failures.append(Refusal("nothing to release: no document passed the gate, and a first release "
+                                    "of nothing is never written"))
+        raise ReleaseBlocked(failures, result.data_docs_path, report)
     quarantined = [{"id": d.id, "site": d.site, "failed": [f.message.split(": ", 1)[-1] for f in result.verdicts[d.id]]}
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,

@@ -203,3 +203,18 @@ def test_the_release_command_on_an_empty_home_says_why_without_the_allow_partial
     assert result.exit_code == 1 and "nothing to release" in result.output
     assert "--allow-partial" not in result.output
     assert not [p for p in home.releases_dir.iterdir()]
+
+
+def test_an_empty_first_release_is_refused_even_with_allow_partial(tmp_path):
+    """Found by the random histories: a first crawl during an outage, then `release --allow-partial`,
+    wrote a release of nothing and exited 0."""
+    from flows.crawl import refresh
+    from flows.release import ReleaseBlocked, validate_and_release
+    from tests.tools.histories import outage
+
+    home = DataHome.resolve(tmp_path / "home").ensure()
+    with outage():
+        refresh(home, ["globalsecurity", "kancc"], settings=FAST)
+    with pytest.raises(ReleaseBlocked, match="a first release of nothing is never written") as blocked:
+        validate_and_release(home, allow_partial=True)
+    assert not blocked.value.overridable and not list(home.releases_dir.iterdir())
