@@ -6,8 +6,10 @@ error or quarantine, never a crash or a lost capture.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+import zlib
 
 # name -> one-line description (also the index of `kcorpus replay --faults`)
 FAULTS = {
@@ -21,9 +23,26 @@ FAULTS = {
     "binary": "application/octet-stream bytes",
     "binary-as-html": "random bytes labelled text/html",
     "external-entity": "HTML with a DOCTYPE declaring an external entity (file:///etc/passwd)",
+    "gzip-bomb": "a gzip-encoded page of ~256 KB that inflates to 256 MB",
+    "drip": "an HTML page sent one byte every 0.2 s (each read is quick; the whole never ends)",
 }
 
 HUGE_BYTES = 20 * 1024 * 1024
+BOMB_INFLATED = 256 * 1024 * 1024
+DRIP_SECONDS = 0.2      # below any per-read timeout: only a deadline on the whole request ends it
+DRIP_FOR = 600.0        # the drip gives up after this long (the client should have long before)
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(inflated: int = BOMB_INFLATED) -> bytes:
+    """A gzip member of an HTML page padded with `inflated` bytes of spaces (~1000:1), built once."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(b"<html><body><p>bomb</p>")]
+    block = b" " * (1024 * 1024)
+    for _ in range(inflated // len(block)):
+        parts.append(packer.compress(block))
+    parts.append(packer.compress(b"</body></html>") + packer.flush())
+    return b"".join(parts)
 
 
 def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
@@ -73,6 +92,34 @@ def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
         body = (b'<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
                 b"<html><body><div id='content'><h1>Entity</h1><p>&xxe;</p></div></body></html>")
         _reply(handler, 200, "text/html; charset=utf-8", body)
+    elif name == "gzip-bomb":
+        body = gzip_bomb()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    elif name == "drip":
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Connection", "close")   # no length: the body ends when the server stops
+        handler.end_headers()
+        handler.close_connection = True
+        page = b"<html><body><p>" + b"drip " * 100_000
+        started = time.monotonic()
+        try:
+            for byte in page:
+                if time.monotonic() - started > DRIP_FOR:
+                    break
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(DRIP_SECONDS)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
     else:
         return False
     return True

@@ -25,10 +25,14 @@ class CrawlSettings:
     """Crawl behaviour. Defaults are the polite ones for a live site (after Scrapy's template)."""
 
     delay: float = 1.0            # seconds between two requests to one host: small sites, one at a time
-    timeout: float = 30.0         # per request; a hung server must not hang the crawl
+    timeout: float = 30.0         # per read (httpx): a server that stops answering must not hang the crawl
+    # per request, in all: a server dripping a byte at a time resets the per-read timeout forever
+    # (5 times kcna.kp's slow 60 s per read; a profile's [crawl.fetch] may set its own, see site_settings)
+    deadline: float = 300.0
     retries: int = 2              # extra attempts on timeouts, connection errors, 429 and 5xx
     backoff: float = 1.0          # first retry waits ~backoff s, then doubles (plus jitter)
-    max_bytes: int = 5 * 1024 * 1024   # a bigger body is recorded as an error, not archived whole
+    max_bytes: int = 5 * 1024 * 1024   # a bigger body is recorded as an error, not archived whole; counted
+                                       # both as sent and inflated (a gzip bomb is small as sent)
     max_redirects: int = 5
     max_seconds: float = 6 * 3600  # a crawl's time budget: past it, the rest waits for the next run
     obey_robots: bool = True
@@ -87,6 +91,89 @@ def http_date_to_warc_date(value: str) -> str | None:
         return parsedate_to_datetime(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (TypeError, ValueError, IndexError):
         return None
+
+
+class TooLarge(ValueError):
+    """A body that inflates past its limit (a decompression bomb, or simply a page too big)."""
+
+
+COMPRESSIONS = ("gzip", "x-gzip", "deflate")
+
+
+def content_codings(value: str | None) -> list[str]:
+    """The content codings of a Content-Encoding header, in the order they were applied ("identity" left out).
+
+    >>> content_codings("gzip, Deflate")
+    ['gzip', 'deflate']
+    """
+    return [c.strip().lower() for c in (value or "").split(",") if c.strip() and c.strip().lower() != "identity"]
+
+
+class Inflater:
+    """Undoes gzip/deflate content codings chunk by chunk, never past `limit` inflated bytes.
+
+    A gzip bomb is a few hundred kilobytes on the wire and gigabytes inflated: a limit on the bytes
+    received never sees it. Each layer inflates at most 64 KiB per step, so memory stays bounded by
+    the limit (with `keep`) or by one step (without: the bytes are only counted). Raises TooLarge past
+    the limit; zlib.error for a body that is not what its coding says.
+    """
+
+    STEP = 64 * 1024
+
+    def __init__(self, codings: list[str], limit: int, keep: bool = True):
+        self.layers = [_decompressor(c) for c in reversed(codings)]
+        self.limit, self.keep, self.size = limit, keep, 0
+        self._kept: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> None:
+        self._push(0, chunk)
+
+    def _push(self, layer: int, data: bytes) -> None:
+        if layer == len(self.layers):
+            self.size += len(data)
+            if self.size > self.limit:
+                raise TooLarge(f"too large: body inflates past the limit of {self.limit} bytes")
+            if self.keep:
+                self._kept.append(data)
+            return
+        inflater = self.layers[layer]
+        if isinstance(inflater, _PendingDeflate):
+            inflater = self.layers[layer] = inflater.choose(data)
+        while data:
+            out = inflater.decompress(data, self.STEP)
+            if out:
+                self._push(layer + 1, out)
+            data = inflater.unconsumed_tail
+            if not out and not data:
+                break
+
+    def result(self) -> bytes:
+        return b"".join(self._kept)
+
+
+class _PendingDeflate:
+    """A deflate layer before its first bytes: servers send either zlib-wrapped (RFC 9110) or raw deflate."""
+
+    def choose(self, data: bytes):
+        import zlib
+        wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+
+def _decompressor(coding: str):
+    import zlib
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if coding == "deflate":
+        return _PendingDeflate()
+    raise ValueError(f"content coding kcorpus cannot undo: {coding}")
+
+
+def inflate(body: bytes, codings: list[str], limit: int) -> bytes:
+    """`body` with its gzip/deflate content codings undone, at most `limit` bytes inflated (TooLarge past it)."""
+    inflater = Inflater(codings, limit)
+    inflater.feed(body)
+    return inflater.result()
 
 
 class ReplayTransport(httpx.BaseTransport):
@@ -151,10 +238,12 @@ def _retry_after(value: str | None, default: float) -> float:
 
 def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
                extra_headers: dict[str, str] | None = None, timeout: float | None = None,
-               form: list[tuple[str, str]] | None = None) -> Attempt:
+               form: list[tuple[str, str]] | None = None, deadline: float | None = None) -> Attempt:
     """One GET of `url` (a POST of `form`, url-encoded, when given), body read raw (content-encoding kept,
-    as WARC wants) up to the size limit. `timeout`: this request's own limit in seconds (a slow API or
-    site), instead of the client's."""
+    as WARC wants) up to the size limit, counted both as received and as it inflates (gzip bombs).
+    `timeout`: this request's own per-read limit in seconds (a slow API or site), instead of the
+    client's; `deadline`: the whole request's limit (default: the settings'), so a server dripping
+    one byte at a time cannot hold it open."""
     from urllib.parse import urlencode
 
     method = "POST" if form is not None else "GET"
@@ -162,8 +251,11 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
     headers = dict(extra_headers or {})
     if form is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+    deadline = settings.deadline if deadline is None else deadline
+    started = time.monotonic()
     try:
-        options = {"timeout": timeout} if timeout is not None else {}
+        per_read = min(timeout if timeout is not None else settings.timeout, deadline)
+        options = {"timeout": per_read}
         if form is not None:
             options["content"] = body
         with client.stream(method, url, headers=headers, **options) as response:
@@ -174,20 +266,43 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 attempt.error = f"too large: Content-Length {declared} > limit {settings.max_bytes}"
                 return attempt
+            codings = content_codings(response.headers.get("content-encoding"))
+            meter = (Inflater(codings, settings.max_bytes, keep=False)
+                     if codings and all(c in COMPRESSIONS for c in codings) else None)
             chunks, size = [], 0
             for chunk in response.iter_raw():
                 size += len(chunk)
                 if size > settings.max_bytes:
                     attempt.error = f"too large: body exceeds limit {settings.max_bytes} bytes"
                     return attempt
+                if meter is not None:
+                    try:
+                        meter.feed(chunk)
+                    except TooLarge:
+                        attempt.error = (f"too large: {'+'.join(codings)} body inflates past the limit of "
+                                         f"{settings.max_bytes} bytes after {size} bytes received")
+                        return attempt
+                    except Exception:   # not what its coding says: archived as sent, judged when cleaned
+                        meter = None
+                if time.monotonic() - started > deadline:
+                    return _past_deadline(url, method, body, deadline, size)
                 chunks.append(chunk)
             attempt.body = b"".join(chunks)
             return attempt
     except httpx.TimeoutException as exc:
+        if time.monotonic() - started > deadline:
+            return _past_deadline(url, method, body, deadline, None)
         return Attempt(url, [], error=f"timeout: {type(exc).__name__}", method=method, request_body=body)
     except httpx.HTTPError as exc:
         return Attempt(url, [], error=f"{type(exc).__name__}: {exc}".splitlines()[0], method=method,
                        request_body=body)
+
+
+def _past_deadline(url: str, method: str, body: bytes, deadline: float, received: int | None) -> Attempt:
+    """The failed attempt of a request that outlived its deadline (its partial body is not archived)."""
+    got = f" ({received} bytes of body received)" if received is not None else ""
+    return Attempt(url, [], error=f"timeout: no whole answer within the {deadline:g} s deadline per request{got}",
+                   method=method, request_body=body)
 
 
 def fetch_with_retries(client: httpx.Client, url: str, settings: CrawlSettings,

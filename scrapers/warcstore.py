@@ -365,8 +365,14 @@ def read_head(warc_dir: Path, warc_file: str, offset: int) -> StoredHead:
     raise ValueError(f"no record at {warc_file}:{offset}")
 
 
-def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse:
-    """Read the response record at `offset` in warc/<warc_file> (content-encoding undone)."""
+# Inflated bytes read back from one stored response at most: a WARC written elsewhere (or before the
+# fetch counted inflated bytes) can hold a gzip bomb, gigabytes from a few hundred kilobytes.
+READ_LIMIT = 32 * 1024 * 1024
+
+
+def read_response(warc_dir: Path, warc_file: str, offset: int, limit: int = READ_LIMIT) -> StoredResponse:
+    """Read the response record at `offset` in warc/<warc_file> (content-encoding undone, at most `limit`
+    bytes of it: ValueError past that, naming the record)."""
     if not _SAFE_NAME.match(warc_file):
         raise ValueError(f"unsafe WARC file name: {warc_file!r}")
     with open(warc_dir / warc_file, "rb") as fh:
@@ -375,9 +381,12 @@ def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse
             if record.rec_type != "response":
                 raise ValueError(f"record at {warc_file}:{offset} is a {record.rec_type}, not a response")
             headers = {k.lower(): v for k, v in record.http_headers.headers}
+            body = record.content_stream().read(limit + 1)   # warcio inflates block by block: bounded
+            if len(body) > limit:
+                raise ValueError(f"record at {warc_file}:{offset} inflates past {limit} bytes "
+                                 f"(a decompression bomb?): not read")
             return StoredResponse(record.rec_headers.get_header("WARC-Target-URI"),
-                                  int(record.http_headers.get_statuscode()), headers,
-                                  record.content_stream().read())
+                                  int(record.http_headers.get_statuscode()), headers, body)
     raise ValueError(f"no record at {warc_file}:{offset}")
 
 
