@@ -18,7 +18,7 @@ import typer.core
 from rich.console import Console
 from rich.table import Table
 
-from core.datahome import DataHome, DataHomeBusy, WriterLock
+from core.datahome import DataHome, DataHomeBusy, OutsideHome, WriterLock
 from flows.runs import SNAPSHOTS, run_refresh, run_release, snapshot_path, task_runner_for
 
 # --debug (before the command) shows tracebacks; without it every failure is one `error: ...` line.
@@ -124,6 +124,11 @@ def _prefect_logging(home: DataHome) -> Path:
 
     path = Path(LOGGING["log_file"] or home.root / "logs" / "kcorpus.log")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not LOGGING["log_file"]:
+        try:   # the home's own log: never appended through a link that leads out of the home
+            home.inside(path)
+        except OutsideHome as exc:
+            _fail(str(exc))
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):
         handler = logging.FileHandler(path, encoding="utf-8")
@@ -156,7 +161,7 @@ def _writer(home: Path | None, command: str):
     lock = WriterLock(data_home, f"kcorpus {command}")
     try:
         lock.acquire()
-    except DataHomeBusy as exc:
+    except (DataHomeBusy, OutsideHome) as exc:
         _fail(str(exc))
     try:
         data_home.ensure()
