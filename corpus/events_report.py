@@ -10,6 +10,7 @@ from corpus.diff import changed_excerpts
 from corpus.events import ReleaseChanges, Timeline
 from corpus.history import DocumentHistory
 from corpus.report import CSS, _link, _ops_html
+from corpus.tei import html_note_hostile
 
 EXTRA_CSS = """
 .event{border-left:4px solid #b35900;padding:.3em 1em;margin:1em 0;background:#fffaf3}
@@ -168,7 +169,7 @@ def render_changes_html(step: ReleaseChanges, history_base: str | None = "histor
         out += [_edited_html(c, history_base) for c in cosmetic]
         out.append("</details>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return html_note_hostile("\n".join(out))
 
 
 def _edited_html(c, history_base) -> str:
@@ -232,4 +233,4 @@ def render_history_html(history: DocumentHistory) -> str:
         else:
             out.append(f"<div class='doc'>{head}{body}</div>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return html_note_hostile("\n".join(out))

@@ -79,4 +79,5 @@ def render_html(diff: ReleaseDiff) -> str:
             out += [f"<p class='excerpt'>{_ops_html(excerpt)}</p>" for excerpt in changed_excerpts(e.ops)]
             out.append("</div>")
     out.append("</body></html>")
-    return "\n".join(out)
+    from corpus.tei import html_note_hostile
+    return html_note_hostile("\n".join(out))
