@@ -172,3 +172,38 @@ def test_error_page_check_is_skipped_only_where_it_finds_nothing():
 def test_sentence_end_read_from_the_end_matches_the_pattern(text):
     closing = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")  # ends_sentence as it was
     assert repairs.ends_sentence(text) == bool(closing.search(text.rstrip()))
+
+
+# The two patterns broken_mid_sentence and looks_truncated searched with, quadratic on one long run of
+# letters (16k letters: 9 s): the one-pass readings from the end must say the same on every text.
+OLD_OPEN_END = re.compile(r"(?:(?<![\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$")
+OLD_LAST_WORD = re.compile(r"([A-Za-z]+)\W*$")
+ENDINGS = ["", "at", "some", "cir-", "DPRK's", "Kim-il", "men e", "Pyongyang", "1938", "Khasan.", ",", "(", "“", "‘",
+           "—", "–", "-", " -", "é", "_", "’s", "at ’", "at...", "at —", "x\u00a0", "\n", "ŝ", "A-", "é-"]
+ENDED = st.lists(st.sampled_from(TOKENS + ENDINGS + [" ", "a", "Z"]), max_size=30).map("".join) | st.text(max_size=40)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ENDED)
+def test_open_end_and_last_latin_word_read_from_the_end_as_the_patterns_did(text):
+    assert repairs.open_end(text) == bool(OLD_OPEN_END.search(text))
+    old = OLD_LAST_WORD.search(text)
+    assert repairs.last_latin_word(text) == (old.group(1) if old else None)
+
+
+def test_the_seeds_paragraph_breaks_are_judged_as_before():
+    for line in SEED_LINES + CASE_TEXTS:
+        for cut in (len(line), len(line) // 2, len(line) // 3):
+            assert repairs.open_end(line[:cut].rstrip()) == bool(OLD_OPEN_END.search(line[:cut].rstrip())), line
+
+
+def test_one_long_run_of_letters_is_judged_whole():
+    """200,000 letters in one run (a page of base64 or a stuck key): read once from the end, with the
+    pattern's answers; bench/quadratic.py prints the time."""
+    run = "a" * 200_000
+    assert repairs.open_end(run) and repairs.open_end("Korean " * 10 + run)
+    assert not repairs.open_end("A" * 200_000) and not repairs.open_end("é" + run)
+    assert repairs.last_latin_word("the column marched " + run + " ...") == run
+    assert repairs.broken_mid_sentence("The unit crossed the river and " + run, "then it rested.")
+    assert not repairs.broken_mid_sentence("The unit crossed the river and " + run + ".", "then it rested.")
+    assert repairs.looks_truncated(["The unit crossed the river and " + run])
