@@ -738,9 +738,8 @@ _WORD = re.compile(r"\w")
 def open_end(text: str) -> bool:
     """True when `text` ends the way a page cut mid-sentence does: a whole lower-case word (not the
     tail of "DPRK's" or "Kim-il"), a word cut by a print hyphen ("cir-"), a comma, an opening bracket,
-    quote or a dash. Read from the end in one pass: the pattern this replaces,
-    (?<![\\w'’-])[a-z]+$ searched, was tried at every position of a run of letters (16k letters in one
-    run: 9 s).
+    quote or a dash. Read from the end in one pass, with the answers of the pattern it replaces,
+    (?<![\\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$ searched.
 
     >>> open_end("some"), open_end("cir-"), open_end("at Xiaowangqing,"), open_end("DPRK's"), open_end("Pyongyang")
     (True, True, True, False, False)
@@ -767,8 +766,13 @@ def _open_end(text: str) -> bool:
 
 def last_latin_word(text: str) -> str | None:
     """The last run of ASCII letters of `text` when only non-word characters follow it ("at" in "an
-    incident at"), else None. One pass from the end (a search for ([A-Za-z]+)\\W*$ is quadratic on a
-    long run of letters)."""
+    incident at"), else None. One pass from the end: the search for ([A-Za-z]+)\\W*$ it replaces tried
+    every letter of a long run followed by another word (16k letters, then " at": 2.4 s here, 9 s
+    measured in the issue).
+
+    >>> last_latin_word("provoked an incident at ..."), last_latin_word("Juche 99"), last_latin_word("")
+    ('at', None, None)
+    """
     end = len(text)
     while end and not _WORD.match(text[end - 1]):
         end -= 1

@@ -93,7 +93,7 @@ def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
                 b"<html><body><div id='content'><h1>Entity</h1><p>&xxe;</p></div></body></html>")
         _reply(handler, 200, "text/html; charset=utf-8", body)
     elif name == "gzip-bomb":
-        body = gzip_bomb()
+        body = gzip_bomb(BOMB_INFLATED)
         handler.send_response(200)
         handler.send_header("Content-Type", "text/html; charset=utf-8")
         handler.send_header("Content-Encoding", "gzip")
