@@ -23,7 +23,8 @@ from scrapers.fetch import (Attempt, CrawlSettings, content_codings, fetch_with_
 from scrapers.revisit import CHANGED, FAILED, UNCHANGED, RevisitPolicy, next_schedule, plan_revisits, policy_from_table
 from scrapers.state import CrawlState
 from scrapers.urls import BadURL, join_link, redirect_refusal, to_uri
-from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, read_head, utc_now_iso
+from scrapers.warcstore import (WarcStore, WarcWriteError, check_payload, describe_os_error, read_head,
+                                utc_now_iso)
 
 log = logging.getLogger("kcorpus.crawl")
 
@@ -182,6 +183,7 @@ class SiteCrawler:
         self.schedules: dict = {}       # url -> Schedule as stored before this run
         self.checked: dict = {}         # url -> Schedule after this run's check, written in batches
         self._discovered: set[str] = set()   # article URLs found on list pages so far this run
+        self._payload_checked: dict[tuple[str, int], str | None] = {}  # held payload -> why damaged (None: sound)
 
     # --- recording ------------------------------------------------------------------------
 
@@ -244,10 +246,24 @@ class SiteCrawler:
         self._group_started, self._group_size = time.monotonic(), 0
 
     def _latest_usable(self, url: str):
-        """The latest capture of `url` whose payload we hold, the open group included."""
+        """The latest capture of `url` whose payload we hold and can read back, the open group included.
+        A held payload that is damaged (its WARC record torn, overwritten or not matching its digest) is
+        none: a 304 or an identical answer cannot be archived as a revisit of it, so the page is fetched
+        unconditionally and archived afresh; the damage is a warning naming the record."""
         if self.state.pending(url):
             self._commit()
-        return self.state.latest_usable(url)
+        previous = self.state.latest_usable(url)
+        if previous is None or not previous["body_warc_file"]:
+            return previous
+        where = (previous["body_warc_file"], previous["body_offset"])
+        if where not in self._payload_checked:
+            why = check_payload(self.store.path.parent, *where, previous["payload_digest"])
+            self._payload_checked[where] = why
+            if why:
+                self.report.warnings.append(f"{url}: held payload damaged ({why}): fetched unconditionally, "
+                                            f"a fresh copy archived")
+                log.warning("%s: %s", self.profile.name, self.report.warnings[-1])
+        return None if self._payload_checked[where] else previous
 
     # --- fetching -------------------------------------------------------------------------
 

@@ -408,7 +408,8 @@ def check_payload(warc_dir: Path, warc_file: str, offset: int, expected_digest: 
             recorded = record.rec_headers.get_header("WARC-Payload-Digest")
             actual = payload_digest(record.raw_stream.read())
     except Exception as exc:  # a torn or overwritten file: say where, never crash the check
-        return f"warc/{warc_file}:{offset} is unreadable: {type(exc).__name__}: {exc}".splitlines()[0]
+        said = re.sub(r"[^\x20-\x7e]+", "?", f"{type(exc).__name__}: {exc}")   # warcio quotes the bytes it met
+        return f"warc/{warc_file}:{offset} is unreadable: {said[:100]}{'…' if len(said) > 100 else ''}"
     if recorded != expected_digest:
         return f"warc/{warc_file}:{offset} records digest {recorded}, the release says {expected_digest}"
     if actual != expected_digest:
