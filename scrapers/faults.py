@@ -25,6 +25,7 @@ FAULTS = {
     "external-entity": "HTML with a DOCTYPE declaring an external entity (file:///etc/passwd)",
     "gzip-bomb": "a gzip-encoded page of ~256 KB that inflates to 256 MB",
     "drip": "an HTML page sent one byte every 0.2 s (each read is quick; the whole never ends)",
+    "drip-headers": "the status line and headers sent one byte every 0.2 s, without end",
 }
 
 HUGE_BYTES = 20 * 1024 * 1024
@@ -113,6 +114,19 @@ def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
         started = time.monotonic()
         try:
             for byte in page:
+                if time.monotonic() - started > DRIP_FOR:
+                    break
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(DRIP_SECONDS)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+    elif name == "drip-headers":
+        handler.close_connection = True
+        started = time.monotonic()
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"X-Drip: " + b"d" * 90_000
+        try:
+            for byte in head:
                 if time.monotonic() - started > DRIP_FOR:
                     break
                 handler.wfile.write(bytes([byte]))

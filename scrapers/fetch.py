@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
+import httpcore
 import httpx
 
 from core.version import __version__
+
+log = logging.getLogger("kcorpus.fetch")
 
 # Identifies the crawler to site operators, as Scrapy's template asks every project to do; set
 # KCORPUS_CONTACT to a URL or e-mail address where an operator can reach whoever runs the crawl.
@@ -176,6 +181,74 @@ def inflate(body: bytes, codings: list[str], limit: int) -> bytes:
     return inflater.result()
 
 
+# The deadline of the request this thread has in flight (time.monotonic() value), read by every socket
+# read and write of kcorpus's clients: a server dripping its headers a byte at a time resets httpx's
+# per-read timeout forever, and the body loop of fetch_once never starts.
+_REQUEST_DEADLINE = threading.local()
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    @staticmethod
+    def _left(timeout: float | None) -> float | None:
+        deadline = getattr(_REQUEST_DEADLINE, "at", None)
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the request's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, self._left(timeout)))
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with _DeadlineStream connections."""
+
+    def __init__(self, inner: httpcore.NetworkBackend):
+        self._inner = inner
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _DeadlineStream._left(timeout), local_address,
+                                                       socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _DeadlineStream._left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _with_deadlines(transport) -> bool:
+    """Give an httpx transport's connection pool deadline-aware connections. httpx builds its pool
+    without a way to pass a network backend, so the pool's is wrapped in place; False when this httpx
+    has no such pool (the deadline then holds between body chunks only)."""
+    pool = getattr(getattr(transport, "_inner", transport), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is None:
+        return False
+    if not isinstance(backend, _DeadlineBackend):
+        pool._network_backend = _DeadlineBackend(backend)
+    return True
+
+
 class ReplayTransport(httpx.BaseTransport):
     """Routes every request to a local replay server, keeping the original Host header.
 
@@ -216,10 +289,15 @@ def _raw_items(headers: httpx.Headers) -> list[tuple[str, str]]:
 def make_client(settings: CrawlSettings, replay_port: int | None = None) -> httpx.Client:
     """An httpx client for the crawl; with `replay_port`, every request goes to the replay server."""
     transport = ReplayTransport(replay_port) if replay_port else None
-    return httpx.Client(
+    client = httpx.Client(
         transport=transport, timeout=settings.timeout, follow_redirects=False,
         headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
                  "Accept-Encoding": "gzip, deflate"})
+    # every transport the client may use (proxies from the environment are mounts of their own)
+    for each in [client._transport, *client._mounts.values()]:
+        if each is not None and not _with_deadlines(each):
+            log.warning("httpx %s: request deadlines hold between body chunks only", httpx.__version__)
+    return client
 
 
 def _retry_after(value: str | None, default: float) -> float:
@@ -253,6 +331,8 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     deadline = settings.deadline if deadline is None else deadline
     started = time.monotonic()
+    _REQUEST_DEADLINE.at = started + deadline
+    received = None   # body bytes received, once the headers are in
     try:
         per_read = min(timeout if timeout is not None else settings.timeout, deadline)
         options = {"timeout": per_read}
@@ -270,8 +350,10 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
             meter = (Inflater(codings, settings.max_bytes, keep=False)
                      if codings and all(c in COMPRESSIONS for c in codings) else None)
             chunks, size = [], 0
+            received = 0
             for chunk in response.iter_raw():
                 size += len(chunk)
+                received = size
                 if size > settings.max_bytes:
                     attempt.error = f"too large: body exceeds limit {settings.max_bytes} bytes"
                     return attempt
@@ -290,12 +372,14 @@ def fetch_once(client: httpx.Client, url: str, settings: CrawlSettings,
             attempt.body = b"".join(chunks)
             return attempt
     except httpx.TimeoutException as exc:
-        if time.monotonic() - started > deadline:
-            return _past_deadline(url, method, body, deadline, None)
+        if time.monotonic() - started >= deadline:
+            return _past_deadline(url, method, body, deadline, received)
         return Attempt(url, [], error=f"timeout: {type(exc).__name__}", method=method, request_body=body)
     except httpx.HTTPError as exc:
         return Attempt(url, [], error=f"{type(exc).__name__}: {exc}".splitlines()[0], method=method,
                        request_body=body)
+    finally:
+        _REQUEST_DEADLINE.at = None
 
 
 def _past_deadline(url: str, method: str, body: bytes, deadline: float, received: int | None) -> Attempt:

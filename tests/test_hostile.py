@@ -41,6 +41,7 @@ def test_crawl_over_every_fault_records_each_and_keeps_good_pages(tmp_path):
     assert failed["huge"].startswith("too large")
     assert failed["gzip-bomb"].startswith("too large: gzip body inflates past the limit")
     assert failed["drip"].startswith("timeout: no whole answer within the 1 s deadline")
+    assert failed["drip-headers"] == "timeout: no whole answer within the 1 s deadline per request"
     assert "redirects" in failed["redirect-loop"]
     assert skipped["https://foreign.example/phish"] == "redirect to a host outside the site profile"
     assert any(url.endswith("/binary") and reason == "not HTML: application/octet-stream"

@@ -140,6 +140,19 @@ def test_a_server_dripping_bytes_fails_at_the_request_deadline(tmp_path):
     assert attempt.body == b"" and attempt.retryable
 
 
+def test_a_server_dripping_its_headers_fails_at_the_request_deadline(tmp_path):
+    """Headers dripped a byte at a time: httpx is still reading them, the body loop never starts; the
+    deadline holds in every socket read of kcorpus's clients, through a replay or directly."""
+    settings = CrawlSettings(delay=0, timeout=2.0, retries=0, deadline=1.0)
+    with ReplayServer([], faults=True) as server:
+        with make_client(settings, server.port) as client:
+            attempt = fetch_once(client, f"https://{HOST}/_faults/drip-headers", settings)
+        assert attempt.error == "timeout: no whole answer within the 1 s deadline per request"
+        with make_client(settings) as client:
+            direct = fetch_once(client, f"{server.base_url}/_faults/drip-headers", settings)
+        assert direct.error == attempt.error and direct.retryable
+
+
 def test_the_deadline_fits_a_slow_sites_profile():
     """kcna.kp's profile asks 60 s per read: its deadline is never below that; a profile may set its own."""
     kcnakp = site_settings(get_profile("kcnakp"), CrawlSettings())
