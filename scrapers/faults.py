@@ -109,34 +109,27 @@ def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
         handler.send_header("Content-Type", "text/html; charset=utf-8")
         handler.send_header("Connection", "close")   # no length: the body ends when the server stops
         handler.end_headers()
-        handler.close_connection = True
-        page = b"<html><body><p>" + b"drip " * 100_000
-        started = time.monotonic()
-        try:
-            for byte in page:
-                if time.monotonic() - started > DRIP_FOR:
-                    break
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-                time.sleep(DRIP_SECONDS)
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            pass
+        _drip(handler, b"<html><body><p>" + b"drip " * 100_000)
     elif name == "drip-headers":
-        handler.close_connection = True
-        started = time.monotonic()
-        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"X-Drip: " + b"d" * 90_000
-        try:
-            for byte in head:
-                if time.monotonic() - started > DRIP_FOR:
-                    break
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-                time.sleep(DRIP_SECONDS)
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            pass
+        _drip(handler, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Drip: " + b"d" * 90_000)
     else:
         return False
     return True
+
+
+def _drip(handler, data: bytes) -> None:
+    """Write `data` one byte every DRIP_SECONDS, for at most DRIP_FOR seconds or until the client leaves."""
+    handler.close_connection = True
+    started = time.monotonic()
+    try:
+        for byte in data:
+            if time.monotonic() - started > DRIP_FOR:
+                break
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(DRIP_SECONDS)
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        pass
 
 
 def _reply(handler, status: int, content_type: str, body: bytes) -> None:
