@@ -127,6 +127,7 @@ class Inflater:
 
     def __init__(self, codings: list[str], limit: int, keep: bool = True):
         self.layers = [_decompressor(c) for c in reversed(codings)]
+        self._gzip = [c in ("gzip", "x-gzip") for c in reversed(codings)]
         self.limit, self.keep, self.size = limit, keep, 0
         self._kept: list[bytes] = []
 
@@ -148,9 +149,15 @@ class Inflater:
             out = inflater.decompress(data, self.STEP)
             if out:
                 self._push(layer + 1, out)
-            data = inflater.unconsumed_tail
-            if not out and not data:
-                break
+            if not inflater.eof:
+                data = inflater.unconsumed_tail
+            elif inflater.unused_data and self._gzip[layer]:
+                # another gzip member follows (RFC 1952 allows many; gzip readers inflate them all): a bomb
+                # of many small members must be counted whole, not stop at the first
+                data, inflater = inflater.unused_data, _decompressor("gzip")
+                self.layers[layer] = inflater
+            else:
+                break   # the end of the stream: what follows is not this coding's (left as received)
 
     def result(self) -> bytes:
         return b"".join(self._kept)

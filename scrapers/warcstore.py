@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -381,13 +382,35 @@ def read_response(warc_dir: Path, warc_file: str, offset: int, limit: int = READ
             if record.rec_type != "response":
                 raise ValueError(f"record at {warc_file}:{offset} is a {record.rec_type}, not a response")
             headers = {k.lower(): v for k, v in record.http_headers.headers}
-            body = record.content_stream().read(limit + 1)   # warcio inflates block by block: bounded
-            if len(body) > limit:
-                raise ValueError(f"record at {warc_file}:{offset} inflates past {limit} bytes "
-                                 f"(a decompression bomb?): not read")
             return StoredResponse(record.rec_headers.get_header("WARC-Target-URI"),
-                                  int(record.http_headers.get_statuscode()), headers, body)
+                                  int(record.http_headers.get_statuscode()), headers,
+                                  _decoded_payload(record, headers, limit, f"{warc_file}:{offset}"))
     raise ValueError(f"no record at {warc_file}:{offset}")
+
+
+def _decoded_payload(record, headers: dict[str, str], limit: int, where: str) -> bytes:
+    """A response record's payload with its gzip/deflate content-encoding undone, every gzip member of it,
+    at most `limit` bytes (ValueError past that: a decompression bomb). A payload whose coding does not
+    decode is returned as stored, as warcio does; other codings (br) and chunked payloads (as other crawlers
+    store them) are left to warcio, bounded too."""
+    from scrapers.fetch import COMPRESSIONS, TooLarge, content_codings, inflate
+    codings = content_codings(headers.get("content-encoding"))
+    too_large = f"record at {where} inflates past {limit} bytes (a decompression bomb?): not read"
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if chunked or (codings and not all(c in COMPRESSIONS for c in codings)):
+        body = record.content_stream().read(limit + 1)   # warcio de-chunks, inflates block by block: bounded
+    else:
+        body = record.raw_stream.read(limit + 1)
+        if codings and len(body) <= limit:
+            try:
+                body = inflate(body, codings, limit)
+            except TooLarge:
+                raise ValueError(too_large) from None
+            except zlib.error:
+                pass
+    if len(body) > limit:
+        raise ValueError(too_large)
+    return body
 
 
 def check_payload(warc_dir: Path, warc_file: str, offset: int, expected_digest: str) -> str | None:

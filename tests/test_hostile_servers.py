@@ -89,6 +89,9 @@ def test_inflate_stops_at_its_limit_on_every_layer():
     with pytest.raises(TooLarge):
         inflate(twice, ["gzip", "deflate"], MB)
     assert inflate(gzip.compress(b"x" * 1000), ["gzip"], 1000) == b"x" * 1000
+    # a gzip body of several members (RFC 1952; the bomb is 257 of them) is inflated and counted whole
+    assert inflate(gzip.compress(b"Pyongyang, ") + gzip.compress(b"September 14"), ["gzip"], 100) == \
+        b"Pyongyang, September 14"
 
 
 class BombingCdx(LocalServer):
