@@ -76,14 +76,52 @@ def flatten_deep_nesting(text: str) -> str:
     return re.sub(r"</?(?:%s)\b[^>]*>" % "|".join(INLINE_TAGS), "", text, flags=re.IGNORECASE)
 
 
+# Tables nested deeper than this are read as rows of text (see flatten_deep_tables): trafilatura's table
+# handling is quadratic in the nesting (14 KB of nested tables: 34 s), and no layout nests tables this deep.
+MAX_TABLE_DEPTH = 24
+TABLE_TAG = re.compile(r"<(/?)(table|tbody|thead|tfoot|tr|td|th)\b[^>]*>", re.IGNORECASE)
+
+
+def flatten_deep_tables(text: str, limit: int = MAX_TABLE_DEPTH) -> str:
+    """Table markup nested deeper than `limit` tables removed, its text kept: a cell start below the
+    limit becomes a line break, so cells stay apart. One pass over the table tags (a nesting count, as
+    max_open_depth: an unclosed table counts as open); a page nested no deeper comes back unchanged.
+
+    >>> flatten_deep_tables("<table><tr><td>a<table><tr><td>b</td><td>c</td></tr></table></td></tr></table>", 1)
+    '<table><tr><td>a<br>b<br>c</td></tr></table>'
+    """
+    depth, flattened = 0, False
+
+    def keep_shallow(match: re.Match) -> str:
+        nonlocal depth, flattened
+        closing, name = match.group(1), match.group(2).lower()
+        if name == "table":
+            depth = max(0, depth - 1) if closing else depth + 1
+            deep = depth >= limit if closing else depth > limit
+        else:
+            deep = depth > limit
+        if not deep:
+            return match.group(0)
+        flattened = True
+        return "<br>" if not closing and name in ("td", "th") else ""
+
+    flat = TABLE_TAG.sub(keep_shallow, text)
+    return flat if flattened else text
+
+
 @lru_cache(maxsize=2)
 def parse_source(text: str) -> str:
-    """The markup parse_html hands to libxml2: the page, flattened first when it nests deeper than the
-    parser goes. Kept for the last two pages: a page is parsed more than once (extraction, then the
-    error-page check), and the depth is measured once."""
+    """The markup parse_html (and trafilatura) read: the page, flattened first when it nests deeper than
+    the parser goes, or nests tables deeper than MAX_TABLE_DEPTH. Kept for the last two pages: a page is
+    parsed more than once (extraction, then the error-page check), and the depth is measured once."""
     if text.count("<") > MAX_DEPTH * 2 and max_open_depth(text) > MAX_DEPTH:
-        return flatten_deep_nesting(text)
+        text = flatten_deep_nesting(text)
+    if len(TABLE_OPEN.findall(text)) > MAX_TABLE_DEPTH:
+        text = flatten_deep_tables(text)
     return text
+
+
+TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 
 
 def parse_html(text: str) -> etree._Element:
@@ -554,7 +592,7 @@ def extract_generic(text: str, chrome_lines: list[str] | None = None, *, page_li
         fields["page_lines"] = "\n".join(line.strip() for line in block_texts(page_body if page_body is not None else root))
     body, method = _trafilatura(root, "precision"), "trafilatura"  # prunes `root`: not used after this
     if len(body) < RECALL_RETRY_CHARS:
-        recall = _trafilatura(text, "recall")
+        recall = _trafilatura(parse_source(text), "recall")   # flattened as parse_html read it
         if len(recall) >= RECALL_GAIN * max(len(body), 1):
             body, method = recall, "trafilatura-recall"
     raw_lines = body.split("\n")

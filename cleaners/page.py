@@ -25,7 +25,28 @@ QUOTED = re.compile(r"^[“\"‘'](?P<inner>.+)[”\"’']$")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # lxml refuses control characters in element text; the form feed carries meaning (the "\f" of a
 # mangled "\from") so it travels through parsing as a private-use stand-in and comes back after.
-PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# U+FFFE/U+FFFF and lone surrogates too: lxml refuses them in any text it is handed back (drop_tree
+# re-sets a tail), so a page holding one raised lxml's ValueError out of clean_page.
+PARSE_HOSTILE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# A numeric character reference (&#1;, &#x1F;, &#xFFFE;; HTML allows it without its ";"): libxml2 turns
+# one to a control character or U+FFFE/U+FFFF into that character while parsing, past PARSE_HOSTILE.
+NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def unfold_hostile_references(text: str) -> str:
+    """Numeric character references to characters lxml refuses in text (C0 controls but tab, newline and
+    return; U+FFFE, U+FFFF) written out as those characters, so the page's own handling of them (the form
+    feed's stand-in, PARSE_HOSTILE's recorded spaces) applies to them too. Every other reference stays
+    for the parser. (A fuzzed page with "&#x1F;" in its kcna.kp body raised lxml's ValueError.)
+
+    >>> unfold_hostile_references("a&#1;b&#x1f;c&#65;d&#10;e&#xFFFE;f")
+    'a\\x01b\\x1fc&#65;d&#10;e\\ufffef'
+    """
+    def unfold(match: re.Match) -> str:
+        value = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        hostile = (0 < value < 0x20 and value not in (0x09, 0x0A, 0x0D)) or value in (0xFFFE, 0xFFFF)
+        return chr(value) if hostile else match.group(0)
+    return NUMERIC_REFERENCE.sub(unfold, text) if "&#" in text else text
 FORM_FEED_STAND_IN = "\ue00c"
 # Legacy CJK bytes read as Latin-1 or windows-1252 include characters extractors drop as invisible: the
 # soft hyphen U+00AD (EUC-KR's byte 0xAD, in 서 "¼\xad") and the C1 controls a browser shows for the five
@@ -275,7 +296,7 @@ def extract_page(body: bytes, url: str, headers: Mapping[str, str] | None = None
     Raises CleaningError when the page holds no article text, SoftNotFound for an error page served as 200."""
     log = log if log is not None else RepairLog()
     text, _ = decode_html(body, {k.lower(): v for k, v in (headers or {}).items()}, log)
-    text = text.replace("\x0c", FORM_FEED_STAND_IN)
+    text = unfold_hostile_references(text).replace("\x0c", FORM_FEED_STAND_IN)
     if LEGACY_INVISIBLE_ANY.search(text):  # a scan for one character class first: most pages hold none
         text = LEGACY_INVISIBLE_IN_RUN.sub(lambda m: LEGACY_INVISIBLE[m.group(0)], text)
     text, removed = PARSE_HOSTILE.subn(" ", text)

@@ -32,6 +32,7 @@ def save_document(home: DataHome, doc: Document) -> Path:
     """Write (atomically: temp file + rename) the current document for its id."""
     path = _path(home, doc.site, doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
+    home.inside(path.parent)   # a documents/<site> link out of the home would rewrite outside files
     tmp = temp_name(path)  # unique per writer: two writers of one id never share a temp file
     try:
         tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -61,8 +62,10 @@ def retire_document(home: DataHome, site: str, doc_id: str, why: dict | None = N
     path = _path(home, site, doc_id)
     if not path.exists():
         return False
+    home.inside(path.parent)   # the move deletes the current file: never one a link points outside
     target = _path(home, site, doc_id, gone=True)
     target.parent.mkdir(parents=True, exist_ok=True)
+    home.inside(target.parent)
     if why:
         doc = Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
         doc.extra = {**doc.extra, "gone": why}

@@ -17,6 +17,12 @@ DEFAULT_HOME = "./kcorpus-data"
 
 
 
+# What a killed writer leaves in a folder, by the prefix of its temporary names: releases/.tmp-* (a
+# release being written), releases/.work-* (its scratch files), releases/.latest-* (a latest link being
+# swapped), wacz/.wacz-* (a package being made: tempfile's folder in scrapers/waczpack.py).
+LEFTOVER_PREFIXES = {"releases": (".tmp-", ".work-", ".latest-"), "wacz": (".wacz-",)}
+
+
 def wacz_name(run_id: str) -> str:
     """The WACZ package of crawl run `run_id`, relative to the data home's wacz/ folder."""
     return f"{run_id}.wacz"
@@ -102,15 +108,19 @@ class DataHome:
         return self.root.is_dir()
 
     def remove_leftovers(self) -> list[Path]:
-        """Delete what a killed writer left behind (temporary release folders, *.tmp files of the
-        document store and the quarantine, a half-made latest link). Call only under the writer lock:
-        then no live writer owns any of them. Returns what was removed."""
+        """Delete what a killed writer left behind (temporary release folders and their scratch
+        .work-* folders, half-made WACZ packages wacz/.wacz-*, *.tmp files of the document store and the
+        quarantine, a half-made latest link). Call only under the writer lock: then no live writer owns
+        any of them. Returns what was removed."""
         import shutil
 
         removed = []
         candidates = []
         if self.releases_dir.is_dir():
-            candidates += [p for p in self.releases_dir.iterdir() if p.name.startswith((".tmp-", ".latest-"))]
+            candidates += [p for p in self.releases_dir.iterdir()
+                           if p.name.startswith(LEFTOVER_PREFIXES["releases"])]
+        if self.wacz_dir.is_dir():
+            candidates += [p for p in self.wacz_dir.iterdir() if p.name.startswith(LEFTOVER_PREFIXES["wacz"])]
         for folder in (self.documents_dir, self.quarantine_dir, self.templates_dir):
             if folder.is_dir():
                 candidates += [p for p in folder.rglob("*.tmp") if p.is_file()]
@@ -124,6 +134,23 @@ class DataHome:
                 path.unlink(missing_ok=True)
             removed.append(path)
         return removed
+
+    def inside(self, path: Path) -> Path:
+        """`path` itself, once it is sure that writing there stays in the data home: no symbolic link on
+        the way (a documents/<site> or logs folder linked elsewhere, say) leads out of it. A link that
+        stays inside (releases/latest) is fine. Raises OutsideHome in one line naming the link."""
+        root = self.root.resolve()
+        path = Path(path)
+        resolved = path.resolve()
+        if resolved == root or root in resolved.parents:
+            return path
+        walked = Path(path.anchor) if path.is_absolute() else Path()
+        for part in path.parts[len(walked.parts):]:
+            walked = walked / part
+            if walked.is_symlink():
+                raise OutsideHome(f"refused to write {path}: {walked} is a symbolic link to "
+                                  f"{os.readlink(walked)}, outside the data home {root}")
+        raise OutsideHome(f"refused to write {path}: it is outside the data home {root}")
 
     def ensure(self) -> "DataHome":
         """Create the folders of the layout (idempotent)."""
@@ -141,6 +168,14 @@ def temp_name(path: Path) -> Path:
 
 class DataHomeBusy(RuntimeError):
     """Another kcorpus command is writing to this data home."""
+
+
+class OutsideHome(OSError):
+    """A write the data home's links would send outside it: refused (a planted link must not make
+    kcorpus truncate or rewrite someone's files)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else "refused: outside the data home"
 
 
 class WriterLock:
@@ -167,7 +202,13 @@ class WriterLock:
 
     def acquire(self) -> "WriterLock":
         self.home.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.home.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # O_NOFOLLOW: a writer.lock linked to another file must not get that file truncated
+            fd = os.open(self.home.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            if self.home.lock_path.is_symlink():
+                raise OutsideHome(f"refused to lock the data home: {self.home.lock_path} is a symbolic link "
+                                  f"(to {os.readlink(self.home.lock_path)}); remove it") from None
+            raise
         deadline = time.monotonic() + self.wait
         told = False
         while True:

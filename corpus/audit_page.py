@@ -11,6 +11,7 @@ from urllib.parse import quote
 from corpus.worddiff import changed_excerpts
 from corpus.events import ReleaseChanges, Timeline
 from corpus.history import DocumentHistory
+from corpus.tei import html_note_hostile
 
 CSS = """
 body{font:15px/1.5 Georgia,serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
@@ -205,7 +206,7 @@ def render_changes_html(step: ReleaseChanges, history_base: str | None = "histor
         out += [_edited_html(c, history_base) for c in cosmetic]
         out.append("</details>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return html_note_hostile("\n".join(out))
 
 
 def _edited_html(c, history_base) -> str:
@@ -271,4 +272,4 @@ def render_history_html(history: DocumentHistory) -> str:
         else:
             out.append(f"<div class='doc'>{head}{body}</div>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return html_note_hostile("\n".join(out))

@@ -4,14 +4,17 @@ researcher subscribes instead of polling."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
 from corpus.events import ReleaseChanges
+from corpus.tei import replace_xml_hostile
 from corpus.watchlist import WatchEntry
 
+log = logging.getLogger("kcorpus.feeds")
 TAG = "tag:kcorpus,2026:"   # RFC 4151 tag URIs: stable entry ids however often the feeds are rewritten
 
 
@@ -88,9 +91,23 @@ def feed_items(step: ReleaseChanges, report_url: str, watchlist: list[WatchEntry
     return items
 
 
+def _xml_text(value: str, where: str, replaced: list[str] | None) -> str:
+    """`value` as text an Atom feed can hold: an upstream title with U+FFFE or a control character made
+    lxml refuse the whole feed (and every later one), naming no document. Each such character becomes
+    U+FFFD, and the repair is recorded: logged, and added to `replaced` when given."""
+    safe, found = replace_xml_hostile(value or "")
+    if found:
+        line = f"{where}: {len(found)} XML-illegal character(s) replaced by U+FFFD ({', '.join(sorted(set(found)))})"
+        log.warning(line)
+        if replaced is not None and line not in replaced:
+            replaced.append(line)
+    return safe
+
+
 def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str]], feed_url: str,
-               keep) -> bytes:
-    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items `keep` accepts."""
+               keep, replaced: list[str] | None = None) -> bytes:
+    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items `keep`
+    accepts. Every text is made XML-safe (see _xml_text); `replaced` collects what had to be replaced."""
     fg = FeedGenerator()
     fg.id(TAG + "feed/" + name)
     fg.title(title)
@@ -105,11 +122,12 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
         for item in items:
             if not keep(item):
                 continue
+            where = f"feed {name}: entry {item['key']}"
             entry = fg.add_entry(order="append")
-            entry.id(TAG + quote(item["key"], safe="/.:-_"))
-            entry.title(f"[{step.new}] {item['title']}")
-            entry.link(href=item["link"], rel="alternate", type="text/html")
-            entry.summary(item["summary"] or item["title"])
+            entry.id(TAG + quote(_xml_text(item["key"], where, replaced), safe="/.:-_"))
+            entry.title(_xml_text(f"[{step.new}] {item['title']}", where, replaced))
+            entry.link(href=_xml_text(item["link"], where, replaced), rel="alternate", type="text/html")
+            entry.summary(_xml_text(item["summary"] or item["title"], where, replaced))
             entry.updated(when)
             entry.published(when)
     fg.updated(newest or datetime.now(timezone.utc))
@@ -117,18 +135,19 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
 
 
 def release_feeds(steps: list[tuple[ReleaseChanges, str, str]], feed_base: str,
-                  watchlist: list[WatchEntry], sites: list[str]) -> dict[str, bytes]:
+                  watchlist: list[WatchEntry], sites: list[str], replaced: list[str] | None = None) -> dict[str, bytes]:
     """The feed files for release steps [(changes, report_url, updated)], newest step first:
-    {"all.atom", "site-<site>.atom" for each site, "watch-<slug>.atom" for each watch-list entry}."""
+    {"all.atom", "site-<site>.atom" for each site, "watch-<slug>.atom" for each watch-list entry}.
+    `replaced` (when given) collects one line per entry whose text held XML-illegal characters."""
     prepared = [(step, url, updated, feed_items(step, url, watchlist)) for step, url, updated in steps]
     feeds = {"all.atom": build_feed("all", "kcorpus: all upstream changes", prepared, f"{feed_base}all.atom",
-                                    lambda item: True)}
+                                    lambda item: True, replaced)}
     for site in sorted(set(sites)):
         feeds[f"site-{site}.atom"] = build_feed(f"site/{site}", f"kcorpus: upstream changes on {site}", prepared,
                                                 f"{feed_base}site-{site}.atom",
-                                                lambda item, site=site: site in item["sites"])
+                                                lambda item, site=site: site in item["sites"], replaced)
     for entry in watchlist:
         feeds[f"watch-{entry.slug}.atom"] = build_feed(
-            f"watch/{entry.slug}", f"kcorpus watch-list: {entry.name}", prepared, f"{feed_base}watch-{entry.slug}.atom",
-            lambda item, name=entry.name: name in item["watch"])
+            f"watch/{entry.slug}", _xml_text(f"kcorpus watch-list: {entry.name}", f"feed watch/{entry.slug}", replaced),
+            prepared, f"{feed_base}watch-{entry.slug}.atom", lambda item, name=entry.name: name in item["watch"], replaced)
     return feeds

@@ -68,6 +68,34 @@ def xml_safe(text: str | None) -> str:
     return XML_HOSTILE.sub("", text or "")
 
 
+def replace_xml_hostile(text: str) -> tuple[str, list[str]]:
+    """`text` with every character XML 1.0 cannot hold (C0 controls but tab/newline/return, lone
+    surrogates, U+FFFE/U+FFFF) replaced by U+FFFD, and the code points replaced ("U+FFFE", ...), for
+    the record. For writers that must keep a visible mark where the upstream text held one (feeds,
+    HTML reports); the TEI writer drops them instead and counts them in its header.
+
+    >>> text, found = replace_xml_hostile("Kim Jong Un\\ufffe Inspects\\x00")
+    >>> text == "Kim Jong Un\\N{REPLACEMENT CHARACTER} Inspects\\N{REPLACEMENT CHARACTER}", found
+    (True, ['U+FFFE', 'U+0000'])
+    """
+    found = [f"U+{ord(m.group()):04X}" for m in XML_HOSTILE.finditer(text)]
+    return (XML_HOSTILE.sub("\ufffd", text), found) if found else (text, [])
+
+
+def html_note_hostile(page: str) -> str:
+    """A whole rendered HTML page made writable and valid: XML-hostile characters (a lone surrogate
+    cannot even be encoded as UTF-8) replaced by U+FFFD, and a note before </body> saying how many
+    and which, so the repair is recorded where the reader sees it."""
+    safe, found = replace_xml_hostile(page)
+    if not found:
+        return page
+    kinds = ", ".join(sorted(set(found)))
+    note = (f"<p class='note'>{len(found)} character(s) no HTML or XML document can hold ({kinds}) were "
+            f"in the texts of this page: each is shown as \ufffd.</p>")
+    head, sep, tail = safe.rpartition("</body>")
+    return head + note + sep + tail if sep else safe + note
+
+
 class TeiWriter:
     """Builds TEI elements, dropping XML-hostile characters from every text and attribute value and
     counting them (`dropped`), so the file stays well-formed and the header can record the repair."""

@@ -27,6 +27,7 @@ def _path(home: DataHome, doc_id: str) -> Path:
 def write_quarantine(home: DataHome, result) -> list[Path]:
     """Record every quarantined document of a BatchResult; resolve records of documents that passed."""
     home.quarantine_dir.mkdir(parents=True, exist_ok=True)
+    home.inside(home.quarantine_dir)   # a quarantine folder linked out of the home: refused
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     written = []
     for doc in result.quarantined:

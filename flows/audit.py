@@ -36,6 +36,7 @@ class ReleaseAudit:
     report: Path | None
     history_pages: list[Path] = field(default_factory=list)
     feeds: dict[str, Path] = field(default_factory=dict)
+    replaced: list[str] = field(default_factory=list)   # feed entries whose text held XML-illegal characters
 
 
 def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
@@ -85,20 +86,21 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
         pages.append(page)
     timed = {i.version: i.created_at for i in recent}
     written: dict[str, Path] = {}
+    replaced: list[str] = []
     this_release = release_feeds([(step, base + report_name(step), timed[step.new])],
-                                 f"{base}feeds/{step.new}/", entries, sites)
+                                 f"{base}feeds/{step.new}/", entries, sites, replaced)
     for name, data in this_release.items():
         (feeds_dir / step.new / name).write_bytes(data)
         written[f"{step.new}/{name}"] = feeds_dir / step.new / name
     stable = release_feeds([(s, base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
-                           f"{base}feeds/", entries, sites)
+                           f"{base}feeds/", entries, sites, replaced)
     for name, data in stable.items():
         (feeds_dir / name).write_bytes(data)
         written[name] = feeds_dir / name
     for s in tl.steps[:-1]:  # earlier steps' reports, for the stable feeds' links (written once)
         if not (reports / report_name(s)).exists():
             (reports / report_name(s)).write_text(render_changes_html(s, "history/"), encoding="utf-8")
-    return ReleaseAudit(step, report, pages, written)
+    return ReleaseAudit(step, report, pages, written, sorted(set(replaced)))
 
 
 def _manifest_entries(release_dir: Path) -> list[dict]:

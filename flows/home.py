@@ -40,7 +40,22 @@ def writer(path: Path | None, command: str):
     with WriterLock(home, f"kcorpus {command}"):
         home.ensure()
         home.remove_leftovers()
+        _interrupt_dead_runs(home)
         yield home
+
+
+def _interrupt_dead_runs(home: DataHome) -> list[str]:
+    """Runs still marked running when a writer starts belong to a writer that was killed (the lock is
+    held now): marked interrupted, so `status` no longer shows them running forever."""
+    if not home.state_db.exists():
+        return []
+    from scrapers.state import CrawlState
+
+    state = CrawlState(home.state_db)
+    try:
+        return state.interrupt_dead_runs()
+    finally:
+        state.close()
 
 
 def disk_use(root: Path) -> dict[str, int]:

@@ -58,6 +58,9 @@ def log_prefect(data_home: Path, console_level: str = "WARNING", log_file: Path 
     import prefect  # noqa: F401 - configures Prefect's logging; the file handler goes on after it
 
     path = Path(log_file or Path(data_home) / "logs" / "kcorpus.log")
+    if log_file is None:   # the home's own log: never appended through a link that leads out of the home
+        from core.datahome import DataHome
+        DataHome.resolve(data_home).inside(path)   # core.datahome.OutsideHome: one line, nothing written
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):

@@ -198,6 +198,8 @@ def release_audit(audit) -> None:
     console.print(render_changes_text(audit.changes), highlight=False, soft_wrap=True)
     console.print(f"Audit report (HTML): {audit.report}", highlight=False)
     console.print(f"Atom feeds: {audit.feeds['all.atom'].parent} ({len(audit.feeds)} files)", highlight=False)
+    for line in getattr(audit, "replaced", []):
+        err.print(f"warning: feed text repaired: {line}", highlight=False, soft_wrap=True)
 
 
 def releases(infos: list) -> None:

@@ -6,6 +6,8 @@ error or quarantine, never a crash or a lost capture.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import os
 import time
 
@@ -21,9 +23,24 @@ FAULTS = {
     "binary": "application/octet-stream bytes",
     "binary-as-html": "random bytes labelled text/html",
     "external-entity": "HTML with a DOCTYPE declaring an external entity (file:///etc/passwd)",
+    "gzip-bomb": "a gzip-encoded page of ~256 KB that inflates to 256 MB",
+    "drip": "an HTML page sent one byte every 0.2 s (each read is quick; the whole never ends)",
+    "drip-headers": "the status line and headers sent one byte every 0.2 s, without end",
 }
 
 HUGE_BYTES = 20 * 1024 * 1024
+BOMB_INFLATED = 256 * 1024 * 1024
+DRIP_SECONDS = 0.2      # below any per-read timeout: only a deadline on the whole request ends it
+DRIP_FOR = 600.0        # the drip gives up after this long (the client should have long before)
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(inflated: int = BOMB_INFLATED) -> bytes:
+    """An HTML page padded with `inflated` bytes of spaces, as gzip members of 1 MB each (~1000:1; a
+    gzip body may hold many members, and readers inflate them all). Built in milliseconds."""
+    block = gzip.compress(b" " * (1024 * 1024), 9)
+    return (gzip.compress(b"<html><body><p>bomb</p>") + block * (inflated // (1024 * 1024))
+            + gzip.compress(b"</body></html>"))
 
 
 def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
@@ -73,9 +90,43 @@ def serve_fault(handler, name: str, timeout_sleep: float = 3.0) -> bool:
         body = (b'<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
                 b"<html><body><div id='content'><h1>Entity</h1><p>&xxe;</p></div></body></html>")
         _reply(handler, 200, "text/html; charset=utf-8", body)
+    elif name == "gzip-bomb":
+        body = gzip_bomb(BOMB_INFLATED)
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    elif name == "drip":
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Connection", "close")   # no length: the body ends when the server stops
+        handler.end_headers()
+        _drip(handler, b"<html><body><p>" + b"drip " * 100_000)
+    elif name == "drip-headers":
+        _drip(handler, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Drip: " + b"d" * 90_000)
     else:
         return False
     return True
+
+
+def _drip(handler, data: bytes) -> None:
+    """Write `data` one byte every DRIP_SECONDS, for at most DRIP_FOR seconds or until the client leaves."""
+    handler.close_connection = True
+    started = time.monotonic()
+    try:
+        for byte in data:
+            if time.monotonic() - started > DRIP_FOR:
+                break
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(DRIP_SECONDS)
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        pass
 
 
 def _reply(handler, status: int, content_type: str, body: bytes) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 import sqlite3
+import zlib
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,11 +19,13 @@ from core.capture import Capture
 from scrapers import pagination
 from scrapers.answers import replay_missing, unanswered
 from scrapers.discover import classify_links, extract_links
-from scrapers.fetch import Attempt, CrawlSettings, fetch_with_retries, payload_digest
+from scrapers.fetch import (Attempt, CrawlSettings, content_codings, fetch_with_retries, inflate,
+                            payload_digest)
 from scrapers.revisit import CHANGED, FAILED, UNCHANGED, RevisitPolicy, next_schedule, plan_revisits, policy_from_table
 from scrapers.state import CrawlState
 from scrapers.urls import BadURL, join_link, redirect_refusal, to_uri
-from scrapers.warcstore import WarcStore, WarcWriteError, describe_os_error, read_head, utc_now_iso
+from scrapers.warcstore import (WarcStore, WarcWriteError, check_payload, describe_os_error, read_head,
+                                utc_now_iso)
 
 log = logging.getLogger("kcorpus.crawl")
 
@@ -121,13 +124,17 @@ GROUP_SECONDS = 1.0
 
 
 def site_settings(profile: Profile, settings: CrawlSettings) -> CrawlSettings:
-    """The crawl settings for one site, with its profile's [crawl.fetch]: a slow site's `timeout` (used when
-    longer than the crawl's) and `retry_waits` (kcna.kp connects slowly: public scrapers of it wait 60 s
+    """The crawl settings for one site, with its profile's [crawl.fetch]: a slow site's `timeout` and
+    `deadline` (each used when longer than the crawl's) and `retry_waits` (kcna.kp connects slowly: public scrapers of it wait 60 s
     and retry after 5, 15, 45 and 90 s). The waits are in units of the crawl's `backoff` (1 s by
     default; a test's tiny backoff keeps them tiny); a crawl asked for no retries (retries=0) gets none."""
     fetch, changes = profile.fetch, {}
     if "timeout" in fetch and float(fetch["timeout"]) > settings.timeout:
         changes["timeout"] = float(fetch["timeout"])
+    if "deadline" in fetch and float(fetch["deadline"]) > settings.deadline:
+        changes["deadline"] = float(fetch["deadline"])
+    if changes.get("timeout", 0) > changes.get("deadline", settings.deadline):
+        changes["deadline"] = changes["timeout"]   # a request's whole deadline is never below one read's
     if fetch.get("retry_waits") and settings.retries > 0:
         changes["retry_waits"] = tuple(float(w) * settings.backoff for w in fetch["retry_waits"])
     return replace(settings, **changes) if changes else settings
@@ -154,6 +161,7 @@ class SiteCrawler:
         self.schedules: dict = {}       # url -> Schedule as stored before this run
         self.checked: dict = {}         # url -> Schedule after this run's check, written in batches
         self._discovered: set[str] = set()   # article URLs found on list pages so far this run
+        self._payload_checked: dict[tuple[str, int], str | None] = {}  # held payload -> why damaged (None: sound)
 
     # --- recording ------------------------------------------------------------------------
 
@@ -216,10 +224,24 @@ class SiteCrawler:
         self._group_started, self._group_size = time.monotonic(), 0
 
     def _latest_usable(self, url: str):
-        """The latest capture of `url` whose payload we hold, the open group included."""
+        """The latest capture of `url` whose payload we hold and can read back, the open group included.
+        A held payload that is damaged (its WARC record torn, overwritten or not matching its digest) is
+        none: a 304 or an identical answer cannot be archived as a revisit of it, so the page is fetched
+        unconditionally and archived afresh; the damage is a warning naming the record."""
         if self.state.pending(url):
             self._commit()
-        return self.state.latest_usable(url)
+        previous = self.state.latest_usable(url)
+        if previous is None or not previous["body_warc_file"]:
+            return previous
+        where = (previous["body_warc_file"], previous["body_offset"])
+        if where not in self._payload_checked:
+            why = check_payload(self.store.path.parent, *where, previous["payload_digest"])
+            self._payload_checked[where] = why
+            if why:
+                self.report.warnings.append(f"{url}: held payload damaged ({why}): fetched unconditionally, "
+                                            f"a fresh copy archived")
+                log.warning("%s: %s", self.profile.name, self.report.warnings[-1])
+        return None if self._payload_checked[where] else previous
 
     # --- fetching -------------------------------------------------------------------------
 
@@ -238,7 +260,13 @@ class SiteCrawler:
             if attempt.error or unanswered(attempt.status):
                 self.report.robots_errors.append(attempt.error or f"HTTP {attempt.status}")
             if attempt.status == 200 and not attempt.error:
-                parser.parse(attempt.body.decode("utf-8", "replace").splitlines())
+                text = robots_text(attempt, self.settings.max_bytes)
+                if text is None:   # a robots.txt that cannot be read is no permission (RFC 9309 2.3.1.3)
+                    self.report.robots_errors.append(
+                        f"robots.txt content-encoding {attempt.header('content-encoding')!r} does not decode")
+                    parser.disallow_all = True
+                else:
+                    parser.parse(text.splitlines())
             elif 400 <= attempt.status < 500:
                 parser.allow_all = True      # RFC 9309: no robots.txt means no restriction
             else:
@@ -594,17 +622,28 @@ def _stored_headers(row) -> dict[str, str]:
     return json.loads(row["headers"])
 
 
-def _decoded_body(attempt: Attempt) -> bytes:
-    """The body with content-encoding undone (index pages are parsed for links only)."""
-    encoding = (attempt.header("content-encoding") or "").lower()
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        import zlib
-        try:
-            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-            return zlib.decompress(attempt.body, wbits)
-        except zlib.error:
-            return b""
-    return attempt.body
+def _decoded_body(attempt: Attempt, limit: int = CrawlSettings.max_bytes) -> bytes:
+    """The body with content-encoding undone (index pages are parsed for links only); empty when it
+    does not decode or inflates past `limit` (the fetch refuses such a body before it gets here)."""
+    codings = content_codings(attempt.header("content-encoding"))
+    if not codings:
+        return attempt.body
+    try:
+        return inflate(attempt.body, codings, limit)
+    except (ValueError, zlib.error):
+        return b""
+
+
+def robots_text(attempt: Attempt, limit: int) -> str | None:
+    """robots.txt as text, its content-encoding undone: servers commonly gzip text/plain, and the gzip
+    bytes parsed as robots.txt are no rules at all (a `Disallow: /` would go unseen). None when the
+    coding does not decode. RFC 9309 asks crawlers to read at least 500 KiB of it."""
+    codings = content_codings(attempt.header("content-encoding"))
+    try:
+        body = inflate(attempt.body, codings, limit) if codings else attempt.body
+    except (ValueError, zlib.error):
+        return None
+    return body.decode("utf-8", "replace")
 
 
 def crawl_site(profile: Profile, *, state: CrawlState, warc_dir: Path, run_id: str, client: httpx.Client,

@@ -411,6 +411,17 @@ class CrawlState:
     def gone_urls(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT url FROM urls WHERE gone = 1")}
 
+    def interrupt_dead_runs(self) -> list[str]:
+        """Mark every run still `running` as interrupted, and return their ids. Only for a writer that
+        holds the data home's writer lock and has not started its own run yet: then no live process
+        owns any of them, and a run left `running` was killed (it would show as running forever)."""
+        with self.transaction() as db:
+            dead = [row[0] for row in db.execute("SELECT run_id FROM runs WHERE status = 'running' "
+                                                 "ORDER BY started_at, run_id")]
+            db.executemany("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE run_id = ? "
+                           "AND status = 'running'", [(_now(), run_id) for run_id in dead])
+        return dead
+
     def interrupt_run(self, run_id: str) -> None:
         """Mark a run that never finished (its process was killed) as interrupted."""
         self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'",

@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -365,8 +366,14 @@ def read_head(warc_dir: Path, warc_file: str, offset: int) -> StoredHead:
     raise ValueError(f"no record at {warc_file}:{offset}")
 
 
-def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse:
-    """Read the response record at `offset` in warc/<warc_file> (content-encoding undone)."""
+# Inflated bytes read back from one stored response at most: a WARC written elsewhere (or before the
+# fetch counted inflated bytes) can hold a gzip bomb, gigabytes from a few hundred kilobytes.
+READ_LIMIT = 32 * 1024 * 1024
+
+
+def read_response(warc_dir: Path, warc_file: str, offset: int, limit: int = READ_LIMIT) -> StoredResponse:
+    """Read the response record at `offset` in warc/<warc_file> (content-encoding undone, at most `limit`
+    bytes of it: ValueError past that, naming the record)."""
     if not _SAFE_NAME.match(warc_file):
         raise ValueError(f"unsafe WARC file name: {warc_file!r}")
     with open(warc_dir / warc_file, "rb") as fh:
@@ -377,8 +384,33 @@ def read_response(warc_dir: Path, warc_file: str, offset: int) -> StoredResponse
             headers = {k.lower(): v for k, v in record.http_headers.headers}
             return StoredResponse(record.rec_headers.get_header("WARC-Target-URI"),
                                   int(record.http_headers.get_statuscode()), headers,
-                                  record.content_stream().read())
+                                  _decoded_payload(record, headers, limit, f"{warc_file}:{offset}"))
     raise ValueError(f"no record at {warc_file}:{offset}")
+
+
+def _decoded_payload(record, headers: dict[str, str], limit: int, where: str) -> bytes:
+    """A response record's payload with its gzip/deflate content-encoding undone, every gzip member of it,
+    at most `limit` bytes (ValueError past that: a decompression bomb). A payload whose coding does not
+    decode is returned as stored, as warcio does; other codings (br) and chunked payloads (as other crawlers
+    store them) are left to warcio, bounded too."""
+    from scrapers.fetch import COMPRESSIONS, TooLarge, content_codings, inflate
+    codings = content_codings(headers.get("content-encoding"))
+    too_large = f"record at {where} inflates past {limit} bytes (a decompression bomb?): not read"
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if chunked or (codings and not all(c in COMPRESSIONS for c in codings)):
+        body = record.content_stream().read(limit + 1)   # warcio de-chunks, inflates block by block: bounded
+    else:
+        body = record.raw_stream.read(limit + 1)
+        if codings and len(body) <= limit:
+            try:
+                body = inflate(body, codings, limit)
+            except TooLarge:
+                raise ValueError(too_large) from None
+            except zlib.error:
+                pass
+    if len(body) > limit:
+        raise ValueError(too_large)
+    return body
 
 
 def check_payload(warc_dir: Path, warc_file: str, offset: int, expected_digest: str) -> str | None:
@@ -399,7 +431,8 @@ def check_payload(warc_dir: Path, warc_file: str, offset: int, expected_digest: 
             recorded = record.rec_headers.get_header("WARC-Payload-Digest")
             actual = payload_digest(record.raw_stream.read())
     except Exception as exc:  # a torn or overwritten file: say where, never crash the check
-        return f"warc/{warc_file}:{offset} is unreadable: {type(exc).__name__}: {exc}".splitlines()[0]
+        said = re.sub(r"[^\x20-\x7e]+", "?", f"{type(exc).__name__}: {exc}")   # warcio quotes the bytes it met
+        return f"warc/{warc_file}:{offset} is unreadable: {said[:100]}{'…' if len(said) > 100 else ''}"
     if recorded != expected_digest:
         return f"warc/{warc_file}:{offset} records digest {recorded}, the release says {expected_digest}"
     if actual != expected_digest:

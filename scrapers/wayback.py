@@ -32,14 +32,13 @@ issue #137; cdx_toolkit):
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import json
 import logging
 import re
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -49,7 +48,8 @@ import httpx
 
 from core.capture import Capture
 from core.profiles import Profile
-from scrapers.fetch import Attempt, CrawlSettings, _retry_after, fetch_once, http_date_to_warc_date
+from scrapers.fetch import (COMPRESSIONS, Attempt, CrawlSettings, TooLarge, _retry_after, content_codings, fetch_once,
+                            http_date_to_warc_date, inflate)
 from scrapers.state import CrawlState
 from scrapers.warcstore import WarcStore, read_head, utc_now_iso
 
@@ -75,8 +75,13 @@ class WaybackSettings:
     pace: float = 3.0                 # seconds between two requests (20 a minute)
     rate_limit_pause: float = 60.0    # pause after a 429 without Retry-After (edgi waits 60 s)
     max_rate_limited: int = 5         # 429s in a row on one request before giving it up
-    cdx_timeout: float = 600.0        # a CDX page of a large prefix can take minutes
+    cdx_timeout: float = 600.0        # per read: a CDX page of a large prefix can take minutes
     playback_timeout: float = 120.0
+    # per request, in all (a server dripping bytes resets the per-read timeouts forever)
+    cdx_deadline: float = 1800.0
+    playback_deadline: float = 600.0
+    # inflated bytes of one CDX page at most (1000 rows of JSON are ~300 KB; a gzip bomb is gigabytes)
+    cdx_max_bytes: int = 20 * 1024 * 1024
     retries: int = 3                  # extra attempts on 5xx and transport errors
     backoff: float = 5.0              # first retry after ~backoff s, then doubled
     redirect_window: float = 86400.0  # follow an id_ redirect to a capture at most this far in time
@@ -228,24 +233,22 @@ def cdx_digest(body: bytes) -> str:
     return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
-def undo_wayback_encoding(attempt: Attempt) -> tuple[bytes, str]:
+def undo_wayback_encoding(attempt: Attempt, limit: int = CrawlSettings.max_bytes) -> tuple[bytes, str]:
     """The capture's payload as archived: the Wayback's own on-the-fly compression undone. Returns (bytes,
     the encoding removed or ""). An encoding the page itself sent (X-Archive-Orig-Content-Encoding) is
-    part of the stored payload and stays."""
-    delivered = (attempt.header("content-encoding") or "").strip().lower()
-    if not delivered or delivered == "identity" or attempt.header("x-archive-orig-content-encoding"):
+    part of the stored payload and stays. Never inflates past `limit` bytes (ValueError: a gzip bomb)."""
+    codings = content_codings(attempt.header("content-encoding"))
+    if not codings or attempt.header("x-archive-orig-content-encoding"):
         return attempt.body, ""
+    delivered = ", ".join(codings)
+    if not all(c in COMPRESSIONS for c in codings):
+        raise ValueError(f"the Wayback sent an encoding kcorpus cannot undo: {delivered}")
     try:
-        if delivered in ("gzip", "x-gzip"):
-            return gzip.decompress(attempt.body), delivered
-        if delivered == "deflate":
-            try:
-                return zlib.decompress(attempt.body), delivered
-            except zlib.error:
-                return zlib.decompress(attempt.body, -zlib.MAX_WBITS), delivered
-    except (OSError, EOFError, zlib.error) as exc:
+        return inflate(attempt.body, codings, limit), delivered
+    except TooLarge as exc:
+        raise ValueError(f"the Wayback's {delivered} answer {exc}") from None
+    except zlib.error as exc:
         raise ValueError(f"the Wayback's {delivered} encoding does not decode: {exc}") from None
-    raise ValueError(f"the Wayback sent an encoding kcorpus cannot undo: {delivered}")
 
 
 @dataclass
@@ -292,12 +295,14 @@ class WaybackClient:
             self.settings.sleep(self.settings.pace - elapsed)
         self._last = time.monotonic()
 
-    def get(self, url: str, timeout: float) -> Attempt:
-        """GET `url` (no redirect followed). Returns the last attempt."""
+    def get(self, url: str, timeout: float, deadline: float | None = None, max_bytes: int | None = None) -> Attempt:
+        """GET `url` (no redirect followed): `timeout` per read, `deadline` for the whole request,
+        `max_bytes` received or inflated (default: the crawl settings'). Returns the last attempt."""
         errors = limited = 0
+        settings = self.crawl if max_bytes is None else replace(self.crawl, max_bytes=max_bytes)
         while True:
             self._wait_turn()
-            attempt = fetch_once(self.client, url, self.crawl, timeout=timeout)
+            attempt = fetch_once(self.client, url, settings, timeout=timeout, deadline=deadline)
             if attempt.status == 429 and not attempt.error:
                 self.rate_limited += 1
                 limited += 1
@@ -401,15 +406,15 @@ def list_captures(wb: WaybackClient, ledger: CdxLedger, base: str, site: str, pr
     while True:
         query = dict(params, **({"resumeKey": resume} if resume else {}))
         url = f"{base.rstrip('/')}{CDX_PATH}?{urlencode(query)}"
-        attempt = wb.get(url, wb.settings.cdx_timeout)
+        attempt = wb.get(url, wb.settings.cdx_timeout, wb.settings.cdx_deadline, wb.settings.cdx_max_bytes)
         if attempt.error or attempt.status != 200:
             raise ListingStopped(f"CDX page of {prefix} failed: {attempt.error or 'HTTP %d' % attempt.status}")
         try:
-            body, _ = undo_wayback_encoding(attempt)
+            body, _ = undo_wayback_encoding(attempt, wb.settings.cdx_max_bytes)
             if body[:2] == b"\x1f\x8b":   # the CDX server's default gzip answer, sent without Content-Encoding
-                body = gzip.decompress(body)
+                body = inflate(body, ["gzip"], wb.settings.cdx_max_bytes)
             rows, following = parse_cdx_json(body.decode("utf-8", "replace"))
-        except (ValueError, OSError, EOFError) as exc:
+        except (ValueError, OSError, EOFError, zlib.error) as exc:
             raise ListingStopped(f"CDX page of {prefix} unreadable: {exc}") from None
         report.cdx_pages += 1
         if following and following in seen:
@@ -450,9 +455,10 @@ def _confirm_end(wb: "WaybackClient", base: str, params: dict, last: CdxRow, pre
     stopped early: said as a warning, and the listing goes on), None when nothing follows (the end)."""
     key = resume_key_after(last)
     query = dict(params, limit="1", resumeKey=key)
-    attempt = wb.get(f"{base.rstrip('/')}{CDX_PATH}?{urlencode(query)}", wb.settings.cdx_timeout)
+    attempt = wb.get(f"{base.rstrip('/')}{CDX_PATH}?{urlencode(query)}", wb.settings.cdx_timeout,
+                     wb.settings.cdx_deadline, wb.settings.cdx_max_bytes)
     try:
-        rows, _ = parse_cdx_json(undo_wayback_encoding(attempt)[0].decode("utf-8", "replace")) \
+        rows, _ = parse_cdx_json(undo_wayback_encoding(attempt, wb.settings.cdx_max_bytes)[0].decode("utf-8", "replace")) \
             if attempt.status == 200 and not attempt.error else ([], None)
     except ValueError:
         rows = []
@@ -601,7 +607,7 @@ def _fetch_capture(wb: WaybackClient, recorder: "_Recorder", base: str, url: str
     asked = source = id_url(base, row)
     served_ts, hops = row.timestamp, []
     for _ in range(wb.settings.max_redirects + 1):
-        attempt = wb.get(source, wb.settings.playback_timeout)
+        attempt = wb.get(source, wb.settings.playback_timeout, wb.settings.playback_deadline)
         location = attempt.header("location")
         if attempt.status in (301, 302, 303, 307, 308) and location and not attempt.error:
             target = _ID_PATH.search(urlsplit(location).path + (f"?{urlsplit(location).query}"
@@ -629,7 +635,7 @@ def _fetch_capture(wb: WaybackClient, recorder: "_Recorder", base: str, url: str
             report.already_held += 1
             return
     try:
-        body, removed = undo_wayback_encoding(attempt)
+        body, removed = undo_wayback_encoding(attempt, wb.crawl.max_bytes)
     except ValueError as exc:
         report.failed.append((asked, str(exc)))
         return

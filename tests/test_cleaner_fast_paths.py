@@ -16,6 +16,7 @@ from pathlib import Path
 import ftfy
 import ftfy.badness
 import lxml.html
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +174,84 @@ def test_error_page_check_is_skipped_only_where_it_finds_nothing():
 def test_sentence_end_read_from_the_end_matches_the_pattern(text):
     closing = re.compile(r"[.!?…:;]['\"”’)\]]*$|[\"”’)]$")  # ends_sentence as it was
     assert paragraphs.ends_sentence(text) == bool(closing.search(text.rstrip()))
+
+
+# The two patterns broken_mid_sentence and looks_truncated searched with, quadratic on one long run of
+# letters (16k letters: 9 s): the one-pass readings from the end must say the same on every text.
+OLD_OPEN_END = re.compile(r"(?:(?<![\w'’-])[a-z]+|[A-Za-z]-|[,(“‘—–])$")
+OLD_LAST_WORD = re.compile(r"([A-Za-z]+)\W*$")
+ENDINGS = ["", "at", "some", "cir-", "DPRK's", "Kim-il", "men e", "Pyongyang", "1938", "Khasan.", ",", "(", "“", "‘",
+           "—", "–", "-", " -", "é", "_", "’s", "at ’", "at...", "at —", "x\u00a0", "\n", "ŝ", "A-", "é-"]
+ENDED = st.lists(st.sampled_from(TOKENS + ENDINGS + [" ", "a", "Z"]), max_size=30).map("".join) | st.text(max_size=40)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ENDED)
+def test_open_end_and_last_latin_word_read_from_the_end_as_the_patterns_did(text):
+    assert paragraphs.open_end(text) == bool(OLD_OPEN_END.search(text))
+    old = OLD_LAST_WORD.search(text)
+    assert paragraphs.last_latin_word(text) == (old.group(1) if old else None)
+
+
+def test_the_seeds_paragraph_breaks_are_judged_as_before():
+    for line in SEED_LINES + CASE_TEXTS:
+        for cut in (len(line), len(line) // 2, len(line) // 3):
+            assert paragraphs.open_end(line[:cut].rstrip()) == bool(OLD_OPEN_END.search(line[:cut].rstrip())), line
+
+
+def test_one_long_run_of_letters_is_judged_whole():
+    """200,000 letters in one run (a page of base64 or a stuck key): read once from the end, with the
+    pattern's answers; bench/quadratic.py prints the time."""
+    run = "a" * 200_000
+    # the shape that was quadratic: a long run, then another word (every letter of the run was tried)
+    assert paragraphs.broken_mid_sentence("The unit crossed the river " + run + " at", "Lake Khasan.")
+    assert not paragraphs.broken_mid_sentence("The unit crossed the river " + run + " x", "Lake Khasan.")
+    assert paragraphs.last_latin_word(run + " at ...") == "at" and paragraphs.last_latin_word(run + " 1") is None
+    assert paragraphs.open_end(run) and paragraphs.open_end("Korean " * 10 + run)
+    assert not paragraphs.open_end("A" * 200_000) and not paragraphs.open_end("é" + run)
+    assert paragraphs.last_latin_word("the column marched " + run + " ...") == run
+    assert paragraphs.broken_mid_sentence("The unit crossed the river and " + run, "then it rested.")
+    assert not paragraphs.broken_mid_sentence("The unit crossed the river and " + run + ".", "then it rested.")
+    assert paragraphs.looks_truncated(["The unit crossed the river and " + run])
+
+
+# Nested tables (a layout pasted into itself, or a hostile page): trafilatura's table handling is
+# quadratic in the nesting (14 KB: 34 s); the page reaches it with the nesting bounded, text kept.
+KCNA = [line for line in (HERE / "seeds" / "globalsecurity-kcna-2010-09-14.txt").read_text(encoding="utf-8").splitlines()
+        if len(line) > 80][:3]
+
+
+def _table_depth(page) -> int:
+    root = page if not isinstance(page, str) else lxml.html.document_fromstring(page.encode("utf-8"))
+    return max((sum(1 for _ in t.iterancestors("table")) + 1 for t in root.iter("table")), default=0)
+
+
+@pytest.mark.parametrize("markup", ["bottom", "every-cell", "rows"])
+def test_deeply_nested_tables_reach_trafilatura_bounded_and_keep_their_text(monkeypatch, markup):
+    import cleaners
+    depth = 930
+    if markup == "bottom":       # the article at the bottom of 930 nested tables
+        html = "<table><tr><td>" * depth + "".join(f"<p>{p}</p>" for p in KCNA)
+    elif markup == "every-cell":  # a sentence per level
+        html = "".join(f"<table><tr><td>{KCNA[i % len(KCNA)]}" for i in range(depth // 3))
+    else:                         # rows of cells, nested in the last cell
+        html = "".join(f"<table><tr><td>Pyongyang</td><td>{KCNA[i % len(KCNA)]}" for i in range(depth // 3))
+    page = f"<html><head><title>Nested</title></head><body>{html}</body></html>".encode("utf-8")
+    seen = []
+    real = extract._trafilatura
+    monkeypatch.setattr(extract, "_trafilatura", lambda p, focus: seen.append(_table_depth(p)) or real(p, focus))
+    doc = cleaners.clean_page(page, "https://unknown.example/news/2010/article.html")
+    assert seen and max(seen) <= extract.MAX_TABLE_DEPTH
+    text = " ".join(doc.paragraphs)
+    assert all(p[:60] in text for p in KCNA)
+
+
+def test_pages_nested_within_the_bound_are_not_touched():
+    pages = [p for p in (HERE / "fixtures").rglob("*.htm*")]
+    assert len(pages) > 20
+    for path in pages:
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert extract.flatten_deep_tables(text) == text, path
+    nested = "<table><tr><td>" * extract.MAX_TABLE_DEPTH + "text"
+    assert extract.flatten_deep_tables(nested) == nested
+    assert extract.flatten_deep_tables("<table><tr><td>" + nested) != nested

@@ -219,3 +219,51 @@ def test_history_and_audit_since_commands_on_the_demo_home(demo_run):
     assert [tl["watch_counts"][r.release.version]["Jang Song Thaek"] for r in result.releases] == [4, 3, 0]
     assert runner.invoke(app, ["audit", "--since", "nope", "--home", str(home.root)]).exit_code == 1
     assert runner.invoke(app, ["history", "nope-1", "--home", str(home.root)]).exit_code == 1
+
+
+HOSTILE_TITLE = "Kim Jong Un\ufffe Inspects\x00 the\x01\x1f Hospital \ud800Site"
+
+
+def test_feeds_and_reports_hold_a_title_with_xml_illegal_characters_and_say_so():
+    """U+FFFE, C0 controls and a lone surrogate in an upstream title: each feed is still written (lxml
+    refused the whole feed before, on this release and every later one, naming no document), the
+    characters are shown as U+FFFD and each repair is recorded with its entry."""
+    from corpus.events import DocChange, ReleaseChanges
+    from corpus.audit_page import render_changes_html
+    step = ReleaseChanges("2026.10.01", "2026.11.01", "2026-10-01", "2026-11-01", changes=[
+        DocChange("kcnakp-ab12", "kcnakp", HOSTILE_TITLE, "http://www.kcna.kp/en/article/q/ab12.kcmsf", "added",
+                  "upstream"),
+        DocChange("kcnakp-cd34", "kcnakp", "Plain title", "http://www.kcna.kp/en/article/q/cd34.kcmsf", "added",
+                  "upstream")])
+    replaced: list[str] = []
+    feeds = release_feeds([(step, "https://example.org/audit.html", "2026-11-01T03:00:00+00:00")],
+                          "https://example.org/feeds/", [JANG], ["kcnakp"], replaced)
+    titles = [e.findtext(ATOM + "title") for e in check_atom(feeds["all.atom"]).findall(ATOM + "entry")]
+    assert "[2026.11.01] Added: Kim Jong Un\ufffd Inspects\ufffd the\ufffd\ufffd Hospital \ufffdSite [kcnakp]" in titles
+    check_atom(feeds["site-kcnakp.atom"])
+    assert replaced == [
+        "feed all: entry 2026.10.01..2026.11.01/added/kcnakp-ab12: 5 XML-illegal character(s) replaced by U+FFFD "
+        "(U+0000, U+0001, U+001F, U+D800, U+FFFE)",
+        "feed site/kcnakp: entry 2026.10.01..2026.11.01/added/kcnakp-ab12: 5 XML-illegal character(s) replaced by "
+        "U+FFFD (U+0000, U+0001, U+001F, U+D800, U+FFFE)"]
+    page = render_changes_html(step).encode("utf-8")   # a lone surrogate cannot be encoded: replaced first
+    assert "Kim Jong Un\ufffd Inspects".encode() in page
+    assert b"5 character(s) no HTML or XML document can hold (U+0000, U+0001, U+001F, U+D800, U+FFFE)" in page
+
+
+def test_a_release_holding_a_u_fffe_title_gets_its_feeds(two_releases, snapshot_documents):
+    """The path the issue saw: the release is written with the title, then the audit's feeds of it."""
+    home, _ = two_releases
+    doc = copy.deepcopy(next(d for d in snapshot_documents if d.site == "globalsecurity"))
+    doc.id, doc.source_url = doc.id + "x", doc.source_url + "?x"
+    doc.title = "DPRK\ufffe Premier\x0b Meets Delegation"
+    latest = ReleaseView.read(list_releases(home)[-1].path)
+    build_release(home, [*(d for d in snapshot_documents), doc], today=date(2026, 12, 1))
+    infos = list_releases(home)
+    changes, _ = compare(latest, ReleaseView.read(infos[-1].path), [JANG])
+    replaced: list[str] = []
+    feeds = release_feeds([(changes, "https://example.org/audit.html", "2026-12-01T03:00:00+00:00")],
+                          "https://example.org/feeds/", [JANG], ["globalsecurity", "kancc"], replaced)
+    titles = [e.findtext(ATOM + "title") for e in check_atom(feeds["all.atom"]).findall(ATOM + "entry")]
+    assert any("DPRK\ufffd Premier\ufffd Meets Delegation" in t for t in titles)
+    assert any(doc.id in line and "(U+000B, U+FFFE)" in line for line in replaced)

@@ -27,7 +27,7 @@ def test_crawl_over_every_fault_records_each_and_keeps_good_pages(tmp_path):
     })
     # the good page is known from an earlier run: the crawler re-checks known URLs
     state = CrawlState(tmp_path / "state.sqlite")
-    settings = CrawlSettings(delay=0, timeout=1.0, retries=1, backoff=0.01, max_bytes=1024 * 1024)
+    settings = CrawlSettings(delay=0, timeout=1.0, retries=1, backoff=0.01, max_bytes=1024 * 1024, deadline=1.0)
     with ReplayServer([good], faults=True, fault_delay=2.5) as server, make_client(settings, server.port) as client:
         state.db.execute("INSERT INTO urls(url, site, kind, first_run, last_run) VALUES (?, 'faults', 'article', 'r0', 'r0')",
                          (f"https://{HOST}/good/page",))
@@ -39,6 +39,9 @@ def test_crawl_over_every_fault_records_each_and_keeps_good_pages(tmp_path):
     assert failed["server-error"] == "HTTP 500"
     assert "RemoteProtocolError" in failed["truncated"]
     assert failed["huge"].startswith("too large")
+    assert failed["gzip-bomb"].startswith("too large: gzip body inflates past the limit")
+    assert failed["drip"].startswith("timeout: no whole answer within the 1 s deadline")
+    assert failed["drip-headers"] == "timeout: no whole answer within the 1 s deadline per request"
     assert "redirects" in failed["redirect-loop"]
     assert skipped["https://foreign.example/phish"] == "redirect to a host outside the site profile"
     assert any(url.endswith("/binary") and reason == "not HTML: application/octet-stream"
@@ -60,7 +63,7 @@ def test_archived_hostile_bodies_end_as_documents_or_clear_cleaning_errors(tmp_p
 
     good = write_snapshot(tmp_path / "snap", {f"https://{HOST}/robots.txt": (200, b"User-agent: *\n", "r")})
     state = CrawlState(tmp_path / "state.sqlite")
-    settings = CrawlSettings(delay=0, timeout=1.0, retries=0, max_bytes=1024 * 1024)
+    settings = CrawlSettings(delay=0, timeout=1.0, retries=0, max_bytes=1024 * 1024, deadline=1.0)
     with ReplayServer([good], faults=True, fault_delay=1.5) as server, make_client(settings, server.port) as client:
         crawl_site(FAULT_SITE, state=state, warc_dir=tmp_path / "warc", run_id="run1", client=client, settings=settings)
     outcomes = {}

@@ -253,3 +253,34 @@ def test_one_meaning_of_an_answer_for_the_crawl_state_the_status_and_the_crawl_c
     assert (counts["downloaded"], counts["unchanged"], counts["failed"], counts["gone"]) == (1, 1, 3, 2)
     assert sorted(u.rsplit("=", 1)[1] for u in compared.gone) == ["deleted", "purged"]
     assert sorted(u.rsplit("=", 1)[1] for u in compared.failed) == ["busy", "forbidden", "not-in-replay", "timeout"]
+
+
+@pytest.mark.parametrize("damage", ["torn", "overwritten-payload"])
+def test_a_damaged_held_record_is_fetched_again_not_revisited_forever(tmp_path, first_snapshot, damage):
+    """A stored response a 304 would rely on cannot be read back (bytes of its gzip member overwritten)
+    or does not hold the digest the crawl state has for it: the page is fetched unconditionally and archived afresh, and the crawl
+    report names the damaged record. Before, every later 304 failed reading it: the site stayed partial."""
+    state, _ = crawl(tmp_path, first_snapshot, "run1")
+    post = next(r for r in state.run_captures("run1") if r["url"].endswith("wr_id=101"))
+    warc = tmp_path / "home" / "warc" / post["warc_file"]
+    data = bytearray(warc.read_bytes())
+    if damage == "torn":
+        data[post["warc_offset"] + 40:post["warc_offset"] + 80] = b"\x00" * 40
+    else:   # the record is whole, but the crawl state's digest for it is not its payload's
+        state.db.execute("UPDATE captures SET payload_digest = 'sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE id = ?",
+                         (post["id"],))
+    warc.write_bytes(bytes(data))
+    state.close()
+    state, report = crawl(tmp_path, first_snapshot, "run2")
+    where = f"warc/{post['warc_file']}:{post['warc_offset']}"
+    assert report.outcome == "ok" and not report.failed, report.failed
+    assert [w for w in report.warnings if where in w and "fetched unconditionally" in w and w.startswith(post["url"])]
+    again = next(r for r in state.run_captures("run2", kind="article") if r["url"] == post["url"])
+    assert again["record_type"] == "response" and again["warc_file"] == "run2-kancc.warc.gz"
+    fresh = read_response(tmp_path / "home" / "warc", again["warc_file"], again["warc_offset"])
+    assert b"Soviet\\union" in fresh.body and again["payload_digest"] == payload_digest(fresh.body)
+    # the other pages are still revisits of their sound records; a third crawl revisits the fresh copy
+    assert report.unchanged == 2 and report.downloaded == 1
+    state.close()
+    state, third = crawl(tmp_path, first_snapshot, "run3")
+    assert third.outcome == "ok" and third.unchanged == 3 and not third.warnings
