@@ -178,12 +178,12 @@ class DataHomeHistory(RuleBasedStateMachine):
             try:
                 outcome = flows.release.validate_and_release(self.home, allow_partial=allow_partial)
             except flows.release.ReleaseBlocked as blocked:
-                assert str(blocked).strip(), "a refused release says why"
+                assert str(blocked).strip(), (self.log, "a refused release says why")
                 assert not self._new_release_files(), "a refused release wrote a release"
                 return
         finally:
             lock.release()
-        assert outcome.release.documents > 0
+        assert outcome.release.documents > 0, (self.log, "a release of no document was written")
 
     @rule()
     def reclean(self):
