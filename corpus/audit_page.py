@@ -5,6 +5,8 @@ changed metadata fields (cosmetic ones folded, never hidden), the watch-list."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from html import escape
 from urllib.parse import quote
 
@@ -249,11 +251,16 @@ def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     return "\n".join(lines)
 
 
-def render_history_html(history: DocumentHistory) -> str:
-    """One document's history page (self-contained): captures table, then every released version with
-    the diff of each change, cosmetic changes folded."""
+def render_history_html(history: DocumentHistory, as_of: str | None = None) -> str:
+    """One document's history page (self-contained): when it was made (`as_of`: the newest release it
+    covers and the time of writing, so a stale page says so), the captures table, then every released
+    version with the diff of each change, cosmetic changes folded."""
+    newest = history.versions[-1]["release"] if history.versions else None
+    made = as_of or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = f"As of {made}" + (f", through release {newest}" if newest else "") + "."
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>kcorpus history: {escape(history.id)}</title>"
            f"<style>{CSS}{EXTRA_CSS}</style></head><body><h1>History of <code>{escape(history.id)}</code></h1>",
+           f"<p class='as-of'>{escape(stamp)}</p>",
            f"<h2>Captures ({len(history.captures)})</h2><table><tr><th>captured</th><th>run</th><th>status</th>"
            f"<th>record</th><th>payload digest</th></tr>"]
     out += [f"<tr><td>{escape(str(c.get('captured_at')))}</td><td>{escape(str(c.get('run_id')))}</td><td class='num'>"

@@ -12,7 +12,16 @@ from feedgen.feed import FeedGenerator
 from corpus.events import ReleaseChanges
 from corpus.watchlist import WatchEntry
 
-TAG = "tag:kcorpus,2026:"   # RFC 4151 tag URIs: stable entry ids however often the feeds are rewritten
+
+def tag_prefix(authority: str) -> str:
+    """The RFC 4151 tag URI prefix of one installation's entry ids ("tag:example.org,2026:"): stable
+    however often the feeds are rewritten, and another installation's never collide (the authority
+    comes from its settings, core.settings.tag_authority).
+
+    >>> tag_prefix("example.org,2026")
+    'tag:example.org,2026:'
+    """
+    return f"tag:{authority}:"
 
 
 def _when(value: str | None) -> datetime:
@@ -89,10 +98,12 @@ def feed_items(step: ReleaseChanges, report_url: str, watchlist: list[WatchEntry
 
 
 def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str]], feed_url: str,
-               keep) -> bytes:
-    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items `keep` accepts."""
+               keep, tag: str) -> bytes:
+    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items
+    `keep` accepts; ids under the tag prefix `tag`. Links may be relative (to the feed file: RFC 4287
+    resolves them against the feed's own location)."""
     fg = FeedGenerator()
-    fg.id(TAG + "feed/" + name)
+    fg.id(tag + "feed/" + name)
     fg.title(title)
     fg.author({"name": "kcorpus"})
     fg.link(href=feed_url, rel="self", type="application/atom+xml")
@@ -106,7 +117,7 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
             if not keep(item):
                 continue
             entry = fg.add_entry(order="append")
-            entry.id(TAG + quote(item["key"], safe="/.:-_"))
+            entry.id(tag + quote(item["key"], safe="/.:-_"))
             entry.title(f"[{step.new}] {item['title']}")
             entry.link(href=item["link"], rel="alternate", type="text/html")
             entry.summary(item["summary"] or item["title"])
@@ -117,18 +128,20 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
 
 
 def release_feeds(steps: list[tuple[ReleaseChanges, str, str]], feed_base: str,
-                  watchlist: list[WatchEntry], sites: list[str]) -> dict[str, bytes]:
+                  watchlist: list[WatchEntry], sites: list[str], tag: str) -> dict[str, bytes]:
     """The feed files for release steps [(changes, report_url, updated)], newest step first:
-    {"all.atom", "site-<site>.atom" for each site, "watch-<slug>.atom" for each watch-list entry}."""
+    {"all.atom", "site-<site>.atom" for each site, "watch-<slug>.atom" for each watch-list entry}.
+    `feed_base` is where the feeds are served ("" for links relative to the feed itself); `tag` the
+    installation's tag prefix (tag_prefix)."""
     prepared = [(step, url, updated, feed_items(step, url, watchlist)) for step, url, updated in steps]
     feeds = {"all.atom": build_feed("all", "kcorpus: all upstream changes", prepared, f"{feed_base}all.atom",
-                                    lambda item: True)}
+                                    lambda item: True, tag)}
     for site in sorted(set(sites)):
         feeds[f"site-{site}.atom"] = build_feed(f"site/{site}", f"kcorpus: upstream changes on {site}", prepared,
                                                 f"{feed_base}site-{site}.atom",
-                                                lambda item, site=site: site in item["sites"])
+                                                lambda item, site=site: site in item["sites"], tag)
     for entry in watchlist:
         feeds[f"watch-{entry.slug}.atom"] = build_feed(
             f"watch/{entry.slug}", f"kcorpus watch-list: {entry.name}", prepared, f"{feed_base}watch-{entry.slug}.atom",
-            lambda item, name=entry.name: name in item["watch"])
+            lambda item, name=entry.name: name in item["watch"], tag)
     return feeds

@@ -9,6 +9,7 @@ all call it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cleaners.store import current_documents
@@ -38,14 +39,49 @@ class ReleaseAudit:
     feeds: dict[str, Path] = field(default_factory=dict)
 
 
+def published_base(home: DataHome, base_url: str | None = None) -> str | None:
+    """Where reports/ is served: `base_url` (--base-url), else the installation's setting
+    (KCORPUS_BASE_URL, [publish] base_url in kcorpus.toml), else None: links relative to each file."""
+    from core.settings import check_base_url, load_settings
+
+    return check_base_url(base_url) if base_url else load_settings(home.root).base_url
+
+
+def published_link(home: DataHome, path: Path | str | None, base_url: str | None = None) -> str | None:
+    """The address of a report file under reports/ where reports/ is published (published_base), or
+    None when nothing is configured or the file lies elsewhere: then the caller names the file relative
+    to the data home, never as a file:// path of this machine."""
+    base = published_base(home, base_url)
+    if path is None or base is None:
+        return None
+    try:
+        relative = Path(path).resolve().relative_to(home.reports_dir.resolve())
+    except ValueError:
+        return None
+    return base + relative.as_posix()
+
+
+def in_home(home: DataHome, path: Path | str) -> str:
+    """A file of the data home named relative to it ("reports/quality-2026.12.03.html"): what travels."""
+    try:
+        return Path(path).resolve().relative_to(home.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     """What follows every release (the CLI's, the demo's and the scheduled run's alike): compare it with
     the one before (events, moves, not checked, cosmetic, watch-list), write reports/audit-OLD-NEW.html,
     a history page for every document it names, and the Atom feeds (reports/feeds/<version>/ for this
-    release, reports/feeds/*.atom over the last releases). Before the second release: nothing to compare."""
+    release, reports/feeds/*.atom over the last releases). Before the second release: nothing to compare.
+
+    Links in the feeds go to `base_url` (published_base) when there is one, else they are relative to
+    the feed file: never a file:// path of the machine that wrote them. Entry ids use the
+    installation's tag authority (core.settings.tag_authority)."""
+    from core.settings import load_settings, tag_authority
     from corpus.events import timeline
     from corpus.audit_page import history_file_name, render_changes_html, render_history_html
-    from corpus.feeds import release_feeds
+    from corpus.feeds import release_feeds, tag_prefix
     from corpus.manifest import list_releases
 
     infos = list_releases(home)
@@ -59,7 +95,10 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     feeds_dir = reports / "feeds"
     (feeds_dir / step.new).mkdir(parents=True, exist_ok=True)
     (reports / "history").mkdir(parents=True, exist_ok=True)
-    base = base_url or reports.resolve().as_uri() + "/"
+    base = published_base(home, base_url)
+    tag = tag_prefix(tag_authority(home.root, load_settings(home.root)))
+    # relative links climb from the feed file to reports/: feeds/<version>/x.atom is two folders down
+    this_base, stable_base = (base, base) if base else ("../../", "../")
 
     def report_name(s) -> str:
         return f"audit-{s.old}-{s.new}.html"
@@ -73,19 +112,20 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
             {c.moved_from["id"] for c in step.changes if c.moved_from} | \
             {i for row in step.watch.values() for i in row["lost"] + row["gained"]}
     pages = []
+    made = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
     for doc_id in sorted(named):
         page = reports / "history" / history_file_name(doc_id)
-        page.write_text(render_history_html(document_history(home, doc_id)), encoding="utf-8")
+        page.write_text(render_history_html(document_history(home, doc_id), as_of=made), encoding="utf-8")
         pages.append(page)
     timed = {i.version: i.created_at for i in recent}
     written: dict[str, Path] = {}
-    this_release = release_feeds([(step, base + report_name(step), timed[step.new])],
-                                 f"{base}feeds/{step.new}/", entries, sites)
+    this_release = release_feeds([(step, this_base + report_name(step), timed[step.new])],
+                                 f"{base}feeds/{step.new}/" if base else "", entries, sites, tag)
     for name, data in this_release.items():
         (feeds_dir / step.new / name).write_bytes(data)
         written[f"{step.new}/{name}"] = feeds_dir / step.new / name
-    stable = release_feeds([(s, base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
-                           f"{base}feeds/", entries, sites)
+    stable = release_feeds([(s, stable_base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
+                           f"{base}feeds/" if base else "", entries, sites, tag)
     for name, data in stable.items():
         (feeds_dir / name).write_bytes(data)
         written[name] = feeds_dir / name

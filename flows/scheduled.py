@@ -58,14 +58,13 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     if blocked:
         markdown += "\n**Release blocked**: " + "; ".join(blocked.messages) + "\n"
     create_markdown_artifact(key="kcorpus-run-summary", markdown=markdown, description="kcorpus run summary")
-    docs = outcome.data_docs_path if outcome else blocked.data_docs_path
-    if docs:
-        create_link_artifact(key="kcorpus-data-docs", link=f"file://{docs}", link_text="Great Expectations Data Docs")
     quality = outcome.quality_report if outcome else blocked.quality_report
-    if quality:
-        create_link_artifact(key="kcorpus-quality-report", link=f"file://{quality}", link_text="Quality report")
-    if audited.report:
-        create_link_artifact(key="kcorpus-audit-report", link=f"file://{audited.report}", link_text="Audit report")
+    docs = outcome.data_docs_path if outcome else blocked.data_docs_path
+    for key, path, text in (("kcorpus-quality-report", quality, "Quality report"),
+                            ("kcorpus-audit-report", audited.report, "Audit report"),
+                            ("kcorpus-data-docs", docs, "Great Expectations Data Docs")):
+        if path:
+            publish_link(data_home, key, path, text)
     messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])
     if messages:
         # the run ends Failed with the reasons (a returned state: no traceback for a decided outcome)
@@ -74,6 +73,19 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
              "outcomes": summary["outcomes"], "messages": messages}, "; ".join(messages)))
     return {"run_id": summary["run_id"], "release": outcome.release.version,
             "report": str(audited.report) if audited.report else None}
+
+
+def publish_link(home: DataHome, key: str, path, text: str) -> None:
+    """A report as a Prefect artifact: a link where reports/ is published (--base-url, KCORPUS_BASE_URL),
+    else its place in the data home as text; never a file:// path of the machine that ran the flow."""
+    from flows.audit import in_home, published_link
+
+    link = published_link(home, path)
+    if link:
+        create_link_artifact(key=key, link=link, link_text=text)
+    else:
+        create_markdown_artifact(key=key, markdown=f"{text}: `{in_home(home, path)}` in the data home "
+                                                   f"(set KCORPUS_BASE_URL to link it)", description=text)
 
 
 def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, name: str = DEPLOYMENT_NAME,
