@@ -99,7 +99,7 @@ def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str]
         "license: CC0-1.0",
         "keywords:",
         *[f"  - {_yaml_string(k)}" for k in ("North Korea", "KCNA", "state media", "corpus", "TEI")],
-        "references:",
+        *(["references:"] if sites else []),
     ]
     for site in sites:
         name, url = site_source(site)

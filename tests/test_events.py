@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from core.datahome import DataHome
 from corpus.events import ReleaseView, compare, releases_since, timeline
-from corpus.feeds import release_feeds
+from corpus.feeds import release_feeds, tag_prefix
 from corpus.history import document_history
 from corpus.manifest import list_releases
 from corpus.release import build_release
@@ -219,3 +221,30 @@ def test_history_and_audit_since_commands_on_the_demo_home(demo_run):
     assert [tl["watch_counts"][r.release.version]["Jang Song Thaek"] for r in result.releases] == [4, 3, 0]
     assert runner.invoke(app, ["audit", "--since", "nope", "--home", str(home.root)]).exit_code == 1
     assert runner.invoke(app, ["history", "nope-1", "--home", str(home.root)]).exit_code == 1
+
+
+def test_after_release_links_relatively_mints_its_own_ids_and_dates_history_pages(two_releases):
+    """No base URL configured: every feed link is relative to the feed file and resolves to the audit page
+    on disk (the reports folder travels: copied or served, its links still work); entry ids carry this
+    data home's tag authority, never a shared one; each history page says when it was made."""
+    from urllib.parse import urljoin, urlsplit
+
+    from flows.audit import after_release
+
+    home, _ = two_releases
+    audit = after_release(home)
+    authority = json.loads((home.root / "installation.json").read_text())["tag_authority"]
+    for feed in (home.reports_dir / "feeds" / "all.atom", home.reports_dir / "feeds" / audit.changes.new / "all.atom"):
+        root = check_atom(feed.read_bytes())
+        assert root.findtext(ATOM + "id").startswith(f"tag:{authority}:feed/")
+        hrefs = [link.get("href") for link in root.iter(ATOM + "link")]
+        assert hrefs and not any(h.startswith(("file:", "/")) for h in hrefs), hrefs
+        for href in hrefs:
+            target = urlsplit(urljoin(feed.resolve().as_uri(), href)).path
+            assert Path(target).exists(), (feed, href)
+    ids = [e.findtext(ATOM + "id") for e in check_atom((home.reports_dir / "feeds" / "all.atom").read_bytes()).iter(ATOM + "entry")]
+    after_release(home)   # written again (a later run): the same ids for the same changes
+    assert ids == [e.findtext(ATOM + "id") for e in
+                   check_atom((home.reports_dir / "feeds" / "all.atom").read_bytes()).iter(ATOM + "entry")]
+    page = audit.history_pages[0].read_text(encoding="utf-8")
+    assert re.search(r"As of \d{4}-\d\d-\d\d \d\d:\d\d UTC, through release ", page)
