@@ -273,7 +273,14 @@ def crawl_progress(home: DataHome, since: int) -> tuple[int, int]:
         state.close()
 
 
-def check_sites(sites: list[str] | None) -> None:
-    """Refuse an unknown site name before anything runs (core.profiles.UnknownSiteError names the known ones)."""
+def check_sites(sites: list[str] | None, option: str = "--site") -> None:
+    """Refuse an unknown site name before anything runs: flows.errors.BadOption naming the option and the
+    known sites (core.profiles.UnknownSiteError's message)."""
+    from core.profiles import UnknownSiteError
+    from flows.errors import BadOption
+
     for name in sites or []:
-        get_profile(name)
+        try:
+            get_profile(name)
+        except UnknownSiteError as exc:
+            raise BadOption(option, str(exc).strip("'\"")) from None

@@ -106,9 +106,11 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
     """
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(None)
+    from flows.crawl import check_sites
     from flows.home import open_home
     from flows.scheduled import check_cron, serve_schedule
 
+    check_sites(site)
     try:
         check_cron(cron)
     except ValueError as exc:
@@ -141,13 +143,15 @@ def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or -
 
 
 @app.command()
-def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="Only these sites.")] = None,
+def reclean(site: SitesOption = None,
             home: HomeOption = None) -> None:
     """Re-clean every current document from its archived capture (after a cleaning rule changed)."""
     import flows.clean
+    from flows.crawl import check_sites
     from flows.home import writer
 
-    with writer(home, "reclean") as data_home:
+    check_sites(site)
+    with writer(home, "reclean", needs_data=True) as data_home:
         reports = flows.clean.reclean(data_home, site)
     for report in reports:
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
@@ -165,7 +169,7 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from flows.release import BlockedRelease, check_version
     from flows.runs import run_release
 
-    with writer(home, "release") as data_home:
+    with writer(home, "release", needs_data=True) as data_home:
         log_prefect(data_home)
         if version is not None:
             check_version(data_home, version)  # before the gate (and Prefect) start
@@ -277,7 +281,7 @@ def status(as_json: JsonOption = False, home: HomeOption = None) -> None:
 
 @app.command()
 def demo(home: HomeOption = None) -> None:
-    """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
+    """Replay three recorded snapshots of the four sites, release each, and show what changed: edits, events, a move, an unreachable site."""
     from flows.demo import check_fresh, run_demo
     from flows.home import home_at, writer
     from flows.runs import SNAPSHOTS, snapshot_path

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from core.datahome import DataHome
 from kcorpus.cli import app
 
 runner = CliRunner()
@@ -160,8 +161,12 @@ def test_releases_table_keeps_versions_whole_in_80_columns(demo_run):
 
 
 def test_prefect_info_lines_go_to_the_log_file_not_the_terminal(tmp_path):
-    """A release over an empty data home runs the Prefect release flow: its INFO lines land in the log file."""
+    """A release over a data home with a crawl state but nothing cleaned runs the Prefect release flow (which
+    refuses it): its INFO lines land in the log file."""
+    from scrapers.state import CrawlState
+
     log = tmp_path / "run.log"
+    CrawlState(DataHome.resolve(tmp_path / "home").ensure().state_db).close()
     done = subprocess.run([sys.executable, "-m", "kcorpus.cli", "--log-file", str(log), "release", "--allow-partial",
                            "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300)
     assert "INFO" not in done.stderr and "Finished in state" not in done.stderr
