@@ -40,9 +40,11 @@ def _name_values(command) -> None:
     """Give every option that takes a value a metavar (METAVARS, else its name in capitals), in this
     command and the ones under it."""
     for param in command.params:
-        if getattr(param, "is_flag", False) or param.metavar is not None:
-            continue
-        param.metavar = METAVARS.get(param.name, param.name.upper())
+        if param.param_type_name == "argument":  # its name says what it is: no type beside it
+            param.metavar = param.metavar or param.name.upper()
+            param.display_type_rich = lambda ctx: None
+        elif not getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = METAVARS.get(param.name, param.name.upper())
     for sub in getattr(command, "commands", {}).values():
         _name_values(sub)
 
@@ -90,8 +92,9 @@ class _Commands(typer.core.TyperGroup):
             return super().invoke(ctx)
         except EXITS + CLICK_ERRORS:
             raise
-        except BrokenPipeError:
-            raise
+        except BrokenPipeError:  # Typer's own handling would exit 1
+            quiet_closed_pipe()
+            raise typer.Exit(0)
         except KeyboardInterrupt:
             err.print("error: interrupted", highlight=False)
             raise typer.Exit(130)

@@ -18,8 +18,35 @@ def _width(stream) -> int | None:
     return None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 132
 
 
-console = Console(width=_width(sys.stdout))
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`kcorpus status | head -1`): what it read was what it wanted, so stop
+        writing and exit 0 (Rich's own handler exits 1). Later writes go to /dev/null."""
+        self.quiet = True
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        raise SystemExit(0)
+
+
+console = _Console(width=_width(sys.stdout))
 err = Console(stderr=True, width=_width(sys.stderr))
+
+
+def fitted_table(columns: dict[str, str], **options) -> Table:
+    """A table that gives way by shortening columns, never by breaking a word: `columns` maps each header
+    to "num" (right-aligned, never cut), "key" (a name, version or id: kept whole, cut with "…" only
+    when nothing else gives) or "text" (wraps between words; a word too long for its column is cut
+    with "…", not split over lines)."""
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, **options)  # 2 spaces a column
+    for name, kind in columns.items():
+        table.add_column(name, justify="right" if kind == "num" else "left", no_wrap=kind != "text",
+                         overflow="ellipsis", min_width=len(name) if kind == "num" else None,
+                         ratio=1 if kind == "text" else None)
+    return table
 
 
 def error(message: str) -> None:
@@ -84,20 +111,20 @@ def refresh_summary(summary: dict) -> None:
     """The crawl run's table (one row per site) and a line per failed, gone, refused or skipped page."""
     from scrapers.revisit import describe
 
-    table = Table(title=f"Crawl run {summary['run_id']}")
-    for col in ("site", "outcome", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
-                "cleaned", "re-used", "retired", "refused"):
-        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left",
-                         no_wrap=col in ("site", "outcome"))
+    # two tables (what the crawl fetched, what the cleaning did): each fits in 80 columns with whole words
+    table = fitted_table({"site": "key", "outcome": "key", "lists": "num", "articles": "num", "new": "num",
+                          "unchanged": "num", "gone": "num", "failed": "num"}, title=f"Crawl run {summary['run_id']}")
+    cleaning = fitted_table({"site": "key", "cleaned": "num", "re-used": "num", "retired": "num", "refused": "num"})
     for site, crawl in summary["crawl"].items():
         clean = summary["clean"][site]
         outcome = summary.get("outcomes", {}).get(site, {}).get("outcome", "")
-        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", str(crawl["index_pages"]),
-                      str(crawl["articles"]), str(crawl["downloaded"]),
-                      str(crawl["unchanged"]), str(crawl["gone"]), str(len(crawl["failed"])),
-                      str(len(clean["cleaned"])), str(len(clean["reused"])), str(len(clean["retired"])),
-                      str(len(clean["failures"])))
+        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", f"{crawl['index_pages']:,}",
+                      f"{crawl['articles']:,}", f"{crawl['downloaded']:,}", f"{crawl['unchanged']:,}",
+                      f"{crawl['gone']:,}", f"{len(crawl['failed']):,}")
+        cleaning.add_row(site, f"{len(clean['cleaned']):,}", f"{len(clean['reused']):,}", f"{len(clean['retired']):,}",
+                         f"{len(clean['failures']):,}")
     console.print(table)
+    console.print(cleaning)
     for site, crawl in summary["crawl"].items():
         for url, error_text in crawl["failed"]:
             console.print(f"  [yellow]{site}: failed[/yellow] {url}: {error_text}", highlight=False)
@@ -200,10 +227,9 @@ def release_audit(audit) -> None:
 
 
 def releases(infos: list) -> None:
-    table = Table()
-    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
-    for col in ("version", "created", "documents", "per site", "partial", "path"):
-        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
+    # versions, dates and counts are never cut; per-site counts wrap between sites, the path gives way first
+    table = fitted_table({"version": "key", "created": "key", "documents": "num", "per site": "text",
+                          "partial": "key", "path": "text"})
     for info in infos:
         table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
                       ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
@@ -269,9 +295,8 @@ def watchlist(overview) -> None:
         console.print(f"No watch-list at {overview.path} (kcorpus watchlist --init writes an example).",
                       highlight=False)
         return
-    table = Table(title=f"Watch-list {overview.path}" + (f" in release {overview.release}" if overview.release else ""))
-    for col in ("name", "aliases", "documents"):
-        table.add_column(col)
+    table = fitted_table({"name": "key", "aliases": "text", "documents": "num"},
+                         title=f"Watch-list {overview.path}" + (f" in release {overview.release}" if overview.release else ""))
     for e in overview.entries:
         table.add_row(e.name, ", ".join(e.aliases), str(overview.counts.get(e.name, "")))
     console.print(table)
@@ -324,9 +349,8 @@ def _size(n: float) -> str:
 
 def status(report: dict) -> None:
     console.print(f"Data home {report['home']}", highlight=False)
-    table = Table(title="Last crawl per site")
-    for col in ("site", "run", "started", "status", "outcome", "downloaded", "unchanged", "gone", "failed"):
-        table.add_column(col, no_wrap=col != "run", overflow="fold")
+    table = fitted_table({"site": "key", "run": "text", "started": "key", "status": "key", "outcome": "key",
+                          "new": "num", "same": "num", "gone": "num", "failed": "num"}, title="Last crawl per site")
     for site, crawl in report["crawls"].items():
         table.add_row(site, crawl["run_id"], crawl["started_at"][:19], crawl["status"], crawl.get("outcome") or "",
                       str(crawl["downloaded"]), str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
@@ -354,9 +378,7 @@ def quarantine(entries: list[dict]) -> None:
     if not entries:
         console.print("No quarantined documents.")
         return
-    table = Table()
-    for col in ("id", "site", "why (check: where)", "source URL"):
-        table.add_column(col)
+    table = fitted_table({"id": "key", "site": "key", "why (check: where)": "text", "source URL": "text"})
     for entry in entries:
         # records written before reasons existed name only the GX expectation
         why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
