@@ -44,8 +44,17 @@ def fitted_table(columns: dict[str, str], **options) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, **options)  # 2 spaces a column
     for name, kind in columns.items():
         table.add_column(name, justify="right" if kind == "num" else "left", no_wrap=kind != "text",
-                         overflow="ellipsis", min_width=len(name) if kind == "num" else None,
-                         ratio=1 if kind == "text" else None)
+                         overflow="ellipsis", min_width=len(name) if kind == "num" else None)
+    return table
+
+
+def keep_words(table: Table, longest: int = 24) -> Table:
+    """After the rows are in: no "text" column narrower than its longest word, when that word is at most
+    `longest` characters; a column holding longer ones (a path, a URL) is the one that gives way, cut with "…"."""
+    for column in table.columns:
+        words = [len(word) for cell in column.cells for word in str(cell).split()]
+        if not column.no_wrap and max(words, default=0) <= longest:
+            column.min_width = max([len(str(column.header)), *words])
     return table
 
 
@@ -227,14 +236,18 @@ def release_audit(audit) -> None:
 
 
 def releases(infos: list) -> None:
-    # versions, dates and counts are never cut; per-site counts wrap between sites, the path gives way first
+    """The releases, oldest first: versions, dates and counts never cut, per-site counts wrapped between
+    sites; the folder they are in on a line of its own (each is <that folder>/<version>)."""
+    folders = sorted({str(info.path.parent) for info in infos})
+    if folders:
+        console.print(f"Releases in {', '.join(folders)}:", highlight=False, soft_wrap=True)
     table = fitted_table({"version": "key", "created": "key", "documents": "num", "per site": "text",
-                          "partial": "key", "path": "text"})
+                          "partial": "key"})
     for info in infos:
-        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
-                      ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
-                      "yes" if info.partial else "", str(info.path))
-    console.print(table)
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), f"{info.documents:,}",
+                      ", ".join(f"{s} {n:,}" for s, n in sorted(info.counts_by_site.items())),
+                      "yes" if info.partial else "")
+    console.print(keep_words(table))
 
 
 def release_changes(changes) -> None:
@@ -383,4 +396,4 @@ def quarantine(entries: list[dict]) -> None:
         # records written before reasons existed name only the GX expectation
         why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
         table.add_row(entry["id"], entry["site"], why, entry["source_url"])
-    console.print(table)
+    console.print(keep_words(table))

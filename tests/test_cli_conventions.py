@@ -135,7 +135,7 @@ def test_tables_at_80_columns_shorten_columns_and_keep_words_whole(monkeypatch):
     assert "…" not in text
 
 
-def test_releases_at_80_columns_keep_versions_and_counts_whole_and_cut_the_path(monkeypatch):
+def test_releases_at_80_columns_keep_versions_counts_and_the_folder_whole(monkeypatch):
     from datetime import datetime
     from types import SimpleNamespace
 
@@ -145,6 +145,8 @@ def test_releases_at_80_columns_keep_versions_and_counts_whole_and_cut_the_path(
                                      counts_by_site={"globalsecurity": 100000, "kancc": 20000, "kcnakp": 3000,
                                                      "rodong": 456}, partial=True, path=deep)])
     text = out.getvalue()
-    assert max(map(len, text.splitlines())) <= 80
-    for whole in ("2026.12.03.2", "2026-12-03 08:44", "123456", "globalsecurity", "100000,", "20000,", "rodong"):
-        assert whole in text, (whole, text)
+    table = text.split(":\n", 1)[1]
+    assert max(map(len, table.splitlines())) <= 80 and str(deep.parent) in text   # the folder: soft-wrapped, whole
+    for whole in ("2026.12.03.2", "2026-12-03 08:44", "123,456", "globalsecurity 100,000", "kancc 20,000", "rodong 456"):
+        assert whole in table, (whole, text)
+    assert "…" not in table
