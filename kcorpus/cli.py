@@ -51,6 +51,9 @@ def refresh(site: SitesOption = None,
     from flows.runs import run_refresh, task_runner_for
 
     check_sites(site)
+    render.starting(f"kcorpus refresh: crawling {', '.join(site) if site else 'every site'}"
+                    f"{' from a replay of ' + ', '.join(p.name for p in replay) if replay else ''}, then cleaning "
+                    f"what changed (starting Prefect first: ~10 s)")
     try:
         runner = task_runner_for(task_runner, dask_address)
     except ValueError as exc:
@@ -152,6 +155,8 @@ def reclean(site: SitesOption = None,
 
     check_sites(site)
     with writer(home, "reclean", needs_data=True) as data_home:
+        render.starting(f"kcorpus reclean: re-cleaning the documents of {', '.join(site) if site else 'every site'} "
+                        f"from their archived captures")
         reports = flows.clean.reclean(data_home, site)
     for report in reports:
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
@@ -170,6 +175,8 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from flows.runs import run_release
 
     with writer(home, "release", needs_data=True) as data_home:
+        render.starting("kcorpus release: the quality gate, then the release files and the audit "
+                        "(starting Prefect first: ~10 s)")
         log_prefect(data_home)
         if version is not None:
             check_version(data_home, version)  # before the gate (and Prefect) start
@@ -287,6 +294,8 @@ def demo(home: HomeOption = None) -> None:
     from flows.runs import SNAPSHOTS, snapshot_path
 
     check_fresh(home_at(home))
+    render.starting("kcorpus demo: three recorded snapshots of the four sites replayed on 127.0.0.1, each refreshed, "
+                    "released and audited (about a minute; starting Prefect first: ~10 s)")
     with writer(home, "demo") as data_home:
         log_prefect(data_home)
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],

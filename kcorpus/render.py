@@ -63,6 +63,13 @@ def error(message: str) -> None:
     err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
 
 
+def starting(what: str) -> None:
+    """The first line a long command prints, at once, before Prefect and the heavy libraries load: what
+    it is starting (on standard error, so a piped summary stays clean; --quiet drops it)."""
+    if not console.quiet:
+        err.print(what, highlight=False, soft_wrap=True)
+
+
 def version() -> None:
     from core.version import __version__
     print(f"kcorpus {__version__}")

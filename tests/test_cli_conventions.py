@@ -150,3 +150,31 @@ def test_releases_at_80_columns_keep_versions_counts_and_the_folder_whole(monkey
     for whole in ("2026.12.03.2", "2026-12-03 08:44", "123,456", "globalsecurity 100,000", "kancc 20,000", "rodong 456"):
         assert whole in table, (whole, text)
     assert "…" not in table
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["release", "--help"]])
+def test_version_and_help_load_neither_prefect_nor_great_expectations(args):
+    """`kcorpus --version` and `--help` answer at once: the heavy libraries load only in the commands that run them."""
+    probe = ("import sys\nfrom kcorpus.cli import app\ntry:\n    app(%r)\nexcept SystemExit:\n    pass\n"
+             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'great_expectations', 'pandas', "
+             "'pyarrow', 'kiwipiepy', 'lxml'})\nprint('HEAVY', heavy)\n") % (args,)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_refresh_says_what_it_is_starting_before_anything_heavy(monkeypatch, tmp_path):
+    """The first line comes before Prefect starts: here the run itself is replaced, so the test sees the
+    line and the order, not a crawl."""
+    import flows.runs
+
+    def no_run(*args, **kwargs):
+        raise RuntimeError("stopped before the flow")
+
+    monkeypatch.setattr(flows.runs, "run_refresh", no_run)
+    monkeypatch.setattr("kcorpus.app.log_prefect", lambda home: None)
+    monkeypatch.setattr("kcorpus.cli.log_prefect", lambda home: None)
+    result = run("refresh", "--site", "kancc", "--home", str(tmp_path))
+    lines = result.output.splitlines()
+    assert lines[0].startswith("kcorpus refresh: crawling kancc") and "Prefect" in lines[0]
+    assert lines[-1] == "error: stopped before the flow" and result.exit_code == 1

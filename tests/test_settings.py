@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from core.datahome import DataHome
-from core.settings import Settings, SettingsError, load_settings, own_domain, tag_authority
+from core.settings import Settings, SettingsError, load_settings, tag_authority
 from corpus.citation import cff_problems, citation_cff, zenodo_json
 from corpus.derived import Stats
 
