@@ -34,11 +34,15 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
     release a site whose crawl was unreachable or changed-layout, so such a run writes no release.
     Holds the data home's writer lock for the whole run.
     """
-    from core.datahome import WriterLock
+    from core.datahome import DataHomeBusy, WriterLock
     from flows.runs import flow_summary
 
     data_home = DataHome.resolve(home)
-    with WriterLock(data_home, "kcorpus scheduled run"):
+    try:
+        lock = WriterLock(data_home, "kcorpus scheduled run").acquire()
+    except DataHomeBusy as busy:  # another command holds the data home: one line, no traceback, nothing done
+        return Failed(message=f"{busy}; this run did nothing (the next scheduled one will try again)")
+    try:
         data_home.ensure()
         data_home.remove_leftovers()
         summary = flow_summary(refresh(sites=sites, home=str(data_home.root), replay_port=replay_port,
@@ -52,6 +56,8 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
             outcome = None
         # after a refused release the newest release is still the last one written: nothing new to audit
         audited = after_release_task(str(data_home.root)) if outcome is not None else ReleaseAudit(None, None)
+    finally:
+        lock.release()
     markdown = run_summary_markdown(summary, outcome, audited)
     if failed:
         markdown += "\n**Crawl not ok**:\n\n" + "".join(f"- {line}\n" for line in failed)
@@ -89,14 +95,27 @@ def publish_link(home: DataHome, key: str, path, text: str) -> None:
 
 
 def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, name: str = DEPLOYMENT_NAME,
-                     revisit_budget: int | None = None):
+                     revisit_budget: int | None = None, replay_port: int | None = None):
     """The deployment `kcorpus schedule` serves: scheduled_refresh on a cron schedule (`revisit_budget`:
-    known articles re-checked per site and run, see scrapers/revisit.py)."""
+    known articles re-checked per site and run, see scrapers/revisit.py; `replay_port`: every request
+    answered by the replay server on 127.0.0.1:port, `kcorpus schedule --replay`, with no delay).
+
+    One run at a time (Prefect's concurrency limit on the deployment): a run that comes due while the
+    last one still holds the data home is cancelled by Prefect, not left to fail on the writer lock."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
     parameters = {"home": home, "sites": sites}
+    settings = {}
     if revisit_budget is not None:
-        parameters["settings"] = {"revisit_budget": revisit_budget}
-    return scheduled_refresh.to_deployment(name=name, cron=cron, parameters=parameters,
-                                           description="kcorpus: refresh, validate, release and audit")
+        settings["revisit_budget"] = revisit_budget
+    if replay_port is not None:
+        parameters["replay_port"] = replay_port
+        settings["delay"] = 0.0
+    if settings:
+        parameters["settings"] = settings
+    return scheduled_refresh.to_deployment(
+        name=name, cron=cron, parameters=parameters, description="kcorpus: refresh, validate, release and audit",
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW))
 
 
 def check_cron(cron: str) -> None:
@@ -110,7 +129,7 @@ def check_cron(cron: str) -> None:
 
 
 def serve_schedule(cron: str, *, home: str, sites: list[str] | None = None, revisit_budget: int | None = None,
-                   on_ready=lambda: None):
+                   on_ready=lambda: None, replay: list | None = None):
     """Serve the scheduled run's deployment on a running Prefect server until interrupted (a configured
     server that does not answer is one line, flows.server.PrefectUnreachable); `on_ready()` is called
     once the server answered, before serving."""
@@ -124,5 +143,12 @@ def serve_schedule(cron: str, *, home: str, sites: list[str] | None = None, revi
         raise RuntimeError("no Prefect server configured: run `prefect server start` in another terminal, then "
                            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and try again")
     ensure_api()
-    on_ready()
-    serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget))
+    if not replay:
+        on_ready()
+        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget))
+        return
+    from replay.server import ReplayServer
+
+    with ReplayServer(replay) as server:  # an offline try: the scheduled runs crawl this replay
+        on_ready()
+        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget, replay_port=server.port))

@@ -102,10 +102,13 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
 def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of the unattended run (server time).")] = "0 3 * * *",
              site: SitesOption = None,
              revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site each run (the revisit policy; overrides the profile's [revisit] budget).")] = None,
+             replay: Annotated[Optional[list[Path]], typer.Option(
+                 "--replay", help="An offline try: every scheduled run crawls a replay of these WARC files.", exists=True)] = None,
              home: HomeOption = None) -> None:
     """Serve a deployment of the scheduled refresh (refresh, validate, release, audit) on a cron schedule.
 
-    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it.
+    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it. One run
+    at a time: a run due while the last one still runs is cancelled.
     """
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(None)
@@ -119,8 +122,9 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
     except ValueError as exc:
         fail(str(exc), 2)
     root = str(open_home(home).root)
-    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, on_ready=lambda: console.print(
-        f"Serving the kcorpus scheduled refresh ({cron}) for {root}; Ctrl-C stops."))
+    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, replay=replay, on_ready=lambda: console.print(
+        f"Serving the kcorpus scheduled refresh ({cron}) for {root}"
+        f"{' over a replay of ' + ', '.join(p.name for p in replay) if replay else ''}; Ctrl-C stops."))
 
 
 # --- clean --------------------------------------------------------------------------------------------

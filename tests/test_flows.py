@@ -29,6 +29,23 @@ def test_deployment_schedule_reads_back_from_the_server(prefect_harness, tmp_pat
         deployment = client.read_deployment(deployment_id)
     assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
     assert deployment.parameters == {"home": str(tmp_path), "sites": ["kancc"]}
+    # one run at a time: Prefect cancels a run due while the last one still holds the data home
+    assert deployment.global_concurrency_limit.limit == 1
+    assert deployment.concurrency_options.collision_strategy.value == "CANCEL_NEW"
+    offline = build_deployment("0 3 * * *", home=str(tmp_path), replay_port=8123)   # kcorpus schedule --replay
+    assert offline.parameters == {"home": str(tmp_path), "sites": None, "replay_port": 8123, "settings": {"delay": 0.0}}
+
+
+def test_a_scheduled_run_on_a_busy_data_home_fails_in_one_line_doing_nothing(prefect_harness, tmp_path):
+    from core.datahome import WriterLock
+    from flows.scheduled import scheduled_refresh
+
+    home = DataHome.resolve(tmp_path).ensure()
+    with WriterLock(home, "kcorpus release"):
+        state = scheduled_refresh(home=str(home.root), return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("data home busy: kcorpus release (pid ") and "\n" not in state.message
+    assert not (home.root / "state.sqlite").exists() and list(home.releases_dir.iterdir()) == []
 
 
 def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harness, tmp_path, monkeypatch):
