@@ -49,14 +49,14 @@ class Settings:
     doi: str | None = None
 
 
-def check_base_url(value: str, where: str = "--base-url") -> str:
+def check_base_url(value: str, where: str = "base_url") -> str:
     """An http(s) URL, normalised to end in "/" (the reports folder's address).
 
     >>> check_base_url("https://example.org/kcorpus")
     'https://example.org/kcorpus/'
     >>> check_base_url("/srv/reports")
     Traceback (most recent call last):
-    core.settings.SettingsError: --base-url must be an http(s) URL, not '/srv/reports'
+    core.settings.SettingsError: base_url must be an http(s) URL, not '/srv/reports'
     """
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:

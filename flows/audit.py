@@ -42,9 +42,15 @@ class ReleaseAudit:
 def published_base(home: DataHome, base_url: str | None = None) -> str | None:
     """Where reports/ is served: `base_url` (--base-url), else the installation's setting
     (KCORPUS_BASE_URL, [publish] base_url in kcorpus.toml), else None: links relative to each file."""
-    from core.settings import check_base_url, load_settings
+    from core.settings import SettingsError, check_base_url, load_settings
+    from flows.errors import BadOption
 
-    return check_base_url(base_url) if base_url else load_settings(home.root).base_url
+    if base_url:
+        try:
+            return check_base_url(base_url)
+        except SettingsError:   # the command line's value: a usage error naming the option
+            raise BadOption("--base-url", f"not an http(s) URL: {base_url!r}") from None
+    return load_settings(home.root).base_url
 
 
 def published_link(home: DataHome, path: Path | str | None, base_url: str | None = None) -> str | None:

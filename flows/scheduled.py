@@ -18,14 +18,14 @@ DEPLOYMENT_NAME = "kcorpus-scheduled-refresh"
 
 
 @task(name="after-release")
-def after_release_task(home_root: str) -> ReleaseAudit:
+def after_release_task(home_root: str, base_url: str | None = None) -> ReleaseAudit:
     """Compare the newest release with the one before: the audit page, history pages and Atom feeds."""
-    return after_release(DataHome.resolve(home_root))
+    return after_release(DataHome.resolve(home_root), base_url)
 
 
 @flow(name="kcorpus-scheduled-refresh", log_prints=True)
 def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, replay_port: int | None = None,
-                      settings: dict | None = None, allow_partial: bool = False):
+                      settings: dict | None = None, allow_partial: bool = False, base_url: str | None = None):
     """Refresh all sites, validate and release, audit the release as `kcorpus release` does; publish artifacts.
 
     A site that was not ok (unreachable, partial, changed-layout) or a blocked release still publishes
@@ -55,7 +55,7 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
         if blocked:
             outcome = None
         # after a refused release the newest release is still the last one written: nothing new to audit
-        audited = after_release_task(str(data_home.root)) if outcome is not None else ReleaseAudit(None, None)
+        audited = after_release_task(str(data_home.root), base_url) if outcome is not None else ReleaseAudit(None, None)
     finally:
         lock.release()
     markdown = run_summary_markdown(summary, outcome, audited)
@@ -70,7 +70,7 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
                             ("kcorpus-audit-report", audited.report, "Audit report"),
                             ("kcorpus-data-docs", docs, "Great Expectations Data Docs")):
         if path:
-            publish_link(data_home, key, path, text)
+            publish_link(data_home, key, path, text, base_url)
     messages = failed + (["release blocked by the quality gate: " + "; ".join(blocked.messages)] if blocked else [])
     if messages:
         # the run ends Failed with the reasons (a returned state: no traceback for a decided outcome)
@@ -81,12 +81,12 @@ def scheduled_refresh(home: str | None = None, sites: list[str] | None = None, r
             "report": str(audited.report) if audited.report else None}
 
 
-def publish_link(home: DataHome, key: str, path, text: str) -> None:
+def publish_link(home: DataHome, key: str, path, text: str, base_url: str | None = None) -> None:
     """A report as a Prefect artifact: a link where reports/ is published (--base-url, KCORPUS_BASE_URL),
     else its place in the data home as text; never a file:// path of the machine that ran the flow."""
     from flows.audit import in_home, published_link
 
-    link = published_link(home, path)
+    link = published_link(home, path, base_url)
     if link:
         create_link_artifact(key=key, link=link, link_text=text)
     else:
@@ -95,7 +95,7 @@ def publish_link(home: DataHome, key: str, path, text: str) -> None:
 
 
 def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, name: str = DEPLOYMENT_NAME,
-                     revisit_budget: int | None = None, replay_port: int | None = None):
+                     revisit_budget: int | None = None, replay_port: int | None = None, base_url: str | None = None):
     """The deployment `kcorpus schedule` serves: scheduled_refresh on a cron schedule (`revisit_budget`:
     known articles re-checked per site and run, see scrapers/revisit.py; `replay_port`: every request
     answered by the replay server on 127.0.0.1:port, `kcorpus schedule --replay`, with no delay).
@@ -105,6 +105,8 @@ def build_deployment(cron: str, *, home: str, sites: list[str] | None = None, na
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     parameters = {"home": home, "sites": sites}
+    if base_url:
+        parameters["base_url"] = base_url
     settings = {}
     if revisit_budget is not None:
         settings["revisit_budget"] = revisit_budget
@@ -129,7 +131,7 @@ def check_cron(cron: str) -> None:
 
 
 def serve_schedule(cron: str, *, home: str, sites: list[str] | None = None, revisit_budget: int | None = None,
-                   on_ready=lambda: None, replay: list | None = None):
+                   on_ready=lambda: None, replay: list | None = None, base_url: str | None = None):
     """Serve the scheduled run's deployment on a running Prefect server until interrupted (a configured
     server that does not answer is one line, flows.server.PrefectUnreachable); `on_ready()` is called
     once the server answered, before serving."""
@@ -145,10 +147,11 @@ def serve_schedule(cron: str, *, home: str, sites: list[str] | None = None, revi
     ensure_api()
     if not replay:
         on_ready()
-        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget))
+        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget, base_url=base_url))
         return
     from replay.server import ReplayServer
 
     with ReplayServer(replay) as server:  # an offline try: the scheduled runs crawl this replay
         on_ready()
-        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget, replay_port=server.port))
+        serve(build_deployment(cron, home=home, sites=sites, revisit_budget=revisit_budget, replay_port=server.port,
+                               base_url=base_url))

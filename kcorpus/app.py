@@ -123,6 +123,9 @@ app.add_typer(audit_app, name="audit")
 
 HomeOption = Annotated[Optional[Path], typer.Option(
     "--home", help="Data home (default: $KCORPUS_HOME, else ./kcorpus-data).", show_default=False)]
+BaseUrlOption = Annotated[Optional[str], typer.Option(
+    "--base-url", help="Where the data home's reports/ folder is published (links in feeds, history pages and "
+                       "artifacts; default: $KCORPUS_BASE_URL, else kcorpus.toml, else relative links).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 SitesOption = Annotated[Optional[list[str]], typer.Option("--site", help="Site profile name (repeatable; default: all).")]
 

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from kcorpus import render
-from kcorpus.app import HomeOption, JsonOption, SitesOption, app, fail, log_prefect, quarantine_app
+from kcorpus.app import BaseUrlOption, HomeOption, JsonOption, SitesOption, app, fail, log_prefect, quarantine_app
 from kcorpus.render import console, err
 
 __all__ = ["app"]
@@ -104,6 +104,7 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
              revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site each run (the revisit policy; overrides the profile's [revisit] budget).")] = None,
              replay: Annotated[Optional[list[Path]], typer.Option(
                  "--replay", help="An offline try: every scheduled run crawls a replay of these WARC files.", exists=True)] = None,
+             base_url: BaseUrlOption = None,
              home: HomeOption = None) -> None:
     """Serve a deployment of the scheduled refresh (refresh, validate, release, audit) on a cron schedule.
 
@@ -121,8 +122,11 @@ def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of 
         check_cron(cron)
     except ValueError as exc:
         fail(str(exc), 2)
+    from flows.audit import published_base
+    from flows.home import home_at
+    published_base(home_at(home), base_url)   # a bad --base-url: refused before the server is asked
     root = str(open_home(home).root)
-    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, replay=replay, on_ready=lambda: console.print(
+    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, replay=replay, base_url=base_url, on_ready=lambda: console.print(
         f"Serving the kcorpus scheduled refresh ({cron}) for {root}"
         f"{' over a replay of ' + ', '.join(p.name for p in replay) if replay else ''}; Ctrl-C stops."))
 
@@ -171,12 +175,15 @@ def reclean(site: SitesOption = None,
 @app.command()
 def release(version: Annotated[Optional[str], typer.Option(help="Release version (default YYYY.MM.DD[.N]).")] = None,
             allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Release even if a batch expectation fails (recorded in the manifest).")] = False,
+            base_url: BaseUrlOption = None,
             home: HomeOption = None) -> None:
     """Validate the current documents, quarantine failures, write an immutable release, and audit it."""
-    from flows.audit import after_release
-    from flows.home import writer
+    from flows.audit import after_release, published_base
+    from flows.home import home_at, writer
     from flows.release import BlockedRelease, check_version
     from flows.runs import run_release
+
+    published_base(home_at(home), base_url)   # a bad --base-url or KCORPUS_BASE_URL: refused before anything runs
 
     with writer(home, "release", needs_data=True) as data_home:
         render.starting("kcorpus release: the quality gate, then the release files and the audit "
@@ -189,7 +196,7 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
             render.blocked_release(outcome)
             fail(f"release blocked: {'; '.join(outcome.messages)} (use --allow-partial to release anyway)")
         render.release_outcome(outcome)
-        render.release_audit(after_release(data_home))  # the audit pages and feeds are written under the lock too
+        render.release_audit(after_release(data_home, base_url))  # the audit pages and feeds are written under the lock too
 
 
 @app.command()

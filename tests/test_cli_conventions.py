@@ -48,6 +48,8 @@ def test_a_mistyped_command_exits_2_suggesting_the_right_one():
     (["show", "x", "--format", "pdf"], "pdf"),
     (["clean", "-", "--url", "http://[oops/"], "--url"),
     (["backfill"], "--site"),
+    (["release", "--base-url", "/srv/www/reports"], "--base-url"),
+    (["schedule", "--base-url", "file:///srv/www"], "--base-url"),
 ])
 def test_usage_errors_exit_2_on_one_line_naming_the_option(args, option, tmp_path):
     result = run(*args, *(["--home", str(tmp_path / "h")] if args[0] in ("export", "show") else []))
