@@ -218,17 +218,18 @@ def release_outcome(outcome) -> None:
                       highlight=False)
     if outcome.batch_failures:
         console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
-    if outcome.data_docs_path:
-        console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+    # the offline quality report is the page to open; GX Data Docs need the CDNs for their styles
     if getattr(outcome, "quality_report", None):
         console.print(f"  Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
+    if outcome.data_docs_path:
+        console.print(f"  Great Expectations Data Docs (online styles): {outcome.data_docs_path}", highlight=False)
 
 
 def blocked_release(blocked) -> None:
-    if blocked.data_docs_path:
-        err.print(f"Data Docs: {blocked.data_docs_path}", highlight=False)
     if blocked.quality_report:
         err.print(f"Quality report (HTML, offline): {blocked.quality_report}", highlight=False)
+    if blocked.data_docs_path:
+        err.print(f"Great Expectations Data Docs (online styles): {blocked.data_docs_path}", highlight=False)
 
 
 def release_audit(audit) -> None:
