@@ -17,7 +17,6 @@ from core.datahome import DataHome
 from core.document import Document
 from scrapers.revisit import describe
 from scrapers.state import CrawlState
-from scrapers.warcstore import read_response
 
 
 FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of the last releases, not only the newest
@@ -177,26 +176,34 @@ def releases_timeline(home: DataHome, since: str):
 
 
 def version_edits(home: DataHome, sites: list[str] | None = None) -> list:
-    """The edits between captured versions of every current document that has more than one text
-    (corpus.versions.VersionEdit, dated by both captures). Reads WARC only."""
-    import cleaners
+    """The edits between the captured versions of every document: live crawls and Wayback copies alike,
+    read from the crawl state (each capture once per payload, cleaned from its WARC record), dated by both
+    captures (corpus.versions.VersionEdit). A document whose captures all hold one payload is skipped
+    before anything is read."""
     import corpus.versions
+    from core.profiles import builtin_profiles, get_profile
+    from flows.backfill import captured_versions, captures_by_document
 
+    if not home.state_db.exists():
+        return []
     edits = []
-    for doc in current_documents(home, sites):
-        versions = doc.extra.get("versions") or []
-        if len({v["text_sha256"] for v in versions}) < 2:
-            continue
-        cleaned: dict[str, Document] = {}
-        docs = []
-        for v in versions:
-            if v["payload_digest"] not in cleaned:
-                stored = read_response(home.warc_dir, v["warc_file"], v["warc_offset"])
-                cleaned[v["payload_digest"]] = cleaners.clean_page(stored.body, v["url"], headers=stored.headers)
-            version = Document.from_dict(cleaned[v["payload_digest"]].to_dict())
-            version.capture = {"captured_at": v["captured_at"], "via": v["via"]}
-            docs.append(version)
-        edits += corpus.versions.version_edits(docs)
+    state = CrawlState(home.state_db)
+    try:
+        for site in sites or sorted(builtin_profiles()):
+            for doc_id, rows in captures_by_document(state, get_profile(site)).items():
+                if len({row["payload_digest"] for row in rows}) < 2:
+                    continue
+                versions, cleaned = captured_versions(home, site, rows)
+                if len({v["text_sha256"] for v in versions}) < 2:
+                    continue
+                docs = []
+                for v in versions:
+                    version = Document.from_dict(cleaned[v["payload_digest"]].to_dict())
+                    version.capture = {"captured_at": v["captured_at"], "via": v["via"]}
+                    docs.append(version)
+                edits += corpus.versions.version_edits(docs)
+    finally:
+        state.close()
     return edits
 
 

@@ -88,6 +88,11 @@ def test_releases_diff_audit_and_quarantine_on_the_demo_home(demo_run):
     assert "<del>" in report.read_text()
     audit = runner.invoke(app, ["audit", "--json", *args])
     assert audit.exit_code == 0 and len(json.loads(audit.stdout)["gone"]) == 1
+    # the demo's live crawls edited articles: the captured versions show those edits, not only backfilled ones
+    versions = runner.invoke(app, ["audit", "versions", "--json", *args])
+    edits = json.loads(versions.stdout)
+    assert versions.exit_code == 0 and edits and {(e["before_via"], e["after_via"]) for e in edits} == {("crawl", "crawl")}
+    assert all(e["before_captured_at"] < e["after_captured_at"] and e["words_deleted"] + e["words_inserted"] for e in edits)
     quarantine = runner.invoke(app, ["quarantine", *args])
     assert quarantine.exit_code == 0 and "No quarantined documents." in quarantine.stdout
     missing = runner.invoke(app, ["quarantine", "show", "kancc-heigo-999", *args])
