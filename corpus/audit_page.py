@@ -243,7 +243,7 @@ def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     lines.append("  releases:")
     for v in history.versions:
         kind = f" ({v['kind']}: -{v['words_deleted']} +{v['words_inserted']} words)" if v.get("kind") and v["change"] != "moved" else ""
-        note = checked_note(v)
+        note = checked_note(v) or (f"moved from {v['moved_from']} to {v['id']}" if v.get("moved_from") else "")
         lines.append(f"    {v['release']:<14} {v['date'] or '':<11} {v['change']}{kind}  {v.get('title') or ''}  "
                      f"{v.get('source_url') or ''}" + (f"  ({note})" if note else ""))
         for excerpt in changed_excerpts(v.get("ops") or [], context):
@@ -272,7 +272,9 @@ def render_history_html(history: DocumentHistory, as_of: str | None = None) -> s
         body = "".join(f"<p class='excerpt'>{_ops_html(e)}</p>" for e in changed_excerpts(v.get("ops") or []))
         head = (f"<h3 id='release-{escape(v['release'])}'>{escape(v['release'])} — {escape(v['change'] or '')}{kind}</h3>"
                 f"<p>{escape(v.get('title') or '')} — {_link(v.get('source_url') or '')}</p>"
-                + (f"<p class='checked'>{escape(checked_note(v))}</p>" if checked_note(v) else ""))
+                + (f"<p class='checked'>{escape(checked_note(v))}</p>" if checked_note(v) else "")
+                + (f"<p>moved from <code>{escape(v['moved_from'])}</code> to <code>{escape(v['id'])}</code></p>"
+                   if v.get("moved_from") else ""))
         if v.get("kind") == "cosmetic":
             out.append(f"<div class='doc'>{head}<details><summary>cosmetic change (folded)</summary>{body}</details></div>")
         else:

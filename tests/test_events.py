@@ -134,8 +134,13 @@ def test_history_lists_each_version_with_its_diff_and_class(two_releases):
     assert [v["change"] for v in history.versions] == ["added", "edited"]
     assert history.versions[1]["kind"] == "upstream"
     assert ["delete", ", Jang Song Thaek"] in history.versions[1]["ops"]
+    # a move is followed both ways: from the old id to the new, and the new id's history starts at the old
     moved = document_history(paths, "globalsecurity-dprk-100922-kcna03")
-    assert [v["change"] for v in moved.versions] == ["added", "removed"]
+    assert [(v["change"], v["id"]) for v in moved.versions] == [("added", "globalsecurity-dprk-100922-kcna03"),
+                                                               ("moved", "globalsecurity-dprk-100922-kcna05")]
+    assert moved.versions[1]["moved_from"] == "globalsecurity-dprk-100922-kcna03"
+    arrived = document_history(paths, "globalsecurity-dprk-100922-kcna05")
+    assert [(v["change"], v["id"]) for v in arrived.versions] == [(v["change"], v["id"]) for v in moved.versions]
     with pytest.raises(KeyError):
         document_history(paths, "globalsecurity-no-such-doc")
 
