@@ -46,7 +46,7 @@ def refresh(site: SitesOption = None,
             revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site this run, most overdue first (the revisit policy; overrides the profile's [revisit] budget).")] = None,
             home: HomeOption = None) -> None:
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
-    from flows.crawl import check_sites, crawl_progress, failure_lines, last_capture_id
+    from flows.crawl import check_sites, crawl_progress, failure_lines, known_articles, last_capture_id
     from flows.home import writer
     from flows.runs import run_refresh, task_runner_for
 
@@ -61,7 +61,8 @@ def refresh(site: SitesOption = None,
     with writer(home, "refresh") as data_home:
         log_prefect(data_home)
         progress = None if console.quiet else render.CrawlProgress(lambda: last_capture_id(data_home),
-                                                                    lambda since: crawl_progress(data_home, since))
+                                                                    lambda since: crawl_progress(data_home, since),
+                                                                    lambda: known_articles(data_home))
         summary = run_refresh(data_home, site, replay, delay, runner, progress=progress, revisit_budget=revisit_budget)
     render.refresh_summary(summary)
     failed = failure_lines(summary.get("outcomes", {}))

@@ -80,35 +80,56 @@ def as_json(data) -> None:
 
 
 class CrawlProgress:
-    """A live line on the terminal while a crawl runs: pages captured so far, read from the crawl state
-    (the crawl itself runs in Prefect tasks, possibly on other machines, so it is watched, not hooked).
-    `count(since)` and `start()` come from flows.crawl (crawl_progress, last_capture_id)."""
+    """What a crawl is doing while it runs, per site, read from the crawl state (the crawl runs in Prefect
+    tasks, possibly on other machines, so it is watched, not hooked). On a terminal: a bar per site,
+    "crawling globalsecurity 812/1,500 pages", downloads and the rate; the total is the article URLs known
+    before the run (none on a first crawl). Piped: a plain line every `every` seconds.
+    `start()`, `count(since)` and `totals()` come from flows.crawl (last_capture_id, crawl_progress,
+    known_articles)."""
 
-    def __init__(self, start, count):
-        self.enabled = console.is_terminal
-        self._start, self._count = start, count
+    def __init__(self, start, count, totals=dict, every: float = 30.0):
+        self.terminal = console.is_terminal
+        self._start, self._count, self._totals, self.every = start, count, totals, every
         self._stop = None
 
     def __enter__(self):
-        if not self.enabled:
-            return self
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        since = self._start()
+        since, totals = self._start(), self._totals()
         self._stop = threading.Event()
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                            transient=True)
-        task = progress.add_task("crawling", total=None)
-
-        def watch():
-            with progress:
-                while not self._stop.wait(0.5):
-                    seen, downloaded = self._count(since)
-                    progress.update(task, description=f"crawling: {seen} article pages checked, {downloaded} downloaded")
-
-        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread = threading.Thread(target=self._bars if self.terminal else self._lines, args=(since, totals),
+                                        daemon=True)
         self._thread.start()
         return self
+
+    def _bars(self, since: int, totals: dict) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("pages, {task.fields[new]} downloaded, {task.fields[rate]}"),
+                            TimeElapsedColumn(), console=console, transient=True)
+        tasks: dict[str, int] = {}
+        with progress:
+            while not self._stop.wait(0.5):
+                for site, (seen, downloaded) in sorted(self._count(since).items()):
+                    if site not in tasks:
+                        tasks[site] = progress.add_task(f"crawling {site}", total=totals.get(site) or None,
+                                                        new=0, rate="")
+                    task = progress.tasks[tasks[site]]
+                    total = max(totals.get(site) or 0, seen) or None
+                    rate = f"{seen / task.elapsed:.1f}/s" if task.elapsed else ""
+                    progress.update(tasks[site], completed=seen, total=total, new=f"{downloaded:,}", rate=rate)
+
+    def _lines(self, since: int, totals: dict) -> None:
+        import time
+
+        began = time.monotonic()
+        while not self._stop.wait(self.every):
+            counts = self._count(since)
+            if counts:
+                elapsed = time.monotonic() - began
+                err.print("crawling: " + ", ".join(
+                    f"{site} {seen:,}" + (f"/{totals[site]:,}" if totals.get(site, 0) >= seen else "")
+                    + f" pages ({downloaded:,} downloaded)" for site, (seen, downloaded) in sorted(counts.items()))
+                    + f"; {sum(c[0] for c in counts.values()) / elapsed:.1f} pages/s", highlight=False, soft_wrap=True)
 
     def __exit__(self, *exc):
         if self._stop:

@@ -180,3 +180,29 @@ def test_refresh_says_what_it_is_starting_before_anything_heavy(monkeypatch, tmp
     lines = result.output.splitlines()
     assert lines[0].startswith("kcorpus refresh: crawling kancc") and "Prefect" in lines[0]
     assert lines[-1] == "error: stopped before the flow" and result.exit_code == 1
+
+
+def test_crawl_progress_on_a_terminal_names_each_site_with_its_total_and_rate(monkeypatch):
+    import time
+
+    monkeypatch.setattr(render, "console", render._Console(file=(out := io.StringIO()), force_terminal=True, width=120))
+    counts = {"globalsecurity": (812, 120), "kancc": (40, 40)}
+    with render.CrawlProgress(lambda: 0, lambda since: counts, lambda: {"globalsecurity": 1500}):
+        time.sleep(1.3)
+    text = out.getvalue()
+    assert "crawling globalsecurity" in text and "812/1500" in text and "120 downloaded" in text
+    assert "crawling kancc" in text and "40/40" in text   # a first crawl: the total grows with what was seen
+    assert re.search(r"\d+\.\d/s", text)
+
+
+def test_crawl_progress_piped_is_a_plain_line_now_and_then(monkeypatch):
+    import time
+
+    monkeypatch.setattr(render, "console", render._Console(file=io.StringIO(), width=120))
+    monkeypatch.setattr(render, "err", render._Console(file=(out := io.StringIO()), width=200))
+    with render.CrawlProgress(lambda: 0, lambda since: {"globalsecurity": (812, 120)}, lambda: {"globalsecurity": 1500},
+                              every=0.2):
+        time.sleep(0.5)
+    lines = out.getvalue().splitlines()
+    assert lines and all(line.startswith("crawling: globalsecurity 812/1,500 pages (120 downloaded); ") for line in lines)
+    assert "\x1b" not in out.getvalue()   # no control codes in a log
