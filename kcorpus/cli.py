@@ -187,11 +187,11 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     published_base(home_at(home), base_url)   # a bad --base-url or KCORPUS_BASE_URL: refused before anything runs
 
     with writer(home, "release", needs_data=True) as data_home:
+        if version is not None:
+            check_version(data_home, version)  # before the gate (and Prefect) start
         render.starting("kcorpus release: the quality gate, then the release files and the audit "
                         "(starting Prefect first: ~10 s)")
         log_prefect(data_home)
-        if version is not None:
-            check_version(data_home, version)  # before the gate (and Prefect) start
         outcome = run_release(data_home, version, allow_partial)
         if isinstance(outcome, BlockedRelease):
             render.blocked_release(outcome)

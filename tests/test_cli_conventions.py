@@ -99,8 +99,8 @@ def test_a_closed_pipe_ends_quietly_with_0(monkeypatch, tmp_path):
     read_end, write_end = os.pipe()
     os.close(read_end)   # the reader went away, as `| head -1` does
     with os.fdopen(write_end, "w") as closed:
-        monkeypatch.setattr(render.console, "file", closed)
-        monkeypatch.setattr(render.console, "quiet", False)   # restored after: the handler silences the console
+        # a console of its own: the handler silences the console it runs on and redirects standard output
+        monkeypatch.setattr(render, "console", render._Console(file=closed))
         result = CliRunner().invoke(app, ["status", "--home", str(home.root)])
         monkeypatch.undo()
         try:
