@@ -5,6 +5,8 @@ changed metadata fields (cosmetic ones folded, never hidden), the watch-list."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from html import escape
 from urllib.parse import quote
 
@@ -242,7 +244,7 @@ def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     lines.append("  releases:")
     for v in history.versions:
         kind = f" ({v['kind']}: -{v['words_deleted']} +{v['words_inserted']} words)" if v.get("kind") and v["change"] != "moved" else ""
-        note = checked_note(v)
+        note = checked_note(v) or (f"moved from {v['moved_from']} to {v['id']}" if v.get("moved_from") else "")
         lines.append(f"    {v['release']:<14} {v['date'] or '':<11} {v['change']}{kind}  {v.get('title') or ''}  "
                      f"{v.get('source_url') or ''}" + (f"  ({note})" if note else ""))
         for excerpt in changed_excerpts(v.get("ops") or [], context):
@@ -250,11 +252,16 @@ def render_history_text(history: DocumentHistory, context: int = 20) -> str:
     return "\n".join(lines)
 
 
-def render_history_html(history: DocumentHistory) -> str:
-    """One document's history page (self-contained): captures table, then every released version with
-    the diff of each change, cosmetic changes folded."""
+def render_history_html(history: DocumentHistory, as_of: str | None = None) -> str:
+    """One document's history page (self-contained): when it was made (`as_of`: the newest release it
+    covers and the time of writing, so a stale page says so), the captures table, then every released
+    version with the diff of each change, cosmetic changes folded."""
+    newest = history.versions[-1]["release"] if history.versions else None
+    made = as_of or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = f"As of {made}" + (f", through release {newest}" if newest else "") + "."
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>kcorpus history: {escape(history.id)}</title>"
            f"<style>{CSS}{EXTRA_CSS}</style></head><body><h1>History of <code>{escape(history.id)}</code></h1>",
+           f"<p class='as-of'>{escape(stamp)}</p>",
            f"<h2>Captures ({len(history.captures)})</h2><table><tr><th>captured</th><th>run</th><th>status</th>"
            f"<th>record</th><th>payload digest</th></tr>"]
     out += [f"<tr><td>{escape(str(c.get('captured_at')))}</td><td>{escape(str(c.get('run_id')))}</td><td class='num'>"
@@ -266,7 +273,9 @@ def render_history_html(history: DocumentHistory) -> str:
         body = "".join(f"<p class='excerpt'>{_ops_html(e)}</p>" for e in changed_excerpts(v.get("ops") or []))
         head = (f"<h3 id='release-{escape(v['release'])}'>{escape(v['release'])} — {escape(v['change'] or '')}{kind}</h3>"
                 f"<p>{escape(v.get('title') or '')} — {_link(v.get('source_url') or '')}</p>"
-                + (f"<p class='checked'>{escape(checked_note(v))}</p>" if checked_note(v) else ""))
+                + (f"<p class='checked'>{escape(checked_note(v))}</p>" if checked_note(v) else "")
+                + (f"<p>moved from <code>{escape(v['moved_from'])}</code> to <code>{escape(v['id'])}</code></p>"
+                   if v.get("moved_from") else ""))
         if v.get("kind") == "cosmetic":
             out.append(f"<div class='doc'>{head}<details><summary>cosmetic change (folded)</summary>{body}</details></div>")
         else:

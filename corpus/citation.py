@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.profiles import UnknownSiteError, get_profile
+from core.settings import PROJECT_URL, Settings
 from corpus.derived import CODEBOOK, Stats
 
 TITLE = "kcorpus: North Korean state media reposted on the open web"
@@ -39,22 +42,64 @@ def _yaml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str]) -> str:
-    """CITATION.cff for a release (CFF 1.2.0, type dataset)."""
+CFF_SCHEMA = Path(__file__).resolve().parent / "schema" / "cff-1.2.0.schema.json"
+
+
+def cff_author(name: str) -> dict:
+    """A configured author as CFF has it: "Family, Given" is a person, anything else an entity (a group,
+    an institution).
+
+    >>> cff_author("Kim, Min-jun")
+    {'family-names': 'Kim', 'given-names': 'Min-jun'}
+    >>> cff_author("kcorpus contributors")
+    {'name': 'kcorpus contributors'}
+    """
+    family, sep, given = name.partition(",")
+    if sep and family.strip() and given.strip():
+        return {"family-names": family.strip(), "given-names": given.strip()}
+    return {"name": name.strip()}
+
+
+def release_url(version: str, settings: Settings) -> str:
+    """Where a release is found: the configured citation URL, else the project's home page.
+
+    >>> release_url("2026.01.01", Settings())
+    'https://github.com/kcorpus/kcorpus'
+    """
+    return settings.citation_url or PROJECT_URL
+
+
+def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str],
+                 settings: Settings | None = None) -> str:
+    """CITATION.cff for a release (CFF 1.2.0, type dataset): authors, URL and DOI from the installation's
+    settings (core.settings); the release is identified by its URL and, when configured, its DOI."""
+    settings = settings or Settings()
+    url = release_url(version, settings)
+    authors = []
+    for author in map(cff_author, settings.authors):
+        first, *rest = author.items()
+        authors += [f"  - {first[0]}: {_yaml_string(first[1])}"] + [f"    {k}: {_yaml_string(v)}" for k, v in rest]
+    identifiers = [("doi", settings.doi, f"The DOI of release {version}")] if settings.doi else []
+    identifiers.append(("url", url, "Where the release is published"))
     lines = [
         "cff-version: 1.2.0",
         "message: If you use this corpus, please cite it as below.",
         "type: dataset",
         f"title: {_yaml_string(TITLE)}",
         f"version: {_yaml_string(version)}",
-        f"date-released: {release_date}",
+        f"date-released: {_yaml_string(release_date)}",
         "authors:",
-        "  - name: kcorpus contributors",
+        *authors,
+        *([f"doi: {_yaml_string(settings.doi)}"] if settings.doi else []),
+        f"url: {_yaml_string(url)}",
+        "identifiers:",
+        *[line for kind, value, what in identifiers for line in (
+            f"  - type: {kind}", f"    value: {_yaml_string(value)}", f"    description: {_yaml_string(what)}")],
         f"abstract: {_yaml_string(abstract(stats))}",
         "license: CC0-1.0",
         "keywords:",
         *[f"  - {_yaml_string(k)}" for k in ("North Korea", "KCNA", "state media", "corpus", "TEI")],
-        "references:",
+        *(["references:"] if sites else []),
     ]
     for site in sites:
         name, url = site_source(site)
@@ -64,6 +109,34 @@ def citation_cff(version: str, release_date: str, stats: Stats, sites: list[str]
     return "\n".join(lines) + "\n"
 
 
+@cache
+def _cff_validator():
+    import jsonschema
+
+    schema = json.loads(CFF_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+def cff_problems(text: str) -> list[str]:
+    """What makes a CITATION.cff invalid against the CFF 1.2.0 JSON schema (corpus/schema, the schema of
+    citation-file-format.github.io), one line each: none when it is valid. YAML dates are read as the
+    strings CFF expects (the schema's own note to implementers)."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        return [f"not YAML: {str(exc).splitlines()[0]}"]
+    if not isinstance(data, dict):
+        return ["not a YAML mapping"]
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+            for e in sorted(_cff_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
+
+
 def abstract(stats: Stats) -> str:
     sites = ", ".join(f"{site} {counts['documents']}" for site, counts in sorted(stats.by["site"].items()))
     return (f"{stats.documents} documents ({sites}), {stats.tokens} tokens, {stats.sentences} sentences of North "
@@ -71,15 +144,21 @@ def abstract(stats: Stats) -> str:
             f"with plain-text, Parquet and CoNLL-U derivatives. {LICENSE_NOTE}")
 
 
-def zenodo_json(version: str, release_date: str, stats: Stats, sites: list[str]) -> str:
-    """.zenodo.json: the metadata a Zenodo deposit of the release folder takes."""
+def zenodo_json(version: str, release_date: str, stats: Stats, sites: list[str],
+                settings: Settings | None = None) -> str:
+    """.zenodo.json: the metadata a Zenodo deposit of the release folder takes (creators and DOI from the
+    installation's settings)."""
+    settings = settings or Settings()
+    creators = [{"name": f"{a['family-names']}, {a['given-names']}"} if "family-names" in a else a
+                for a in map(cff_author, settings.authors)]
     metadata = {
         "title": f"{TITLE} (release {version})",
         "version": version,
         "publication_date": release_date,
         "upload_type": "dataset",
         "description": abstract(stats),
-        "creators": [{"name": "kcorpus contributors"}],
+        "creators": creators,
+        "doi": settings.doi,
         "license": "cc-zero",
         "access_right": "open",
         "keywords": ["North Korea", "KCNA", "state media", "corpus", "TEI"],

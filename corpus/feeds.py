@@ -15,7 +15,17 @@ from corpus.tei import replace_xml_hostile
 from corpus.watchlist import WatchEntry
 
 log = logging.getLogger("kcorpus.feeds")
-TAG = "tag:kcorpus,2026:"   # RFC 4151 tag URIs: stable entry ids however often the feeds are rewritten
+
+
+def tag_prefix(authority: str) -> str:
+    """The RFC 4151 tag URI prefix of one installation's entry ids ("tag:example.org,2026:"): stable
+    however often the feeds are rewritten, and another installation's never collide (the authority
+    comes from its settings, core.settings.tag_authority).
+
+    >>> tag_prefix("example.org,2026")
+    'tag:example.org,2026:'
+    """
+    return f"tag:{authority}:"
 
 
 def _when(value: str | None) -> datetime:
@@ -105,11 +115,13 @@ def _xml_text(value: str, where: str, replaced: list[str] | None) -> str:
 
 
 def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str]], feed_url: str,
-               keep, replaced: list[str] | None = None) -> bytes:
-    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items `keep`
-    accepts. Every text is made XML-safe (see _xml_text); `replaced` collects what had to be replaced."""
+               keep, tag: str, replaced: list[str] | None = None) -> bytes:
+    """One Atom feed over release steps [(changes, report_url, updated)], newest first, of the items
+    `keep` accepts; ids under the tag prefix `tag`. Links may be relative (to the feed file: RFC 4287
+    resolves them against the feed's own location). Every text is made XML-safe (see _xml_text);
+    `replaced` collects what had to be replaced."""
     fg = FeedGenerator()
-    fg.id(TAG + "feed/" + name)
+    fg.id(tag + "feed/" + name)
     fg.title(title)
     fg.author({"name": "kcorpus"})
     fg.link(href=feed_url, rel="self", type="application/atom+xml")
@@ -124,7 +136,7 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
                 continue
             where = f"feed {name}: entry {item['key']}"
             entry = fg.add_entry(order="append")
-            entry.id(TAG + quote(_xml_text(item["key"], where, replaced), safe="/.:-_"))
+            entry.id(tag + quote(_xml_text(item["key"], where, replaced), safe="/.:-_"))
             entry.title(_xml_text(f"[{step.new}] {item['title']}", where, replaced))
             entry.link(href=_xml_text(item["link"], where, replaced), rel="alternate", type="text/html")
             entry.summary(_xml_text(item["summary"] or item["title"], where, replaced))
@@ -135,19 +147,23 @@ def build_feed(name: str, title: str, steps: list[tuple[ReleaseChanges, str, str
 
 
 def release_feeds(steps: list[tuple[ReleaseChanges, str, str]], feed_base: str,
-                  watchlist: list[WatchEntry], sites: list[str], replaced: list[str] | None = None) -> dict[str, bytes]:
+                  watchlist: list[WatchEntry], sites: list[str], tag: str,
+                  replaced: list[str] | None = None) -> dict[str, bytes]:
     """The feed files for release steps [(changes, report_url, updated)], newest step first:
     {"all.atom", "site-<site>.atom" for each site, "watch-<slug>.atom" for each watch-list entry}.
-    `replaced` (when given) collects one line per entry whose text held XML-illegal characters."""
+    `feed_base` is where the feeds are served ("" for links relative to the feed itself); `tag` the
+    installation's tag prefix (tag_prefix); `replaced` (when given) collects one line per entry whose text
+    held XML-illegal characters."""
     prepared = [(step, url, updated, feed_items(step, url, watchlist)) for step, url, updated in steps]
     feeds = {"all.atom": build_feed("all", "kcorpus: all upstream changes", prepared, f"{feed_base}all.atom",
-                                    lambda item: True, replaced)}
+                                    lambda item: True, tag, replaced)}
     for site in sorted(set(sites)):
         feeds[f"site-{site}.atom"] = build_feed(f"site/{site}", f"kcorpus: upstream changes on {site}", prepared,
                                                 f"{feed_base}site-{site}.atom",
-                                                lambda item, site=site: site in item["sites"], replaced)
+                                                lambda item, site=site: site in item["sites"], tag, replaced)
     for entry in watchlist:
         feeds[f"watch-{entry.slug}.atom"] = build_feed(
             f"watch/{entry.slug}", _xml_text(f"kcorpus watch-list: {entry.name}", f"feed watch/{entry.slug}", replaced),
-            prepared, f"{feed_base}watch-{entry.slug}.atom", lambda item, name=entry.name: name in item["watch"], replaced)
+            prepared, f"{feed_base}watch-{entry.slug}.atom", lambda item, name=entry.name: name in item["watch"],
+            tag, replaced)
     return feeds

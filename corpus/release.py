@@ -22,7 +22,7 @@ from core.capture import plain_record_id
 from core.document import Document
 from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
                              read_manifest_head, read_records)
-from corpus.citation import citation_cff, release_readme, site_source, zenodo_json
+from corpus.citation import cff_problems, citation_cff, release_readme, site_source, zenodo_json
 from corpus.database import DATABASE_NAME, ReleaseDatabase
 from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
 from corpus.events import capture_class, pair_moves, same_text_change
@@ -31,6 +31,7 @@ from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Chan
                         validate_tei)
 from core.version import __version__
 from core.datahome import DataHome
+from core.settings import CONFIG_FILE, Settings, SettingsError, load_settings
 from core.ids import ID_PATTERN
 from corpus.witnesses import WitnessIndex
 
@@ -369,6 +370,17 @@ def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp
     return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
 
 
+def citation_settings(home: DataHome, stamp: ReleaseStamp) -> Settings:
+    """The installation's citation settings (core.settings), refused before anything is written when the
+    CITATION.cff they make would not validate against CFF 1.2.0 (a malformed DOI or URL, say)."""
+    settings = load_settings(home.root)
+    problems = cff_problems(citation_cff(stamp.version, stamp.date, Stats(), [], settings))
+    if problems:
+        raise SettingsError(f"CITATION.cff would not validate (see [citation] in {home.root / CONFIG_FILE} and "
+                            f"KCORPUS_CITATION_*): {'; '.join(problems[:3])}")
+    return settings
+
+
 def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
                   quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None,
@@ -397,6 +409,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     else:
         version = next_version(home, today)
     stamp = ReleaseStamp(version, today.isoformat())
+    settings = citation_settings(home, stamp)
 
     # The previous manifest is read once, forward beside the new documents (never whole); its
     # "retired" list stands in for every older one.
@@ -537,8 +550,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         derived.close()
         stats = derived.stats
         sites = sorted(counts)
-        (tmp / "CITATION.cff").write_text(citation_cff(version, stamp.date, stats, sites), encoding="utf-8")
-        (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites), encoding="utf-8")
+        (tmp / "CITATION.cff").write_text(citation_cff(version, stamp.date, stats, sites, settings), encoding="utf-8")
+        (tmp / ".zenodo.json").write_text(zenodo_json(version, stamp.date, stats, sites, settings), encoding="utf-8")
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]

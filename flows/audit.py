@@ -9,6 +9,7 @@ all call it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cleaners.store import current_documents
@@ -16,7 +17,6 @@ from core.datahome import DataHome
 from core.document import Document
 from scrapers.revisit import describe
 from scrapers.state import CrawlState
-from scrapers.warcstore import read_response
 
 
 FEED_STEPS = 5   # the stable feeds under reports/feeds/ carry the changes of the last releases, not only the newest
@@ -39,15 +39,56 @@ class ReleaseAudit:
     replaced: list[str] = field(default_factory=list)   # feed entries whose text held XML-illegal characters
 
 
+def published_base(home: DataHome, base_url: str | None = None) -> str | None:
+    """Where reports/ is served: `base_url` (--base-url), else the installation's setting
+    (KCORPUS_BASE_URL, [publish] base_url in kcorpus.toml), else None: links relative to each file."""
+    from core.settings import SettingsError, check_base_url, load_settings
+    from flows.errors import BadOption
+
+    if base_url:
+        try:
+            return check_base_url(base_url)
+        except SettingsError:   # the command line's value: a usage error naming the option
+            raise BadOption("--base-url", f"not an http(s) URL: {base_url!r}") from None
+    return load_settings(home.root).base_url
+
+
+def published_link(home: DataHome, path: Path | str | None, base_url: str | None = None) -> str | None:
+    """The address of a report file under reports/ where reports/ is published (published_base), or
+    None when nothing is configured or the file lies elsewhere: then the caller names the file relative
+    to the data home, never as a file:// path of this machine."""
+    base = published_base(home, base_url)
+    if path is None or base is None:
+        return None
+    try:
+        relative = Path(path).resolve().relative_to(home.reports_dir.resolve())
+    except ValueError:
+        return None
+    return base + relative.as_posix()
+
+
+def in_home(home: DataHome, path: Path | str) -> str:
+    """A file of the data home named relative to it ("reports/quality-2026.12.03.html"): what travels."""
+    try:
+        return Path(path).resolve().relative_to(home.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     """What follows every release (the CLI's, the demo's and the scheduled run's alike): compare it with
     the one before (events, moves, not checked, cosmetic, watch-list), write reports/audit-OLD-NEW.html,
     a history page for every document it names, and the Atom feeds (reports/feeds/<version>/ for this
     release, reports/feeds/*.atom over the last releases), and the step in reports/history.sqlite that
-    `kcorpus serve` browses. Before the second release: nothing to compare."""
+    `kcorpus serve` browses. Before the second release: nothing to compare.
+
+    Links in the feeds go to `base_url` (published_base) when there is one, else they are relative to
+    the feed file: never a file:// path of the machine that wrote them. Entry ids use the
+    installation's tag authority (core.settings.tag_authority)."""
+    from core.settings import load_settings, tag_authority
     from corpus.events import timeline
     from corpus.audit_page import history_file_name, render_changes_html, render_history_html
-    from corpus.feeds import release_feeds
+    from corpus.feeds import release_feeds, tag_prefix
     from corpus.manifest import list_releases
 
     from flows.browse import bring_history_up_to_date
@@ -65,7 +106,10 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
     feeds_dir = reports / "feeds"
     (feeds_dir / step.new).mkdir(parents=True, exist_ok=True)
     (reports / "history").mkdir(parents=True, exist_ok=True)
-    base = base_url or reports.resolve().as_uri() + "/"
+    base = published_base(home, base_url)
+    tag = tag_prefix(tag_authority(home.root, load_settings(home.root)))
+    # relative links climb from the feed file to reports/: feeds/<version>/x.atom is two folders down
+    this_base, stable_base = (base, base) if base else ("../../", "../")
 
     def report_name(s) -> str:
         return f"audit-{s.old}-{s.new}.html"
@@ -79,21 +123,22 @@ def after_release(home: DataHome, base_url: str | None = None) -> ReleaseAudit:
             {c.moved_from["id"] for c in step.changes if c.moved_from} | \
             {i for row in step.watch.values() for i in row["lost"] + row["gained"]}
     pages = []
+    made = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
     histories = document_histories(home, named)   # each release read once for all the named documents
     for doc_id in sorted(named):
         page = reports / "history" / history_file_name(doc_id)
-        page.write_text(render_history_html(histories[doc_id]), encoding="utf-8")
+        page.write_text(render_history_html(histories[doc_id], as_of=made), encoding="utf-8")
         pages.append(page)
     timed = {i.version: i.created_at for i in recent}
     written: dict[str, Path] = {}
     replaced: list[str] = []
-    this_release = release_feeds([(step, base + report_name(step), timed[step.new])],
-                                 f"{base}feeds/{step.new}/", entries, sites, replaced)
+    this_release = release_feeds([(step, this_base + report_name(step), timed[step.new])],
+                                 f"{base}feeds/{step.new}/" if base else "", entries, sites, tag, replaced)
     for name, data in this_release.items():
         (feeds_dir / step.new / name).write_bytes(data)
         written[f"{step.new}/{name}"] = feeds_dir / step.new / name
-    stable = release_feeds([(s, base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
-                           f"{base}feeds/", entries, sites, replaced)
+    stable = release_feeds([(s, stable_base + report_name(s), timed[s.new]) for s in reversed(tl.steps)],
+                           f"{base}feeds/" if base else "", entries, sites, tag, replaced)
     for name, data in stable.items():
         (feeds_dir / name).write_bytes(data)
         written[name] = feeds_dir / name
@@ -150,26 +195,34 @@ def releases_timeline(home: DataHome, since: str):
 
 
 def version_edits(home: DataHome, sites: list[str] | None = None) -> list:
-    """The edits between captured versions of every current document that has more than one text
-    (corpus.versions.VersionEdit, dated by both captures). Reads WARC only."""
-    import cleaners
+    """The edits between the captured versions of every document: live crawls and Wayback copies alike,
+    read from the crawl state (each capture once per payload, cleaned from its WARC record), dated by both
+    captures (corpus.versions.VersionEdit). A document whose captures all hold one payload is skipped
+    before anything is read."""
     import corpus.versions
+    from core.profiles import builtin_profiles, get_profile
+    from flows.backfill import captured_versions, captures_by_document
 
+    if not home.state_db.exists():
+        return []
     edits = []
-    for doc in current_documents(home, sites):
-        versions = doc.extra.get("versions") or []
-        if len({v["text_sha256"] for v in versions}) < 2:
-            continue
-        cleaned: dict[str, Document] = {}
-        docs = []
-        for v in versions:
-            if v["payload_digest"] not in cleaned:
-                stored = read_response(home.warc_dir, v["warc_file"], v["warc_offset"])
-                cleaned[v["payload_digest"]] = cleaners.clean_page(stored.body, v["url"], headers=stored.headers)
-            version = Document.from_dict(cleaned[v["payload_digest"]].to_dict())
-            version.capture = {"captured_at": v["captured_at"], "via": v["via"]}
-            docs.append(version)
-        edits += corpus.versions.version_edits(docs)
+    state = CrawlState(home.state_db)
+    try:
+        for site in sites or sorted(builtin_profiles()):
+            for doc_id, rows in captures_by_document(state, get_profile(site)).items():
+                if len({row["payload_digest"] for row in rows}) < 2:
+                    continue
+                versions, cleaned = captured_versions(home, site, rows)
+                if len({v["text_sha256"] for v in versions}) < 2:
+                    continue
+                docs = []
+                for v in versions:
+                    version = Document.from_dict(cleaned[v["payload_digest"]].to_dict())
+                    version.capture = {"captured_at": v["captured_at"], "via": v["via"]}
+                    docs.append(version)
+                edits += corpus.versions.version_edits(docs)
+    finally:
+        state.close()
     return edits
 
 

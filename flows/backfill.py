@@ -55,7 +55,7 @@ def command_settings(delay: float, pause_after_429: float, cdx_timeout: float):
             WaybackSettings(pace=delay, rate_limit_pause=pause_after_429, cdx_timeout=cdx_timeout))
 
 
-def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list]:
+def captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list]:
     """Every capture holding a payload (live crawls and Wayback copies) per document id, oldest first:
     one article's URLs differ by scheme or host alias between the Wayback's index and the live site."""
     by_id: dict[str, list] = {}
@@ -68,37 +68,47 @@ def _captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list
     return by_id
 
 
-def clean_versions(home: DataHome, site: str, doc_ids: list[str]) -> CleanReport:
-    """Clean every captured version of the given documents; store the newest, with the version list."""
+def captured_versions(home: DataHome, site: str, rows: list, report: CleanReport | None = None) -> tuple[list, dict]:
+    """One document's captures (live crawls and Wayback copies alike) as versions: [{captured_at, via, url,
+    payload_digest, record_id, warc_file, warc_offset, text_sha256}], oldest first, and each payload cleaned
+    once ({payload_digest: Document or None}). A capture that fails to clean is recorded in `report`."""
     import cleaners
 
+    versions, cleaned = [], {}
+    for row in rows:
+        capture = row_to_capture(row)
+        digest = capture.payload_digest
+        via = "wayback" if row["kind"] == "wayback" else "crawl"
+        if digest not in cleaned:
+            provenance = {**capture.provenance(), "via": via}
+            stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
+            try:
+                cleaned[digest] = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
+                                                      capture=provenance)
+            except cleaners.CleaningError as exc:
+                if report is not None:
+                    report.failures.append({"url": capture.url, "site": site, "error": str(exc),
+                                            "capture": provenance})
+                cleaned[digest] = None
+        doc = cleaned[digest]
+        if doc is not None:
+            versions.append({"captured_at": capture.captured_at, "via": via, "url": capture.url,
+                             "payload_digest": digest, "record_id": capture.record_id,
+                             "warc_file": capture.warc_file, "warc_offset": capture.warc_offset,
+                             "text_sha256": doc.text_sha256()})
+    return versions, cleaned
+
+
+def clean_versions(home: DataHome, site: str, doc_ids: list[str]) -> CleanReport:
+    """Clean every captured version of the given documents; store the newest, with the version list."""
     profile = get_profile(site)
     report = CleanReport(site)
     state = CrawlState(home.state_db)
     stamps = StampIndex(home)
     try:
-        by_id = _captures_by_document(state, profile)
+        by_id = captures_by_document(state, profile)
         for doc_id in doc_ids:
-            versions, cleaned = [], {}
-            for row in by_id.get(doc_id, []):
-                capture = row_to_capture(row)
-                digest = capture.payload_digest
-                if digest not in cleaned:
-                    provenance = {**capture.provenance(), "via": "wayback" if row["kind"] == "wayback" else "crawl"}
-                    stored = read_response(home.warc_dir, capture.warc_file, capture.warc_offset)
-                    try:
-                        cleaned[digest] = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
-                                                              capture=provenance)
-                    except cleaners.CleaningError as exc:
-                        report.failures.append({"url": capture.url, "site": site, "error": str(exc),
-                                                "capture": provenance})
-                        cleaned[digest] = None
-                doc = cleaned[digest]
-                if doc is not None:
-                    versions.append({"captured_at": capture.captured_at, "via": "wayback" if row["kind"] == "wayback"
-                                     else "crawl", "url": capture.url, "payload_digest": digest,
-                                     "record_id": capture.record_id, "warc_file": capture.warc_file,
-                                     "warc_offset": capture.warc_offset, "text_sha256": doc.text_sha256()})
+            versions, cleaned = captured_versions(home, site, by_id.get(doc_id, []), report)
             if not versions:
                 continue
             newest = versions[-1]

@@ -267,24 +267,49 @@ def last_capture_id(home: DataHome) -> int:
         state.close()
 
 
-def crawl_progress(home: DataHome, since: int) -> tuple[int, int]:
-    """(article pages checked, of those downloaded) since capture `since`, read while a crawl runs
-    (the crawl may run in Prefect tasks on other machines: it is watched, not hooked). (0, 0) when the
-    crawl state cannot be read yet."""
+def crawl_progress(home: DataHome, since: int) -> dict[str, tuple[int, int]]:
+    """Per site, (article pages checked, of those downloaded) since capture `since`, read while a crawl
+    runs (the crawl may run in Prefect tasks on other machines: it is watched, not hooked). Empty when
+    the crawl state cannot be read yet."""
     import sqlite3
     try:
         state = CrawlState.read_only(home.state_db)
     except sqlite3.Error:
-        return 0, 0
+        return {}
     try:
-        return state.article_checks_since(since)
+        return state.article_checks_by_site(since)
     except sqlite3.Error:
-        return 0, 0
+        return {}
     finally:
         state.close()
 
 
-def check_sites(sites: list[str] | None) -> None:
-    """Refuse an unknown site name before anything runs (core.profiles.UnknownSiteError names the known ones)."""
+def known_articles(home: DataHome) -> dict[str, int]:
+    """Per site, the article URLs the crawl state knows before a crawl: the progress total of a re-check
+    (a first crawl has none; new articles found on the way raise it)."""
+    import sqlite3
+    if not home.state_db.exists():
+        return {}
+    try:
+        state = CrawlState.read_only(home.state_db)
+    except sqlite3.Error:
+        return {}
+    try:
+        return state.known_articles_by_site()
+    except sqlite3.Error:
+        return {}
+    finally:
+        state.close()
+
+
+def check_sites(sites: list[str] | None, option: str = "--site") -> None:
+    """Refuse an unknown site name before anything runs: flows.errors.BadOption naming the option and the
+    known sites (core.profiles.UnknownSiteError's message)."""
+    from core.profiles import UnknownSiteError
+    from flows.errors import BadOption
+
     for name in sites or []:
-        get_profile(name)
+        try:
+            get_profile(name)
+        except UnknownSiteError as exc:
+            raise BadOption(option, str(exc).strip("'\"")) from None

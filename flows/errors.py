@@ -9,6 +9,15 @@ from scrapers.crawl import describe_sqlite_error
 from scrapers.warcstore import WarcWriteError, describe_os_error
 
 
+class BadOption(ValueError):
+    """A command-line value the use case cannot take (an unknown site name, say): the CLI reports it as a
+    usage error (exit 2). The message names the option and what it could have been."""
+
+    def __init__(self, option: str, message: str):
+        self.option = option
+        super().__init__(f"{option}: {message}")
+
+
 def describe_failure(exc: BaseException) -> str:
     """An exception in one line: a full disk, an unwritable crawl state or an unreadable file in words;
     a missing key by its message; anything else by the first line of its message."""

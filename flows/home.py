@@ -31,12 +31,29 @@ def existing_home(path: Path | None) -> DataHome:
     return home
 
 
+def holds_data(home: DataHome) -> bool:
+    """Whether the folder holds anything a crawl or a release made (crawl state, documents, releases):
+    what `release` and `reclean` need before they may write there."""
+    return home.state_db.is_file() or any(
+        folder.is_dir() and any(folder.iterdir()) for folder in (home.documents_dir, home.releases_dir))
+
+
 @contextlib.contextmanager
-def writer(path: Path | None, command: str):
+def writer(path: Path | None, command: str, *, needs_data: bool = False):
     """The data home, held by this command alone (one writer per data home: core.datahome.DataHomeBusy
     otherwise); leftovers of a killed writer (temporary release folders, *.tmp files) are removed once
-    the lock is held."""
+    the lock is held.
+
+    needs_data  for commands that work on what is there (`release`, `reclean`): a missing folder, or one
+                holding no crawl state, documents or releases (a mistyped --home), is NoDataHome before
+                anything is written: no folder made, no writer.lock."""
     home = DataHome.resolve(path)
+    if needs_data and not home.exists():
+        raise NoDataHome(f"no data home at {home.root} (run `kcorpus refresh` first, or name another with "
+                         f"--home or $KCORPUS_HOME)")
+    if needs_data and not holds_data(home):
+        raise NoDataHome(f"{home.root} holds no crawl, documents or releases: nothing to {command} (run "
+                         f"`kcorpus refresh` first, or name another data home with --home)")
     with WriterLock(home, f"kcorpus {command}"):
         home.ensure()
         home.remove_leftovers()

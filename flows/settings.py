@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 # Why each one (measured on Prefect 3.9 with its embedded SQLite server, 2 cores):
@@ -51,12 +53,12 @@ def apply_prefect_defaults(data_home: Path | None = None) -> None:
 def log_prefect(data_home: Path, console_level: str = "WARNING", log_file: Path | None = None) -> Path:
     """Prefect's log lines: at `console_level` on the terminal, and all of them (INFO and up) in the log
     file (default: <data home>/logs/kcorpus.log). Called before a command runs a flow; returns the file."""
-    import logging
-
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", console_level)
     apply_prefect_defaults(data_home)
-    import prefect  # noqa: F401 - configures Prefect's logging; the file handler goes on after it
+    import prefect  # noqa: F401
 
+    # Both handlers go on the root logger. Prefect configures its logging lazily (at the first flow run)
+    # and leaves the root alone once it holds a handler of ours, its console handler included: so the
+    # terminal's lines come from a handler of ours too (else --verbose, and even warnings, showed nothing).
     path = Path(log_file or Path(data_home) / "logs" / "kcorpus.log")
     if log_file is None:   # the home's own log: never appended through a link that leads out of the home
         from core.datahome import DataHome
@@ -68,4 +70,27 @@ def log_prefect(data_home: Path, console_level: str = "WARNING", log_file: Path 
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
+    for old in [h for h in root.handlers if isinstance(h, TerminalHandler)]:
+        root.removeHandler(old)
+    root.addHandler(TerminalHandler(console_level))
     return path
+
+
+class TerminalHandler(logging.Handler):
+    """Log lines on the terminal as Prefect formats them: warnings and errors of any library; INFO lines
+    (with --verbose) of Prefect's loggers only, not every HTTP request of the crawl. Writes to whatever
+    sys.stderr is when a line comes (a test's swapped stream included)."""
+
+    def __init__(self, level: str):
+        super().__init__(logging.getLevelName(level) if isinstance(level, str) else level)
+        self.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s",
+                                            datefmt="%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.WARNING and not record.name.startswith("prefect"):
+            return
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed or broken terminal: the log file still has the line
+            pass

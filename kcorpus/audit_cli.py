@@ -83,9 +83,9 @@ def audit_releases(ctx: typer.Context,
 def audit_versions(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption = None) -> None:
     """The edits between each document's captured versions (live crawls and Wayback copies), dated by both captures."""
     from flows.audit import version_edits
-    from flows.home import open_home
+    from flows.home import existing_home
 
-    edits = version_edits(open_home(home or ctx.obj))
+    edits = version_edits(existing_home(home or ctx.obj))
     if as_json:
         render.as_json([e.to_dict() for e in edits])
     else:
@@ -96,9 +96,9 @@ def audit_versions(ctx: typer.Context, as_json: JsonOption = False, home: HomeOp
 def audit_witnesses(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption = None) -> None:
     """Copies of one article across sites, and where they differ, word by word."""
     import flows.audit
-    from flows.home import open_home
+    from flows.home import existing_home
 
-    works, differences = flows.audit.witnesses(open_home(home or ctx.obj))
+    works, differences = flows.audit.witnesses(existing_home(home or ctx.obj))
     if as_json:
         render.as_json({"works": [w.to_dict() for w in works], "differences": [d.__dict__ for d in differences]})
     else:

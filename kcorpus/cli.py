@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from kcorpus import render
-from kcorpus.app import HomeOption, JsonOption, SitesOption, app, fail, log_prefect, quarantine_app
+from kcorpus.app import BaseUrlOption, HomeOption, JsonOption, SitesOption, app, fail, log_prefect, quarantine_app
 from kcorpus.render import console, err
 
 __all__ = ["app"]
@@ -46,11 +46,14 @@ def refresh(site: SitesOption = None,
             revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site this run, most overdue first (the revisit policy; overrides the profile's [revisit] budget).")] = None,
             home: HomeOption = None) -> None:
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
-    from flows.crawl import check_sites, crawl_progress, failure_lines, last_capture_id
+    from flows.crawl import check_sites, crawl_progress, failure_lines, known_articles, last_capture_id
     from flows.home import writer
     from flows.runs import run_refresh, task_runner_for
 
     check_sites(site)
+    render.starting(f"kcorpus refresh: crawling {', '.join(site) if site else 'every site'}"
+                    f"{' from a replay of ' + ', '.join(p.name for p in replay) if replay else ''}, then cleaning "
+                    f"what changed (starting Prefect first: ~10 s)")
     try:
         runner = task_runner_for(task_runner, dask_address)
     except ValueError as exc:
@@ -58,7 +61,8 @@ def refresh(site: SitesOption = None,
     with writer(home, "refresh") as data_home:
         log_prefect(data_home)
         progress = None if console.quiet else render.CrawlProgress(lambda: last_capture_id(data_home),
-                                                                    lambda since: crawl_progress(data_home, since))
+                                                                    lambda since: crawl_progress(data_home, since),
+                                                                    lambda: known_articles(data_home))
         summary = run_refresh(data_home, site, replay, delay, runner, progress=progress, revisit_budget=revisit_budget)
     render.refresh_summary(summary)
     failed = failure_lines(summary.get("outcomes", {}))
@@ -99,23 +103,33 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
 def schedule(cron: Annotated[str, typer.Option("--cron", help="Cron schedule of the unattended run (server time).")] = "0 3 * * *",
              site: SitesOption = None,
              revisit_budget: Annotated[Optional[int], typer.Option("--revisit-budget", min=0, help="Re-check at most N known articles per site each run (the revisit policy; overrides the profile's [revisit] budget).")] = None,
+             replay: Annotated[Optional[list[Path]], typer.Option(
+                 "--replay", help="An offline try: every scheduled run crawls a replay of these WARC files.", exists=True)] = None,
+             base_url: BaseUrlOption = None,
              home: HomeOption = None) -> None:
     """Serve a deployment of the scheduled refresh (refresh, validate, release, audit) on a cron schedule.
 
-    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it.
+    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it. One run
+    at a time: a run due while the last one still runs is cancelled.
     """
     from flows.settings import apply_prefect_defaults
     apply_prefect_defaults(None)
+    from flows.crawl import check_sites
     from flows.home import open_home
     from flows.scheduled import check_cron, serve_schedule
 
+    check_sites(site)
     try:
         check_cron(cron)
     except ValueError as exc:
         fail(str(exc), 2)
+    from flows.audit import published_base
+    from flows.home import home_at
+    published_base(home_at(home), base_url)   # a bad --base-url: refused before the server is asked
     root = str(open_home(home).root)
-    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, on_ready=lambda: console.print(
-        f"Serving the kcorpus scheduled refresh ({cron}) for {root}; Ctrl-C stops."))
+    serve_schedule(cron, home=root, sites=site, revisit_budget=revisit_budget, replay=replay, base_url=base_url, on_ready=lambda: console.print(
+        f"Serving the kcorpus scheduled refresh ({cron}) for {root}"
+        f"{' over a replay of ' + ', '.join(p.name for p in replay) if replay else ''}; Ctrl-C stops."))
 
 
 # --- clean --------------------------------------------------------------------------------------------
@@ -141,13 +155,17 @@ def clean(file: Annotated[str, typer.Argument(help="Saved page (HTML file), or -
 
 
 @app.command()
-def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="Only these sites.")] = None,
+def reclean(site: SitesOption = None,
             home: HomeOption = None) -> None:
     """Re-clean every current document from its archived capture (after a cleaning rule changed)."""
     import flows.clean
+    from flows.crawl import check_sites
     from flows.home import writer
 
-    with writer(home, "reclean") as data_home:
+    check_sites(site)
+    with writer(home, "reclean", needs_data=True) as data_home:
+        render.starting(f"kcorpus reclean: re-cleaning the documents of {', '.join(site) if site else 'every site'} "
+                        f"from their archived captures")
         reports = flows.clean.reclean(data_home, site)
     for report in reports:
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
@@ -158,24 +176,29 @@ def reclean(site: Annotated[Optional[list[str]], typer.Option("--site", help="On
 @app.command()
 def release(version: Annotated[Optional[str], typer.Option(help="Release version (default YYYY.MM.DD[.N]).")] = None,
             allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Release even if a batch expectation fails (recorded in the manifest).")] = False,
+            base_url: BaseUrlOption = None,
             home: HomeOption = None) -> None:
     """Validate the current documents, quarantine failures, write an immutable release, and audit it."""
-    from flows.audit import after_release
-    from flows.home import writer
+    from flows.audit import after_release, published_base
+    from flows.home import home_at, writer
     from flows.release import BlockedRelease, check_version
     from flows.runs import run_release
 
-    with writer(home, "release") as data_home:
-        log_prefect(data_home)
+    published_base(home_at(home), base_url)   # a bad --base-url or KCORPUS_BASE_URL: refused before anything runs
+
+    with writer(home, "release", needs_data=True) as data_home:
         if version is not None:
             check_version(data_home, version)  # before the gate (and Prefect) start
+        render.starting("kcorpus release: the quality gate, then the release files and the audit "
+                        "(starting Prefect first: ~10 s)")
+        log_prefect(data_home)
         outcome = run_release(data_home, version, allow_partial)
         if isinstance(outcome, BlockedRelease):
             render.blocked_release(outcome)
             fail(f"release blocked: {'; '.join(outcome.messages)}"
                  + (" (use --allow-partial to release anyway)" if outcome.overridable else ""))
         render.release_outcome(outcome)
-        render.release_audit(after_release(data_home))  # the audit pages and feeds are written under the lock too
+        render.release_audit(after_release(data_home, base_url))  # the audit pages and feeds are written under the lock too
 
 
 @app.command()
@@ -317,12 +340,14 @@ def serve(version: Annotated[Optional[str], typer.Argument(help="Release version
 
 @app.command()
 def demo(home: HomeOption = None) -> None:
-    """Replay three recorded snapshots of both sites, release each, and show what changed: edits, events, a move, an unreachable site."""
+    """Replay three recorded snapshots of the four sites, release each, and show what changed: edits, events, a move, an unreachable site."""
     from flows.demo import check_fresh, run_demo
     from flows.home import home_at, writer
     from flows.runs import SNAPSHOTS, snapshot_path
 
     check_fresh(home_at(home))
+    render.starting("kcorpus demo: three recorded snapshots of the four sites replayed on 127.0.0.1, each refreshed, "
+                    "released and audited (about a minute; starting Prefect first: ~10 s)")
     with writer(home, "demo") as data_home:
         log_prefect(data_home)
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],

@@ -18,13 +18,56 @@ def _width(stream) -> int | None:
     return None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 132
 
 
-console = Console(width=_width(sys.stdout))
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`kcorpus status | head -1`): what it read was what it wanted, so stop
+        writing and exit 0 (Rich's own handler exits 1). Later writes go to /dev/null."""
+        self.quiet = True
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        raise SystemExit(0)
+
+
+console = _Console(width=_width(sys.stdout))
 err = Console(stderr=True, width=_width(sys.stderr))
+
+
+def fitted_table(columns: dict[str, str], **options) -> Table:
+    """A table that gives way by shortening columns, never by breaking a word: `columns` maps each header
+    to "num" (right-aligned, never cut), "key" (a name, version or id: kept whole, cut with "…" only
+    when nothing else gives) or "text" (wraps between words; a word too long for its column is cut
+    with "…", not split over lines)."""
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, **options)  # 2 spaces a column
+    for name, kind in columns.items():
+        table.add_column(name, justify="right" if kind == "num" else "left", no_wrap=kind != "text",
+                         overflow="ellipsis", min_width=len(name) if kind == "num" else None)
+    return table
+
+
+def keep_words(table: Table, longest: int = 24) -> Table:
+    """After the rows are in: no "text" column narrower than its longest word, when that word is at most
+    `longest` characters; a column holding longer ones (a path, a URL) is the one that gives way, cut with "…"."""
+    for column in table.columns:
+        words = [len(word) for cell in column.cells for word in str(cell).split()]
+        if not column.no_wrap and max(words, default=0) <= longest:
+            column.min_width = max([len(str(column.header)), *words])
+    return table
 
 
 def error(message: str) -> None:
     """One `error: ...` line on standard error."""
     err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+
+
+def starting(what: str) -> None:
+    """The first line a long command prints, at once, before Prefect and the heavy libraries load: what
+    it is starting (on standard error, so a piped summary stays clean; --quiet drops it)."""
+    if not console.quiet:
+        err.print(what, highlight=False, soft_wrap=True)
 
 
 def version() -> None:
@@ -37,35 +80,56 @@ def as_json(data) -> None:
 
 
 class CrawlProgress:
-    """A live line on the terminal while a crawl runs: pages captured so far, read from the crawl state
-    (the crawl itself runs in Prefect tasks, possibly on other machines, so it is watched, not hooked).
-    `count(since)` and `start()` come from flows.crawl (crawl_progress, last_capture_id)."""
+    """What a crawl is doing while it runs, per site, read from the crawl state (the crawl runs in Prefect
+    tasks, possibly on other machines, so it is watched, not hooked). On a terminal: a bar per site,
+    "crawling globalsecurity 812/1,500 pages", downloads and the rate; the total is the article URLs known
+    before the run (none on a first crawl). Piped: a plain line every `every` seconds.
+    `start()`, `count(since)` and `totals()` come from flows.crawl (last_capture_id, crawl_progress,
+    known_articles)."""
 
-    def __init__(self, start, count):
-        self.enabled = console.is_terminal
-        self._start, self._count = start, count
+    def __init__(self, start, count, totals=dict, every: float = 30.0):
+        self.terminal = console.is_terminal
+        self._start, self._count, self._totals, self.every = start, count, totals, every
         self._stop = None
 
     def __enter__(self):
-        if not self.enabled:
-            return self
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        since = self._start()
+        since, totals = self._start(), self._totals()
         self._stop = threading.Event()
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                            transient=True)
-        task = progress.add_task("crawling", total=None)
-
-        def watch():
-            with progress:
-                while not self._stop.wait(0.5):
-                    seen, downloaded = self._count(since)
-                    progress.update(task, description=f"crawling: {seen} article pages checked, {downloaded} downloaded")
-
-        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread = threading.Thread(target=self._bars if self.terminal else self._lines, args=(since, totals),
+                                        daemon=True)
         self._thread.start()
         return self
+
+    def _bars(self, since: int, totals: dict) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("pages, {task.fields[new]} downloaded, {task.fields[rate]}"),
+                            TimeElapsedColumn(), console=console, transient=True)
+        tasks: dict[str, int] = {}
+        with progress:
+            while not self._stop.wait(0.5):
+                for site, (seen, downloaded) in sorted(self._count(since).items()):
+                    if site not in tasks:
+                        tasks[site] = progress.add_task(f"crawling {site}", total=totals.get(site) or None,
+                                                        new=0, rate="")
+                    task = progress.tasks[tasks[site]]
+                    total = max(totals.get(site) or 0, seen) or None
+                    rate = f"{seen / task.elapsed:.1f}/s" if task.elapsed else ""
+                    progress.update(tasks[site], completed=seen, total=total, new=f"{downloaded:,}", rate=rate)
+
+    def _lines(self, since: int, totals: dict) -> None:
+        import time
+
+        began = time.monotonic()
+        while not self._stop.wait(self.every):
+            counts = self._count(since)
+            if counts:
+                elapsed = time.monotonic() - began
+                err.print("crawling: " + ", ".join(
+                    f"{site} {seen:,}" + (f"/{totals[site]:,}" if totals.get(site, 0) >= seen else "")
+                    + f" pages ({downloaded:,} downloaded)" for site, (seen, downloaded) in sorted(counts.items()))
+                    + f"; {sum(c[0] for c in counts.values()) / elapsed:.1f} pages/s", highlight=False, soft_wrap=True)
 
     def __exit__(self, *exc):
         if self._stop:
@@ -84,20 +148,20 @@ def refresh_summary(summary: dict) -> None:
     """The crawl run's table (one row per site) and a line per failed, gone, refused or skipped page."""
     from scrapers.revisit import describe
 
-    table = Table(title=f"Crawl run {summary['run_id']}")
-    for col in ("site", "outcome", "list pages", "articles", "downloaded", "unchanged", "gone", "failed",
-                "cleaned", "re-used", "retired", "refused"):
-        table.add_column(col, justify="right" if col not in ("site", "outcome") else "left",
-                         no_wrap=col in ("site", "outcome"))
+    # two tables (what the crawl fetched, what the cleaning did): each fits in 80 columns with whole words
+    table = fitted_table({"site": "key", "outcome": "key", "lists": "num", "articles": "num", "new": "num",
+                          "unchanged": "num", "gone": "num", "failed": "num"}, title=f"Crawl run {summary['run_id']}")
+    cleaning = fitted_table({"site": "key", "cleaned": "num", "re-used": "num", "retired": "num", "refused": "num"})
     for site, crawl in summary["crawl"].items():
         clean = summary["clean"][site]
         outcome = summary.get("outcomes", {}).get(site, {}).get("outcome", "")
-        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", str(crawl["index_pages"]),
-                      str(crawl["articles"]), str(crawl["downloaded"]),
-                      str(crawl["unchanged"]), str(crawl["gone"]), str(len(crawl["failed"])),
-                      str(len(clean["cleaned"])), str(len(clean["reused"])), str(len(clean["retired"])),
-                      str(len(clean["failures"])))
+        table.add_row(site, outcome if outcome == "ok" else f"[red]{outcome}[/red]", f"{crawl['index_pages']:,}",
+                      f"{crawl['articles']:,}", f"{crawl['downloaded']:,}", f"{crawl['unchanged']:,}",
+                      f"{crawl['gone']:,}", f"{len(crawl['failed']):,}")
+        cleaning.add_row(site, f"{len(clean['cleaned']):,}", f"{len(clean['reused']):,}", f"{len(clean['retired']):,}",
+                         f"{len(clean['failures']):,}")
     console.print(table)
+    console.print(cleaning)
     for site, crawl in summary["crawl"].items():
         for url, error_text in crawl["failed"]:
             console.print(f"  [yellow]{site}: failed[/yellow] {url}: {error_text}", highlight=False)
@@ -176,17 +240,18 @@ def release_outcome(outcome) -> None:
                       highlight=False)
     if outcome.batch_failures:
         console.print("  [yellow]released with --allow-partial despite:[/yellow] " + "; ".join(outcome.batch_failures))
-    if outcome.data_docs_path:
-        console.print(f"  Data Docs: {outcome.data_docs_path}", highlight=False)
+    # the offline quality report is the page to open; GX Data Docs need the CDNs for their styles
     if getattr(outcome, "quality_report", None):
         console.print(f"  Quality report (HTML, offline): {outcome.quality_report}", highlight=False)
+    if outcome.data_docs_path:
+        console.print(f"  Great Expectations Data Docs (online styles): {outcome.data_docs_path}", highlight=False)
 
 
 def blocked_release(blocked) -> None:
-    if blocked.data_docs_path:
-        err.print(f"Data Docs: {blocked.data_docs_path}", highlight=False)
     if blocked.quality_report:
         err.print(f"Quality report (HTML, offline): {blocked.quality_report}", highlight=False)
+    if blocked.data_docs_path:
+        err.print(f"Great Expectations Data Docs (online styles): {blocked.data_docs_path}", highlight=False)
 
 
 def release_audit(audit) -> None:
@@ -203,15 +268,18 @@ def release_audit(audit) -> None:
 
 
 def releases(infos: list) -> None:
-    table = Table()
-    # versions, dates and counts are never cut; per-site counts and the path wrap when the width runs out
-    for col in ("version", "created", "documents", "per site", "partial", "path"):
-        table.add_column(col, no_wrap=col in ("version", "created", "documents", "partial"), overflow="fold")
+    """The releases, oldest first: versions, dates and counts never cut, per-site counts wrapped between
+    sites; the folder they are in on a line of its own (each is <that folder>/<version>)."""
+    folders = sorted({str(info.path.parent) for info in infos})
+    if folders:
+        console.print(f"Releases in {', '.join(folders)}:", highlight=False, soft_wrap=True)
+    table = fitted_table({"version": "key", "created": "key", "documents": "num", "per site": "text",
+                          "partial": "key"})
     for info in infos:
-        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), str(info.documents),
-                      ", ".join(f"{s} {n}" for s, n in sorted(info.counts_by_site.items())),
-                      "yes" if info.partial else "", str(info.path))
-    console.print(table)
+        table.add_row(info.version, str(info.created_at)[:16].replace("T", " "), f"{info.documents:,}",
+                      ", ".join(f"{s} {n:,}" for s, n in sorted(info.counts_by_site.items())),
+                      "yes" if info.partial else "")
+    console.print(keep_words(table))
 
 
 def release_changes(changes) -> None:
@@ -272,9 +340,8 @@ def watchlist(overview) -> None:
         console.print(f"No watch-list at {overview.path} (kcorpus watchlist --init writes an example).",
                       highlight=False)
         return
-    table = Table(title=f"Watch-list {overview.path}" + (f" in release {overview.release}" if overview.release else ""))
-    for col in ("name", "aliases", "documents"):
-        table.add_column(col)
+    table = fitted_table({"name": "key", "aliases": "text", "documents": "num"},
+                         title=f"Watch-list {overview.path}" + (f" in release {overview.release}" if overview.release else ""))
     for e in overview.entries:
         table.add_row(e.name, ", ".join(e.aliases), str(overview.counts.get(e.name, "")))
     console.print(table)
@@ -327,9 +394,8 @@ def _size(n: float) -> str:
 
 def status(report: dict) -> None:
     console.print(f"Data home {report['home']}", highlight=False)
-    table = Table(title="Last crawl per site")
-    for col in ("site", "run", "started", "status", "outcome", "downloaded", "unchanged", "gone", "failed"):
-        table.add_column(col, no_wrap=col != "run", overflow="fold")
+    table = fitted_table({"site": "key", "run": "text", "started": "key", "status": "key", "outcome": "key",
+                          "new": "num", "same": "num", "gone": "num", "failed": "num"}, title="Last crawl per site")
     for site, crawl in report["crawls"].items():
         table.add_row(site, crawl["run_id"], crawl["started_at"][:19], crawl["status"], crawl.get("outcome") or "",
                       str(crawl["downloaded"]), str(crawl["unchanged"]), str(crawl["gone"]), str(crawl["failed"]))
@@ -360,14 +426,12 @@ def quarantine(entries: list[dict]) -> None:
     if not entries:
         console.print("No quarantined documents.")
         return
-    table = Table()
-    for col in ("id", "site", "why (check: where)", "source URL"):
-        table.add_column(col)
+    table = fitted_table({"id": "key", "site": "key", "why (check: where)": "text", "source URL": "text"})
     for entry in entries:
         # records written before reasons existed name only the GX expectation
         why = "; ".join(f"{f['check']}: {f['where']}" if f.get("check") else f["expectation"] for f in entry["failed"])
         table.add_row(entry["id"], entry["site"], why, entry["source_url"])
-    console.print(table)
+    console.print(keep_words(table))
 
 
 def check_report(report) -> None:

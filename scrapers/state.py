@@ -373,11 +373,16 @@ class CrawlState:
         """The id of the newest capture (0 before the first): where a progress count starts."""
         return self.db.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0] or 0
 
-    def article_checks_since(self, capture_id: int) -> tuple[int, int]:
-        """(article pages checked, of those downloaded) in captures after `capture_id`."""
-        row = self.db.execute("SELECT count(*), coalesce(sum(record_type = 'response'), 0) FROM captures "
-                              "WHERE id > ? AND kind = 'article'", (capture_id,)).fetchone()
-        return row[0], row[1]
+    def article_checks_by_site(self, capture_id: int) -> dict[str, tuple[int, int]]:
+        """Per site, (article pages checked, of those downloaded) in captures after `capture_id`."""
+        rows = self.db.execute("SELECT site, count(*), coalesce(sum(record_type = 'response'), 0) FROM captures "
+                               "WHERE id > ? AND kind = 'article' GROUP BY site", (capture_id,)).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def known_articles_by_site(self) -> dict[str, int]:
+        """Per site, the article URLs known so far (what a crawl re-checks, at most: a progress total)."""
+        rows = self.db.execute("SELECT site, count(*) FROM urls WHERE kind = 'article' GROUP BY site").fetchall()
+        return {row[0]: row[1] for row in rows}
 
     def url_capture_log(self, url: str) -> list[sqlite3.Row]:
         """Every capture of one URL, oldest first (failures and revisits included): a document's history."""

@@ -62,3 +62,12 @@ def snapshot_documents():
             except cleaners.SoftNotFound:
                 continue  # the snapshot's error pages served as 200: never documents
     return docs
+
+
+@pytest.fixture(scope="session")
+def tei_all():
+    """The official TEI P5 tei_all schema (tests/schemas, P5 4.9.0) as an lxml RelaxNG validator, built once
+    per session (~6 s; then well under a millisecond a document): no Java, no Debian package."""
+    from tests.tools.schemas import tei_all_validator
+
+    return tei_all_validator()

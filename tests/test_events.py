@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from core.datahome import DataHome
 from corpus.events import ReleaseView, compare, releases_since, timeline
-from corpus.feeds import release_feeds
+from corpus.feeds import release_feeds, tag_prefix
 from corpus.history import document_history
 from corpus.manifest import list_releases
 from corpus.release import build_release
@@ -35,7 +37,7 @@ def check_atom(data: bytes) -> etree._Element:
     ids = []
     for entry in root.findall(ATOM + "entry"):
         ids.append(entry.findtext(ATOM + "id"))
-        assert ids[-1].startswith("tag:kcorpus,") and " " not in ids[-1]
+        assert ids[-1].startswith("tag:") and " " not in ids[-1]
         assert entry.findtext(ATOM + "title")
         datetime.fromisoformat(entry.findtext(ATOM + "updated"))
         links = [l for l in entry.findall(ATOM + "link") if l.get("rel", "alternate") == "alternate"]
@@ -132,8 +134,13 @@ def test_history_lists_each_version_with_its_diff_and_class(two_releases):
     assert [v["change"] for v in history.versions] == ["added", "edited"]
     assert history.versions[1]["kind"] == "upstream"
     assert ["delete", ", Jang Song Thaek"] in history.versions[1]["ops"]
+    # a move is followed both ways: from the old id to the new, and the new id's history starts at the old
     moved = document_history(paths, "globalsecurity-dprk-100922-kcna03")
-    assert [v["change"] for v in moved.versions] == ["added", "removed"]
+    assert [(v["change"], v["id"]) for v in moved.versions] == [("added", "globalsecurity-dprk-100922-kcna03"),
+                                                               ("moved", "globalsecurity-dprk-100922-kcna05")]
+    assert moved.versions[1]["moved_from"] == "globalsecurity-dprk-100922-kcna03"
+    arrived = document_history(paths, "globalsecurity-dprk-100922-kcna05")
+    assert [(v["change"], v["id"]) for v in arrived.versions] == [(v["change"], v["id"]) for v in moved.versions]
     with pytest.raises(KeyError):
         document_history(paths, "globalsecurity-no-such-doc")
 
@@ -156,7 +163,7 @@ def test_feeds_are_valid_atom_with_entries_linking_to_the_report(two_releases):
     a, b = (ReleaseView.read(i.path) for i in list_releases(home))
     changes, _ = compare(a, b, [JANG])
     feeds = release_feeds([(changes, "https://example.org/audit.html", "2026-11-01T03:00:00+00:00")],
-                          "https://example.org/feeds/", [JANG], ["globalsecurity", "kancc"])
+                          "https://example.org/feeds/", [JANG], ["globalsecurity", "kancc"], tag_prefix("example.org,2026"))
     assert set(feeds) == {"all.atom", "site-globalsecurity.atom", "site-kancc.atom", "watch-jang-song-thaek.atom"}
     roots = {name: check_atom(data) for name, data in feeds.items()}
     titles = [e.findtext(ATOM + "title") for e in roots["watch-jang-song-thaek.atom"].findall(ATOM + "entry")]
@@ -237,7 +244,7 @@ def test_feeds_and_reports_hold_a_title_with_xml_illegal_characters_and_say_so()
                   "upstream")])
     replaced: list[str] = []
     feeds = release_feeds([(step, "https://example.org/audit.html", "2026-11-01T03:00:00+00:00")],
-                          "https://example.org/feeds/", [JANG], ["kcnakp"], replaced)
+                          "https://example.org/feeds/", [JANG], ["kcnakp"], tag_prefix("example.org,2026"), replaced)
     titles = [e.findtext(ATOM + "title") for e in check_atom(feeds["all.atom"]).findall(ATOM + "entry")]
     assert "[2026.11.01] Added: Kim Jong Un\ufffd Inspects\ufffd the\ufffd\ufffd Hospital \ufffdSite [kcnakp]" in titles
     check_atom(feeds["site-kcnakp.atom"])
@@ -263,7 +270,35 @@ def test_a_release_holding_a_u_fffe_title_gets_its_feeds(two_releases, snapshot_
     changes, _ = compare(latest, ReleaseView.read(infos[-1].path), [JANG])
     replaced: list[str] = []
     feeds = release_feeds([(changes, "https://example.org/audit.html", "2026-12-01T03:00:00+00:00")],
-                          "https://example.org/feeds/", [JANG], ["globalsecurity", "kancc"], replaced)
+                          "https://example.org/feeds/", [JANG], ["globalsecurity", "kancc"], tag_prefix("example.org,2026"),
+                          replaced)
     titles = [e.findtext(ATOM + "title") for e in check_atom(feeds["all.atom"]).findall(ATOM + "entry")]
     assert any("DPRK\ufffd Premier\ufffd Meets Delegation" in t for t in titles)
     assert any(doc.id in line and "(U+000B, U+FFFE)" in line for line in replaced)
+
+
+def test_after_release_links_relatively_mints_its_own_ids_and_dates_history_pages(two_releases):
+    """No base URL configured: every feed link is relative to the feed file and resolves to the audit page
+    on disk (the reports folder travels: copied or served, its links still work); entry ids carry this
+    data home's tag authority, never a shared one; each history page says when it was made."""
+    from urllib.parse import urljoin, urlsplit
+
+    from flows.audit import after_release
+
+    home, _ = two_releases
+    audit = after_release(home)
+    authority = json.loads((home.root / "installation.json").read_text())["tag_authority"]
+    for feed in (home.reports_dir / "feeds" / "all.atom", home.reports_dir / "feeds" / audit.changes.new / "all.atom"):
+        root = check_atom(feed.read_bytes())
+        assert root.findtext(ATOM + "id").startswith(f"tag:{authority}:feed/")
+        hrefs = [link.get("href") for link in root.iter(ATOM + "link")]
+        assert hrefs and not any(h.startswith(("file:", "/")) for h in hrefs), hrefs
+        for href in hrefs:
+            target = urlsplit(urljoin(feed.resolve().as_uri(), href)).path
+            assert Path(target).exists(), (feed, href)
+    ids = [e.findtext(ATOM + "id") for e in check_atom((home.reports_dir / "feeds" / "all.atom").read_bytes()).iter(ATOM + "entry")]
+    after_release(home)   # written again (a later run): the same ids for the same changes
+    assert ids == [e.findtext(ATOM + "id") for e in
+                   check_atom((home.reports_dir / "feeds" / "all.atom").read_bytes()).iter(ATOM + "entry")]
+    page = audit.history_pages[0].read_text(encoding="utf-8")
+    assert re.search(r"As of \d{4}-\d\d-\d\d \d\d:\d\d UTC, through release ", page)

@@ -136,7 +136,8 @@ def test_release_is_blocked_by_a_collapsed_site_and_allow_partial_records_it(tmp
     blocked = subprocess.run(release, capture_output=True, text=True)
     assert blocked.returncode == 1
     assert "error: release blocked: kancc: 2 documents to release, 85% below the previous release's 13" in blocked.stderr
-    assert "Data Docs:" in blocked.stderr and "Traceback" not in blocked.stderr + blocked.stdout
+    assert "Quality report (HTML, offline):" in blocked.stderr and "Data Docs (online styles):" in blocked.stderr
+    assert "Traceback" not in blocked.stderr + blocked.stdout
     assert len(list(home.releases_dir.glob("20*"))) == 1  # nothing written
     partial = subprocess.run(release + ["--allow-partial"], capture_output=True, text=True)
     assert partial.returncode == 0, partial.stderr

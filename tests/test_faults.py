@@ -355,7 +355,9 @@ def test_a_second_writer_is_refused_with_the_holder_and_a_killed_holder_frees_th
     from typer.testing import CliRunner
 
     from kcorpus.cli import app
+    from scrapers.state import CrawlState
 
+    CrawlState(DataHome.resolve(tmp_path).ensure().state_db).close()   # a data home with a crawl state
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -29,15 +29,34 @@ def test_deployment_schedule_reads_back_from_the_server(prefect_harness, tmp_pat
         deployment = client.read_deployment(deployment_id)
     assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
     assert deployment.parameters == {"home": str(tmp_path), "sites": ["kancc"]}
+    # one run at a time: Prefect cancels a run due while the last one still holds the data home
+    assert deployment.global_concurrency_limit.limit == 1
+    assert deployment.concurrency_options.collision_strategy.value == "CANCEL_NEW"
+    offline = build_deployment("0 3 * * *", home=str(tmp_path), replay_port=8123)   # kcorpus schedule --replay
+    assert offline.parameters == {"home": str(tmp_path), "sites": None, "replay_port": 8123, "settings": {"delay": 0.0}}
 
 
-def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harness, tmp_path):
+def test_a_scheduled_run_on_a_busy_data_home_fails_in_one_line_doing_nothing(prefect_harness, tmp_path):
+    from core.datahome import WriterLock
+    from flows.scheduled import scheduled_refresh
+
+    home = DataHome.resolve(tmp_path).ensure()
+    with WriterLock(home, "kcorpus release"):
+        state = scheduled_refresh(home=str(home.root), return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("data home busy: kcorpus release (pid ") and "\n" not in state.message
+    assert not (home.root / "state.sqlite").exists() and list(home.releases_dir.iterdir()) == []
+
+
+def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harness, tmp_path, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from flows.scheduled import scheduled_refresh
 
     home = DataHome.resolve(tmp_path).ensure()
+    # where this installation publishes reports/: artifacts and feeds link there, not to file:// paths
+    monkeypatch.setenv("KCORPUS_BASE_URL", "https://corpus.example.org/kcorpus")
     results = []
     for name in ("snapshot-1", "snapshot-2"):
         with ReplayServer([SNAPSHOTS / f"{name}.warc.gz"]) as server:
@@ -52,15 +71,18 @@ def test_scheduled_refresh_releases_audits_and_publishes_artifacts(prefect_harne
     summary = latest["kcorpus-run-summary"].data
     assert "| globalsecurity | 16 | 2 | 13 | 1 | 0 | 2 | 0 |" in summary
     assert "2 new, 1 changed (1 upstream, 0 pipeline), 1 removed" in summary
-    assert "data_docs" in latest["kcorpus-data-docs"].data
+    assert "(https://corpus.example.org/kcorpus/data_docs/" in latest["kcorpus-data-docs"].data
     # the scheduled run's audit is `kcorpus release`'s (flows.audit.after_release): the audit page, a history
     # page for each document it names, and the Atom feeds, all under reports/
     first, second = sorted(p.name for p in home.releases_dir.iterdir() if p.is_dir() and not p.is_symlink())
     report = home.reports_dir / f"audit-{first}-{second}.html"
-    assert f"/reports/{report.name})" in latest["kcorpus-audit-report"].data and Path(results[1]["report"]) == report
+    assert f"(https://corpus.example.org/kcorpus/{report.name})" in latest["kcorpus-audit-report"].data
+    assert Path(results[1]["report"]) == report
     assert "moved" in report.read_text(encoding="utf-8") or "removed" in report.read_text(encoding="utf-8")
     assert len(list((home.reports_dir / "history").glob("*.html"))) >= 4   # 2 new, 1 changed, 1 removed
     assert (home.reports_dir / "feeds" / "all.atom").exists() and (home.reports_dir / "feeds" / second / "all.atom").exists()
+    feed = (home.reports_dir / "feeds" / "all.atom").read_text(encoding="utf-8")
+    assert f'href="https://corpus.example.org/kcorpus/{report.name}#' in feed and "file://" not in feed
 
 
 def test_dask_task_runner_gives_the_same_release_as_threads(prefect_harness, tmp_path, monkeypatch):

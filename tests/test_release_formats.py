@@ -8,8 +8,6 @@ import csv
 import hashlib
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -255,14 +253,11 @@ def test_corpus_header_has_statistics_sources_and_tag_usage(demo):
 
 def test_citation_cff_validates_and_zenodo_metadata_has_the_statistics(demo, tmp_path):
     _, releases = demo
-    cffconvert = shutil.which("cffconvert") or str(Path(__import__("sys").executable).with_name("cffconvert"))
-    assert Path(cffconvert).exists(), "cffconvert is not installed (.ci/run installs it)"
-    result = subprocess.run([cffconvert, "--validate", "-i", str(releases[-1] / "CITATION.cff")],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    broken = tmp_path / "CITATION.cff"
-    broken.write_text((releases[-1] / "CITATION.cff").read_text().replace("cff-version", "cff-versio"))
-    assert subprocess.run([cffconvert, "--validate", "-i", str(broken)], capture_output=True).returncode != 0
+    from corpus.citation import cff_problems
+
+    cff = (releases[-1] / "CITATION.cff").read_text()
+    assert cff_problems(cff) == []
+    assert any("cff-version" in p for p in cff_problems(cff.replace("cff-version", "cff-versio")))
     zenodo = json.loads((releases[-1] / ".zenodo.json").read_text())
     assert zenodo["version"] == releases[-1].name and zenodo["upload_type"] == "dataset"
     assert str(json.loads((releases[-1] / "manifest.json").read_text())["statistics"]["tokens"]) in zenodo["notes"]
@@ -293,11 +288,8 @@ def test_every_site_is_cited_by_its_profile_label_and_url_and_zenodo_would_take_
         assert any(idutils.is_url(i) and urlsplit(i).hostname in profile.hosts for i in identifiers), site
     assert all(idutils.detect_identifier_schemes(i) == ["url"] for i in identifiers)
     assert idutils.detect_identifier_schemes("kcnakp") == []   # what a bare profile name was: rejected
-    cffconvert = shutil.which("cffconvert") or str(Path(__import__("sys").executable).with_name("cffconvert"))
-    (tmp_path / "CITATION.cff").write_text(cff)
-    result = subprocess.run([cffconvert, "--validate", "-i", str(tmp_path / "CITATION.cff")],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    from corpus.citation import cff_problems
+    assert cff_problems(cff) == []
 
 
 def test_load_release_gives_documents_and_a_typed_frame(demo):

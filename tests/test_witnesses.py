@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import cleaners
 from core.datahome import DataHome
 from corpus.witnesses import link_witnesses, witness_differences
+from tests.tools.schemas import tei_all_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sites"
-TEI_ALL = Path(__file__).parent / "schemas" / "tei_all.rng"
 KIM_YO_JONG = "http://www.kcna.kp/en/article/q/134a0eb1839cb01381c703e99144182116b5c41fea8bd4fb75e6da9cf995125e.kcmsf"
 REVIEW = "http://www.kcna.kp/en/article/detail/5d2f0c1e9a7b4c3d8e6f1a2b3c4d5e6f"
 
@@ -64,7 +62,7 @@ def test_one_template_on_other_days_is_not_one_work():
     assert [len(w.witnesses) for w in link_witnesses([review, same_day_copy])] == [2]
 
 
-def test_release_links_witnesses_in_the_tei_corpus(tmp_path):
+def test_release_links_witnesses_in_the_tei_corpus(tmp_path, tei_all):
     from corpus.release import build_release
 
     source = kcnakp_statement()
@@ -80,9 +78,7 @@ def test_release_links_witnesses_in_the_tei_corpus(tmp_path):
     text = corpus_file.read_text(encoding="utf-8")
     assert f'<link target="#{repost.id} #{source.id}" xml:id="{work_id}"/>' in text
     assert f'<idno type="work">{work_id}</idno>' in (release.path / "tei" / "kcnakp" / f"{source.id}.xml").read_text()
-    assert shutil.which("jing"), "jing is not installed (apt-get install jing)"
-    result = subprocess.run(["jing", str(TEI_ALL), str(corpus_file)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert tei_all_problems(tei_all, [corpus_file]) == []
 
 
 FORMULA = json.loads((Path(__file__).parent / "fixtures" / "witnesses" / "formula-articles.json").read_text(encoding="utf-8"))
