@@ -172,6 +172,7 @@ def test_prefect_info_lines_go_to_the_log_file_and_with_verbose_to_the_terminal(
     functions directly), which refuses it: its INFO lines land in the log file; on the terminal only
     with --verbose (Prefect's console handler is set up before kcorpus adds the file handler, or Prefect
     leaves the root alone)."""
+    import os
 
     from scrapers.state import CrawlState
 
@@ -179,7 +180,7 @@ def test_prefect_info_lines_go_to_the_log_file_and_with_verbose_to_the_terminal(
     CrawlState(DataHome.resolve(tmp_path / "home").ensure().state_db).close()
     done = subprocess.run([sys.executable, "-m", "kcorpus.cli", *(["--verbose"] if verbose else []), "--log-file",
                            str(log), "release", "--home", str(tmp_path / "home")], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env={**os.environ, "KCORPUS_PREFECT": "always"})
     assert done.stderr.startswith("kcorpus release: ")   # the first line, before Prefect starts
     assert ("Finished in state" in done.stderr) is verbose and ("INFO" in done.stderr) is verbose, done.stderr
     assert "Finished in state" in log.read_text()
