@@ -1,4 +1,4 @@
-"""The end-to-end demo: three recorded snapshots of both sites -> three releases -> the audits between them.
+"""The end-to-end demo: three recorded snapshots of the four sites -> three releases -> the audits between them.
 
 Snapshot 2 deletes, edits and adds articles; snapshot 3 purges a name from several articles, moves one
 article to a new URL, and finds KANCC unreachable: its release is made with allow_partial and its
@@ -49,7 +49,7 @@ def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message:
     refreshes, outcomes, audits = [], [], []
     crawl_comparison = None
     for number, path in enumerate(snapshot_paths, 1):
-        on_step(f"Refreshing both sites from a replay of {path.name}")
+        on_step(f"Refreshing the four sites from a replay of {path.name}")
         refreshes.append(run_refresh(home, None, [path], None))
         # snapshot 3 finds KANCC unreachable: its documents are kept (not checked) and the release says so
         allow_partial = number >= 3
