@@ -8,7 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cleaners.store import StampIndex, current_documents, document_exists, retire_document, save_document
+from cleaners.store import (StampIndex, current_documents, document_exists, load_document, retire_document,
+                            save_document)
 from core.datahome import DataHome
 from core.document import Document
 from core.profiles import get_profile
@@ -254,6 +255,7 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
                 report.refusals[kind] = report.refusals.get(kind, 0) + 1
                 continue
             doc = Document.from_dict(result["document"])
+            keep_version_list(home, doc)
             save_document(home, doc)
             stamps.put(doc)
             report.cleaned.append(doc.id)
@@ -261,6 +263,16 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
     finally:
         stamps.close()
     return report
+
+
+def keep_version_list(home: DataHome, doc: Document) -> None:
+    """A document cleaned again (a refresh, a reclean) keeps the list of captured versions a backfill gave
+    its stored predecessor (extra["versions"]): re-cleaning one capture says nothing about the others."""
+    if "versions" in doc.extra:
+        return
+    stored = load_document(home, doc.site, doc.id)
+    if stored is not None and stored.extra.get("versions"):
+        doc.extra = {**doc.extra, "versions": stored.extra["versions"]}
 
 
 def reclean(home: DataHome, sites: list[str] | None = None, *, workers: int | None = None) -> list[CleanReport]:

@@ -169,6 +169,11 @@ def reclean(site: SitesOption = None,
         reports = flows.clean.reclean(data_home, site)
     for report in reports:
         console.print(f"{report.site}: {len(report.cleaned)} re-cleaned, {len(report.failures)} failed")
+        for failure in report.failures:
+            render.error(f"{report.site}: not re-cleaned ({failure.get('kind', 'unreadable')}) {failure['url']}: "
+                         f"{failure['error']}")
+    if any(report.failures for report in reports):
+        raise typer.Exit(1)   # a page that no longer cleans is a failure to say, not a count to skim past
 
 
 # --- release ------------------------------------------------------------------------------------------

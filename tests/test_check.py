@@ -218,3 +218,39 @@ def test_an_empty_first_release_is_refused_even_with_allow_partial(tmp_path):
     with pytest.raises(ReleaseBlocked, match="a first release of nothing is never written") as blocked:
         validate_and_release(home, allow_partial=True)
     assert not blocked.value.overridable and not list(home.releases_dir.iterdir())
+
+
+def test_a_reclean_keeps_the_version_list_a_backfill_gave(home):
+    """Issue 24: `reclean` (or a refresh re-cleaning a page) dropped a document's backfilled versions."""
+    from cleaners.store import current_documents, save_document
+    from flows.clean import reclean
+
+    doc = current_documents(home, ["globalsecurity"])[0]
+    versions = [{"captured_at": "2019-01-01T00:00:00Z", "via": "wayback", "payload_digest": "sha1:OLD",
+                 "text_sha256": "0" * 64}]
+    doc.extra = {**doc.extra, "versions": versions}
+    save_document(home, doc)
+    reclean(home, ["globalsecurity"], workers=1)
+    again = next(d for d in current_documents(home, ["globalsecurity"]) if d.id == doc.id)
+    assert again.extra.get("versions") == versions
+
+
+def test_reclean_exits_non_zero_naming_each_page_that_failed(home, monkeypatch):
+    """Issue 24: `reclean` exited 0 printing "1 failed"."""
+    from typer.testing import CliRunner
+
+    import flows.clean
+    from kcorpus.cli import app
+
+    real = flows.clean.clean_captures
+
+    def one_fails(warc_dir, jobs):
+        results = real(warc_dir, jobs)
+        results[0] = {"failure": {"url": jobs[0]["url"], "site": jobs[0]["site"], "error": "unreadable WARC record",
+                                  "kind": "unreadable", "capture": {}}, "no_body": True}
+        return results
+
+    monkeypatch.setattr(flows.clean, "clean_captures", one_fails)
+    monkeypatch.setattr(flows.clean, "POOL_MIN_PAGES", 10**9)
+    result = CliRunner().invoke(app, ["reclean", "--site", "kancc", "--home", str(home.root)])
+    assert result.exit_code == 1 and "unreadable WARC record" in result.output and "1 failed" in result.output
