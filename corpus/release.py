@@ -365,6 +365,25 @@ def _check_previous(previous_dir: Path | None) -> set[str] | None:
     return trusted
 
 
+def tei_writer_version() -> str:
+    """What a TEI file's bytes depend on besides the document record: kcorpus's version and the TEI
+    writer's own code (corpus/tei.py). A release reuses the previous one's TEI files only under the same."""
+    import corpus.tei
+    return f"{__version__}+{hashlib.sha1(Path(corpus.tei.__file__).read_bytes()).hexdigest()[:12]}"
+
+
+def _previous_tei(previous_dir: Path | None, relative: Path, old: dict, record_sha: str) -> bytes | None:
+    """The previous release's TEI file of an unchanged record, when its bytes are the ones its manifest
+    names (a file edited after its release is written anew, never carried on); None otherwise."""
+    if previous_dir is None or old.get("record_sha256") != record_sha:
+        return None
+    try:
+        prior = (previous_dir / relative).read_bytes()
+    except OSError:
+        return None
+    return prior if hashlib.sha256(prior).hexdigest() == old.get("sha256") else None
+
+
 def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
     """The release that published a document's current text: its latest change (this one when new or edited)."""
     return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
@@ -419,6 +438,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     retired = _retired_entries(home, previous_dir, previous_manifest)
     # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
     trusted_conllu = _check_previous(previous_dir)
+    reuse_tei = previous_manifest.get("tei_writer") == tei_writer_version()
     previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None,
                                      trusted_conllu)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
@@ -476,12 +496,22 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 elif old["text_sha256"] != text_sha:
                     kind = capture_class(old.get("payload_digest"), (doc.capture or {}).get("payload_digest"))
                     changes.append(Change(version, stamp.date, f"edited-{kind}"))
+                relative = Path("tei") / doc.site / f"{doc.id}.xml"
+                record_sha = hashlib.sha256(line).hexdigest()
+                # an unchanged record (same JSON, no new change) written by the same TEI writer gives the
+                # same TEI bytes: the previous release's file is taken, once its bytes are checked
+                reused = _previous_tei(previous_dir, relative, old, record_sha) \
+                    if old is not None and old["text_sha256"] == text_sha and reuse_tei else None
                 try:
-                    # a TEI file names the release that published its text (its latest change), so an
-                    # unchanged document's file is the same bytes in every release and is shared
-                    element = document_element(doc, release=_published_in(changes, stamp), changes=changes)
-                    xml = serialize(element)
-                    errors = validate_tei(xml)
+                    if reused is not None:
+                        xml, errors = reused, []
+                        element = etree.fromstring(xml)   # for the corpus header's tag counts
+                    else:
+                        # a TEI file names the release that published its text (its latest change), so an
+                        # unchanged document's file is the same bytes in every release and is shared
+                        element = document_element(doc, release=_published_in(changes, stamp), changes=changes)
+                        xml = serialize(element)
+                        errors = validate_tei(xml)
                 except (ValueError, TypeError) as exc:  # e.g. a non-string where text belongs
                     errors = [f"cannot be written as TEI: {exc}"]
                 if errors:
@@ -494,7 +524,6 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 elif kind:
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
-                relative = Path("tei") / doc.site / f"{doc.id}.xml"
                 shared += write_or_link(tmp / relative, xml, previous_dir / relative
                                         if old is not None and previous_dir else None)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
@@ -509,7 +538,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 entry = {
                     "id": doc.id, "site": doc.site, "path": relative.as_posix(),
                     "sha256": digests[relative.as_posix()],
-                    "text_sha256": text_sha, "source_url": doc.source_url, "title": doc.title,
+                    "text_sha256": text_sha, "record_sha256": record_sha, "source_url": doc.source_url,
+                    "title": doc.title,
                     "capture_id": plain_record_id(capture.get("record_id") or "") or None,
                     "payload_digest": capture.get("payload_digest"), "captured_at": capture.get("captured_at"),
                     # where the archived page is: the payload's WARC file (under warc/) and record offset,
@@ -565,7 +595,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "release_date": stamp.date, "kcorpus_version": __version__,
-            "cleaner_versions": sorted(cleaner_versions), "nlp": nlp_version(),
+            "cleaner_versions": sorted(cleaner_versions), "nlp": nlp_version(), "tei_writer": tei_writer_version(),
             "previous": previous_dir.name if previous_dir else None,
             "counts_by_site": counts, "partial": partial or None, "allow_partial": bool(partial),
             "crawl_outcomes": crawl_outcomes or {}, "quarantined": quarantined or [],

@@ -80,3 +80,34 @@ def test_a_previous_release_changed_after_release_is_never_laundered_into_the_ne
         build_release(home, docs, today=date(2026, 11, 3))
     assert sorted(p.name for p in home.releases_dir.iterdir() if not p.name.startswith(".")) == \
         ["2026.11.01", "2026.11.02", "latest"]
+
+
+def test_unchanged_records_take_the_previous_tei_bytes_and_the_release_is_the_same(tmp_path, snapshot_documents,
+                                                                                  monkeypatch):
+    """A second release takes an unchanged record's TEI file from the first (no writing, no validation):
+    every file of it is byte-identical to the same release written from scratch, except what names its
+    own making (manifest time, the database)."""
+    import corpus.release
+
+    docs = [copy.deepcopy(d) for d in snapshot_documents]
+    edited = copy.deepcopy(docs)
+    edited[0].paragraphs = edited[0].paragraphs + ["A paragraph the source added later."]
+    homes = []
+    for reuse in (True, False):
+        home = DataHome.resolve(tmp_path / f"reuse-{reuse}")
+        build_release(home, docs, today=date(2026, 11, 1))
+        if not reuse:
+            monkeypatch.setattr(corpus.release, "tei_writer_version", lambda: "another writer")
+        calls = []
+        real = corpus.release.document_element
+        monkeypatch.setattr(corpus.release, "document_element", lambda *a, **k: calls.append(1) or real(*a, **k))
+        second = build_release(home, edited, today=date(2026, 11, 2))
+        monkeypatch.undo()
+        homes.append((second.path, len(calls)))
+    (with_reuse, built), (without, built_all) = homes
+    assert built == 1 and built_all == len(docs)   # only the edited document's TEI was written anew
+    for path in sorted(p for p in without.rglob("*") if p.is_file()):
+        name = path.relative_to(without).as_posix()
+        if name in ("manifest.json", "kcorpus.sqlite", "SHA256SUMS"):
+            continue
+        assert (with_reuse / name).read_bytes() == path.read_bytes(), name
