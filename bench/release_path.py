@@ -31,15 +31,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+from bench.release import peak_rss_mb  # noqa: E402
+
 FORMULA = json.loads((ROOT / "tests" / "fixtures" / "witnesses" / "formula-articles.json").read_text(encoding="utf-8"))
 
 
-def peak_rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def build_home(root: Path, n: int) -> None:

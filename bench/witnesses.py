@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.document import Document  # noqa: E402
+from bench.release import peak_rss_mb  # noqa: E402
 from corpus.witnesses import WitnessIndex  # noqa: E402
 
 FORMULA = json.loads((ROOT / "tests" / "fixtures" / "witnesses" / "formula-articles.json").read_text(encoding="utf-8"))
@@ -134,12 +135,6 @@ def build(n_docs: int, seed: int = 16) -> tuple[list[Document], set[tuple[str, s
     return docs[:n_docs], {p for p in truth if all(int(i.split('-')[1][:6]) <= n for i in p)}
 
 
-def peak_rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def measure(n_docs: int) -> dict:
