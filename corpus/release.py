@@ -365,6 +365,9 @@ def _check_previous(previous_dir: Path | None) -> set[str] | None:
     return trusted
 
 
+PROGRESS_EVERY = 250   # documents between two progress reports of a release being written
+
+
 def tei_writer_version() -> str:
     """What a TEI file's bytes depend on besides the document record: kcorpus's version and the TEI
     writer's own code (corpus/tei.py). A release reuses the previous one's TEI files only under the same."""
@@ -403,7 +406,7 @@ def citation_settings(home: DataHome, stamp: ReleaseStamp) -> Settings:
 def build_release(home: DataHome, documents: Iterable[Document], *, version: str | None = None,
                   today: date | None = None, partial: list[str] | None = None,
                   quarantined: list[dict] | None = None, checked: dict[str, dict] | None = None,
-                  crawl_outcomes: dict[str, dict] | None = None) -> Release:
+                  crawl_outcomes: dict[str, dict] | None = None, progress=None) -> Release:
     """Write a new release of `documents` (those that passed the quality gate).
 
     documents    a list, or any iterable in id order (streamed: each document is written, validated and
@@ -416,6 +419,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                  written as each entry's "last_checked", so the audit can tell "not checked" from "unchanged"
     crawl_outcomes  {site: {outcome, cause, run_id}} of each site's last crawl, written to the manifest
                  (the audit reads it to say "not checked" rather than "removed")
+    progress     called as progress(phase, done, total) while the release is written ("linking",
+                 "writing"; total None for a streamed iterable), for a terminal that says what is going on
     Every TEI file is validated against the project schema; a failing one is left out and reported.
     """
     today = today or date.today()
@@ -446,8 +451,11 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     # not texts), so it runs when the documents come as a list (as the pipeline passes them); a
     # streamed iterable is released without witness links.
     works, linking = [], None
+    total = len(documents) if isinstance(documents, Sequence) else None
+    report = progress or (lambda phase, done, total: None)
     if isinstance(documents, Sequence):
         docs = list(stream)
+        report("linking", 0, total)
         with WitnessIndex(home.witness_index) as index:
             works, linking = index.update(d for d in docs if not _unsafe(d))
         work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
@@ -473,6 +481,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         unchanged_text: dict[str, list[str]] = {"moved": [], "not_checked": [], "cosmetic": []}
         moved_from: dict[str, str] = {}     # new id -> old id of a document re-filed under a new id
         first_member = None
+        report("writing", 0, total)
         with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
                 open(work / "entries.json", "wb") as entries, \
                 open(work / "added.md", "w", encoding="utf-8") as added_entries:
@@ -561,6 +570,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
                 database.add(doc, entry)
+                if len(released_ids) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+                    report("writing", len(released_ids) + 1, total)
                 released_ids.add(doc.id)
                 counts[doc.site] = counts.get(doc.site, 0) + 1
                 cleaner_versions.add(doc.cleaner_version)

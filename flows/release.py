@@ -84,7 +84,7 @@ class ReleaseOutcome:
 
 
 def validate_and_release(home: DataHome, *, version: str | None = None, allow_partial: bool = False,
-                         today=None) -> ReleaseOutcome:
+                         today=None, progress=None) -> ReleaseOutcome:
     """Validate every current document (GX gate), quarantine failures, release the rest.
 
     Raises ReleaseBlocked when a batch expectation fails and `allow_partial` is false; with
@@ -101,6 +101,8 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     outcomes = last_crawl_outcomes(home)
     refuse_release_without_evidence(home, documents, outcomes)
     before = previous_counts(home)
+    if progress is not None:   # progress(phase, done, total): what a terminal shows while the release runs
+        progress("gate", 0, len(documents))
     result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
     write_quarantine(home, result)
     # an empty first release is never written, --allow-partial or not: it would stand as a release of
@@ -119,7 +121,8 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
                    for d in result.quarantined]
     release = build_release(home, result.passed, version=version, today=today,
                             partial=[f.message for f in result.batch_failures] or None,
-                            quarantined=quarantined, checked=last_checked(home), crawl_outcomes=outcomes)
+                            quarantined=quarantined, checked=last_checked(home), crawl_outcomes=outcomes,
+                            progress=progress)
     report = write_quality_report(home, result, f"quality-{release.version}.html",
                                   title=f"Release {release.version}", release=release.version, previous=before)
     return ReleaseOutcome(release, len(result.passed), [d.id for d in result.quarantined],

@@ -112,13 +112,13 @@ def flow_summary(state) -> dict:
     raise RuntimeError(f"the refresh flow ended {state.type.value}: {state.message}")
 
 
-def run_release(home: DataHome, version: str | None, allow_partial: bool):
+def run_release(home: DataHome, version: str | None, allow_partial: bool, progress=None):
     """Run the release (as the Prefect flow, or directly: see use_prefect); returns the ReleaseOutcome, or
     a BlockedRelease when the gate refuses."""
     if not use_prefect():
         from flows.release import ReleaseBlocked, validate_and_release
         try:
-            return validate_and_release(home, version=version, allow_partial=allow_partial)
+            return validate_and_release(home, version=version, allow_partial=allow_partial, progress=progress)
         except ReleaseBlocked as blocked:
             return blocked.outcome()
         except OSError as exc:   # a full disk: the flow's own words (the temporary folder is removed)

@@ -187,17 +187,17 @@ def release(version: Annotated[Optional[str], typer.Option(help="Release version
     from flows.audit import after_release, published_base
     from flows.home import home_at, writer
     from flows.release import BlockedRelease, check_version
-    from flows.runs import run_release
+    from flows.runs import run_release, use_prefect
 
     published_base(home_at(home), base_url)   # a bad --base-url or KCORPUS_BASE_URL: refused before anything runs
 
     with writer(home, "release", needs_data=True) as data_home:
         if version is not None:
             check_version(data_home, version)  # before the gate (and Prefect) start
-        render.starting("kcorpus release: the quality gate, then the release files and the audit "
-                        "(starting Prefect first: ~10 s)")
+        render.starting("kcorpus release: the quality gate, then the release files and the audit"
+                        + (" (starting Prefect first: ~10 s)" if use_prefect() else ""))
         log_prefect(data_home)
-        outcome = run_release(data_home, version, allow_partial)
+        outcome = run_release(data_home, version, allow_partial, progress=render.ReleasePhases())
         if isinstance(outcome, BlockedRelease):
             render.blocked_release(outcome)
             fail(f"release blocked: {'; '.join(outcome.messages)}"

@@ -447,3 +447,32 @@ def check_report(report) -> None:
 
 def serving(host: str, port: int) -> None:
     console.print(f"Serving the release at http://{host}:{port}/ (read-only; Ctrl-C stops)", highlight=False)
+
+
+class ReleasePhases:
+    """The phases of a release as it runs, on standard error: "gate: 10,000 documents", "linking copies
+    across sites", "writing 2,500/10,000 documents (412/s)"; one line each (a terminal or a pipe alike),
+    never more than one every second for the writing."""
+
+    def __init__(self):
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.last = self.clock()
+        self.phase = None
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if console.quiet:
+            return
+        now = self.clock()
+        if phase != self.phase:
+            self.phase, self.started = phase, now
+            words = {"gate": f"release: the quality gate over {total:,} documents",
+                     "linking": "release: linking copies of one article across sites",
+                     "writing": "release: writing the release files"}
+            err.print(words.get(phase, f"release: {phase}"), highlight=False)
+        if phase == "writing" and done and now - self.last >= 1.0:
+            rate = done / max(now - self.started, 1e-6)
+            err.print(f"  writing {done:,}/{total:,} documents ({rate:,.0f}/s)" if total
+                      else f"  writing {done:,} documents ({rate:,.0f}/s)", highlight=False)
+            self.last = now

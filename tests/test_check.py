@@ -254,3 +254,17 @@ def test_reclean_exits_non_zero_naming_each_page_that_failed(home, monkeypatch):
     monkeypatch.setattr(flows.clean, "POOL_MIN_PAGES", 10**9)
     result = CliRunner().invoke(app, ["reclean", "--site", "kancc", "--home", str(home.root)])
     assert result.exit_code == 1 and "unreadable WARC record" in result.output and "1 failed" in result.output
+
+
+def test_the_release_command_names_its_phases(home):
+    """A terminal that talks: the gate with its total, the linking, the writing with counts and a rate."""
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    result = CliRunner().invoke(app, ["release", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    gate, linking, writing = (out.index("release: the quality gate over"), out.index("release: linking copies"),
+                              out.index("release: writing the release files"))
+    assert gate < linking < writing and "documents" in out[gate:linking]
