@@ -87,6 +87,7 @@ def check_home(home: DataHome, *, repair: bool = False) -> CheckReport:
         _check_documents(home, report, busy)
         _check_quarantine(home, report)
         _check_releases(home, report)
+        _check_audit(home, report, repair and not busy)
         return report
     finally:
         if lock is not None:
@@ -314,3 +315,23 @@ def _check_releases(home: DataHome, report: CheckReport) -> None:
             problems = [str(exc).splitlines()[0]]
         report.problems += [f"release {info.version}: {p}" for p in problems]
     report.checked["releases"] = len(releases)
+
+
+def _check_audit(home: DataHome, report: CheckReport, repair: bool) -> None:
+    """Every release after the first has its audit page (reports/audit-OLD-NEW.html): a release killed
+    right after its rename never got it, nor its feeds and history step. With repair, the audit of the
+    newest release is written again (after_release also writes the missing pages of the steps before)."""
+    from corpus.manifest import list_releases
+
+    releases = list_releases(home)
+    missing = [f"{old.version}-{new.version}" for old, new in zip(releases, releases[1:])
+               if not (home.reports_dir / f"audit-{old.version}-{new.version}.html").exists()]
+    if missing and repair:
+        from flows.audit import after_release
+        after_release(home)
+        report.repaired.append(f"reports/: the audit of release {releases[-1].version} written (its pages, feeds "
+                               f"and history step)")
+        missing = [m for m in missing if not (home.reports_dir / f"audit-{m}.html").exists()]
+    for pair in missing:
+        report.problems.append(f"reports/audit-{pair}.html: missing (the release was never audited: killed right "
+                               f"after its rename?); kcorpus check --repair writes it")

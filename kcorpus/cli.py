@@ -85,14 +85,17 @@ def backfill(site: Annotated[str, typer.Option("--site", help="Site profile name
     """Archive the Wayback Machine's captures of a site's articles (every version, original dates) and clean them."""
     import flows.backfill
     from flows.crawl import check_sites
-    from flows.home import open_home
+    from flows.home import writer
 
     check_sites([site])
     if from_year and to_year and from_year > to_year:
         fail(f"--from {from_year} is after --to {to_year}", 2)
     settings, wayback_settings = flows.backfill.command_settings(delay, pause_after_429, cdx_timeout)
-    summary = flows.backfill.backfill(open_home(home), site, from_year=from_year, to_year=to_year, limit=limit,
-                                      settings=settings, wayback=wayback, wayback_settings=wayback_settings)
+    # a backfill writes WARC files, the crawl state and the document store: one writer at a time, as a
+    # refresh or a release (it ran beside them before)
+    with writer(home, "backfill") as data_home:
+        summary = flows.backfill.backfill(data_home, site, from_year=from_year, to_year=to_year, limit=limit,
+                                          settings=settings, wayback=wayback, wayback_settings=wayback_settings)
     render.backfill_summary(summary, site, wayback)
     report = summary["backfill"]
     if report["outcome"] != "ok":

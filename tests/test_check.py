@@ -268,3 +268,28 @@ def test_the_release_command_names_its_phases(home):
     gate, linking, writing = (out.index("release: the quality gate over"), out.index("release: linking copies"),
                               out.index("release: writing the release files"))
     assert gate < linking < writing and "documents" in out[gate:linking]
+
+
+def test_backfill_waits_for_no_one_and_refuses_a_busy_data_home(home):
+    """Issue 24: `kcorpus backfill` ran beside a refresh or a release (it took no writer lock)."""
+    from typer.testing import CliRunner
+
+    from core.datahome import WriterLock
+    from kcorpus.cli import app
+
+    with WriterLock(home, "kcorpus refresh"):
+        result = CliRunner().invoke(app, ["backfill", "--site", "kancc", "--wayback", "http://127.0.0.1:9",
+                                          "--home", str(home.root)])
+    assert result.exit_code == 1 and "data home busy: kcorpus refresh" in result.output
+
+
+def test_a_release_killed_before_its_audit_is_named_and_repaired(home):
+    """Issue 24: a release killed right after its rename never got its audit page, feeds or history."""
+    from flows.release import validate_and_release
+
+    second = validate_and_release(home).release.version   # released, and "killed" before after_release
+    problems = check_home(home).problems
+    assert any(f"-{second}.html: missing" in p for p in problems)
+    repaired = check_home(home, repair=True)
+    assert any("audit of release" in r for r in repaired.repaired)
+    assert check_home(home).ok

@@ -34,7 +34,7 @@ from core.datahome import DataHome
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = [ROOT / "flows" / "snapshots" / f"snapshot-{n}.warc.gz" for n in (1, 2, 3)]
 SITES = ["globalsecurity", "kancc"]
-REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail")
+REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail", "never audited")
 
 
 def _closed_port() -> int:
@@ -93,6 +93,7 @@ def partial_snapshot(source: Path, folder: Path) -> Path:
 CHILD = """
 import sys
 from core.datahome import DataHome, WriterLock
+import flows.audit
 import flows.crawl
 import flows.release
 from scrapers.crawl import CrawlSettings
@@ -106,6 +107,7 @@ with WriterLock(home, "history child").acquire():
                            replay_port=server.port)
     else:
         flows.release.validate_and_release(home)
+        flows.audit.after_release(home)   # what `kcorpus release` does next, under the same lock
 """
 
 
@@ -170,6 +172,7 @@ class DataHomeHistory(RuleBasedStateMachine):
 
     @rule(allow_partial=st.booleans())
     def release(self, allow_partial=False):
+        import flows.audit
         import flows.release
 
         self.log.append("release --allow-partial" if allow_partial else "release")
@@ -181,6 +184,7 @@ class DataHomeHistory(RuleBasedStateMachine):
                 assert str(blocked).strip(), (self.log, "a refused release says why")
                 assert not self._new_release_files(), "a refused release wrote a release"
                 return
+            flows.audit.after_release(self.home)   # as `kcorpus release` does, under the same lock
         finally:
             lock.release()
         assert outcome.release.documents > 0, (self.log, "a release of no document was written")
