@@ -1,6 +1,6 @@
 """The house has floors: imports point down or sideways within a package, never up, never across stages.
 
-    top     kcorpus/   the CLI (cli.py, app.py, audit_cli.py: they import only flows and their own
+    top     kcorpus/   the CLI (cli.py, app.py, audit_cli.py, home_cli.py: they import only flows and their own
                        renderers, render.py) and the Python entry points
             flows/     the one orchestrator: each use case once (crawl, clean, release, audit, backfill),
                        the Prefect flows, the schedule, the demo
