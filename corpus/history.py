@@ -99,30 +99,37 @@ def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict]
         old_key = moved_from or current
         if moved_from is not None:
             row.update(change="moved", kind="upstream", moved_from=moved_from)
-        elif last is None:
-            row["change"] = "added"
-        elif last[0]["text_sha256"] != entry["text_sha256"]:
-            # texts are read only here, where the digest says they differ
-            a = full_text(read_records(last[1], {old_key})[old_key])
-            b = full_text(read_records(path, {current})[current])
-            ops = word_diff(a, b)
-            row.update(change="restored" if absent else "edited",
-                       kind=change_class(a, b, last[0].get("payload_digest"), entry.get("payload_digest")),
-                       ops=ops, words_deleted=words_of(ops, "delete"), words_inserted=words_of(ops, "insert"))
-        elif absent:
-            row["change"] = "restored"
-        elif last[0].get("source_url") != entry.get("source_url"):
-            row.update(change="moved", kind="upstream")
-        elif not view.site_ok(entry["site"]) or (entry.get("last_checked") and
-                                                 check_key(entry.get("last_checked")) == check_key(last[0].get("last_checked"))):
-            row["change"] = "not_checked"
-        else:
-            row["change"] = "unchanged"
+        else:   # texts are read only where the digest says they differ
+            _classify(row, last[0] if last else None, entry, absent, view.site_ok(entry["site"]),
+                      lambda: (full_text(read_records(last[1], {old_key})[old_key]),
+                               full_text(read_records(path, {current})[current])))
         history.versions.append(row)
         last, absent, previous = (entry, path), False, (view, path)
     if not history.versions and not history.captures:
         raise KeyError(f"no release and no capture knows the document {doc_id!r}")
     return history
+
+
+def _classify(row: dict, last: dict | None, entry: dict, absent: bool, ok: bool, texts) -> None:
+    """What one present version is against the last one (added, edited, restored, moved, not checked,
+    unchanged), into `row`; `texts()` gives (old text, new text), called only when the digests differ."""
+    if last is None:
+        row["change"] = "added"
+    elif last["text_sha256"] != entry["text_sha256"]:
+        a, b = texts()
+        ops = word_diff(a, b)
+        row.update(change="restored" if absent else "edited",
+                   kind=change_class(a, b, last.get("payload_digest"), entry.get("payload_digest")),
+                   ops=ops, words_deleted=words_of(ops, "delete"), words_inserted=words_of(ops, "insert"))
+    elif absent:
+        row["change"] = "restored"
+    elif last.get("source_url") != entry.get("source_url"):
+        row.update(change="moved", kind="upstream")
+    elif not ok or (entry.get("last_checked") and
+                    check_key(entry.get("last_checked")) == check_key(last.get("last_checked"))):
+        row["change"] = "not_checked"
+    else:
+        row["change"] = "unchanged"
 
 
 @dataclass
@@ -182,23 +189,8 @@ def _history(releases: list[_Release], doc_id: str, captures: list[dict], texts:
         row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
                    text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
                    last_checked=entry.get("last_checked"))
-        if last is None:
-            row["change"] = "added"
-        elif last[0]["text_sha256"] != entry["text_sha256"]:
-            a, b = texts[last[1]][doc_id], texts[release.path][doc_id]
-            ops = word_diff(a, b)
-            row.update(change="restored" if absent else "edited",
-                       kind=change_class(a, b, last[0].get("payload_digest"), entry.get("payload_digest")),
-                       ops=ops, words_deleted=words_of(ops, "delete"), words_inserted=words_of(ops, "insert"))
-        elif absent:
-            row["change"] = "restored"
-        elif last[0].get("source_url") != entry.get("source_url"):
-            row.update(change="moved", kind="upstream")
-        elif not site_ok(release.crawl_outcomes, entry["site"]) or (entry.get("last_checked") and
-                                                 check_key(entry.get("last_checked")) == check_key(last[0].get("last_checked"))):
-            row["change"] = "not_checked"
-        else:
-            row["change"] = "unchanged"
+        _classify(row, last[0] if last else None, entry, absent, site_ok(release.crawl_outcomes, entry["site"]),
+                  lambda: (texts[last[1]][doc_id], texts[release.path][doc_id]))
         history.versions.append(row)
         last, absent = (entry, release.path), False
     return history
