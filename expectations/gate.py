@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,10 +14,13 @@ from pathlib import Path
 from core.document import Document
 from expectations.reasons import check_words, explain
 from expectations.suite import (GateSettings, batch_expectations, describe, document_expectations,
-                                document_row)
+                                document_row, row_digest, suite_digest)
 from core.datahome import DataHome
 
 DOCS_SITE = "kcorpus"
+# Rows per Great Expectations run: the frame holds two copies of every text (`body`, `text`), so a whole
+# corpus in one frame grew the gate's memory with the corpus (+310 MB per 10k documents).
+FRAME_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,43 @@ class BatchResult:
     counts_by_site: dict[str, int] = field(default_factory=dict)
     checks: list[CheckOutcome] = field(default_factory=list)   # every check x site, in declaration order
 
+    remembered: int = 0   # documents passed unchanged under the same suite before: not run through GX again
+
     @property
     def ok_for_release(self) -> bool:
         return not self.batch_failures
+
+
+class PassedBefore:
+    """The gate's memory, `<home>/index/gate.sqlite`: which documents passed which suite, by the digest of
+    what the suite reads of them (expectations.suite.row_digest). A document unchanged since it passed
+    this very suite passes again without a Great Expectations run, so a daily release of a large archive
+    checks its new and edited documents, not all of them again (the gate was a third of a second release).
+
+    Only passes are remembered: a document that failed is always checked again, so its reasons are
+    today's. A cache: deleting it costs one full gate run, never a verdict.
+    """
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30)
+        self.db.execute("CREATE TABLE IF NOT EXISTS passed (id TEXT PRIMARY KEY, row TEXT, suite TEXT)")
+
+    def passed(self, suite: str) -> dict[str, str]:
+        """{document id: row digest} of the documents that passed `suite`."""
+        return dict(self.db.execute("SELECT id, row FROM passed WHERE suite = ?", (suite,)))
+
+    def remember(self, passes: list[tuple[str, str]], suite: str) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO passed VALUES (?, ?, ?)",
+                                [(doc_id, row, suite) for doc_id, row in passes])
+
+    def forget(self, ids: list[str]) -> None:
+        with self.db:
+            self.db.executemany("DELETE FROM passed WHERE id = ?", [(i,) for i in ids])
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def _context(home: DataHome):
@@ -183,12 +222,15 @@ def _publish_safe_docs(context, result) -> None:
 
 def validate_batch(documents: list[Document], *, home: DataHome, previous_counts: dict[str, int] | None = None,
                    settings: GateSettings | None = None, today: date | None = None,
-                   build_docs: bool = True, crawl_outcomes: dict[str, dict] | None = None) -> BatchResult:
+                   build_docs: bool = True, crawl_outcomes: dict[str, dict] | None = None,
+                   memory: PassedBefore | None = None) -> BatchResult:
     """Validate a batch: every document against the per-document suite, then each site's figures.
 
     previous_counts  documents per site in the previous release (corpus.release.previous_counts)
     crawl_outcomes   {site: {"outcome", "cause", "run_id"}} of each site's last crawl (from the crawl
                      state, passed by the caller): a site not ok blocks, a partial one may lose nothing
+    memory           the documents that passed this suite before (PassedBefore): those unchanged since
+                     are not run through Great Expectations again; the ones that pass now are added
     Returns the verdict per document id, the passed and quarantined documents, the batch failures and
     the Data Docs page built for this run.
     """
@@ -200,14 +242,25 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = _context(home)
 
-    rows = [document_row(doc) for doc in documents]
-    by_id = {doc.id: {**row, "paragraphs": doc.paragraphs} for doc, row in zip(documents, rows)}
     verdicts: dict[str, list[Failure]] = {doc.id: [] for doc in documents}
     failed_by_check: dict[str, list[str]] = {}
     document_specs = document_expectations(today, settings)
-    if rows:
+    suite = suite_digest(settings)
+    digests = {doc.id: row_digest(doc) for doc in documents} if memory is not None else {}
+    passed_before = memory.passed(suite) if memory is not None else {}
+    # A shared id is checked by GX's uniqueness expectation, which sees one frame: every document with a
+    # shared id goes into the first frame, and none of them is taken from memory.
+    shared = {i for i, n in Counter(doc.id for doc in documents).items() if n > 1}
+    to_check = sorted((doc for doc in documents if doc.id in shared or passed_before.get(doc.id) != digests.get(doc.id, "")),
+                      key=lambda doc: doc.id not in shared)
+    checked = {doc.id for doc in to_check}
+    remembered = len(documents) - len(to_check)
+    checkpoint = _checkpoint(context, "documents", document_specs, "id") if to_check else None
+    for start in range(0, len(to_check), FRAME_ROWS):
+        frame_docs = to_check[start:start + FRAME_ROWS]
+        rows = [document_row(doc) for doc in frame_docs]
+        by_id = {doc.id: {**row, "paragraphs": doc.paragraphs} for doc, row in zip(frame_docs, rows)}
         frame = pd.DataFrame(rows)
-        checkpoint = _checkpoint(context, "documents", document_specs, "id")
         outcome = checkpoint.run(batch_parameters={"dataframe": frame})
         for name, key, spec_type, kwargs, doc_id, observed in _failing_rows(outcome, "id"):
             observed_text = None if observed is None else str(observed)[:200]
@@ -221,8 +274,14 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
             failed_by_check.setdefault(key, [])
             if doc_id not in failed_by_check[key]:
                 failed_by_check[key].append(doc_id)
+        del frame, rows, by_id
         if build_docs:
             _publish_safe_docs(context, outcome)
+    if memory is not None:
+        memory.remember([(d.id, digests[d.id]) for d in documents if d.id in checked and not verdicts[d.id]
+                         and d.id not in shared], suite)
+        memory.forget([d.id for d in documents if verdicts[d.id] or d.id in shared])
+    site_of = {doc.id: doc.site for doc in documents}
     passed = [d for d in documents if not verdicts[d.id]]
     quarantined = [d for d in documents if verdicts[d.id]]
 
@@ -289,7 +348,7 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
         for site in sorted(counts):
             if only is None or only == site:
                 checks.append(CheckOutcome(site, check, words, name,
-                                           [i for i in failed if by_id.get(i, {}).get("site") == site]))
+                                           [i for i in failed if site_of.get(i) == site]))
     for spec_type, kwargs in batch_expectations(settings):
         name = describe(spec_type, kwargs)
         check, words = check_words(spec_type, kwargs)
@@ -303,4 +362,4 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
         urls = context.get_docs_sites_urls(site_names=[DOCS_SITE])
         if urls and urls[0].get("site_url"):
             docs_path = Path(os.path.normpath(urls[0]["site_url"].removeprefix("file://")))
-    return BatchResult(verdicts, passed, quarantined, batch_failures, docs_path, counts, checks)
+    return BatchResult(verdicts, passed, quarantined, batch_failures, docs_path, counts, checks, remembered)

@@ -93,6 +93,7 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     from corpus.manifest import latest_release
     from corpus.release import build_release, check_version, previous_counts
     from expectations import validate_batch
+    from expectations.gate import PassedBefore
     from expectations.quarantine import write_quarantine
 
     if version is not None:
@@ -103,7 +104,11 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     before = previous_counts(home)
     if progress is not None:   # progress(phase, done, total): what a terminal shows while the release runs
         progress("gate", 0, len(documents))
-    result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
+    memory = PassedBefore(home.gate_memory)
+    try:
+        result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes, memory=memory)
+    finally:
+        memory.close()
     write_quarantine(home, result)
     # an empty first release is never written, --allow-partial or not: it would stand as a release of
     # nothing (found by the random histories: an outage, then `release --allow-partial`)
