@@ -242,26 +242,30 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = _context(home)
 
-    verdicts: dict[str, list[Failure]] = {doc.id: [] for doc in documents}
+    listed = isinstance(documents, list)
+    ids = [doc.id for doc in documents] if listed else list(documents.ids)
+    verdicts: dict[str, list[Failure]] = {doc_id: [] for doc_id in ids}
     failed_by_check: dict[str, list[str]] = {}
     document_specs = document_expectations(today, settings)
     suite = suite_digest(settings)
-    digests = {doc.id: row_digest(doc) for doc in documents} if memory is not None else {}
     passed_before = memory.passed(suite) if memory is not None else {}
-    # A shared id is checked by GX's uniqueness expectation, which sees one frame: every document with a
-    # shared id goes into the first frame, and none of them is taken from memory.
-    shared = {i for i, n in Counter(doc.id for doc in documents).items() if n > 1}
-    to_check = sorted((doc for doc in documents if doc.id in shared or passed_before.get(doc.id) != digests.get(doc.id, "")),
-                      key=lambda doc: doc.id not in shared)
-    checked = {doc.id for doc in to_check}
-    remembered = len(documents) - len(to_check)
-    checkpoint = _checkpoint(context, "documents", document_specs, "id") if to_check else None
-    for start in range(0, len(to_check), FRAME_ROWS):
-        frame_docs = to_check[start:start + FRAME_ROWS]
+    # GX's uniqueness expectation sees one frame: the documents sharing an id are checked in a frame of
+    # their own, and never taken from memory.
+    shared = {i for i, n in Counter(ids).items() if n > 1}
+    checkpoint = None
+    failing: dict[str, Document] = {}   # the documents that failed a check (first of a shared id)
+    site_of: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    passes: list[tuple[str, str]] = []   # (id, row digest) of the documents that passed GX now
+
+    def run_frame(frame_docs: list[Document]) -> None:
+        nonlocal checkpoint
+        if not frame_docs:
+            return
+        checkpoint = checkpoint or _checkpoint(context, "documents", document_specs, "id")
         rows = [document_row(doc) for doc in frame_docs]
         by_id = {doc.id: {**row, "paragraphs": doc.paragraphs} for doc, row in zip(frame_docs, rows)}
-        frame = pd.DataFrame(rows)
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        outcome = checkpoint.run(batch_parameters={"dataframe": pd.DataFrame(rows)})
         for name, key, spec_type, kwargs, doc_id, observed in _failing_rows(outcome, "id"):
             observed_text = None if observed is None else str(observed)[:200]
             reason = explain(spec_type, kwargs, by_id.get(doc_id, {}))
@@ -274,22 +278,44 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
             failed_by_check.setdefault(key, [])
             if doc_id not in failed_by_check[key]:
                 failed_by_check[key].append(doc_id)
-        del frame, rows, by_id
+        for doc in frame_docs:
+            if verdicts[doc.id]:
+                failing.setdefault(doc.id, doc)
+            elif doc.id not in shared:
+                passes.append((doc.id, row_digest(doc)))
         if build_docs:
             _publish_safe_docs(context, outcome)
-    if memory is not None:
-        memory.remember([(d.id, digests[d.id]) for d in documents if d.id in checked and not verdicts[d.id]
-                         and d.id not in shared], suite)
-        memory.forget([d.id for d in documents if verdicts[d.id] or d.id in shared])
-    site_of = {doc.id: doc.site for doc in documents}
-    passed = [d for d in documents if not verdicts[d.id]]
-    quarantined = [d for d in documents if verdicts[d.id]]
 
-    counts: dict[str, int] = {}
-    held: dict[str, int] = {}
-    for doc in documents:
+    frame: list[Document] = []
+    shared_docs: list[Document] = []
+    remembered = 0
+    for doc in documents:   # one pass: a stream holds one frame of documents at a time
         counts[doc.site] = counts.get(doc.site, 0) + 1
-        held[doc.site] = held.get(doc.site, 0) + (1 if verdicts[doc.id] else 0)
+        site_of[doc.id] = doc.site
+        if doc.id in shared:
+            shared_docs.append(doc)
+        elif memory is not None and passed_before.get(doc.id) == row_digest(doc):
+            remembered += 1
+        else:
+            frame.append(doc)
+            if len(frame) == FRAME_ROWS:
+                run_frame(frame)
+                frame = []
+    run_frame(frame)
+    run_frame(shared_docs)
+    del frame, shared_docs
+    if memory is not None:
+        memory.remember(passes, suite)
+        memory.forget(sorted(set(failing) | shared))
+    if listed:
+        passed = [d for d in documents if not verdicts[d.id]]
+        quarantined = [d for d in documents if verdicts[d.id]]
+    else:
+        passed = PassedDocuments(documents, set(failing))
+        quarantined = [failing[i] for i in sorted(failing)]
+    held: dict[str, int] = {}
+    for doc_id in failing:
+        held[site_of[doc_id]] = held.get(site_of[doc_id], 0) + 1
     crawl_outcomes = crawl_outcomes or {}
     sites = sorted(set(counts) | set(previous_counts) | set(crawl_outcomes))
     site_rows = []
@@ -363,3 +389,18 @@ def validate_batch(documents: list[Document], *, home: DataHome, previous_counts
         if urls and urls[0].get("site_url"):
             docs_path = Path(os.path.normpath(urls[0]["site_url"].removeprefix("file://")))
     return BatchResult(verdicts, passed, quarantined, batch_failures, docs_path, counts, checks, remembered)
+
+
+class PassedDocuments:
+    """The documents of a stream (cleaners.store.StoredDocuments) that passed the gate, read again one at
+    a time when iterated, in the stream's order: what a release of a large archive is written from."""
+
+    def __init__(self, documents, failed: set[str]):
+        self.documents, self.failed = documents, failed
+        self.ids = [i for i in documents.ids if i not in failed]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self):
+        return (doc for doc in self.documents if doc.id not in self.failed)
