@@ -50,3 +50,70 @@ def test_stored_documents_come_in_id_order_and_can_be_read_again(tmp_path, snaps
     first = [d.id for d in stored]
     assert first == sorted(d.id for d in snapshot_documents) == stored.ids == [d.id for d in stored]
     assert stored.sites == {d.site for d in snapshot_documents} and len(stored) == len(snapshot_documents)
+
+
+def test_the_gate_in_a_process_of_its_own_gives_the_same_release(tmp_path, snapshot_documents, monkeypatch):
+    """From GATE_IN_A_PROCESS documents the gate runs in a spawned process (GX's memory goes back to the
+    system before the release loads Kiwi): its verdicts, quarantine and release are the in-process ones."""
+    import flows.release
+    from flows.release import validate_and_release
+
+    releases = []
+    for where, threshold in (("inside", 10**9), ("child", 1)):
+        home = DataHome.resolve(tmp_path / where).ensure()
+        for doc in snapshot_documents:
+            broken = copy.deepcopy(doc)
+            if doc is snapshot_documents[0]:
+                broken.paragraphs = broken.paragraphs + ["workers\\and peasants"]   # quarantined
+            save_document(home, broken)
+        monkeypatch.setattr(flows.release, "GATE_IN_A_PROCESS", threshold)
+        outcome = validate_and_release(home, today=date(2026, 11, 1), allow_partial=True)
+        assert outcome.quarantined == [snapshot_documents[0].id]
+        assert (home.quarantine_dir / f"{snapshot_documents[0].id}.json").exists()
+        releases.append(outcome.release.path)
+    inside, child = (_files(path) for path in releases)
+    assert inside.keys() == child.keys() and [n for n in inside if inside[n] != child[n]] == []
+
+
+def test_the_gate_process_dies_with_a_killed_release(tmp_path, snapshot_documents):
+    """A SIGKILLed release leaves no gate process behind to write the GX store beside a later writer."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = DataHome.resolve(tmp_path).ensure()
+    for doc in snapshot_documents:
+        save_document(home, doc)
+    script = tmp_path / "release.py"
+    script.write_text(
+        "import sys, time\n"
+        "import flows.release, expectations.gate\n"
+        "from core.datahome import DataHome\n"
+        "flows.release.GATE_IN_A_PROCESS = 1\n"
+        # this module's top level runs in the spawned gate process too: there, the gate takes a minute
+        "def gate(*args, **kwargs):\n"
+        f"    open({str(tmp_path / 'gating')!r}, 'w').close()\n"
+        "    time.sleep(60)\n"
+        "expectations.gate.validate_batch = gate\n"
+        "if __name__ == '__main__':\n"
+        f"    flows.release.validate_and_release(DataHome.resolve({str(home.root)!r}))\n")
+    release = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": os.getcwd()})
+    gate = []
+    for _ in range(600):   # until the gate's process is in the gate
+        gate = subprocess.run(["pgrep", "-f", "-P", str(release.pid), "multiprocessing.spawn"],
+                              capture_output=True, text=True).stdout.split()
+        if (gate and (tmp_path / "gating").exists()) or release.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert gate, "the gate never ran in a process of its own"
+    os.kill(release.pid, signal.SIGKILL)
+    release.wait()
+    for _ in range(100):
+        if not any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
+                   for pid in gate):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"gate process {gate} outlived the killed release")
