@@ -158,13 +158,18 @@ def write_quality_report(home: DataHome, result, name: str, *, title: str, relea
 def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
     """Recheck a release: every checksum (SHA256SUMS, manifest) and, for each document, the WARC
     payload its capture points to. Returns (documents checked, problems, one line each)."""
-    from corpus.manifest import iter_documents
+    from corpus.manifest import NotARelease, iter_documents, per_document_records
     from corpus.release import verify_checksums
     from scrapers.warcstore import check_payload
 
     problems = verify_checksums(release_dir)
     checked = 0
-    if (Path(release_dir) / "documents.jsonl").exists():
+    try:
+        per_document_records(release_dir)
+        readable = not any(p.startswith("records/") and p.endswith(": missing") for p in problems)
+    except NotARelease:
+        readable = False
+    if readable:
         for doc in iter_documents(release_dir):
             checked += 1
             capture = doc.capture or {}
@@ -235,7 +240,8 @@ def export(home: DataHome, release: str, fmt: str, output: Path | None) -> tuple
 
     folder = resolve_release(release, home)
     name = folder.resolve().name
-    target = output or Path(f"kcorpus-{name}" + ("-text" if fmt == "txt" else f".{fmt}"))
+    suffix = {"txt": "-text", "teicorpus": ".teiCorpus.xml"}.get(fmt, f".{fmt}")
+    target = output or Path(f"kcorpus-{name}{suffix}")
     return name, export_release(folder, fmt, target)
 
 
