@@ -23,7 +23,8 @@ from lxml import etree
 from core.capture import plain_record_id
 from core.document import Document
 from corpus.manifest import (DOCUMENTS_KEY, RECORDS_KEY, RECORDS_LAYOUT, iter_manifest_entries, latest_release,
-                             list_releases, read_manifest, read_manifest_head, read_records, record_file)
+                             list_releases, parse_record, read_manifest, read_manifest_head, read_records,
+                             record_file)
 from corpus.citation import cff_problems, citation_cff, release_readme, site_source, zenodo_json
 from corpus.derived import DerivedWriter, Stats, conllu_file, write_or_link
 from corpus.events import capture_class, pair_moves, same_text_change
@@ -425,6 +426,17 @@ def _previous_conllu(previous_dir: Path | None, doc: Document, old: dict | None,
         return None
 
 
+def _records_written(folder: Path, ids: set[str]) -> list[Document]:
+    """The records of `ids` in a release being written (before its manifest, which names their sites)."""
+    sites = [path for path in sorted((folder / RECORDS_KEY).iterdir()) if path.is_dir()]
+    out = []
+    for doc_id in sorted(ids):
+        path = next((site / f"{doc_id}.json" for site in sites if (site / f"{doc_id}.json").is_file()), None)
+        if path is not None:
+            out.append(parse_record(path.read_text(encoding="utf-8"), path))
+    return out
+
+
 def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
     """The release that published a document's current text: its latest change (this one when new or edited)."""
     return ReleaseStamp(changes[-1].version, changes[-1].date) if changes else fallback
@@ -619,7 +631,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         # a document gone from one id whose text reappears under a new one moved (corpus.events.pair_moves,
         # the audit's rule): only the removed and added records are read back, never the whole corpus
         moves = pair_moves(list(read_records(previous_dir, set(removed)).values()),
-                           list(read_records(tmp, set(added)).values())) if removed and added else []
+                           _records_written(tmp, set(added))) if removed and added else []
         for before, after in moves:
             unchanged_text["moved"].append(after.id)
             titles[after.id] = (after.title, after.source_url)
