@@ -39,7 +39,7 @@ CODEBOOK: tuple[Field, ...] = (
           "pandas, R and DuckDB read it as a date-time column", "dateline + URL year, or the post's date"),
     Field("year", "int32", "year of `date`", "date"),
     Field("posted_at", "timestamp", "when the reposting site posted it (UTC; the offset-bearing ISO value "
-          "is in documents.jsonl)", "the post's info line (GNUBoard 작성일)"),
+          "is in the JSON records)", "the post's info line (GNUBoard 작성일)"),
     Field("captured_at", "timestamp", "when kcorpus captured the page (UTC)", "WARC record"),
     Field("title", "string", "the headline, repaired", "page title / post subject"),
     Field("text", "string", "the body, repaired: paragraphs separated by a blank line", "article body"),
