@@ -112,6 +112,7 @@ def test_a_damaged_record_file_is_named_by_verify_and_by_the_readers(tmp_path, s
     line), and the next release writes it anew rather than linking the edited bytes."""
     from corpus.manifest import iter_documents
     from corpus.release import build_release, verify_checksums
+    from flows.release import verify_release
 
     home = DataHome.resolve(tmp_path)
     docs = snapshot_documents[:3]
@@ -128,3 +129,5 @@ def test_a_damaged_record_file_is_named_by_verify_and_by_the_readers(tmp_path, s
     assert f"{gone.relative_to(second.path).as_posix()}: missing" in verify_checksums(second.path)
     with pytest.raises(ValueError, match=f"{gone.name}: missing"):
         list(iter_documents(second.path))
+    checked, problems = verify_release(home, second.path)
+    assert checked < len(docs) and any("were not checked" in p and gone.name in p for p in problems)
