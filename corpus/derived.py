@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from core.document import Document
 from corpus.nlp import conllu_counts, conllu_document
@@ -168,6 +169,22 @@ class Stats:
 DERIVED_FILES = {"txt": "text/", "tsv": "meta.tsv", "parquet": "documents.parquet", "conllu": "conllu/"}
 
 
+class KnownConllu(NamedTuple):
+    """A document's CoNLL-U file: its bytes, their SHA-256, and its tokens and sentences."""
+
+    data: bytes
+    sha256: str
+    tokens: int
+    sentences: int
+
+
+def known_conllu(data: bytes, counts: tuple[int, int] | None = None) -> KnownConllu:
+    """CoNLL-U bytes taken as they are (a previous release's file), counted unless `counts` says it
+    (the previous manifest's, for the same bytes). UnicodeDecodeError when they are not UTF-8."""
+    tokens, sentences = counts if counts is not None else conllu_counts(data.decode("utf-8"))
+    return KnownConllu(data, hashlib.sha256(data).hexdigest(), tokens, sentences)
+
+
 def conllu_file(site: str, doc_id: str) -> str:
     """A document's CoNLL-U file inside a release (a complete file: its `# newdoc id`, sentences, tokens)."""
     return f"conllu/{site}/{doc_id}.conllu"
@@ -220,24 +237,23 @@ class DerivedWriter:
     def _write(self, relative: Path, data: bytes) -> None:
         self.linked += write_or_link(self.root / relative, data, self.previous / relative if self.previous else None)
 
-    def add(self, doc: Document, tei_path: str, conllu: str | None = None) -> str:
-        """Write one document to every derived format; returns the SHA-256 of its CoNLL-U file. `conllu`:
+    def add(self, doc: Document, tei_path: str, conllu: KnownConllu | None = None) -> KnownConllu:
+        """Write one document to every derived format; returns its CoNLL-U's digest and counts. `conllu`:
         the document's CoNLL-U when it is already known (an unchanged document's, from the previous
         release: the file is then hard-linked); segmenting is 75% of a release's time."""
         if conllu is None:
-            conllu, tokens, sentences = conllu_document(doc.id, doc.title, doc.paragraphs, doc.lang)
-        else:
-            tokens, sentences = conllu_counts(conllu)
-        record = flat_record(doc, tokens, sentences, tei_path)
+            text, tokens, sentences = conllu_document(doc.id, doc.title, doc.paragraphs, doc.lang)
+            data = text.encode("utf-8")
+            conllu = KnownConllu(data, hashlib.sha256(data).hexdigest(), tokens, sentences)
+        record = flat_record(doc, conllu.tokens, conllu.sentences, tei_path)
         self._write(Path("text") / doc.site / f"{doc.id}.txt", (doc.title + "\n\n" + doc.text + "\n").encode("utf-8"))
-        data = conllu.encode("utf-8")
-        self._write(Path(conllu_file(doc.site, doc.id)), data)
+        self._write(Path(conllu_file(doc.site, doc.id)), conllu.data)
         self._tsv.writerow([_tsv_value(record[name]) for name in FIELD_NAMES if name != "text"])
         self._rows.append(record)
         if len(self._rows) >= PARQUET_ROW_GROUP:
             self._flush()
         self.stats.add(record)
-        return hashlib.sha256(data).hexdigest()
+        return conllu
 
     def _flush(self) -> None:
         import pyarrow as pa

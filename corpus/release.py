@@ -26,7 +26,7 @@ from corpus.manifest import (DOCUMENTS_KEY, RECORDS_KEY, RECORDS_LAYOUT, iter_ma
                              list_releases, parse_record, read_manifest, read_manifest_head, read_records,
                              record_file)
 from corpus.citation import cff_problems, citation_cff, release_readme, site_source, zenodo_json
-from corpus.derived import DerivedWriter, Stats, conllu_file, write_or_link
+from corpus.derived import DerivedWriter, KnownConllu, Stats, conllu_file, known_conllu, write_or_link
 from corpus.events import capture_class, pair_moves, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
@@ -406,11 +406,12 @@ def _previous_tei(previous_dir: Path | None, relative: Path, old: dict, record_s
     return prior if hashlib.sha256(prior).hexdigest() == old.get("sha256") else None
 
 
-def _previous_conllu(previous_dir: Path | None, doc: Document, old: dict | None, text_sha: str) -> str | None:
+def _previous_conllu(previous_dir: Path | None, doc: Document, old: dict | None, text_sha: str) -> KnownConllu | None:
     """The previous release's CoNLL-U file of a document whose id, title and text are unchanged (what its
     CoNLL-U is made of; the language follows from the text), when its bytes are the ones the previous
-    manifest names (a file edited after its release is segmented anew, never carried on); None
-    otherwise. The caller checks that both releases segment alike (the same corpus.nlp.nlp_version)."""
+    manifest names (a file edited after its release is segmented anew, never carried on), with the
+    counts that manifest gives for them; None otherwise. The caller checks that both releases segment
+    alike (the same corpus.nlp.nlp_version)."""
     if previous_dir is None or old is None or old["text_sha256"] != text_sha or old.get("title") != doc.title \
             or not old.get("conllu_sha256"):
         return None
@@ -418,12 +419,13 @@ def _previous_conllu(previous_dir: Path | None, doc: Document, old: dict | None,
         prior = (previous_dir / conllu_file(doc.site, doc.id)).read_bytes()
     except OSError:
         return None
-    if hashlib.sha256(prior).hexdigest() != old["conllu_sha256"]:
-        return None
+    counts = (old["tokens"], old["sentences"]) if isinstance(old.get("tokens"), int) \
+        and isinstance(old.get("sentences"), int) else None
     try:
-        return prior.decode("utf-8")
+        known = known_conllu(prior, counts)
     except UnicodeDecodeError:
         return None
+    return known if known.sha256 == old["conllu_sha256"] else None
 
 
 def _records_written(folder: Path, ids: set[str]) -> list[Document]:
@@ -586,8 +588,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
                 includes.write(member_include(relative.as_posix()))
                 first_member = first_member or _member_bytes(xml)
-                conllu_sha = derived.add(doc, relative.as_posix(),
-                                         conllu=_previous_conllu(conllu_from, doc, old, text_sha))
+                conllu = derived.add(doc, relative.as_posix(), conllu=_previous_conllu(conllu_from, doc, old, text_sha))
                 usage.update(tag_usage([element]))
                 records = record_file(doc.site, doc.id)
                 shared += write_or_link(tmp / records, line + b"\n", previous_dir / records
@@ -606,7 +607,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "warc_offset": capture.get("warc_offset"),
                     "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
                     "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
-                    "work": doc.extra.get("work"), "conllu_sha256": conllu_sha}
+                    "work": doc.extra.get("work"), "conllu_sha256": conllu.sha256, "tokens": conllu.tokens,
+                    "sentences": conllu.sentences}
                 if checked and doc.source_url in checked:
                     entry["last_checked"] = checked[doc.source_url]
                 if old is not None and kind is None:  # the same text: moved, not checked, cosmetic (as the audit says)
