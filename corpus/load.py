@@ -11,7 +11,7 @@ from core.datahome import DataHome
 from core.document import Document
 from corpus.derived import CODEBOOK, flat_record
 from corpus.manifest import (iter_documents, iter_manifest_entries, per_document_records, read_manifest_head,
-                             record_file)
+                             read_records, record_file)
 
 
 class NoSuchRelease(LookupError):
@@ -30,10 +30,11 @@ def resolve_release(name: str | Path, home: DataHome) -> Path:
 
 
 def find_document(release: Path, doc_id: str) -> Document:
-    """One document of a release by id; KeyError when the release has no such document."""
-    for doc in iter_documents(release):
-        if doc.id == doc_id:
-            return doc
+    """One document of a release by id (its record alone is parsed); KeyError when the release has no
+    such document."""
+    found = read_records(release, {doc_id})
+    if doc_id in found:
+        return found[doc_id]
     raise KeyError(f"release {Path(release).name} has no document {doc_id!r}")
 
 
