@@ -6,7 +6,9 @@ the number of releases.
     .venv/bin/python bench/release_disk.py --documents 1000 --releases 30 --changed 0.01
 
 Prints the size of one release, of all of them counted once per inode, the ratio, and where a release's
-bytes are (per-document files, shared; whole-release files such as documents.jsonl, rewritten each time).
+bytes are: per-document files (tei/, records/, text/, conllu/: hard links to the previous release's when
+unchanged) and whole-release files (manifest.json, SHA256SUMS, meta.tsv, Parquet, the teiCorpus, ...:
+written each time), with what the last release wrote anew of each.
 """
 
 from __future__ import annotations
@@ -63,18 +65,33 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         one = inode_bytes(first.path)
         total = inode_bytes(home.releases_dir)
-        kinds: Counter = Counter()
-        for path in release.path.rglob("*"):
-            if path.is_file():
-                top = path.relative_to(release.path).parts[0]
-                kinds["per-document files (tei/, text/): shared" if top in ("tei", "text") else
-                      "whole-release files: rewritten"] += path.stat().st_size
+        first_kinds, written = composition(first.path), composition(release.path, written_only=True)
     print(f"{args.documents} documents, {args.releases} releases, {args.changed:.0%} edited before each "
           f"({elapsed:.0f} s)")
     print(f"one release {one / 1e6:.1f} MB; all {args.releases} {total / 1e6:.1f} MB counted once per file "
           f"= {total / one:.2f}x one release (without sharing: {args.releases}x)")
-    for kind, size in kinds.most_common():
-        print(f"  {kind}: {size / 1e6:.1f} MB of the last release ({size / sum(kinds.values()):.0%})")
+    print("a release's bytes (the first), and what the last one wrote anew (the rest are links to the one before):")
+    for kind, size in first_kinds.most_common():
+        print(f"  {kind:<38} {size / 1e6:6.2f} MB ({size / one:4.0%})   written anew: {written[kind] / 1e6:6.3f} MB")
+    new = sum(written.values())
+    print(f"  {'each further release':<38} {new / 1e6:6.2f} MB ({new / one:.1%} of one release), of which "
+          f"per-release index files (manifest.json, SHA256SUMS, meta.tsv) {sum(written[k] for k in INDEX_FILES) / 1e6:.2f} MB")
+
+
+INDEX_FILES = ("manifest.json", "SHA256SUMS", "meta.tsv")
+
+
+def composition(folder: Path, written_only: bool = False) -> Counter:
+    """Bytes per kind of file of one release: per-document folders (tei/, records/, text/, conllu/) by
+    folder, whole-release files by name. `written_only`: only the files this release wrote (a file with
+    one link), not those it shares with the release before."""
+    kinds: Counter = Counter()
+    for path in folder.rglob("*"):
+        if path.is_file() and not (written_only and path.stat().st_nlink > 1):
+            parts = path.relative_to(folder).parts
+            name = f"{parts[0]}/ (per document)" if len(parts) > 1 else parts[0]
+            kinds[name.replace(folder.name, "<version>")] += path.stat().st_size
+    return kinds
 
 
 if __name__ == "__main__":

@@ -87,6 +87,12 @@ class DataHome:
         return self.root / "index" / "gate.sqlite"
 
     @property
+    def release_databases_dir(self) -> Path:
+        """Each served release's SQLite database (corpus.database), built from the release on first use:
+        a cache beside the releases, never part of one, rebuilt if lost."""
+        return self.root / "index" / "releases"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

@@ -189,13 +189,14 @@ def release_readme(version: str, release_date: str, stats: Stats, files: dict[st
     lines += ["", "## Loading it", "", "```python", "import kcorpus",
               f"docs, df = kcorpus.load_release(\"{version}\")   # or the path of this folder",
               "df.groupby(\"site\").tokens.sum()                    # a typed pandas DataFrame, one row per document",
-              "```", "", "Without kcorpus: `pandas.read_parquet(\"documents.parquet\")`, or `documents.jsonl` line by "
-              "line (every field of the document, with its repair log and spans), or the TEI files.", "",
+              "```", "", "Without kcorpus: `pandas.read_parquet(\"documents.parquet\")`, or the JSON records in `records/` "
+              "(every field of the document, with its repair log and spans), or the TEI files. The files are "
+              "hard links shared with other releases: copy this folder alone with `cp -rL` or `rsync -aL`.", "",
               "## Codebook", "", "One row per document in `documents.parquet` and `meta.tsv` (which leaves `text` out; "
               "the text is in `text/<site>/<id>.txt`).", ""]
     lines += _table([(f"`{f.name}`", f.type, f.meaning, f.source) for f in CODEBOOK],
                     ("field", "type", "meaning", "source"))
-    lines += ["", "`documents.jsonl` holds the same documents with every field kcorpus keeps: besides the above, "
+    lines += ["", "`records/<site>/<id>.json` hold the same documents with every field kcorpus keeps: besides the above, "
               "`posted_at` with its original offset, `paragraphs` as a list, `repairs` (rule, description, where, "
               "count, examples), `spans` (where each repair changed the served text: [where, paragraph, start, "
               "end, served, rules]), `extra` (site metadata) and `capture` (provenance).", "",

@@ -1,10 +1,11 @@
 """A release as one SQLite database, for browsing and full-text search (Datasette serves it: `kcorpus serve`).
 
 Two files, each with one writer:
-- `kcorpus.sqlite` inside every release: its documents (metadata), paragraphs (the text, once), repairs, the
-  revision history of each document, its capture (WARC file, offset, WACZ) and the works it witnesses. A
-  derived format like the Parquet file: written document by document while the release streams (bounded
-  memory, linear time), listed in the manifest with its checksum, read-only once released.
+- `kcorpus.sqlite` of a release: its documents (metadata), paragraphs (the text, once), repairs, the
+  revision history of each document, its capture (WARC file, offset, WACZ) and the works it witnesses.
+  Built from the release's records and manifest when the release is first served (build_release_database:
+  document by document, bounded memory, linear time) into a cache under the data home, never part of a
+  release (it would be a full copy of every release); releases written before that hold one inside.
 - `history.sqlite` under the data home's reports: what changed between each pair of consecutive releases
   (edit events, moved and deleted documents with why they are gone, word diffs of each edited document)
   and how many documents mention each watch-list entry in each release. Each release step is added once,
@@ -21,6 +22,7 @@ documents' facets; the `search` query then shows the paragraphs that hold the wo
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterable
@@ -121,6 +123,48 @@ class ReleaseDatabase:
             self.db.close()
         except sqlite3.Error:
             pass
+
+
+def build_release_database(release_dir: Path, path: Path) -> Path:
+    """Write the database of a release (its records and manifest, read side by side in id order) to
+    `path`, through a temporary file renamed into place: a reader sees the whole database or none.
+    Returns `path`."""
+    from corpus.manifest import iter_documents, iter_manifest_entries, read_manifest_head
+
+    release_dir, path = Path(release_dir), Path(path)
+    head = read_manifest_head(release_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    database = ReleaseDatabase(tmp)
+    try:
+        entries = iter_manifest_entries(release_dir)
+        for doc in iter_documents(release_dir):
+            entry = next(entries, None)
+            if entry is None or entry["id"] != doc.id:
+                raise ValueError(f"release {head.get('version')}: its records and manifest do not list the same "
+                                 f"documents in the same order (at {doc.id}); `kcorpus check` names the damage")
+            database.add(doc, entry)
+        if next(entries, None) is not None:
+            raise ValueError(f"release {head.get('version')}: its manifest lists more documents than its records; "
+                             f"`kcorpus check` names the damage")
+        database.close({"version": head.get("version"), "release_date": head.get("release_date"),
+                        "created_at": head.get("created_at"), "previous": head.get("previous"),
+                        "counts_by_site": head.get("counts_by_site")}, head.get("works") or {})
+        os.replace(tmp, path)
+    except BaseException:
+        database.abort()
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def built_for(path: Path) -> str | None:
+    """The manifest creation time of the release a cached database was built from (None when unreadable):
+    a release folder removed and written again under the same version is told apart by it."""
+    try:
+        return next(iter(_read(path, "select value from release where key = 'created_at'")), (None,))[0]
+    except sqlite3.Error:
+        return None
 
 
 def _int(value) -> int | None:

@@ -1,5 +1,6 @@
 """Derived formats of a release, written one document at a time (memory independent of the corpus size):
-plain text per document + meta.tsv, Parquet (pyarrow, typed columns, row groups), CoNLL-U per site,
+plain text and CoNLL-U per document (hard-linked to the previous release's identical files) + meta.tsv,
+Parquet (pyarrow, typed columns, row groups),
 and the statistics the corpus header, README, CITATION.cff and .zenodo.json report.
 
 The flat record (one row per document) is defined once, in CODEBOOK: every format and the release's
@@ -8,16 +9,16 @@ README codebook read it from there, so a field means the same thing everywhere."
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import NamedTuple
 
 from core.document import Document
-from corpus.nlp import comment_value, conllu_counts, conllu_document
+from corpus.nlp import conllu_counts, conllu_document
 
 PARQUET_ROW_GROUP = 500   # documents per Parquet row group: bounded memory for any corpus size
 
@@ -39,7 +40,7 @@ CODEBOOK: tuple[Field, ...] = (
           "pandas, R and DuckDB read it as a date-time column", "dateline + URL year, or the post's date"),
     Field("year", "int32", "year of `date`", "date"),
     Field("posted_at", "timestamp", "when the reposting site posted it (UTC; the offset-bearing ISO value "
-          "is in documents.jsonl)", "the post's info line (GNUBoard 작성일)"),
+          "is in the JSON records)", "the post's info line (GNUBoard 작성일)"),
     Field("captured_at", "timestamp", "when kcorpus captured the page (UTC)", "WARC record"),
     Field("title", "string", "the headline, repaired", "page title / post subject"),
     Field("text", "string", "the body, repaired: paragraphs separated by a blank line", "article body"),
@@ -168,54 +169,25 @@ class Stats:
 DERIVED_FILES = {"txt": "text/", "tsv": "meta.tsv", "parquet": "documents.parquet", "conllu": "conllu/"}
 
 
-class PreviousConllu:
-    """The previous release's CoNLL-U, read forward site by site while a new release streams in id order:
-    each unchanged document's block is taken as it was instead of segmenting the text again, so a
-    release costs segmentation only for new and edited documents. Memory: one block per site."""
+class KnownConllu(NamedTuple):
+    """A document's CoNLL-U file: its bytes, their SHA-256, and its tokens and sentences."""
 
-    def __init__(self, release_dir: Path | None, trusted: set[str] | None = None):
-        """`trusted`: the sites whose CoNLL-U file still matches the previous release's SHA256SUMS (None:
-        all); a file edited after its release is never carried into the next one."""
-        self.folder = Path(release_dir) / "conllu" if release_dir else None
-        self.trusted = trusted
-        self._readers: dict[str, Iterator[tuple[str, str]]] = {}
-        self._current: dict[str, tuple[str, str] | None] = {}
-
-    def block(self, site: str, doc_id: str, title: str) -> str | None:
-        """The previous block of `doc_id`, if there is one with the same title line; blocks before it
-        (documents that left) are skipped."""
-        if self.folder is None or (self.trusted is not None and site not in self.trusted):
-            return None
-        if site not in self._readers:
-            self._readers[site] = _conllu_blocks(self.folder / f"{site}.conllu")
-            self._current[site] = next(self._readers[site], None)
-        current = self._current[site]
-        while current is not None and current[0] < doc_id:
-            current = next(self._readers[site], None)
-        self._current[site] = current
-        if current is None or current[0] != doc_id:
-            return None
-        self._current[site] = next(self._readers[site], None)
-        block = current[1]
-        title_line = block.split("\n", 2)[1]
-        return block if title_line == f"# title = {comment_value(title)}" else None
+    data: bytes
+    sha256: str
+    tokens: int
+    sentences: int
 
 
-def _conllu_blocks(path: Path) -> Iterator[tuple[str, str]]:
-    """(document id, its exact CoNLL-U text) for each `# newdoc id` block of a file, in file order."""
-    if not path.exists():
-        return
-    doc_id, lines = None, []
-    with open(path, encoding="utf-8", newline="") as fh:
-        for line in fh:
-            if line.startswith("# newdoc id = "):
-                if doc_id is not None:
-                    yield doc_id, "".join(lines)
-                doc_id, lines = line[len("# newdoc id = "):].rstrip("\n"), [line]
-            elif doc_id is not None:
-                lines.append(line)
-    if doc_id is not None:
-        yield doc_id, "".join(lines)
+def known_conllu(data: bytes, counts: tuple[int, int] | None = None) -> KnownConllu:
+    """CoNLL-U bytes taken as they are (a previous release's file), counted unless `counts` says it
+    (the previous manifest's, for the same bytes). UnicodeDecodeError when they are not UTF-8."""
+    tokens, sentences = counts if counts is not None else conllu_counts(data.decode("utf-8"))
+    return KnownConllu(data, hashlib.sha256(data).hexdigest(), tokens, sentences)
+
+
+def conllu_file(site: str, doc_id: str) -> str:
+    """A document's CoNLL-U file inside a release (a complete file: its `# newdoc id`, sentences, tokens)."""
+    return f"conllu/{site}/{doc_id}.conllu"
 
 
 def write_or_link(target: Path, data: bytes, previous: Path | None) -> bool:
@@ -245,8 +217,8 @@ def write_or_link(target: Path, data: bytes, previous: Path | None) -> bool:
 
 class DerivedWriter:
     """Writes the derived formats of a release under `root`, one document at a time (add), then close().
-    Text files: text/<site>/<id>.txt (hard-linked to `previous`'s when identical); meta.tsv;
-    documents.parquet (row groups of PARQUET_ROW_GROUP); conllu/<site>.conllu."""
+    Per document: text/<site>/<id>.txt and conllu/<site>/<id>.conllu (each hard-linked to `previous`'s
+    when identical); for the whole release: meta.tsv, documents.parquet (row groups of PARQUET_ROW_GROUP)."""
 
     def __init__(self, root: Path, previous: Path | None = None):
         import pyarrow.parquet as pq
@@ -261,30 +233,27 @@ class DerivedWriter:
         self._tsv_file = open(self.root / DERIVED_FILES["tsv"], "w", encoding="utf-8", newline="")
         self._tsv = csv.writer(self._tsv_file, delimiter="\t", lineterminator="\n")
         self._tsv.writerow([name for name in FIELD_NAMES if name != "text"])
-        self._conllu: dict[str, io.TextIOBase] = {}
 
-    def add(self, doc: Document, tei_path: str, conllu: str | None = None) -> dict:
-        """Write one document to every derived format; returns its flat record. `conllu`: the document's
-        CoNLL-U block when it is already known (an unchanged document's, from the previous release);
-        segmenting is 80% of a release's time."""
+    def _write(self, relative: Path, data: bytes) -> None:
+        self.linked += write_or_link(self.root / relative, data, self.previous / relative if self.previous else None)
+
+    def add(self, doc: Document, tei_path: str, conllu: KnownConllu | None = None) -> KnownConllu:
+        """Write one document to every derived format; returns its CoNLL-U's digest and counts. `conllu`:
+        the document's CoNLL-U when it is already known (an unchanged document's, from the previous
+        release: the file is then hard-linked); segmenting is 75% of a release's time."""
         if conllu is None:
-            conllu, tokens, sentences = conllu_document(doc.id, doc.title, doc.paragraphs, doc.lang)
-        else:
-            tokens, sentences = conllu_counts(conllu)
-        record = flat_record(doc, tokens, sentences, tei_path)
-        relative = Path("text") / doc.site / f"{doc.id}.txt"
-        self.linked += write_or_link(self.root / relative, (doc.title + "\n\n" + doc.text + "\n").encode("utf-8"),
-                                     self.previous / relative if self.previous else None)
+            text, tokens, sentences = conllu_document(doc.id, doc.title, doc.paragraphs, doc.lang)
+            data = text.encode("utf-8")
+            conllu = KnownConllu(data, hashlib.sha256(data).hexdigest(), tokens, sentences)
+        record = flat_record(doc, conllu.tokens, conllu.sentences, tei_path)
+        self._write(Path("text") / doc.site / f"{doc.id}.txt", (doc.title + "\n\n" + doc.text + "\n").encode("utf-8"))
+        self._write(Path(conllu_file(doc.site, doc.id)), conllu.data)
         self._tsv.writerow([_tsv_value(record[name]) for name in FIELD_NAMES if name != "text"])
-        if doc.site not in self._conllu:
-            (self.root / "conllu").mkdir(exist_ok=True)
-            self._conllu[doc.site] = open(self.root / "conllu" / f"{doc.site}.conllu", "w", encoding="utf-8")
-        self._conllu[doc.site].write(conllu)
         self._rows.append(record)
         if len(self._rows) >= PARQUET_ROW_GROUP:
             self._flush()
         self.stats.add(record)
-        return record
+        return conllu
 
     def _flush(self) -> None:
         import pyarrow as pa
@@ -298,12 +267,10 @@ class DerivedWriter:
         self._flush()
         self._parquet.close()
         self._tsv_file.close()
-        for handle in self._conllu.values():
-            handle.close()
 
     def abort(self) -> None:
         """Close every file without caring for errors (the release folder is being thrown away)."""
-        for closer in (self._parquet.close, self._tsv_file.close, *(h.close for h in self._conllu.values())):
+        for closer in (self._parquet.close, self._tsv_file.close):
             try:
                 closer()
             except Exception:  # noqa: BLE001 - already failing; the temporary folder is removed next

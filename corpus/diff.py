@@ -3,7 +3,7 @@
 and field by field, each edit classed upstream, pipeline or cosmetic as the audit classes it.
 
 The audit after a release (corpus.events.compare) reads the manifests and only the changed texts; this
-reads both documents.jsonl side by side, so it also finds the edits that change metadata alone."""
+reads every record of both side by side, so it also finds the edits that change metadata alone."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ from pathlib import Path
 from core.document import PUBLIC_KEYS, Document
 from corpus.events import (DocChange, ReleaseChanges, capture_class, change_class, derive_views, full_text,
                            pair_moves, site_ok, words_of)
-from corpus.manifest import parse_record, read_manifest_head, record_id, record_lines, release_name
+from corpus.manifest import parse_record, read_manifest_head, record_id, record_lines, records_source, release_name
 from corpus.worddiff import word_diff
 
 METADATA_FIELDS = [k for k in PUBLIC_KEYS if k not in ("id", "paragraphs", "flags", "repairs")] + ["flags"]
 
 
 class _OutOfOrder(Exception):
-    """A documents.jsonl not in id order (not written by build_release): the diff reads it whole."""
+    """Records not in id order (not written by build_release): the diff reads them whole."""
 
 
 def _records(release_dir: Path, *, ordered: bool = True):
     """(id, json line) of each document of a release, streamed in id order (build_release writes them
     so). Raises _OutOfOrder when `ordered` and the file is not in id order; `ordered=False` reads the
     whole file and sorts it (for a hand-made release)."""
-    path = Path(release_dir) / "documents.jsonl"
+    path = records_source(release_dir)
     if not ordered:
         # a repeated id: the last record wins, as before
         yield from sorted({record_id(line, path, n): line for n, line in record_lines(release_dir)}.items())
@@ -67,9 +67,9 @@ def diff_releases(old_dir: Path, new_dir: Path) -> ReleaseChanges:
     A document gone from a site whose crawl the new release records as not ok is not checked, never
     removed; a removed document whose normalised text reappears under another id is a move, and so is
     an unchanged text at a new source URL; an edit is upstream, pipeline or cosmetic (corpus.events).
-    Raises NotARelease for a folder without documents.jsonl.
+    Raises NotARelease for a folder without records (records/ or documents.jsonl).
 
-    Both documents.jsonl files are read side by side in id order (a merge), so memory holds two
+    Both releases' records are read side by side in id order (a merge), so memory holds two
     documents and the changes found, not two corpora; an identical record is not even parsed.
     """
     old_dir, new_dir = Path(old_dir), Path(new_dir)

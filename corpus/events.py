@@ -66,7 +66,7 @@ class ReleaseView:
         return site_ok(self.crawl_outcomes, site)
 
     def records(self, ids: set[str]) -> dict[str, Document]:
-        """The released records of `ids`, from documents.jsonl; only their lines are parsed as JSON."""
+        """The released records of `ids` (their record files; of an older release, their documents.jsonl lines)."""
         return read_records(self.path, ids)
 
 

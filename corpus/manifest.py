@@ -1,5 +1,6 @@
-"""Reading a release back: its manifest (whole, its head alone, or entry by entry), its documents.jsonl
-(every record streamed, the records of some ids, or raw lines with their ids), the releases of a data
+"""Reading a release back: its manifest (whole, its head alone, or entry by entry), its document records
+(records/<site>/<id>.json, or documents.jsonl of a release written before them: every record streamed,
+the records of some ids, or raw lines with their ids), the releases of a data
 home, and a release's name. Every reader of a release folder goes through here."""
 
 from __future__ import annotations
@@ -131,61 +132,115 @@ def release_name(release_dir: Path) -> str:
         return Path(release_dir).resolve().name
 
 
-# --- documents.jsonl ----------------------------------------------------------------------------------
+# --- the document records: records/<site>/<id>.json, or documents.jsonl of older releases -------------
+
+# A release's per-document records, as its manifest head names them (build_release writes this key); a
+# release without it holds documents.jsonl, every record on one line (kcorpus before per-document records).
+RECORDS_KEY = "records"
+RECORDS_LAYOUT = "records/<site>/<id>.json"
+JSONL = "documents.jsonl"
+
 
 class NotARelease(FileNotFoundError):
-    """The folder given is not a kcorpus release (no documents.jsonl to read)."""
+    """The folder given is not a kcorpus release (no document records to read)."""
 
 
 # A record as Document.to_dict writes it opens with its id: read from there, a record is skipped unparsed.
 ID_PREFIX = re.compile(r'^\{"id": ("(?:[^"\\]|\\.)*")')
 
 
+def record_file(site: str, doc_id: str) -> str:
+    """A document's record file inside a release (records/<site>/<id>.json)."""
+    return f"records/{site}/{doc_id}.json"
+
+
+def per_document_records(release_dir: Path) -> bool:
+    """True when the release keeps one record file per document (records/), False for documents.jsonl;
+    NotARelease for a folder with neither."""
+    release_dir = Path(release_dir)
+    if (release_dir / JSONL).is_file():
+        return False
+    try:
+        if RECORDS_KEY in read_manifest_head(release_dir):
+            return True
+    except (OSError, ValueError):
+        pass
+    raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl, no records/ in a manifest)")
+
+
+def records_source(release_dir: Path) -> Path:
+    """Where a release's records are (documents.jsonl or records/), for messages."""
+    return Path(release_dir) / (RECORDS_KEY if per_document_records(release_dir) else JSONL)
+
+
 def record_id(line: str, path: Path, number: int) -> str:
-    """The id of one documents.jsonl record, read from its opening key when it has the layout
-    build_release writes (id first), else by parsing the whole record."""
+    """The id of one record, read from its opening key when it has the layout build_release writes (id
+    first), else by parsing the whole record."""
     match = ID_PREFIX.match(line)
     try:
         return json.loads(match.group(1)) if match else json.loads(line)["id"]
     except (json.JSONDecodeError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path}, line {number}: not a document record ({exc})") from None
+        raise ValueError(f"{path}, record {number}: not a document record ({exc})") from None
 
 
 def record_lines(release_dir: Path) -> Iterator[tuple[int, str]]:
-    """(line number, line) of every record of a release's documents.jsonl, in file order (NotARelease
-    for a folder without one)."""
-    path = Path(release_dir) / "documents.jsonl"
-    if not path.is_file():
-        raise NotARelease(f"{release_dir} is not a kcorpus release (no documents.jsonl)")
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                yield number, line
+    """(number, line) of every record of a release in release order (id order), one at a time: the
+    record files named by the manifest's entries, or the lines of an older release's documents.jsonl
+    (NotARelease for a folder with neither). A record file named by the manifest but missing is a
+    damaged release: ValueError naming it."""
+    release_dir = Path(release_dir)
+    if not per_document_records(release_dir):
+        with open(release_dir / JSONL, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    yield number, line
+        return
+    for number, entry in enumerate(iter_manifest_entries(release_dir), 1):
+        path = release_dir / record_file(entry["site"], entry["id"])
+        try:
+            line = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ValueError(f"{path}: missing (the release is damaged; `kcorpus check` names it)") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not a document record ({exc})") from None
+        yield number, line if line.endswith("\n") else line + "\n"
 
 
 def parse_record(line: str, path: Path, number: int | None = None) -> Document:
-    """One documents.jsonl line as a Document (ValueError naming the file and line when it is not one)."""
+    """One record as a Document (ValueError naming the file and record when it is not one)."""
     try:
         return Document.from_dict(json.loads(line))
     except (ValueError, TypeError) as exc:
-        where = f"{path}, line {number}" if number is not None else str(path)
+        where = f"{path}, record {number}" if number is not None else str(path)
         raise ValueError(f"{where}: not a document record ({exc})") from None
 
 
 def iter_documents(release_dir: Path) -> Iterator[Document]:
-    """Every document of a release, read line by line from documents.jsonl (constant memory)."""
-    path = Path(release_dir) / "documents.jsonl"
+    """Every document of a release, one record at a time in id order (constant memory)."""
+    path = records_source(release_dir)
     for number, line in record_lines(release_dir):
         yield parse_record(line, path, number)
 
 
 def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
-    """Records of a release by id (all when `ids` is None). A line is parsed only when its id (read from
-    the line's start, where Document.to_dict puts it) is wanted: reading 3 records of 100,000 costs a scan."""
+    """Records of a release by id (all when `ids` is None). A record is parsed only when its id is
+    wanted: of a release with per-document records only those files are read (the manifest's entries
+    say which exist); of a documents.jsonl, a line's id is read from its start, where Document.to_dict
+    puts it, so reading 3 records of 100,000 costs a scan."""
     out: dict[str, Document] = {}
     if ids is not None and not ids:
         return out
-    path = Path(release_dir) / "documents.jsonl"
+    release_dir = Path(release_dir)
+    path = records_source(release_dir)
+    if ids is not None and path.name == RECORDS_KEY:
+        for entry in iter_manifest_entries(release_dir):
+            if entry["id"] in ids:
+                record = release_dir / record_file(entry["site"], entry["id"])
+                try:
+                    out[entry["id"]] = parse_record(record.read_text(encoding="utf-8"), record)
+                except FileNotFoundError:
+                    raise ValueError(f"{record}: missing (the release is damaged; `kcorpus check` names it)") from None
+        return out
     for number, line in record_lines(release_dir):
         if ids is not None:
             match = ID_PREFIX.match(line)

@@ -1,6 +1,8 @@
-"""Immutable, versioned releases: releases/<YYYY.MM.DD>[.N]/ with TEI files, a teiCorpus, a manifest,
-checksums and a changelog against the previous release. Written to a temporary folder and renamed
-into place; an existing release is never rewritten; releases/latest points at the newest."""
+"""Immutable, versioned releases: releases/<YYYY.MM.DD>[.N]/ with per-document files (TEI, record,
+text, CoNLL-U), a teiCorpus that includes the TEI files, a manifest, checksums and a changelog against
+the previous release. Written to a temporary folder and renamed into place; an existing release is
+never rewritten; releases/latest points at the newest. A per-document file identical to the previous
+release's is a hard link to it, so daily releases of a corpus that changes by 1% share the other 99%."""
 
 from __future__ import annotations
 
@@ -20,11 +22,11 @@ from lxml import etree
 
 from core.capture import plain_record_id
 from core.document import Document
-from corpus.manifest import (DOCUMENTS_KEY, iter_manifest_entries, latest_release, list_releases, read_manifest,
-                             read_manifest_head, read_records)
+from corpus.manifest import (DOCUMENTS_KEY, RECORDS_KEY, RECORDS_LAYOUT, iter_manifest_entries, latest_release,
+                             list_releases, parse_record, read_manifest, read_manifest_head, read_records,
+                             record_file)
 from corpus.citation import cff_problems, citation_cff, release_readme, site_source, zenodo_json
-from corpus.database import DATABASE_NAME, ReleaseDatabase
-from corpus.derived import DerivedWriter, PreviousConllu, Stats, write_or_link
+from corpus.derived import DerivedWriter, KnownConllu, Stats, conllu_file, known_conllu, write_or_link
 from corpus.events import capture_class, pair_moves, same_text_change
 from corpus.nlp import nlp_version
 from corpus.tei import (LANGUAGES, T, TEI_NS, XML_UNSAFE_RULE, category_id, Change, ReleaseStamp, _el, document_element, serialize,
@@ -199,7 +201,7 @@ def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stat
     summed as they stream), and the links between copies of one work (corpus.witnesses); the members
     are streamed in after it."""
     stats = stats or Stats()
-    corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS})
+    corpus = etree.Element(T + "teiCorpus", nsmap={None: TEI_NS, "xi": XINCLUDE_NS})
     corpus.set("version", "3.3.0")
     header = _el(corpus, "teiHeader")
     file_desc = _el(header, "fileDesc")
@@ -248,14 +250,15 @@ def _corpus_header(version: str, today: str, counts: dict[str, int], stats: Stat
 # The derived files of every release, as the manifest and README list them.
 RELEASE_FILES = {
     "tei/<site>/<id>.xml": "one TEI P5 file per document, every repair inline",
-    "kcorpus-<version>.teiCorpus.xml": "all documents in one teiCorpus, its header with the statistics",
-    "documents.jsonl": "every document as JSON, one per line (all fields, repair log and spans, provenance)",
+    "kcorpus-<version>.teiCorpus.xml": "the teiCorpus: its header with the statistics, then an XInclude of each "
+                                       "TEI file (`kcorpus export <version> --format teicorpus` inlines them)",
+    "records/<site>/<id>.json": "every document as JSON (all fields, repair log and spans, provenance); "
+                                "`kcorpus export <version> --format jsonl` gives them as one JSON-lines file",
     "documents.parquet": "one row per document, typed columns (the codebook below)",
     "meta.tsv": "the same rows as tab-separated text, without `text`",
     "text/<site>/<id>.txt": "plain text per document: the title, a blank line, the paragraphs",
-    "conllu/<site>.conllu": "sentences and tokens in CoNLL-U (Korean: Kiwi words with POS)",
-    "kcorpus.sqlite": "documents, paragraphs (full-text search), repairs, revisions, captures, witnesses in "
-                      "SQLite (`kcorpus serve` browses it)",
+    "conllu/<site>/<id>.conllu": "sentences and tokens in CoNLL-U per document (Korean: Kiwi words with POS); "
+                                 "`kcorpus export <version> --format conllu` gives one file",
     "CITATION.cff": "how to cite this release (Citation File Format 1.2.0)",
     ".zenodo.json": "deposit metadata for Zenodo",
     "manifest.json": "per document: paths, checksums, provenance, history; per derived file its checksum",
@@ -265,6 +268,9 @@ RELEASE_FILES = {
 
 
 _CLOSE_CORPUS = b"</teiCorpus>"
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
+# One member of a teiCorpus file: an XInclude of its TEI file, one per line as _write_corpus_file writes it.
+_INCLUDE = re.compile(rb'^<xi:include href="(tei/[a-z][a-z0-9_]*/[^"/]+\.xml)"/>\n?$')
 
 
 def _member_bytes(xml: bytes) -> bytes:
@@ -272,15 +278,22 @@ def _member_bytes(xml: bytes) -> bytes:
     return xml.split(b"?>", 1)[1].lstrip(b"\n") if xml.startswith(b"<?xml") else xml
 
 
-def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, int], members: Path,
+def member_include(relative: str) -> bytes:
+    """The teiCorpus line that includes one document's TEI file (its path inside the release)."""
+    return f'<xi:include href="{relative}"/>\n'.encode("utf-8")
+
+
+def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, int], includes: Path,
                        first_member: bytes, stats: Stats | None = None, usage: Counter | None = None,
                        works: list | None = None) -> None:
-    """Write the teiCorpus file: its header, then the members (already validated one by one, copied
-    from `members` in blocks), then the closing tag — memory independent of the corpus size.
+    """Write the teiCorpus file: its header, then an XInclude of each member's TEI file (copied from
+    `includes` in blocks), then the closing tag. The file stays small (a line per document) and names
+    the same TEI files the release holds, so nothing of it is written twice.
 
-    Validity of the whole follows from its parts: the header is validated here inside a teiCorpus
-    holding the first member (the content model is teiHeader, TEI+), each member was validated on its
-    own, and the ids are unique. A streaming parse then proves the assembled file well-formed.
+    Validity of the whole once included follows from its parts: the header is validated here inside a
+    teiCorpus holding the first member (the content model is teiHeader, TEI+), each member was
+    validated on its own, and the ids are unique. A streaming parse then proves the file well-formed
+    and counts its includes.
     """
     skeleton = etree.tostring(_corpus_header(version, today, counts, stats, usage, works), xml_declaration=True, encoding="UTF-8",
                               pretty_print=True)
@@ -290,23 +303,35 @@ def _write_corpus_file(path: Path, version: str, today: str, counts: dict[str, i
     errors = validate_tei(head + first_member + _CLOSE_CORPUS + b"\n")
     if errors:  # every member passed on its own: this is a kcorpus bug, never a half release
         raise RuntimeError(f"the teiCorpus file of release {version} is invalid: {errors[:3]}")
-    with open(path, "wb") as out, open(members, "rb") as src:
+    with open(path, "wb") as out, open(includes, "rb") as src:
         out.write(head)
         shutil.copyfileobj(src, out, 1 << 20)
         out.write(_CLOSE_CORPUS + b"\n")
     try:
         count = 0
-        for _, element in etree.iterparse(str(path), events=("end",), tag=T + "TEI", resolve_entities=False,
-                                          no_network=True, huge_tree=True):
+        for _, element in etree.iterparse(str(path), events=("end",), tag=f"{{{XINCLUDE_NS}}}include",
+                                          resolve_entities=False, no_network=True, huge_tree=True):
             count += 1
-            element.clear()
-            while element.getprevious() is not None:  # keep the parsed tree empty as it streams
-                del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
         raise RuntimeError(f"the teiCorpus file of release {version} is not well-formed: {exc}") from None
     if count != sum(counts.values()):
-        raise RuntimeError(f"the teiCorpus file of release {version} holds {count} documents, "
+        raise RuntimeError(f"the teiCorpus file of release {version} includes {count} documents, "
                            f"not {sum(counts.values())}")
+
+
+def inline_corpus(release_dir: Path, corpus_file: Path, out) -> None:
+    """Write a release's teiCorpus with every member inlined to the binary file `out`: each XInclude line
+    replaced by the member's TEI file without its XML declaration — the one file the XInclude processor
+    gives, without the xml:base it adds, streamed (memory for one member). A teiCorpus that inlines its
+    members already (releases before XInclude) is copied as it is."""
+    with open(corpus_file, "rb") as src:
+        for line in src:
+            match = _INCLUDE.match(line.lstrip(b" ")) if b"<xi:include" in line else None
+            if match is None:
+                out.write(line)
+                continue
+            member = Path(release_dir) / match.group(1).decode("utf-8")
+            out.write(_member_bytes(member.read_bytes()))
 
 
 def _sorted_stream(documents: Iterable[Document]) -> Iterable[Document]:
@@ -346,13 +371,12 @@ class PreviousReleaseDamaged(ValueError):
     """The previous release was changed after it was written: what it says cannot be carried forward."""
 
 
-def _check_previous(previous_dir: Path | None) -> set[str] | None:
+def _check_previous(previous_dir: Path | None) -> None:
     """What a new release takes from the previous one must still be what was released: its manifest
-    (revision history, retired documents) against SHA256SUMS, or the release is refused in one line;
-    its CoNLL-U files likewise, or they are not reused (the documents are segmented again). Returns the
-    sites whose CoNLL-U may be reused (None without a previous release)."""
+    (revision history, retired documents, the digests of the TEI and CoNLL-U files it reuses) against
+    SHA256SUMS, or the release is refused in one line."""
     if previous_dir is None:
-        return None
+        return
     sums = {}
     try:
         for line in (previous_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
@@ -365,11 +389,6 @@ def _check_previous(previous_dir: Path | None) -> set[str] | None:
         raise PreviousReleaseDamaged(f"release {previous_dir.name}: manifest.json differs from its SHA256SUMS "
                                      f"(changed after release); the revision history it holds cannot be carried "
                                      f"into a new release; `kcorpus check` names the damage; nothing was written")
-    trusted = set()
-    for path in sorted((previous_dir / "conllu").glob("*.conllu")):
-        if sums.get(f"conllu/{path.name}") == sha256_file(path):
-            trusted.add(path.stem)
-    return trusted
 
 
 PROGRESS_EVERY = 250   # documents between two progress reports of a release being written
@@ -392,6 +411,39 @@ def _previous_tei(previous_dir: Path | None, relative: Path, old: dict, record_s
     except OSError:
         return None
     return prior if hashlib.sha256(prior).hexdigest() == old.get("sha256") else None
+
+
+def _previous_conllu(previous_dir: Path | None, doc: Document, old: dict | None, text_sha: str) -> KnownConllu | None:
+    """The previous release's CoNLL-U file of a document whose id, title and text are unchanged (what its
+    CoNLL-U is made of; the language follows from the text), when its bytes are the ones the previous
+    manifest names (a file edited after its release is segmented anew, never carried on), with the
+    counts that manifest gives for them; None otherwise. The caller checks that both releases segment
+    alike (the same corpus.nlp.nlp_version)."""
+    if previous_dir is None or old is None or old["text_sha256"] != text_sha or old.get("title") != doc.title \
+            or not old.get("conllu_sha256"):
+        return None
+    try:
+        prior = (previous_dir / conllu_file(doc.site, doc.id)).read_bytes()
+    except OSError:
+        return None
+    counts = (old["tokens"], old["sentences"]) if isinstance(old.get("tokens"), int) \
+        and isinstance(old.get("sentences"), int) else None
+    try:
+        known = known_conllu(prior, counts)
+    except UnicodeDecodeError:
+        return None
+    return known if known.sha256 == old["conllu_sha256"] else None
+
+
+def _records_written(folder: Path, ids: set[str]) -> list[Document]:
+    """The records of `ids` in a release being written (before its manifest, which names their sites)."""
+    sites = [path for path in sorted((folder / RECORDS_KEY).iterdir()) if path.is_dir()]
+    out = []
+    for doc_id in sorted(ids):
+        path = next((site / f"{doc_id}.json" for site in sites if (site / f"{doc_id}.json").is_file()), None)
+        if path is not None:
+            out.append(parse_record(path.read_text(encoding="utf-8"), path))
+    return out
 
 
 def _published_in(changes: list[Change], fallback: ReleaseStamp) -> ReleaseStamp:
@@ -448,11 +500,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     previous_manifest = read_manifest_head(previous_dir) if previous_dir else {}
     previous = PreviousEntries(previous_dir)
     retired = _retired_entries(home, previous_dir, previous_manifest)
-    # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
-    trusted_conllu = _check_previous(previous_dir)
+    _check_previous(previous_dir)
     reuse_tei = previous_manifest.get("tei_writer") == tei_writer_version()
-    previous_conllu = PreviousConllu(previous_dir if previous_manifest.get("nlp") == nlp_version() else None,
-                                     trusted_conllu)
+    # an unchanged document's CoNLL-U is taken from the previous release when it was segmented alike
+    conllu_from = previous_dir if previous_manifest.get("nlp") == nlp_version() else None
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
     # Linking reads every text once before the release is written (the index on disk keeps signatures,
     # not texts): a list is read twice, and so is a stream that can be iterated again (the gate's
@@ -471,11 +522,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)
     work.mkdir()
-    derived = database = None
+    derived = None
     try:
         derived = DerivedWriter(tmp, previous_dir)
-        database = ReleaseDatabase(tmp / DATABASE_NAME)
-        shared = 0   # TEI files hard-linked to the previous release's identical ones
+        shared = 0   # TEI and record files hard-linked to the previous release's identical ones
         usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
@@ -486,7 +536,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         moved_from: dict[str, str] = {}     # new id -> old id of a document re-filed under a new id
         first_member = None
         report("writing", 0, total)
-        with open(tmp / "documents.jsonl", "wb") as records, open(work / "members.xml", "wb") as members, \
+        with open(work / "includes.xml", "wb") as includes, \
                 open(work / "entries.json", "wb") as entries, \
                 open(work / "added.md", "w", encoding="utf-8") as added_entries:
             for doc in stream:
@@ -540,13 +590,13 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 shared += write_or_link(tmp / relative, xml, previous_dir / relative
                                         if old is not None and previous_dir else None)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
-                member = _member_bytes(xml)
-                members.write(member)
-                first_member = first_member or member
-                derived.add(doc, relative.as_posix(), conllu=previous_conllu.block(doc.site, doc.id, doc.title)
-                            if old is not None and old["text_sha256"] == text_sha else None)
+                includes.write(member_include(relative.as_posix()))
+                first_member = first_member or _member_bytes(xml)
+                conllu = derived.add(doc, relative.as_posix(), conllu=_previous_conllu(conllu_from, doc, old, text_sha))
                 usage.update(tag_usage([element]))
-                records.write(line + b"\n")
+                records = record_file(doc.site, doc.id)
+                shared += write_or_link(tmp / records, line + b"\n", previous_dir / records
+                                        if old is not None and previous_dir else None)
                 capture = doc.capture or {}
                 entry = {
                     "id": doc.id, "site": doc.site, "path": relative.as_posix(),
@@ -561,7 +611,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     "warc_offset": capture.get("warc_offset"),
                     "wacz_file": f"wacz/{capture['wacz_file']}" if capture.get("wacz_file") else None,
                     "cleaner_version": doc.cleaner_version, "changes": [c.to_dict() for c in changes],
-                    "work": doc.extra.get("work")}
+                    "work": doc.extra.get("work"), "conllu_sha256": conllu.sha256, "tokens": conllu.tokens,
+                    "sentences": conllu.sentences}
                 if checked and doc.source_url in checked:
                     entry["last_checked"] = checked[doc.source_url]
                 if old is not None and kind is None:  # the same text: moved, not checked, cosmetic (as the audit says)
@@ -573,7 +624,6 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if dropped is not None:
                     entry["tei_dropped_characters"] = int(dropped.get("n"))
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
-                database.add(doc, entry)
                 if len(released_ids) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
                     report("writing", len(released_ids) + 1, total)
                 released_ids.add(doc.id)
@@ -587,7 +637,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         # a document gone from one id whose text reappears under a new one moved (corpus.events.pair_moves,
         # the audit's rule): only the removed and added records are read back, never the whole corpus
         moves = pair_moves(list(read_records(previous_dir, set(removed)).values()),
-                           list(read_records(tmp, set(added)).values())) if removed and added else []
+                           _records_written(tmp, set(added))) if removed and added else []
         for before, after in moves:
             unchanged_text["moved"].append(after.id)
             titles[after.id] = (after.title, after.source_url)
@@ -600,12 +650,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         (tmp / "README.md").write_text(release_readme(version, stamp.date, stats, RELEASE_FILES), encoding="utf-8")
         corpus_name = f"kcorpus-{version}.teiCorpus.xml"
         kept_works = [type(w)(w.id, [i for i in w.witnesses if i in released_ids]) for w in works]
-        database.close({"version": version, "release_date": stamp.date,
-                        "previous": previous_dir.name if previous_dir else None, "counts_by_site": counts},
-                       {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1})
-        database = None
         if released_ids:
-            _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "members.xml", first_member,
+            _write_corpus_file(tmp / corpus_name, version, stamp.date, counts, work / "includes.xml", first_member,
                                stats, usage, kept_works)
         manifest = {
             "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
@@ -618,7 +664,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
             "statistics": stats.to_dict(),
             "works": {w.id: w.witnesses for w in kept_works if len(w.witnesses) > 1},
             "witness_linking": linking.to_dict() if linking else None,
-            "files": _derived_files(tmp), "retired": retired_list,
+            RECORDS_KEY: RECORDS_LAYOUT, "files": _derived_files(tmp), "retired": retired_list,
             "shared_with_previous": shared + derived.linked,
         }
         head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
@@ -647,8 +693,6 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     except BaseException:
         if derived is not None:
             derived.abort()
-        if database is not None:
-            database.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
@@ -690,15 +734,22 @@ def verify_checksums(release_dir: Path) -> list[str]:
     return problems
 
 
+# Folders of one file per document: SHA256SUMS lists each of their files, the manifest's entries name them.
+PER_DOCUMENT_FOLDERS = ("tei", "records", "text", "conllu")
+
+
 def _derived_files(folder: Path) -> list[dict]:
-    """Every file of a release that is not a per-document TEI file, with its format and checksum."""
+    """Every whole-release file of a release (not the per-document files, which SHA256SUMS lists), with
+    its format and checksum."""
     formats = {".jsonl": "jsonl", ".parquet": "parquet", ".tsv": "tsv", ".txt": "txt", ".conllu": "conllu",
                ".cff": "cff", ".json": "json", ".md": "markdown", ".xml": "tei-corpus",
                ".sqlite": "sqlite"}
     out = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    whole = [p for top in folder.iterdir() if top.name not in PER_DOCUMENT_FOLDERS
+             for p in ([top] if top.is_file() else top.rglob("*")) if p.is_file()]
+    for path in sorted(whole):
         relative = path.relative_to(folder).as_posix()
-        if relative.startswith("tei/") or path.name in ("manifest.json", "SHA256SUMS", "CHANGELOG.md"):
+        if path.name in ("manifest.json", "SHA256SUMS", "CHANGELOG.md"):
             continue
         out.append({"path": relative, "format": formats.get(path.suffix, path.suffix.lstrip(".")),
                     "bytes": path.stat().st_size, "sha256": sha256_file(path)})

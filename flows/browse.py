@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from core.datahome import DataHome
-from corpus.database import (DATABASE_NAME, HISTORY_NAME, known_steps, stored_mentions, stored_releases,
-                             update_history)
+from corpus.database import (DATABASE_NAME, HISTORY_NAME, build_release_database, built_for, known_steps,
+                             stored_mentions, stored_releases, update_history)
 from corpus.events import ReleaseView, compare, mentions_in
 from corpus.manifest import list_releases, read_manifest_head
 from corpus.watchlist import load_watchlist
@@ -73,19 +73,24 @@ def bring_history_up_to_date(home: DataHome, compared: dict | None = None) -> in
     return update_history(path, steps, releases, counts, mentions_by_release)
 
 
-def release_database(home: DataHome, version: str | None = None) -> Path:
-    """The kcorpus.sqlite of a release (the latest by default); NothingToServe when there is none."""
+def release_database(home: DataHome, version: str | None = None) -> tuple[str, Path]:
+    """The version and kcorpus.sqlite of a release (the latest by default): the one inside the release
+    when it was written with one (kcorpus before per-document records), else the data home's cache of
+    it (index/releases/<version>/), built from the release when missing or built from another release of
+    that name. NothingToServe when there is no such release."""
     infos = list_releases(home)
     if not infos:
         raise NothingToServe(f"no release in {home.root}: run `kcorpus release` first")
     chosen = infos[-1] if version in (None, "latest") else next((i for i in infos if i.version == version), None)
     if chosen is None:
         raise NothingToServe(f"no release {version!r} in {home.root} (known: {', '.join(i.version for i in infos)})")
-    path = chosen.path / DATABASE_NAME
-    if not path.exists():
-        raise NothingToServe(f"release {chosen.version} has no {DATABASE_NAME} (it was written by an older "
-                             f"kcorpus); make a new release to browse it")
-    return path
+    inside = chosen.path / DATABASE_NAME
+    if inside.exists():
+        return chosen.version, inside
+    cached = home.release_databases_dir / chosen.version / DATABASE_NAME
+    if not cached.exists() or built_for(cached) != chosen.created_at:
+        build_release_database(chosen.path, cached)
+    return chosen.version, cached
 
 
 def datasette_metadata(version: str, home: DataHome) -> dict:
@@ -148,9 +153,8 @@ def datasette_command(home: DataHome, version: str | None, *, plugins_dir: Path,
     `templates_dir` hold the pages Datasette lacks (a document with its versions, a watch-list plot)."""
     import sys
 
-    database = release_database(home, version)
+    version, database = release_database(home, version)
     bring_history_up_to_date(home)
-    version = database.parent.name
     metadata = write_metadata(home.reports_dir / "datasette-metadata.json", version, home)
     # copies named for Datasette's URLs (/kcorpus, /history); -i opens them immutable (read-only, no locks)
     # -i: immutable (read-only, no locks); Datasette names each database by its file's stem

@@ -197,13 +197,13 @@ def write_quality_report(home: DataHome, result, name: str, *, title: str, relea
 def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
     """Recheck a release: every checksum (SHA256SUMS, manifest) and, for each document, the WARC
     payload its capture points to. Returns (documents checked, problems, one line each)."""
-    from corpus.manifest import iter_documents
+    from corpus.manifest import NotARelease, iter_documents
     from corpus.release import verify_checksums
     from scrapers.warcstore import check_payload
 
     problems = verify_checksums(release_dir)
     checked = 0
-    if (Path(release_dir) / "documents.jsonl").exists():
+    try:
         for doc in iter_documents(release_dir):
             checked += 1
             capture = doc.capture or {}
@@ -213,6 +213,10 @@ def verify_release(home: DataHome, release_dir: Path) -> tuple[int, list[str]]:
                                     capture.get("payload_digest") or "")
             if problem:
                 problems.append(f"{doc.id}: {problem}")
+    except NotARelease:
+        pass   # no records at all (a bare folder): its checksums are what there is to check
+    except ValueError as exc:   # a record missing or unreadable (its checksum line says which file, too)
+        problems.append(f"the captures of documents after the first {checked} were not checked: {exc}".splitlines()[0])
     return checked, problems
 
 
@@ -274,7 +278,8 @@ def export(home: DataHome, release: str, fmt: str, output: Path | None) -> tuple
 
     folder = resolve_release(release, home)
     name = folder.resolve().name
-    target = output or Path(f"kcorpus-{name}" + ("-text" if fmt == "txt" else f".{fmt}"))
+    suffix = {"txt": "-text", "teicorpus": ".teiCorpus.xml"}.get(fmt, f".{fmt}")
+    target = output or Path(f"kcorpus-{name}{suffix}")
     return name, export_release(folder, fmt, target)
 
 

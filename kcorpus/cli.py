@@ -255,10 +255,10 @@ def show(doc_id: Annotated[str, typer.Argument(help="Document id, e.g. kancc-hei
 
 @app.command()
 def export(version: Annotated[str, typer.Argument(help="Release version or folder (or latest).")],
-           format: Annotated[str, typer.Option("--format", help="txt, parquet, conllu or jsonl.")] = "jsonl",
+           format: Annotated[str, typer.Option("--format", help="txt, parquet, conllu, jsonl or teicorpus (members inlined).")] = "jsonl",
            output: Annotated[Optional[Path], typer.Option("--output", help="Where to write (default: kcorpus-<version>.<format> here; txt: a folder).")] = None,
            home: HomeOption = None) -> None:
-    """Export a release in one format: plain text per document, Parquet, CoNLL-U or JSON lines."""
+    """Export a release in one format: plain text per document, Parquet, CoNLL-U, JSON lines or one teiCorpus file."""
     import flows.release
     from flows.home import existing_home
 

@@ -144,12 +144,15 @@ def test_version_status_show_and_export_on_the_demo_home(demo_run, tmp_path):
     assert '<reg type="backslash-space"' in tei.stdout
     missing = runner.invoke(app, ["show", "kancc-heigo-999", *args])
     assert missing.exit_code == 1 and "has no document" in missing.stderr
-    for fmt in ("parquet", "conllu", "jsonl", "txt"):
+    for fmt in ("parquet", "conllu", "jsonl", "txt", "teicorpus"):
         out = tmp_path / f"export.{fmt}"
         done = runner.invoke(app, ["export", newest.version, "--format", fmt, "--output", str(out), *args])
         assert done.exit_code == 0 and out.exists(), done.output
     assert len(pd.read_parquet(tmp_path / "export.parquet")) == newest.documents
     assert (tmp_path / "export.conllu").read_text().startswith("# newdoc id = ")
+    assert len((tmp_path / "export.jsonl").read_text().splitlines()) == newest.documents
+    from lxml import etree
+    assert len(etree.parse(str(tmp_path / "export.teicorpus")).getroot().findall("{*}TEI")) == newest.documents
     assert len(list((tmp_path / "export.txt").rglob("*.txt"))) == newest.documents
     again = runner.invoke(app, ["export", newest.version, "--format", "jsonl", "--output", str(tmp_path / "export.jsonl"), *args])
     assert again.exit_code == 1 and "never overwrite" in again.stderr

@@ -140,8 +140,9 @@ def test_sha256sums_passes_sha256sum_check_and_summary_counts(tmp_path, snapshot
     check = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=first.path, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     listed = {line.split("  ", 1)[1] for line in (first.path / "SHA256SUMS").read_text().splitlines()}
-    assert {"manifest.json", "documents.jsonl", "CHANGELOG.md", "kcorpus-2026.11.24.teiCorpus.xml",
-            "tei/kancc/kancc-heigo-504.xml"} <= listed
+    assert {"manifest.json", "CHANGELOG.md", "kcorpus-2026.11.24.teiCorpus.xml", "tei/kancc/kancc-heigo-504.xml",
+            "records/kancc/kancc-heigo-504.json", "text/kancc/kancc-heigo-504.txt",
+            "conllu/kancc/kancc-heigo-504.conllu"} <= listed
     # a tampered file is caught by the same check
     (first.path / "CHANGELOG.md").chmod(0o644)
     with open(first.path / "CHANGELOG.md", "a", encoding="utf-8") as fh:
@@ -249,22 +250,36 @@ def test_html_report_escapes_page_text_and_links_only_web_urls(tmp_path, snapsho
 # --- streaming releases and the linear audit (issue 17) ---------------------------------------------
 
 def test_a_streamed_release_equals_the_list_release_and_its_teicorpus_is_valid(tmp_path, snapshot_documents):
-    """A generator in id order gives the same files as a list; the teiCorpus assembled from the member
-    file is valid as a whole against the project schema (full parse, not just the streamed checks)."""
+    """A generator in id order gives the same files as a list; the teiCorpus includes each TEI file
+    (XInclude) and, once included (lxml's xinclude), is valid as a whole against the project schema
+    (full parse, not just the streamed checks) and is the file `export --format teicorpus` inlines."""
+    from corpus.load import export_release
+
     listed = build_release(DataHome.resolve(tmp_path / "a"), snapshot_documents, version="v1", today=DAY)
     ordered = sorted(snapshot_documents, key=lambda d: d.id)
     streamed = build_release(DataHome.resolve(tmp_path / "b"), (d for d in ordered), version="v1", today=DAY)
-    for name in ["documents.jsonl", "CHANGELOG.md", "kcorpus-v1.teiCorpus.xml"] + \
-            [f"tei/{d.site}/{d.id}.xml" for d in ordered]:
+    for name in ["CHANGELOG.md", "kcorpus-v1.teiCorpus.xml"] + [f"{kind}/{d.site}/{d.id}.{suffix}" for d in ordered
+                                                               for kind, suffix in (("tei", "xml"), ("records", "json"))]:
         assert (listed.path / name).read_bytes() == (streamed.path / name).read_bytes(), name
     manifest = json.loads((streamed.path / "manifest.json").read_text())
     assert [e["id"] for e in manifest["documents"]] == [d.id for d in ordered]
     assert manifest["documents"] == json.loads((listed.path / "manifest.json").read_text())["documents"]
-    corpus = (streamed.path / "kcorpus-v1.teiCorpus.xml").read_bytes()
-    assert validate_tei(corpus) == []
-    root = etree.fromstring(corpus)
+    corpus_file = streamed.path / "kcorpus-v1.teiCorpus.xml"
+    includes = etree.parse(str(corpus_file)).getroot().findall("{http://www.w3.org/2001/XInclude}include")
+    assert [i.get("href") for i in includes] == [f"tei/{d.site}/{d.id}.xml" for d in ordered]
+    assert corpus_file.stat().st_size < sum((streamed.path / i.get("href")).stat().st_size for i in includes) / 5
+    tree = etree.parse(str(corpus_file))
+    tree.xinclude()
+    for element in tree.iter():   # the processor records where each member came from (xml:base)
+        element.attrib.pop("{http://www.w3.org/XML/1998/namespace}base", None)
+    expanded = etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
+    assert validate_tei(expanded) == []
+    root = tree.getroot()
     assert [el.get("{http://www.w3.org/XML/1998/namespace}id") for el in root.iterfind("{*}TEI")] == \
         [d.id for d in ordered]
+    inlined = export_release(streamed.path, "teicorpus", tmp_path / "inlined.xml").read_bytes()
+    assert etree.tostring(etree.fromstring(inlined), method="c14n") == etree.tostring(root, method="c14n")
+    assert validate_tei(inlined) == [] and b"xi:include" not in inlined
 
 
 def test_a_stream_out_of_id_order_or_repeating_an_id_is_refused_and_leaves_nothing(tmp_path, snapshot_documents):
@@ -362,7 +377,8 @@ def test_the_diff_streams_release_files_in_id_order_and_falls_back_for_others(tm
     # the same records shuffled (a hand-made release): same answer
     shuffled = tmp_path / "shuffled"
     shuffled.mkdir()
-    lines = (new.path / "documents.jsonl").read_text().splitlines(keepends=True)
+    from corpus.load import export_release
+    lines = export_release(new.path, "jsonl", tmp_path / "new.jsonl").read_text().splitlines(keepends=True)
     (shuffled / "documents.jsonl").write_text("".join(lines[::-1]))
     (shuffled / "manifest.json").write_text(json.dumps({"version": new.version}))
     # (a hand-made manifest carries no release date: the dates aside, the same answer)

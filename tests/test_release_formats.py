@@ -29,8 +29,9 @@ def demo(demo_run):
 
 
 def _records(release: Path) -> dict[str, dict]:
-    lines = (release / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-    return {r["id"]: r for r in map(json.loads, lines)}
+    """The release's records/<site>/<id>.json, read as plain JSON (no kcorpus), in id order."""
+    records = (json.loads(path.read_text(encoding="utf-8")) for path in release.glob("records/*/*.json"))
+    return {r["id"]: r for r in sorted(records, key=lambda r: r["id"])}
 
 
 def test_every_demo_tei_regenerates_the_served_and_the_repaired_text_exactly(demo):
@@ -147,19 +148,30 @@ def check_conllu(text: str) -> list[str]:
     return errors
 
 
-def test_conllu_passes_a_format_check_and_a_parser(demo):
+def test_conllu_passes_a_format_check_and_a_parser(demo, tmp_path):
+    """Each document's CoNLL-U file is a complete CoNLL-U file (its own `# newdoc id`), and the export
+    (one file) is them concatenated site by site, each site in id order."""
     import conllu
 
+    from corpus.load import export_release
+
     _, releases = demo
-    files = sorted(releases[-1].glob("conllu/*.conllu"))
-    assert {f.stem for f in files} == {"globalsecurity", "kancc", "kcnakp", "rodong"}
+    files = sorted(releases[-1].glob("conllu/*/*.conllu"))
+    assert {f.parent.name for f in files} == {"globalsecurity", "kancc", "kcnakp", "rodong"}
+    assert len(files) == len(_records(releases[-1]))
     total = 0
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert check_conllu(text) == [], path.name
+        assert text.startswith(f"# newdoc id = {path.stem}\n")
         total += len(conllu.parse(text))
     stats = json.loads((releases[-1] / "manifest.json").read_text())["statistics"]
     assert total == stats["sentences"] > 100
+    exported = export_release(releases[-1], "conllu", tmp_path / "all.conllu").read_bytes()
+    entries = json.loads((releases[-1] / "manifest.json").read_text())["documents"]   # in id order
+    by_site = [releases[-1] / "conllu" / e["site"] / f"{e['id']}.conllu" for e in sorted(entries, key=lambda e: e["site"])]
+    assert exported == b"".join(f.read_bytes() for f in by_site)
+    assert check_conllu(exported.decode("utf-8")) == [] and len(conllu.parse(exported.decode("utf-8"))) == total
 
 
 def test_a_release_takes_unchanged_documents_conllu_from_the_previous_one(demo, tmp_path, monkeypatch):
@@ -183,8 +195,11 @@ def test_a_release_takes_unchanged_documents_conllu_from_the_previous_one(demo, 
     assert segmented == [edited.id]
     monkeypatch.undo()
     scratch = build_release(fresh, docs, today=date(2026, 11, 2))
-    for path in sorted(second.path.glob("conllu/*.conllu")):
-        assert path.read_bytes() == (scratch.path / "conllu" / path.name).read_bytes(), path.name
+    files = sorted(second.path.glob("conllu/*/*.conllu"))
+    assert len(files) == len(docs)
+    for path in files:
+        name = path.relative_to(second.path)
+        assert path.read_bytes() == (scratch.path / name).read_bytes(), name
     stats = [json.loads((r.path / "manifest.json").read_text())["statistics"] for r in (second, scratch)]
     assert stats[0] == stats[1]
 
@@ -228,10 +243,17 @@ def test_manifest_lists_every_derived_file_with_its_checksum(demo):
     _, releases = demo
     manifest = json.loads((releases[-1] / "manifest.json").read_text())
     listed = {f["path"]: f for f in manifest["files"]}
-    for name in ("documents.parquet", "meta.tsv", "documents.jsonl", "CITATION.cff", ".zenodo.json", "README.md",
-                 "conllu/kancc.conllu", f"kcorpus-{manifest['version']}.teiCorpus.xml"):
+    for name in ("documents.parquet", "meta.tsv", "CITATION.cff", ".zenodo.json", "README.md",
+                 f"kcorpus-{manifest['version']}.teiCorpus.xml"):
         assert listed[name]["sha256"] == hashlib.sha256((releases[-1] / name).read_bytes()).hexdigest(), name
-    assert sum(1 for p in listed if p.startswith("text/")) == len(manifest["documents"])
+    # the per-document files are in SHA256SUMS (and each manifest entry names its TEI and CoNLL-U digests)
+    assert not any(p.split("/")[0] in ("tei", "records", "text", "conllu") for p in listed)
+    sums = dict(line.split("  ")[::-1] for line in (releases[-1] / "SHA256SUMS").read_text().splitlines())
+    for entry in manifest["documents"]:
+        for name in (f"records/{entry['site']}/{entry['id']}.json", f"text/{entry['site']}/{entry['id']}.txt"):
+            assert sums[name] == hashlib.sha256((releases[-1] / name).read_bytes()).hexdigest(), name
+        conllu = f"conllu/{entry['site']}/{entry['id']}.conllu"
+        assert sums[conllu] == entry["conllu_sha256"] == hashlib.sha256((releases[-1] / conllu).read_bytes()).hexdigest()
 
 
 def test_corpus_header_has_statistics_sources_and_tag_usage(demo):

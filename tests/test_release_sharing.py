@@ -1,5 +1,5 @@
-"""Releases share unchanged files: a TEI or text file identical to the previous release's is a hard link to
-it, so thirty daily releases of a corpus that changes by 1% do not take thirty times the disk; a file
+"""Releases share unchanged files: a TEI, record, text or CoNLL-U file identical to the previous release's is
+a hard link to it, so thirty daily releases of a corpus that changes by 1% do not take thirty times the disk; a file
 edited after its release is never carried into the next one, and every release still verifies whole."""
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ def _inode(path):
     return os.stat(path).st_ino
 
 
-def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_path, snapshot_documents):
+PER_DOCUMENT = (("tei", "xml"), ("records", "json"), ("text", "txt"), ("conllu", "conllu"))
+
+
+def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_path, snapshot_documents, monkeypatch):
+    """A second release with one edited document hard-links every other document's TEI, record, text and
+    CoNLL-U file to the first release's (the same inode) and segments only the edited document again."""
+    import corpus.derived
     from corpus.release import verify_checksums as verify_release
 
     home = DataHome.resolve(tmp_path)
@@ -24,11 +30,16 @@ def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_pat
     first = build_release(home, docs, today=date(2026, 11, 1))
     edited = copy.deepcopy(docs)
     edited[0].paragraphs = edited[0].paragraphs + ["A paragraph the source added later."]
+    segmented = []
+    real = corpus.derived.conllu_document
+    monkeypatch.setattr(corpus.derived, "conllu_document", lambda doc_id, *a: segmented.append(doc_id) or real(doc_id, *a))
     second = build_release(home, edited, today=date(2026, 11, 2))
-    unchanged, changed = edited[1], edited[0]
-    for kind, suffix in (("tei", "xml"), ("text", "txt")):
-        same = f"{kind}/{unchanged.site}/{unchanged.id}.{suffix}"
-        assert _inode(first.path / same) == _inode(second.path / same), same
+    assert segmented == [edited[0].id]
+    changed = edited[0]
+    for kind, suffix in PER_DOCUMENT:
+        for unchanged in edited[1:]:
+            same = f"{kind}/{unchanged.site}/{unchanged.id}.{suffix}"
+            assert _inode(first.path / same) == _inode(second.path / same), same
         other = f"{kind}/{changed.site}/{changed.id}.{suffix}"
         assert _inode(first.path / other) != _inode(second.path / other), other
     # the shared TEI file names the release that published its text, the edited one this release
@@ -36,7 +47,7 @@ def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_pat
     assert f'<idno type="release">{second.version}</idno>' in (second.path / "tei" / changed.site / f"{changed.id}.xml").read_text()
     import json
     manifest = json.loads((second.path / "manifest.json").read_text())
-    assert manifest["shared_with_previous"] == 2 * (len(docs) - 1)
+    assert manifest["shared_with_previous"] == len(PER_DOCUMENT) * (len(docs) - 1)
     assert verify_release(second.path) == [] and verify_release(first.path) == []
 
 
@@ -56,9 +67,9 @@ def test_a_file_edited_after_its_release_is_not_shared_into_the_next(tmp_path, s
 
 
 def test_a_previous_release_changed_after_release_is_never_laundered_into_the_next(tmp_path, snapshot_documents):
-    """Release N+1 takes N's revision history (manifest) and unchanged CoNLL-U blocks: a manifest edited
+    """Release N+1 takes N's revision history (manifest) and unchanged CoNLL-U files: a manifest edited
     after release refuses the new release in one line; an edited CoNLL-U file is not reused (its
-    documents are segmented again), and N+1 verifies whole."""
+    document is segmented again), and N+1 verifies whole."""
     import pytest
 
     from corpus.release import PreviousReleaseDamaged, verify_checksums
@@ -66,12 +77,13 @@ def test_a_previous_release_changed_after_release_is_never_laundered_into_the_ne
     home = DataHome.resolve(tmp_path)
     docs = [copy.deepcopy(d) for d in snapshot_documents[:6]]
     first = build_release(home, docs, today=date(2026, 11, 1))
-    conllu = next((first.path / "conllu").glob("*.conllu"))
+    conllu = next((first.path / "conllu").glob("*/*.conllu"))
     clean_conllu = conllu.read_text(encoding="utf-8")
     conllu.chmod(0o644)
     conllu.write_text(clean_conllu.replace("\t", "\tX", 1), encoding="utf-8")
     second = build_release(home, docs, today=date(2026, 11, 2))
-    assert (second.path / "conllu" / conllu.name).read_text(encoding="utf-8") == clean_conllu
+    carried = second.path / conllu.relative_to(first.path)
+    assert carried.read_text(encoding="utf-8") == clean_conllu and _inode(carried) != _inode(conllu)
     assert verify_checksums(second.path) == []
     manifest = second.path / "manifest.json"
     manifest.chmod(0o644)
@@ -86,7 +98,7 @@ def test_unchanged_records_take_the_previous_tei_bytes_and_the_release_is_the_sa
                                                                                   monkeypatch):
     """A second release takes an unchanged record's TEI file from the first (no writing, no validation):
     every file of it is byte-identical to the same release written from scratch, except what names its
-    own making (manifest time, the database)."""
+    own making (manifest time)."""
     import corpus.release
 
     docs = [copy.deepcopy(d) for d in snapshot_documents]
@@ -108,6 +120,6 @@ def test_unchanged_records_take_the_previous_tei_bytes_and_the_release_is_the_sa
     assert built == 1 and built_all == len(docs)   # only the edited document's TEI was written anew
     for path in sorted(p for p in without.rglob("*") if p.is_file()):
         name = path.relative_to(without).as_posix()
-        if name in ("manifest.json", "kcorpus.sqlite", "SHA256SUMS"):
+        if name in ("manifest.json", "SHA256SUMS"):
             continue
         assert (with_reuse / name).read_bytes() == path.read_bytes(), name

@@ -44,11 +44,13 @@ def browse_home(tmp_path_factory, snapshot_documents):
 
 
 def test_the_release_database_holds_every_document_and_finds_korean_inside_words(browse_home):
-    from corpus.database import DATABASE_NAME
     from corpus.release import list_releases
+    from flows.browse import release_database
 
     home, _, docs = browse_home
-    db = sqlite3.connect(list_releases(home)[-1].path / DATABASE_NAME)
+    version, path = release_database(home)
+    assert version == list_releases(home)[-1].version and path.parent == home.release_databases_dir / version
+    db = sqlite3.connect(path)
     assert db.execute("select count(*) from documents").fetchone()[0] == len(docs)
     korean = next(d for d in docs if d.lang == "ko")
     word = next(w for p in korean.paragraphs for w in p.split() if len(w) >= 5 and not w.isascii())
@@ -56,8 +58,15 @@ def test_the_release_database_holds_every_document_and_finds_korean_inside_words
     hits = {row[0] for row in db.execute("select d.id from documents d where d.rowid in (select rowid from "
                                          "documents_fts where documents_fts match ?)", [f'"{inside}"'])}
     assert korean.id in hits
-    manifest = json.loads((list_releases(home)[-1].path / "manifest.json").read_text())
-    assert any(f["path"] == DATABASE_NAME and len(f["sha256"]) == 64 for f in manifest["files"])
+    # built from the release into the data home's cache, never part of the release (nor of its checksums)
+    release = list_releases(home)[-1].path
+    assert not list(release.rglob("*.sqlite")) and ".sqlite" not in (release / "SHA256SUMS").read_text()
+    built = path.stat().st_mtime_ns
+    assert release_database(home) == (version, path) and path.stat().st_mtime_ns == built   # built once
+    path.unlink()
+    assert release_database(home) == (version, path) and path.exists()                     # rebuilt if lost
+    first = list_releases(home)[0]
+    assert release_database(home, first.version)[1] == home.release_databases_dir / first.version / path.name
 
 
 def test_history_is_added_step_by_step(browse_home):
@@ -78,9 +87,9 @@ def _client(home):
     from flows.browse import bring_history_up_to_date, datasette_metadata, history_path, release_database
 
     bring_history_up_to_date(home)
-    database = release_database(home)
+    version, database = release_database(home)
     return Datasette([], immutables=[str(database), str(history_path(home))], plugins_dir=str(WEB),
-                     template_dir=str(WEB / "templates"), metadata=datasette_metadata(database.parent.name, home))
+                     template_dir=str(WEB / "templates"), metadata=datasette_metadata(version, home))
 
 
 def test_pages_in_process(browse_home):

@@ -279,21 +279,22 @@ class DataHomeHistory(RuleBasedStateMachine):
         from scrapers.warcstore import read_response
 
         latest = (self.home.releases_dir / "latest").resolve()
-        with open(latest / "documents.jsonl", encoding="utf-8") as records:
-            for n, line in enumerate(records):
-                if n % 7:
-                    continue   # a sample: one document in seven
-                record = json.loads(line)
-                if record["cleaner_version"] != cleaners.CLEANER_VERSION:
-                    continue
-                capture = record["capture"]
-                page = read_response(self.home.warc_dir, capture["warc_file"], int(capture["warc_offset"]))
-                digest = (record.get("extra") or {}).get("template")
-                template = TemplateStore(self.home.templates_dir).by_digest(record["site"], digest) if digest else None
-                assert digest is None or template is not None, (self.log, record["id"], "template not kept")
-                doc = cleaners.clean_page(page.body, record["source_url"], headers=page.headers, capture=capture,
-                                          template=template)
-                assert doc.text == record["text"], (self.log, record["id"])
+        from corpus.manifest import record_lines
+
+        for n, line in record_lines(latest):
+            if (n - 1) % 7:
+                continue   # a sample: one document in seven
+            record = json.loads(line)
+            if record["cleaner_version"] != cleaners.CLEANER_VERSION:
+                continue
+            capture = record["capture"]
+            page = read_response(self.home.warc_dir, capture["warc_file"], int(capture["warc_offset"]))
+            digest = (record.get("extra") or {}).get("template")
+            template = TemplateStore(self.home.templates_dir).by_digest(record["site"], digest) if digest else None
+            assert digest is None or template is not None, (self.log, record["id"], "template not kept")
+            doc = cleaners.clean_page(page.body, record["source_url"], headers=page.headers, capture=capture,
+                                      template=template)
+            assert doc.text == record["text"], (self.log, record["id"])
 
 
 def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
