@@ -588,7 +588,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
                 shared += write_or_link(tmp / relative, xml, previous_dir / relative
-                                        if old is not None and previous_dir else None)
+                                        if old is not None and previous_dir else None, checked=reused is not None)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
                 includes.write(member_include(relative.as_posix()))
                 first_member = first_member or _member_bytes(xml)
@@ -597,6 +597,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 records = record_file(doc.site, doc.id)
                 shared += write_or_link(tmp / records, line + b"\n", previous_dir / records
                                         if old is not None and previous_dir else None)
+                digests[records] = hashlib.sha256(line + b"\n").hexdigest()
                 capture = doc.capture or {}
                 entry = {
                     "id": doc.id, "site": doc.site, "path": relative.as_posix(),
@@ -678,7 +679,8 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
         with open(tmp / "SHA256SUMS", "w", encoding="utf-8") as sums:
             for name in _sorted_files(tmp):
                 if name != "SHA256SUMS":
-                    sums.write(f"{digests.pop(name, None) or sha256_file(tmp / name)}  {name}\n")
+                    known = digests.pop(name, None) or derived.digests.pop(name, None)
+                    sums.write(f"{known or sha256_file(tmp / name)}  {name}\n")
                 (tmp / name).chmod(0o444)  # a release is immutable: its files are written read-only
         (tmp / "SHA256SUMS").chmod(0o444)
         target = home.releases_dir / version
