@@ -263,9 +263,11 @@ def render_history_html(history: DocumentHistory, as_of: str | None = None) -> s
            f"<style>{CSS}{EXTRA_CSS}</style></head><body><h1>History of <code>{escape(history.id)}</code></h1>",
            f"<p class='as-of'>{escape(stamp)}</p>",
            f"<h2>Captures ({len(history.captures)})</h2><table><tr><th>captured</th><th>run</th><th>status</th>"
-           f"<th>record</th><th>payload digest</th></tr>"]
+           f"<th>record</th><th>payload digest</th><th>URL</th></tr>"]
+    # the URL too: a document that moved lists the captures of every address it had
     out += [f"<tr><td>{escape(str(c.get('captured_at')))}</td><td>{escape(str(c.get('run_id')))}</td><td class='num'>"
-            f"{escape(str(c.get('status')))}</td><td>{escape(str(c.get('record_type')))}</td><td>{escape(str(c.get('payload_digest') or ''))}</td></tr>"
+            f"{escape(str(c.get('status')))}</td><td>{escape(str(c.get('record_type')))}</td><td>{escape(str(c.get('payload_digest') or ''))}</td>"
+            f"<td>{_link(c.get('url') or '')}</td></tr>"
             for c in history.captures]
     out.append(f"</table><h2>Released versions ({len(history.versions)})</h2>")
     for v in history.versions:

@@ -33,78 +33,11 @@ class DocumentHistory:
         return asdict(self)
 
 
-def _moved_to(last: tuple[dict, Path], doc_id: str, previous: ReleaseView, view: ReleaseView, path: Path) -> str | None:
-    """The id a document gone from `view` reappears under (its text at a new id added in this release, as
-    the audit pairs moves: corpus.events.pair_moves), or None."""
-    added = set(view.entries) - set(previous.entries)
-    if not added:
-        return None
-    gone = read_records(last[1], {doc_id}).get(doc_id)
-    pairs = pair_moves([gone], list(read_records(path, added).values())) if gone is not None else []
-    return pairs[0][1].id if pairs else None
-
-
-def _moved_from(doc_id: str, previous: tuple[ReleaseView, Path], view: ReleaseView, path: Path) -> str | None:
-    """The id a document first seen in `view` had before (a text removed from the release before), or None."""
-    removed = set(previous[0].entries) - set(view.entries)
-    if not removed:
-        return None
-    fresh = read_records(path, {doc_id}).get(doc_id)
-    pairs = pair_moves(list(read_records(previous[1], removed).values()), [fresh]) if fresh is not None else []
-    return pairs[0][0].id if pairs else None
-
-
 def document_history(release_dirs: list[Path], doc_id: str, captures: list[dict] | None = None) -> DocumentHistory:
-    """Build the history of `doc_id` over `release_dirs` (oldest first). Texts are read only for the
-    releases where the document's text digest changed, or where it left or joined a release (to follow a
-    move: the history goes on under the new id, and a document that moved in starts with the history of
-    its old id). Raises KeyError when no release and no capture knows the id."""
-    history = DocumentHistory(doc_id, sorted(captures or [], key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
-    last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
-    absent = False
-    previous: tuple[ReleaseView, Path] | None = None
-    current = doc_id
-    for index, path in enumerate(release_dirs):
-        view = ReleaseView.read(path)
-        entry = view.entries.get(current)
-        row = {"release": view.version, "date": view.release_date, "change": None, "kind": None, "ops": [],
-               "words_deleted": 0, "words_inserted": 0, "id": current}
-        moved_from = None
-        if entry is None and last is not None and not absent and previous is not None:
-            new_id = _moved_to(last, current, previous[0], view, path)
-            if new_id is not None:
-                moved_from, current = current, new_id
-                entry = view.entries[current]
-                row["id"] = current
-        if entry is None:
-            previous = (view, path)
-            if last is None or absent:
-                continue  # not yet published, or already recorded as removed
-            ok = view.site_ok(last[0]["site"])
-            row.update(state="absent" if ok else "not_checked", change="removed" if ok else "not_checked",
-                       title=last[0].get("title", ""), source_url=last[0].get("source_url"), text_sha256=None)
-            history.versions.append(row)
-            absent = ok
-            continue
-        if last is None and previous is not None:  # first seen here: did it move in from an older id?
-            old_id = _moved_from(current, previous, view, path)
-            if old_id is not None:
-                before = document_history(release_dirs[:index], old_id)
-                history.versions += before.versions
-                moved_from = old_id
-                last = (ReleaseView.read(previous[1]).entries[old_id], previous[1])
-        row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
-                   text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
-                   last_checked=entry.get("last_checked"))
-        old_key = moved_from or current
-        if moved_from is not None:
-            row.update(change="moved", kind="upstream", moved_from=moved_from)
-        else:   # texts are read only where the digest says they differ
-            _classify(row, last[0] if last else None, entry, absent, view.site_ok(entry["site"]),
-                      lambda: (full_text(read_records(last[1], {old_key})[old_key]),
-                               full_text(read_records(path, {current})[current])))
-        history.versions.append(row)
-        last, absent, previous = (entry, path), False, (view, path)
+    """The history of `doc_id` over `release_dirs` (oldest first): the walk of `document_histories` for
+    one document, so a document's history is the same alone as among an audit's pages. Raises KeyError
+    when no release and no capture knows the id."""
+    history = document_histories(release_dirs, [doc_id], {doc_id: captures or []})[doc_id]
     if not history.versions and not history.captures:
         raise KeyError(f"no release and no capture knows the document {doc_id!r}")
     return history
@@ -134,28 +67,37 @@ def _classify(row: dict, last: dict | None, entry: dict, absent: bool, ok: bool,
 
 @dataclass
 class _Release:
-    """What the histories need of one release: its name, date, crawl outcomes and the wanted entries."""
+    """What the histories need of one release: its name, date, crawl outcomes and the followed entries,
+    and against the release before it the ids that left it (from a site that was crawled: a removal or a
+    move, as the audit counts them, never a site not checked) and the ids that joined it."""
 
     path: Path
     version: str
     date: str
     crawl_outcomes: dict
     entries: dict[str, dict]
+    gone: set[str] = field(default_factory=set)
+    added: set[str] = field(default_factory=set)
 
 
 def document_histories(release_dirs: list[Path], doc_ids, captures: dict[str, list[dict]] | None = None
                        ) -> dict[str, DocumentHistory]:
-    """The histories of many documents at once (as an audit writes the pages of the documents it names;
-    moves are not followed here: `document_history` follows one document's): each release's manifest is read once (keeping only the
-    wanted entries), and each release's records once, for all the documents whose text changed there;
-    so the pages an audit writes for the documents it names cost the releases, not releases × documents."""
+    """The histories of many documents at once (as an audit writes the pages of the documents it names),
+    each following its moves both ways: a document whose URL moved goes on under its new id, and one that
+    moved in starts with its old id's history (the moves are the audit's: corpus.events.pair_moves over
+    what left and what joined each release). Each release's manifest is read once, keeping only the
+    followed entries (once more only for the ids a move brings in), and each release's records once,
+    for the moves and for every document whose text changed there: an audit's pages cost the releases,
+    not releases x documents."""
     wanted = set(doc_ids)
-    releases = []
-    for path in release_dirs:
-        view = ReleaseView.read(path)
-        releases.append(_Release(path, view.version, view.release_date, view.crawl_outcomes,
-                                 {i: view.entries[i] for i in wanted if i in view.entries}))
-        del view
+    releases = _read_releases(release_dirs, wanted)
+    moves = _follow_moves(releases, wanted)
+    extra = {i for pairs in moves.values() for pair in pairs.items() for i in pair} - wanted
+    if extra:   # ids known only through a move: their entries too
+        for release in releases:
+            view = ReleaseView.read(release.path)
+            release.entries.update({i: view.entries[i] for i in extra if i in view.entries})
+            del view
     # the (release, id) pairs whose text must be read: where an id's text digest differs from its last one
     needed: dict[Path, set[str]] = {}
     last: dict[str, tuple[dict, Path]] = {}
@@ -166,17 +108,77 @@ def document_histories(release_dirs: list[Path], doc_ids, captures: dict[str, li
                 needed.setdefault(release.path, set()).add(doc_id)
             last[doc_id] = (entry, release.path)
     texts = {path: {i: full_text(doc) for i, doc in read_records(path, ids).items()} for path, ids in needed.items()}
-    return {doc_id: _history(releases, doc_id, (captures or {}).get(doc_id) or [], texts) for doc_id in wanted}
+    return {doc_id: _history(releases, moves, doc_id, (captures or {}).get(doc_id) or [], texts) for doc_id in wanted}
 
 
-def _history(releases: list[_Release], doc_id: str, captures: list[dict], texts: dict) -> DocumentHistory:
+def _read_releases(release_dirs: list[Path], wanted: set[str]) -> list[_Release]:
+    """Each release's manifest read once: the wanted entries, and what left and joined it."""
+    releases: list[_Release] = []
+    before = None
+    for path in release_dirs:
+        view = ReleaseView.read(path)
+        release = _Release(path, view.version, view.release_date, view.crawl_outcomes,
+                           {i: view.entries[i] for i in wanted if i in view.entries})
+        if before is not None:
+            release.added = set(view.entries) - set(before.entries)
+            release.gone = {i for i, e in before.entries.items() if i not in view.entries and view.site_ok(e["site"])}
+        releases.append(release)
+        before = view
+    return releases
+
+
+def _follow_moves(releases: list[_Release], wanted: set[str]) -> dict[int, dict[str, str]]:
+    """{release index: {old id: new id}}: the moves into each release that touch a wanted document or
+    one it moved from or to (transitively), paired from the released records as the audit pairs them."""
+    moves: dict[int, dict[str, str]] = {}
+    followed, todo = set(wanted), list(wanted)
+    while todo:
+        doc_id = todo.pop()
+        for index, release in enumerate(releases):
+            if not (release.gone and release.added) or (doc_id not in release.gone and doc_id not in release.added):
+                continue
+            if index not in moves:
+                before = releases[index - 1].path
+                pairs = pair_moves(list(read_records(before, release.gone).values()),
+                                   list(read_records(release.path, release.added).values()))
+                moves[index] = {old.id: new.id for old, new in pairs}
+            for old, new in moves[index].items():
+                for partner in (new,) if old == doc_id else (old,) if new == doc_id else ():
+                    if partner not in followed:
+                        followed.add(partner)
+                        todo.append(partner)
+    return moves
+
+
+def _first_id(releases: list[_Release], moves: dict[int, dict[str, str]], doc_id: str) -> str:
+    """The id a document's line starts under: back through every move into the id it first had."""
+    seen = {doc_id}
+    while True:
+        first = next((i for i, r in enumerate(releases) if doc_id in r.entries), None)
+        origin = next((old for old, new in moves.get(first, {}).items() if new == doc_id), None) \
+            if first is not None else None
+        if origin is None or origin in seen:
+            return doc_id
+        seen.add(origin)
+        doc_id = origin
+
+
+def _history(releases: list[_Release], moves: dict[int, dict[str, str]], doc_id: str, captures: list[dict],
+             texts: dict) -> DocumentHistory:
+    """One document's line through the releases, from the id it first had, each move followed to the
+    new id (a row "moved", with the id it moved from)."""
     history = DocumentHistory(doc_id, sorted(captures, key=lambda c: (c.get("captured_at") or "", c.get("run_id") or "")))
     last: tuple[dict, Path] | None = None     # the manifest entry and release of the latest present version
     absent = False
-    for release in releases:
-        entry = release.entries.get(doc_id)
+    current = _first_id(releases, moves, doc_id)
+    for index, release in enumerate(releases):
+        entry = release.entries.get(current)
         row = {"release": release.version, "date": release.date, "change": None, "kind": None, "ops": [],
-               "words_deleted": 0, "words_inserted": 0}
+               "words_deleted": 0, "words_inserted": 0, "id": current}
+        moved_from = None
+        if entry is None and last is not None and not absent and current in moves.get(index, {}):
+            moved_from, current = current, moves[index][current]
+            entry, row["id"] = release.entries[current], current
         if entry is None:
             if last is None or absent:
                 continue  # not yet published, or already recorded as removed
@@ -189,8 +191,11 @@ def _history(releases: list[_Release], doc_id: str, captures: list[dict], texts:
         row.update(state="present", title=entry.get("title", ""), source_url=entry.get("source_url"),
                    text_sha256=entry["text_sha256"], payload_digest=entry.get("payload_digest"),
                    last_checked=entry.get("last_checked"))
-        _classify(row, last[0] if last else None, entry, absent, site_ok(release.crawl_outcomes, entry["site"]),
-                  lambda: (texts[last[1]][doc_id], texts[release.path][doc_id]))
+        if moved_from is not None:
+            row.update(change="moved", kind="upstream", moved_from=moved_from)
+        else:   # texts are read only where the digest says they differ
+            _classify(row, last[0] if last else None, entry, absent, site_ok(release.crawl_outcomes, entry["site"]),
+                      lambda: (texts[last[1]][current], texts[release.path][current]))
         history.versions.append(row)
         last, absent = (entry, release.path), False
     return history

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# The commands' tables take $COLUMNS when piped (else 132): the tests read them as a pipe would, whatever
+# the terminal that started pytest (and pytest-xdist's workers run with COLUMNS=80).
+os.environ.pop("COLUMNS", None)
 
 from flows.settings import apply_prefect_defaults  # noqa: E402
 
@@ -20,18 +23,31 @@ SEEDS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """README's test command runs two pytest-xdist workers: the tests of one costly session fixture go to
+    one worker (tests/tools/scheduling.py), unless another --dist was asked for."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests.tools.scheduling import costly_fixture_scheduling
+    return costly_fixture_scheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One Prefect test server for the whole session (~11 s to start)."""
+    """One Prefect test server for the whole session (~11 s to start); yields its API URL, for the
+    commands a test runs in a child process (PREFECT_API_URL: they use it instead of starting their own)."""
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        yield PREFECT_API_URL.value()
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory, prefect_harness):
-    """The demo, run once for the session over both shipped snapshots: (DataHome, DemoResult)."""
+def demo_run(tmp_path_factory):
+    """The demo, run once for the session over the three shipped snapshots: (DataHome, DemoResult). As
+    `kcorpus demo` runs it without a configured Prefect server: the flows' functions called directly."""
     from core.datahome import DataHome
     from flows.demo import run_demo
     from flows.runs import SNAPSHOTS, snapshot_path

@@ -169,12 +169,13 @@ def test_releases_table_keeps_versions_whole_in_80_columns(demo_run):
 
 
 @pytest.mark.parametrize("verbose", [False, True])
-def test_prefect_info_lines_go_to_the_log_file_and_with_verbose_to_the_terminal(tmp_path, verbose):
+def test_prefect_info_lines_go_to_the_log_file_and_with_verbose_to_the_terminal(tmp_path, verbose, prefect_harness):
     """A release over a data home with a crawl state but nothing cleaned, run as the Prefect release flow
     (KCORPUS_PREFECT=always; by default a one-shot command without a configured server calls the same
     functions directly), which refuses it: its INFO lines land in the log file; on the terminal only
     with --verbose (Prefect's console handler is set up before kcorpus adds the file handler, or Prefect
-    leaves the root alone)."""
+    leaves the root alone). The command runs on the session's Prefect server, as on a configured one
+    (PREFECT_API_URL), not on an embedded server of its own (its start is tested in test_faults)."""
     import os
 
     from scrapers.state import CrawlState
@@ -183,7 +184,7 @@ def test_prefect_info_lines_go_to_the_log_file_and_with_verbose_to_the_terminal(
     CrawlState(DataHome.resolve(tmp_path / "home").ensure().state_db).close()
     done = subprocess.run([sys.executable, "-m", "kcorpus.cli", *(["--verbose"] if verbose else []), "--log-file",
                            str(log), "release", "--home", str(tmp_path / "home")], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "KCORPUS_PREFECT": "always"})
+                          timeout=300, env={**os.environ, "KCORPUS_PREFECT": "always", "PREFECT_API_URL": prefect_harness})
     assert done.stderr.startswith("kcorpus release: ")   # the first line, before Prefect starts
     assert ("Finished in state" in done.stderr) is verbose and ("INFO" in done.stderr) is verbose, done.stderr
     assert "Finished in state" in log.read_text()

@@ -302,3 +302,85 @@ def test_after_release_links_relatively_mints_its_own_ids_and_dates_history_page
                    check_atom((home.reports_dir / "feeds" / "all.atom").read_bytes()).iter(ATOM + "entry")]
     page = audit.history_pages[0].read_text(encoding="utf-8")
     assert re.search(r"As of \d{4}-\d\d-\d\d \d\d:\d\d UTC, through release ", page)
+
+
+def _moved(doc, new_id: str, new_url: str):
+    """The document as its site serves it at a new address (the same text: a move, not an edit)."""
+    doc = copy.deepcopy(doc)
+    doc.id, doc.source_url = new_id, new_url
+    return doc
+
+
+def test_a_move_is_followed_alike_by_one_history_and_an_audits_pages_in_two_markups(tmp_path, snapshot_documents):
+    """Three releases: a GlobalSecurity article (static HTML) and a KANCC post (GNUBoard) each move to a new
+    URL in the second, and the moved KANCC post is edited in the third. Each history follows the move
+    both ways (from the old id and from the new one), and the batched walk of an audit's pages gives every
+    document the history the one-document walk gives it (before, the pages showed removed + added)."""
+    from corpus.history import document_histories
+
+    home = DataHome.resolve(tmp_path)
+    docs = {d.id: copy.deepcopy(d) for d in snapshot_documents}
+    build_release(home, list(docs.values()), today=date(2026, 10, 1))
+    gs_old, kancc_old = "globalsecurity-dprk-100922-kcna03", "kancc-heigo-498"
+    gs_new = _moved(docs[gs_old], "globalsecurity-dprk-100922-kcna05", docs[gs_old].source_url.replace("kcna03", "kcna05"))
+    kancc_new = _moved(docs[kancc_old], "kancc-heigo-998", docs[kancc_old].source_url.replace("wr_id=498", "wr_id=998"))
+    assert kancc_new.source_url != docs[kancc_old].source_url
+    second = {i: d for i, d in docs.items() if i not in (gs_old, kancc_old)} | {gs_new.id: gs_new, kancc_new.id: kancc_new}
+    build_release(home, list(second.values()), today=date(2026, 11, 1))
+    edited = copy.deepcopy(kancc_new)
+    first_words = edited.paragraphs[0].split(" ", 3)
+    edited.paragraphs[0] = " ".join(first_words[:2] + first_words[3:])   # one word cut
+    edited.capture = {**(edited.capture or {}), "payload_digest": "sha1:changed-" + edited.id}
+    build_release(home, list((second | {edited.id: edited}).values()), today=date(2026, 12, 1))
+    paths = [i.path for i in list_releases(home)]
+
+    for old, new, last in ((gs_old, gs_new.id, "unchanged"), (kancc_old, kancc_new.id, "edited")):
+        for doc_id in (old, new):
+            history = document_history(paths, doc_id)
+            assert [(v["change"], v["id"]) for v in history.versions] == [("added", old), ("moved", new), (last, new)]
+            assert history.versions[1]["moved_from"] == old
+            assert history.versions[1]["source_url"] != history.versions[0]["source_url"]
+    assert ["delete", " " + first_words[2]] in document_history(paths, kancc_old).versions[2]["ops"]
+    ids = set(docs) | set(second)
+    batched = document_histories(paths, ids)
+    for doc_id in sorted(ids):
+        assert batched[doc_id].versions == document_history(paths, doc_id).versions, doc_id
+
+
+def test_the_demo_history_of_a_moved_article_follows_it_and_lists_its_old_urls_captures(demo_run):
+    """The demo's third snapshot moves an article (kcna03 -> kcna05): `kcorpus history` of either id and
+    the audit's history page show one history (added, then moved), and the captures of both URLs from the
+    crawl state (the old page's too), each capture with its URL."""
+    from typer.testing import CliRunner
+
+    from corpus.audit_page import history_file_name
+    from flows.audit import document_histories
+    from kcorpus.cli import app
+
+    home, result = demo_run
+    old, new = "globalsecurity-dprk-100922-kcna03", "globalsecurity-dprk-100922-kcna05"
+    versions = [v.release.version for v in result.releases]
+    runner = CliRunner()
+    shown = {}
+    for doc_id in (old, new):
+        out = runner.invoke(app, ["history", doc_id, "--json", "--home", str(home.root)])
+        assert out.exit_code == 0, out.output
+        shown[doc_id] = json.loads(out.output)
+    data = shown[new]
+    rows = [(v["release"], v["change"], v["id"]) for v in data["versions"] if v["release"] in versions]
+    assert rows[-1] == (versions[2], "moved", new) and rows[0] == (versions[0], "added", old)
+    assert shown[old]["versions"] == data["versions"] and shown[old]["captures"] == data["captures"]
+    urls = {c["url"] for c in data["captures"]}
+    old_url = next(v["source_url"] for v in data["versions"] if v["id"] == old)
+    new_url = next(v["source_url"] for v in data["versions"] if v["id"] == new)
+    assert {old_url, new_url} <= urls
+    assert len([c for c in data["captures"] if c["url"] == old_url]) >= 2   # crawled by each of the snapshots' runs
+    # the audit's page (the batched walk over every document the audit names) shows the same history
+    named = {c.id for c in result.audits[2].changes.changes} | {old}
+    batched = document_histories(home, named)
+    assert batched[new].versions == data["versions"] and batched[new].captures == data["captures"]
+    page = (home.reports_dir / "history" / history_file_name(new)).read_text(encoding="utf-8")
+    assert f"moved from <code>{old}</code> to <code>{new}</code>" in page
+    assert f"<td><a href='{old_url}'>{old_url}</a></td>" in page and f"Captures ({len(data['captures'])})" in page
+    text = runner.invoke(app, ["history", new, "--home", str(home.root)]).output
+    assert f"moved from {old} to {new}" in text and old_url in text

@@ -1,5 +1,5 @@
 """The linter and the doctests: `ruff check --select F` passes (shadowed definitions, undefined names),
-and every module carrying a doctest is collected by the suite."""
+and every module carrying a doctest is collected by the suite; the two workers' shares of the suite."""
 
 from __future__ import annotations
 
@@ -52,3 +52,21 @@ def test_every_doctest_is_collected():
     missed = sorted(str(p) for p in modules_with_doctests() if not collected(p, options["testpaths"]))
     assert missed == []
     assert not collected(Path("corpus/tei.py"), ["tests", "scrapers/urls.py"])  # the check can fail
+
+
+def test_each_costly_fixtures_tests_are_found_for_one_worker(tmp_path):
+    """tests/tools/scheduling.py sends every test of a costly session fixture to one worker: named by the
+    test itself or through a fixture of its module (test_demo's `demo`), the first costly one winning."""
+    from tests.tools.scheduling import costly_tests
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "import pytest\n@pytest.fixture\ndef demo(demo_run):\n    return demo_run\n"
+        "def test_direct(tei_all): pass\ndef test_through(demo): pass\n"
+        "def test_both(demo_run, prefect_harness): pass\ndef test_plain(tmp_path): pass\n")
+    assert costly_tests(tmp_path, tmp_path / "tests") == {
+        ("tests/test_a.py", "test_direct"): "tei_all", ("tests/test_a.py", "test_through"): "demo_run",
+        ("tests/test_a.py", "test_both"): "prefect_harness"}
+    found = costly_tests(ROOT, ROOT / "tests")
+    assert found[("tests/test_demo.py", "test_three_releases_of_well_formed_tei")] == "demo_run"
+    assert found[("tests/test_flows.py", "test_dask_task_runner_gives_the_same_release_as_threads")] == "prefect_harness"

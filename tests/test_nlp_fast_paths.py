@@ -1,11 +1,13 @@
 """The CoNLL-U writer's shortcuts against the code they replaced: the same tokens and fields for any text
 (gaps between syntok's tokens scanned only when they hold more than spaces; fields translated only when
-they hold a tab or line break)."""
+they hold a tab or line break); and Kiwi, whose model takes ~500 MB (bench/demo.py), loaded only for a
+release that holds Korean text."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from corpus.nlp import _field, _fill_gaps
@@ -41,3 +43,26 @@ def test_fill_gaps_is_the_reference(text, data):
 @given(TEXT)
 def test_field_is_the_reference(value):
     assert _field(value) == _field_reference(value)
+
+
+class KiwiAsked(Exception):
+    """Kiwi was asked for (the test stops there rather than load its model)."""
+
+
+def test_kiwi_is_loaded_only_for_a_release_holding_korean_text(tmp_path, snapshot_documents, monkeypatch):
+    """The snapshot's English articles and posts make a release without asking for Kiwi; one Korean KANCC
+    post (the demo has three) is enough to ask for it."""
+    import corpus.nlp
+    from core.datahome import DataHome
+    from corpus.release import build_release
+
+    def kiwi():
+        raise KiwiAsked()
+
+    monkeypatch.setattr(corpus.nlp, "kiwi", kiwi)
+    english = sorted((d for d in snapshot_documents if d.lang != "ko"), key=lambda d: d.id)
+    korean = [d for d in snapshot_documents if d.lang == "ko"]
+    assert len(english) > 20 and korean
+    build_release(DataHome.resolve(tmp_path / "english"), english)
+    with pytest.raises(KiwiAsked):
+        build_release(DataHome.resolve(tmp_path / "korean"), sorted(english[:2] + korean[:1], key=lambda d: d.id))
