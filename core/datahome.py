@@ -201,6 +201,8 @@ class WriterLock:
             return "another kcorpus command"
 
     def acquire(self) -> "WriterLock":
+        if self._fd is not None:   # `with WriterLock(...).acquire():` enters an already held lock
+            return self
         self.home.root.mkdir(parents=True, exist_ok=True)
         try:  # O_NOFOLLOW: a writer.lock linked to another file must not get that file truncated
             fd = os.open(self.home.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)

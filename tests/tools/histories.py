@@ -342,7 +342,7 @@ import flows.release
 from scrapers.crawl import CrawlSettings
 from replay.server import ReplayServer
 home = DataHome.resolve(sys.argv[2])
-with WriterLock(home, "history child").acquire():
+with WriterLock(home, "history child"):
     home.remove_leftovers()
     if sys.argv[1] == "refresh":
         with ReplayServer([sys.argv[3]]) as server:
@@ -487,8 +487,9 @@ class DataHomeHistory(RuleBasedStateMachine):
             with FullDisk(self.home.root, slack_kb * 1024, self.tmp) as disk:
                 self.log.append(f"full disk ({disk.how}): {command}")
                 code, out, errors = cli(*args, env=env)
+                self.log[-1] += f": exit {code}"
                 assert code in (0, 1) and "Traceback" not in out + errors, (self.log, code, out, errors)
-                lines = [line for line in errors.splitlines() if line.strip()]
+                lines = [line for line in errors.splitlines() if line.startswith("error")]   # the rest: progress
                 if code == 1:
                     assert lines and all(line.startswith("error: ") for line in lines), (self.log, errors)
                     refused = "release blocked" in errors and command == "release"   # the gate, not the disk
@@ -571,7 +572,7 @@ class DataHomeHistory(RuleBasedStateMachine):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen([sys.executable, "-c", CHILD, command, str(self.home.root),
                                   str(SNAPSHOTS[self.snapshot])], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdout=subprocess.DEVNULL, stderr=(self.tmp / "writer.err").open("wb"))
         deadline = time.monotonic() + after
         while time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.05)
@@ -579,6 +580,10 @@ class DataHomeHistory(RuleBasedStateMachine):
             child.send_signal(signal.SIGKILL)
             self.killed = True
         child.wait()
+        if not self.killed:   # it finished first: as it would have unkilled (a refused release is a refusal)
+            stderr = (self.tmp / "writer.err").read_bytes()
+            assert child.returncode == 0 or b"ReleaseBlocked" in stderr, (self.log, stderr.decode()[-2000:])
+        self.log[-1] += " (killed)" if self.killed else " (finished first)"
 
     # --- properties --------------------------------------------------------------------------------
 
