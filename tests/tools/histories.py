@@ -657,6 +657,15 @@ class DataHomeHistory(RuleBasedStateMachine):
         for doc_id, seen in held.items():
             self.backfilled.setdefault(doc_id, set()).update(seen)
 
+    def check_every_property(self, started: float) -> None:
+        """The invariants, as Hypothesis checks them after a step (for the seeded histories)."""
+        for check in (self.the_home_checks, self.nothing_released_changes, self.nothing_captured_is_lost,
+                      self.backfilled_versions_stay):
+            check()
+        if (self.home.releases_dir / "latest").exists():
+            self.released_text_is_what_its_capture_cleans_to()
+        self.log[-1] += f" [{time.monotonic() - started:.1f} s]"
+
     @precondition(lambda self: self.home.releases_dir.is_dir() and (self.home.releases_dir / "latest").exists())
     @invariant()
     def released_text_is_what_its_capture_cleans_to(self):
@@ -692,8 +701,6 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
 
     rnd = random.Random(seed)
     machine = DataHomeHistory()
-    checks = [machine.the_home_checks, machine.nothing_released_changes, machine.nothing_captured_is_lost,
-              machine.backfilled_versions_stay]
     try:
         for step in range(steps):
             started = time.monotonic()
@@ -712,11 +719,20 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
                 machine.full_disk(rnd.choice(["refresh", "release", "reclean", "backfill"]), rnd.randrange(0, 400))
             else:
                 machine.kill(rnd.choice(["refresh", "release"]), rnd.uniform(0.5, 8.0))
-            for check in checks:
-                check()
-            if (machine.home.releases_dir / "latest").exists():
-                machine.released_text_is_what_its_capture_cleans_to()
-            machine.log[-1] += f" [{time.monotonic() - started:.1f} s]"
+            machine.check_every_property(started)
+        return machine.log
+    finally:
+        machine.teardown()
+
+
+def run_steps(steps: list[tuple]) -> list[str]:
+    """A given history: (rule name, its arguments...) per step, every property checked after each."""
+    machine = DataHomeHistory()
+    try:
+        for name, *args in steps:
+            started = time.monotonic()
+            getattr(machine, name)(*args)
+            machine.check_every_property(started)
         return machine.log
     finally:
         machine.teardown()
