@@ -225,12 +225,18 @@ class WriterLock:
                     self.on_wait(self.holder())
                     told = True
                 time.sleep(0.2)
+        self._fd = fd
         info = {"pid": os.getpid(), "command": self.command,
                 "since": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
-        os.fsync(fd)
-        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+            os.fsync(fd)
+        except OSError:
+            # who holds the lock is only told to a second writer ("another kcorpus command" without it);
+            # on a full disk the lock is held all the same (an fd raised out of here would stay locked
+            # for the life of the process), and the command says what the disk refused when it writes
+            pass
         return self
 
     def release(self) -> None:

@@ -15,6 +15,8 @@ from expectations.suite import (GateSettings, batch_expectations, describe, docu
                                 document_row)
 from core.datahome import DataHome
 
+log = logging.getLogger(__name__)
+
 DOCS_SITE = "kcorpus"
 
 
@@ -77,12 +79,47 @@ class BatchResult:
         return not self.batch_failures
 
 
+def damaged_gx_files(home: DataHome) -> list[Path]:
+    """Files of the GX store (<home>/gx: its config, suites, validation definitions, checkpoints, past
+    validation results) that do not parse. GX writes them in place, not by rename, so a full disk or a
+    kill leaves one cut short (`Unterminated string ...`), and every later gate failed reading it. All but
+    the past results are declared again from expectations/suite.py at every gate, so removing a damaged
+    file loses nothing a release depends on."""
+    import json
+
+    from ruamel.yaml import YAML, YAMLError
+
+    damaged = []
+    if not home.gx_dir.is_dir():
+        return damaged
+    for path in sorted(home.gx_dir.rglob("*")):
+        if path.is_symlink() or not path.is_file() or path.suffix not in (".json", ".yml"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json" and not isinstance(json.loads(text), dict):
+                raise ValueError("not a GX record")
+            if path.suffix == ".yml":   # GX writes whole lines: a file cut short mid-line may still parse
+                parsed = YAML(typ="safe").load(text)
+                if (text and not text.endswith("\n")) or (path.name == "great_expectations.yml" and not (
+                        isinstance(parsed, dict) and "stores" in parsed)):
+                    raise ValueError("not a whole GX config")
+        except (UnicodeDecodeError, ValueError, YAMLError):
+            damaged.append(path)
+    return damaged
+
+
 def _context(home: DataHome):
-    """The file-backed GX context in <home>/gx, with a Data Docs site in <home>/reports/data_docs."""
+    """The file-backed GX context in <home>/gx, with a Data Docs site in <home>/reports/data_docs.
+    A damaged store file (damaged_gx_files) is removed first, and said in the log."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     home.gx_dir.mkdir(parents=True, exist_ok=True)
+    for path in damaged_gx_files(home):
+        log.warning("%s: damaged (cut short by a full disk or a kill?); removed, GX declares it again",
+                    path.relative_to(home.root))
+        path.unlink()
     context = gx.get_context(mode="file", project_root_dir=str(home.gx_dir))
     # Relative to the GX context's own folder (<home>/gx/gx), so a data home moved elsewhere writes its
     # Data Docs inside itself, never to the place it was first created in.

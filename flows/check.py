@@ -10,7 +10,7 @@ Invariants:
   WARC file with that record's id, and no two rows name one record under different ids;
 - document store <-> state: every current document's capture is a capture of the state; a document
   retired as gone has its URL marked gone (its why-gone) in the state;
-- quarantine records are readable;
+- quarantine records are readable; the quality gate's GX store parses;
 - nothing a killed writer leaves: temporary files and folders, runs still marked running when no writer
   holds the data home, symlinks that lead writes out of the data home.
 
@@ -86,6 +86,7 @@ def check_home(home: DataHome, *, repair: bool = False) -> CheckReport:
         _check_state(home, report, ends, repair, busy)
         _check_documents(home, report, busy)
         _check_quarantine(home, report)
+        _check_gx_store(home, report, repair, busy)
         _check_releases(home, report)
         _check_audit(home, report, repair and not busy, busy)
         return report
@@ -341,3 +342,21 @@ def _check_audit(home: DataHome, report: CheckReport, repair: bool, busy: bool =
     for pair in missing:
         report.problems.append(f"reports/audit-{pair}.html: missing (the release was never audited: killed right "
                                f"after its rename?); kcorpus check --repair writes it")
+
+
+def _check_gx_store(home: DataHome, report: CheckReport, repair: bool, busy: bool) -> None:
+    """The quality gate's GX store (<home>/gx) parses: GX writes it in place, so a full disk leaves a file
+    cut short. Every such file is declared again at the next gate (expectations.gate.damaged_gx_files),
+    so --repair removes it. Skipped while a writer runs (it may be writing one)."""
+    from expectations.gate import damaged_gx_files
+
+    if busy:
+        return
+    for path in damaged_gx_files(home):
+        name = path.relative_to(home.root).as_posix()
+        if repair:
+            path.unlink()
+            report.repaired.append(f"{name}: removed (cut short; the quality gate declares it again)")
+        else:
+            report.problems.append(f"{name}: cut short (a full disk or a killed writer); kcorpus check --repair "
+                                   f"removes it, the quality gate declares it again")

@@ -293,3 +293,65 @@ def test_a_release_killed_before_its_audit_is_named_and_repaired(home):
     repaired = check_home(home, repair=True)
     assert any("audit of release" in r for r in repaired.repaired)
     assert check_home(home).ok
+
+
+# --- a full disk (found by the random histories' full-disk rule) ---------------------------------------------
+
+def test_a_gx_store_file_cut_short_is_named_repaired_and_declared_again_by_the_gate(home):
+    """GX writes its store in place: a full disk during a release left `gx/.../kcorpus_documents.json` cut
+    short, and every later release failed with `error: Unterminated string starting at: line 290 ...`
+    while `kcorpus check` passed."""
+    suite = next(home.gx_dir.rglob("expectations/kcorpus_documents.json"))
+    config = next(home.gx_dir.rglob("great_expectations.yml"))
+    suite.write_bytes(suite.read_bytes()[: suite.stat().st_size // 2])
+    report = check_home(home)
+    assert [p for p in report.problems if "cut short" in p] == [
+        f"{suite.relative_to(home.root).as_posix()}: cut short (a full disk or a killed writer); kcorpus check "
+        f"--repair removes it, the quality gate declares it again"]
+    repaired = check_home(home, repair=True)
+    assert any("kcorpus_documents.json: removed" in line for line in repaired.repaired) and not suite.exists()
+    assert check_home(home).ok
+    config.write_bytes(config.read_bytes()[:200])   # the config cut mid-line: the gate removes it itself
+    outcome = validate_and_release(home, allow_partial=True)
+    assert outcome.release.documents > 0 and suite.exists()
+    assert not [p for p in check_home(home).problems if "cut short" in p]
+
+
+def test_the_writer_lock_on_a_full_disk_is_held_then_freed(tmp_path, monkeypatch):
+    """Writing the holder's name into writer.lock on a full disk raised after the flock: the lock stayed
+    held by a lost descriptor for the life of the process (`data home busy: another kcorpus command` for
+    every later writer of that process, and the disk could not be unmounted)."""
+    import errno
+
+    from core.datahome import DataHomeBusy, WriterLock
+
+    home = DataHome.resolve(tmp_path / "home").ensure()
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = WriterLock(home, "kcorpus release").acquire()
+    with pytest.raises(DataHomeBusy):   # held all the same
+        WriterLock(home, "kcorpus refresh").acquire()
+    lock.release()
+    monkeypatch.undo()
+    WriterLock(home, "kcorpus refresh").acquire().release()
+
+
+def test_a_transaction_sqlite_rolled_back_on_a_full_disk_says_the_disk(tmp_path):
+    """On SQLITE_FULL (and IOERR) SQLite may roll the transaction back itself; the ROLLBACK after it raised
+    `cannot rollback - no transaction is active`, which hid the full disk from the error line."""
+    from flows.errors import describe_failure
+    from scrapers.state import CrawlState
+
+    state = CrawlState(tmp_path / "state.sqlite")
+    try:
+        with pytest.raises(sqlite3.OperationalError) as failed:
+            with state.transaction() as db:
+                db.execute("ROLLBACK")   # what SQLite does on its own when the disk fills mid-statement
+                raise sqlite3.OperationalError("database or disk is full")
+    finally:
+        state.close()
+    assert describe_failure(failed.value) == ("a database of the data home could not be written: disk full "
+                                              "(no space left on device)")

@@ -40,7 +40,7 @@ from flows.check import check_home
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = [ROOT / "flows" / "snapshots" / f"snapshot-{n}.warc.gz" for n in (1, 2, 3)]
 SITES = ["globalsecurity", "kancc"]
-REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail", "never audited")
+REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail", "never audited", "cut short")
 
 
 def _closed_port() -> int:
@@ -180,7 +180,7 @@ DISK_FULL_WORDS = ("disk full", "the disk is full")
 
 
 def _blocks(root: Path) -> int:
-    """Bytes the tree takes on a tmpfs: each file in whole pages, each folder and link one page."""
+    """Bytes the tree takes at most on a tmpfs: each file in whole pages, each folder and link one page."""
     total = 0
     for path in root.rglob("*"):
         if path.is_symlink() or path.is_dir():
@@ -226,14 +226,18 @@ class FullDisk:
     def __enter__(self):
         import shutil
 
-        size = _blocks(self.root) + 64 * 1024 + self.slack
+        size = 2 * _blocks(self.root) + 1024 * 1024
         staging = self.scratch / "disk-staging"
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(self.root, staging, symlinks=True)
         if _mount_tmpfs(self.root, size):
-            self.how = f"tmpfs of {size // 1024} KiB"
             shutil.copytree(staging, self.root, symlinks=True, dirs_exist_ok=True)
             shutil.rmtree(staging)
+            # then shrunk to what the home takes there, plus the slack
+            disk = os.statvfs(self.root)
+            size = (disk.f_blocks - disk.f_bfree) * disk.f_frsize + -(-self.slack // 4096) * 4096
+            subprocess.run(["mount", "-o", f"remount,size={size // 1024}k", str(self.root)], check=True)
+            self.how = f"tmpfs of {size // 1024} KiB, {self.slack // 1024} KiB free"
         else:
             shutil.rmtree(staging)
             self.how = f"injected ENOSPC after {self.slack // 1024} KiB"
