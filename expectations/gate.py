@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -215,7 +216,35 @@ def _publish_safe_docs(context, result) -> None:
             outcome.result = _escaped(dict(outcome.result or {}))
         context.validation_results_store.set(identifier, safe)
         identifiers.append(identifier)
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    with _docs_errors() as errors:
+        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    for message in errors:
+        if "No space left on device" in message or "[Errno 28]" in message:
+            import errno
+            raise OSError(errno.ENOSPC, "No space left on device", "reports/data_docs")
+        log.warning("Data Docs not wholly rendered: %s", message.splitlines()[0][:300])
+
+
+@contextmanager
+def _docs_errors():
+    """GX's site builder catches an error writing a page (a full disk among them), logs it at ERROR with
+    the traceback inside the message and goes on: the messages are collected instead, for the caller to
+    raise a full disk and say anything else in one line."""
+    builder = logging.getLogger("great_expectations.render.renderer.site_builder")
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler, propagate = Collect(logging.ERROR), builder.propagate
+    builder.addHandler(handler)
+    builder.propagate = False
+    try:
+        yield messages
+    finally:
+        builder.removeHandler(handler)
+        builder.propagate = propagate
 
 
 def validate_batch(documents: list[Document], *, home: DataHome, previous_counts: dict[str, int] | None = None,

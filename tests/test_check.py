@@ -355,3 +355,32 @@ def test_a_transaction_sqlite_rolled_back_on_a_full_disk_says_the_disk(tmp_path)
         state.close()
     assert describe_failure(failed.value) == ("a database of the data home could not be written: disk full "
                                               "(no space left on device)")
+
+
+def test_data_docs_on_a_full_disk_fail_the_gate_in_one_line_not_a_logged_traceback(caplog):
+    """GX's site builder catches an OSError writing a page and logs it at ERROR with the whole traceback
+    inside the message (28 lines on the terminal, then the release went on to fail elsewhere); it is
+    raised as the full disk instead, and any other rendering error is one warning line."""
+    import logging
+
+    from expectations.gate import _publish_safe_docs
+
+    builder = logging.getLogger("great_expectations.render.renderer.site_builder")
+
+    class Context:
+        validation_results_store = type("Store", (), {"set": lambda self, key, value: None})()
+
+        def __init__(self, error):
+            self.error = error
+
+        def build_data_docs(self, **kwargs):
+            builder.error(f'An unexpected Exception occurred during data docs rendering. {self.error}.  '
+                          f'Traceback: "Traceback (most recent call last):\n  File "x.py", line 1\n"')
+
+    result = type("Result", (), {"run_results": {}})()
+    with pytest.raises(OSError) as full:
+        _publish_safe_docs(Context('OSError: "[Errno 28] No space left on device"'), result)
+    assert full.value.errno == 28
+    with caplog.at_level(logging.WARNING):
+        _publish_safe_docs(Context("KeyError: 'x'"), result)
+    assert [r.getMessage()[:40] for r in caplog.records] == ["Data Docs not wholly rendered: An unexpe"]
