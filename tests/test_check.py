@@ -295,6 +295,17 @@ def test_a_release_killed_before_its_audit_is_named_and_repaired(home):
     assert check_home(home).ok
 
 
+def test_check_beside_a_release_still_writing_its_audit_calls_nothing_unaudited(home):
+    """Found by the random histories' readers: `kcorpus check` run while a release was between its rename
+    and its audit page (under the writer lock) reported the new release "never audited"."""
+    from core.datahome import WriterLock
+
+    second = validate_and_release(home).release.version   # renamed; its audit is still to come
+    with WriterLock(home, "kcorpus release"):
+        assert not [p for p in check_home(home).problems if f"-{second}.html" in p]
+    assert any(f"-{second}.html: missing" in p for p in check_home(home).problems)   # a writer gone: named
+
+
 # --- a full disk (found by the random histories' full-disk rule) ---------------------------------------------
 
 def test_a_gx_store_file_cut_short_is_named_repaired_and_declared_again_by_the_gate(home):
