@@ -178,6 +178,9 @@ class OutsideHome(OSError):
         return self.args[0] if self.args else "refused: outside the data home"
 
 
+PROBE_GRACE = 0.3   # seconds a writer retries a lock held by a reader's probe
+
+
 class WriterLock:
     """One writer per data home: an exclusive flock on <home>/writer.lock, which holds the holder's pid,
     command and start time for the message a second writer gets. The kernel drops the lock when the
@@ -211,16 +214,23 @@ class WriterLock:
                 raise OutsideHome(f"refused to lock the data home: {self.home.lock_path} is a symbolic link "
                                   f"(to {os.readlink(self.home.lock_path)}); remove it") from None
             raise
-        deadline = time.monotonic() + self.wait
+        # a reader probing whether a writer is at work (`kcorpus check`, `status`) holds the lock for
+        # microseconds: a writer starting in that instant retries for PROBE_GRACE before calling it busy
+        started = time.monotonic()
+        deadline, grace = started + self.wait, started + PROBE_GRACE
         told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if now >= deadline and now >= grace:
                     os.close(fd)
                     raise DataHomeBusy(f"data home busy: {self.holder()}") from None
+                if now < grace:
+                    time.sleep(0.02)
+                    continue
                 if not told and self.on_wait:
                     self.on_wait(self.holder())
                     told = True

@@ -25,6 +25,7 @@ import fcntl
 import json
 import os
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,21 +79,50 @@ def check_home(home: DataHome, *, repair: bool = False) -> CheckReport:
         raise NotADataHome(f"{home.root} is not a kcorpus data home (no state.sqlite, warc/, documents/ or releases/)")
     lock = WriterLock(home, "kcorpus check --repair").acquire() if repair else None
     try:
-        report = CheckReport()
-        busy = lock is None and writer_active(home)
-        _check_symlinks(home, report)
-        _check_leftovers(home, report, repair, busy)
-        ends = _check_warc_files(home, report, repair)
-        _check_state(home, report, ends, repair, busy)
-        _check_documents(home, report, busy)
-        _check_quarantine(home, report)
-        _check_gx_store(home, report, repair, busy)
-        _check_releases(home, report)
-        _check_audit(home, report, repair and not busy, busy)
-        return report
+        if lock is not None:
+            return _check_all(home, repair, busy=False)
+        for _ in range(3):
+            # a writer that starts (or starts and ends) while the check reads would make its temporary
+            # files, its running run or its unaudited new release look like a killed writer's: when the
+            # lock file shows one came, the check is done again, as beside a writer if they keep coming
+            before = _writer_stamp(home)
+            busy = writer_active(home)
+            try:
+                report = _check_all(home, repair, busy)
+            except sqlite3.DatabaseError:   # the state read immutable while a writer came to change it
+                if busy or (_writer_stamp(home) == before and not writer_active(home)):
+                    raise
+                continue
+            if busy or (_writer_stamp(home) == before and not writer_active(home)):
+                return report
+        return _check_all(home, repair, busy=True)
     finally:
         if lock is not None:
             lock.release()
+
+
+def _writer_stamp(home: DataHome) -> tuple | None:
+    """The lock file as it stands: a writer's acquire writes it and its release empties it."""
+    try:
+        stat = os.stat(home.lock_path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _check_all(home: DataHome, repair: bool, busy: bool) -> CheckReport:
+    """Every check once; `busy`: a writer may be at work (what it is in the middle of is left alone)."""
+    report = CheckReport()
+    _check_symlinks(home, report)
+    _check_leftovers(home, report, repair, busy)
+    ends = _check_warc_files(home, report, repair)
+    _check_state(home, report, ends, repair, busy)
+    _check_documents(home, report, busy)
+    _check_quarantine(home, report)
+    _check_gx_store(home, report, repair, busy)
+    _check_releases(home, report)
+    _check_audit(home, report, repair and not busy, busy)
+    return report
 
 
 def _check_symlinks(home: DataHome, report: CheckReport) -> None:

@@ -306,6 +306,51 @@ def test_check_beside_a_release_still_writing_its_audit_calls_nothing_unaudited(
     assert any(f"-{second}.html: missing" in p for p in check_home(home).problems)   # a writer gone: named
 
 
+def test_check_beside_a_writer_that_starts_while_it_reads_calls_nothing_killed(home, monkeypatch):
+    """Found by the random histories' readers: `check` found no writer, then a refresh started and began
+    its run, and `check` called that run "still marked running, but no writer holds the data home". A
+    writer seen coming (the lock file changed) makes the check run again, beside it."""
+    import flows.check
+    from core.datahome import WriterLock
+
+    writer, real, started = WriterLock(home, "kcorpus refresh"), flows.check._check_symlinks, []
+
+    def a_writer_starts(home_, report):
+        if not started:
+            started.append(writer.acquire())
+            (home.releases_dir / ".work-1234-abcd").mkdir()   # what it is in the middle of
+        return real(home_, report)
+
+    monkeypatch.setattr(flows.check, "_check_symlinks", a_writer_starts)
+    try:
+        assert check_home(home).ok
+    finally:
+        writer.release()
+    assert any(".work-1234-abcd: left by a killed writer" in p for p in check_home(home).problems)
+
+
+def test_a_writer_starting_while_a_reader_probes_the_lock_is_not_refused(home):
+    """A reader's probe (flows.check.writer_active) holds the lock for an instant; a writer starting in that
+    instant retries for core.datahome.PROBE_GRACE instead of failing "data home busy"."""
+    import fcntl
+    import threading
+    import time
+
+    from core.datahome import DataHomeBusy, WriterLock
+
+    WriterLock(home, "kcorpus release").acquire().release()   # the lock file exists
+    fd = os.open(home.lock_path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)            # a probe, held far longer than a real one
+    threading.Timer(0.1, lambda: (fcntl.flock(fd, fcntl.LOCK_UN), os.close(fd))).start()
+    WriterLock(home, "kcorpus refresh").acquire().release()
+    holder = WriterLock(home, "kcorpus release").acquire()   # a real writer is still refused
+    started = time.monotonic()
+    with pytest.raises(DataHomeBusy):
+        WriterLock(home, "kcorpus refresh").acquire()
+    holder.release()
+    assert time.monotonic() - started < 2
+
+
 # --- a full disk (found by the random histories' full-disk rule) ---------------------------------------------
 
 def test_a_gx_store_file_cut_short_is_named_repaired_and_declared_again_by_the_gate(home):
