@@ -82,6 +82,11 @@ class DataHome:
         return self.root / "index" / "witnesses.sqlite"
 
     @property
+    def gate_memory(self) -> Path:
+        """Which documents passed which gate suite (expectations.gate.PassedBefore): a cache."""
+        return self.root / "index" / "gate.sqlite"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

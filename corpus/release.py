@@ -11,7 +11,7 @@ import re
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -329,6 +329,13 @@ def _sorted_stream(documents: Iterable[Document]) -> Iterable[Document]:
         yield doc
 
 
+def _with_work(doc: Document, work: str | None) -> Document:
+    """The document, carrying the id of the work it is a copy of (corpus.witnesses), if any."""
+    if work:
+        doc.extra = {**doc.extra, "work": work}
+    return doc
+
+
 def _manifest_entry_json(entry: dict) -> bytes:
     """One manifest entry as json.dumps(manifest, indent=1) lays it out inside "documents"."""
     text = json.dumps(entry, ensure_ascii=False, indent=1)
@@ -448,21 +455,18 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                                      trusted_conllu)
     # copies of one work across sites: each document carries its work's id, the teiCorpus links them.
     # Linking reads every text once before the release is written (the index on disk keeps signatures,
-    # not texts), so it runs when the documents come as a list (as the pipeline passes them); a
-    # streamed iterable is released without witness links.
+    # not texts): a list is read twice, and so is a stream that can be iterated again (the gate's
+    # PassedDocuments, reading the store one document at a time); a one-shot iterator is released
+    # without witness links.
     works, linking = [], None
-    total = len(documents) if isinstance(documents, Sequence) else None
+    total = len(documents) if isinstance(documents, Sized) else None   # a list, or the gate's stream
     report = progress or (lambda phase, done, total: None)
-    if isinstance(documents, Sequence):
-        docs = list(stream)
+    if isinstance(documents, Sized) and iter(documents) is not documents:
         report("linking", 0, total)
         with WitnessIndex(home.witness_index) as index:
-            works, linking = index.update(d for d in docs if not _unsafe(d))
+            works, linking = index.update(d for d in _sorted_stream(documents) if not _unsafe(d))
         work_of = {doc_id: work.id for work in works for doc_id in work.witnesses}
-        for doc in docs:
-            if doc.id in work_of:
-                doc.extra = {**doc.extra, "work": work_of[doc.id]}
-        stream = iter(docs)
+        stream = (_with_work(doc, work_of.get(doc.id)) for doc in stream)
     tmp = home.releases_dir / f".tmp-{uuid.uuid4().hex}"
     work = home.releases_dir / f".work-{uuid.uuid4().hex}"   # scratch files that are not part of the release
     (tmp / "tei").mkdir(parents=True)

@@ -28,6 +28,7 @@ import json
 import re
 import sqlite3
 import zlib
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
@@ -48,6 +49,7 @@ CONTAINED = 0.7           # ... or one copy's shingles mostly inside the other's
 CONTAINED_TEXT = 0.2      #     with at least this Jaccard
 MAX_DATE_GAP_DAYS = 3     # reposts carry the source's dateline; days apart means another item
 BUCKET_CAP = 32           # an LSH bucket keeps its first members only: past them it is a phrase many items share
+FINGERPRINTS_KEPT = 4096  # fingerprints read back for confirmation kept in memory (~3 KB each)
 MAX_CONFIRM = 48          # candidates confirmed per document (the ones sharing most bands)
 SLOT_CONTEXT = (3, 2)     # words left and right of a name that make its slot (3 + 2: rarely met by chance)
 SPELLING_VARIANT = 0.75   # "Phyongyang" / "Pyongyang": one name spelt two ways, not two names
@@ -115,18 +117,20 @@ def name_slots(text: str) -> dict[str, str]:
     {'a message to|president of': 'Miguel Diaz-Canel', 'diaz-canel president of|on monday': 'Cuba'}
     """
     tokens = text.split()
+    bare = [_bare(t) for t in tokens]
+    named = [_is_name(tokens, bare, i) for i in range(len(tokens))]
     slots: dict[str, str] = {}
     i = 0
     while i < len(tokens):
-        if not _is_name(tokens, i):
+        if not named[i]:
             i += 1
             continue
         j = i
-        while j < len(tokens) and _is_name(tokens, j) and (j == i or not tokens[j - 1][-1] in ",;:.!?)”\""):
+        while j < len(tokens) and named[j] and (j == i or not tokens[j - 1][-1] in ",;:.!?)”\""):
             j += 1
-        left = " ".join(_bare(t).lower() for t in tokens[max(0, i - SLOT_CONTEXT[0]):i])
-        right = " ".join(_bare(t).lower() for t in tokens[j:j + SLOT_CONTEXT[1]])
-        slots.setdefault(f"{left}|{right}", " ".join(_bare(t) for t in tokens[i:j]))
+        left = " ".join(b.lower() for b in bare[max(0, i - SLOT_CONTEXT[0]):i])
+        right = " ".join(b.lower() for b in bare[j:j + SLOT_CONTEXT[1]])
+        slots.setdefault(f"{left}|{right}", " ".join(bare[i:j]))
         i = j
     return slots
 
@@ -135,11 +139,11 @@ def _bare(token: str) -> str:
     return token.strip(".,;:!?()[]“”‘’\"'").replace("’", "'")
 
 
-def _is_name(tokens: list[str], i: int) -> bool:
+def _is_name(tokens: list[str], bare: list[str], i: int) -> bool:
     """A capitalised word that does not open a sentence and is not KCNA's everyday vocabulary."""
-    if i == 0 or tokens[i - 1][-1] in ".!?:;\"“":
+    word = bare[i]
+    if not "A" <= word[:1] <= "Z" or i == 0 or tokens[i - 1][-1] in ".!?:;\"“":   # most words: lower case
         return False
-    word = _bare(tokens[i])
     return bool(NAME.fullmatch(word)) and word not in COMMON_NAMES
 
 
@@ -322,6 +326,7 @@ class WitnessIndex:
         self.num_perm = num_perm
         lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=num_perm)
         self.bands, self.rows = lsh.b, lsh.r
+        self._kept: OrderedDict[int, Fingerprint] = OrderedDict()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open(path)
@@ -410,12 +415,14 @@ class WitnessIndex:
         except BaseException:
             if db.in_transaction:   # SQLite rolled back by itself on a full disk: the disk is the error to say
                 db.execute("ROLLBACK")
+            self._kept.clear()
             raise
         return out
 
     def _add(self, fp: Fingerprint, hashvalues: np.ndarray, old_n: int | None, report: LinkReport) -> int:
         db = self.db
         if old_n is not None:   # a changed text: its old bands and links go, it is confirmed anew
+            self._kept.pop(old_n, None)   # SQLite may give its number to the next row
             db.execute("DELETE FROM bands WHERE n=?", (old_n,))
             db.execute("DELETE FROM links WHERE a=? OR b=?", (old_n, old_n))
             db.execute("DELETE FROM docs WHERE n=?", (old_n,))
@@ -431,19 +438,19 @@ class WitnessIndex:
         # year is a guess): one formula sent every year to one addressee fills no bucket of another year.
         day = fp.day.toordinal() if fp.day and not fp.year_from_capture else None
         marks = ",".join("?" * len(keys))
+        # The bucket members this text meets, counted in SQLite (a Python loop over every member row was
+        # half of a release's linking on a corpus of formula articles): per member the bands it shares,
+        # the strongest first; per bucket the members of the same kind (dated in the window, or undated).
         if day is None:
-            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks})", keys)
+            met = (f"SELECT key, n, day IS NULL AS same FROM bands WHERE key IN ({marks})", keys)
         else:
-            rows = db.execute(f"SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day BETWEEN ? AND ? "
-                              f"UNION ALL SELECT key, day, n FROM bands WHERE key IN ({marks}) AND day IS NULL",
-                              keys + [day - MAX_DATE_GAP_DAYS, day + MAX_DATE_GAP_DAYS] + keys)
-        shared: dict[int, int] = {}
-        sizes: dict[int, int] = {}   # per bucket, the members this text would sit beside
-        for key, their_day, other in rows:
-            if (their_day is None) == (day is None):
-                sizes[key] = sizes.get(key, 0) + 1
-            shared[other] = shared.get(other, 0) + 1
-        candidates = sorted(shared, key=lambda other: (-shared[other], other))
+            met = (f"SELECT key, n, 1 AS same FROM bands WHERE key IN ({marks}) AND day BETWEEN ? AND ? "
+                   f"UNION ALL SELECT key, n, 0 AS same FROM bands WHERE key IN ({marks}) AND day IS NULL",
+                   keys + [day - MAX_DATE_GAP_DAYS, day + MAX_DATE_GAP_DAYS] + keys)
+        candidates = [other for other, in db.execute(
+            f"SELECT n FROM ({met[0]}) GROUP BY n ORDER BY COUNT(*) DESC, n LIMIT ?", met[1] + [MAX_CONFIRM + 1])]
+        full = {key for key, in db.execute(
+            f"SELECT key FROM ({met[0]}) WHERE same GROUP BY key HAVING COUNT(*) >= ?", met[1] + [BUCKET_CAP])}
         if len(candidates) > MAX_CONFIRM:
             report.too_many_candidates.append(fp.id)
             candidates = candidates[:MAX_CONFIRM]
@@ -451,21 +458,29 @@ class WitnessIndex:
             if confirm(fp, theirs):
                 db.execute("INSERT OR IGNORE INTO links VALUES (?, ?)", (min(n, other), max(n, other)))
                 report.confirmed_pairs += 1
-        full = [key for key in keys if sizes.get(key, 0) >= BUCKET_CAP]
         report.full_buckets += len(full)
         db.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(key, day, n) for key in keys if key not in full])
         return n
 
     def _fingerprints(self, numbers: list[int]) -> list[tuple[int, Fingerprint]]:
-        """The stored fingerprints of these index rows, in the order asked."""
-        if not numbers:
-            return []
-        rows = {row[0]: row for row in self.db.execute(
-            "SELECT n, id, text_sha, shingles, title_key, day, year_from_capture, names FROM docs "
-            f"WHERE n IN ({','.join('?' * len(numbers))})", numbers)}
-        return [(n, Fingerprint(r[1], r[2], np.frombuffer(r[3], dtype=np.uint32), r[4],
-                                date.fromisoformat(r[5]) if r[5] else None, bool(r[6]), json.loads(r[7])))
-                for n in numbers if (r := rows.get(n)) is not None]
+        """The stored fingerprints of these index rows, in the order asked. The last FINGERPRINTS_KEPT read
+        are kept: the members of a formula's buckets are every new member's candidates again."""
+        cache = self._kept
+        missing = [n for n in numbers if n not in cache]
+        if missing:
+            for r in self.db.execute(
+                    "SELECT n, id, text_sha, shingles, title_key, day, year_from_capture, names FROM docs "
+                    f"WHERE n IN ({','.join('?' * len(missing))})", missing):
+                cache[r[0]] = Fingerprint(r[1], r[2], np.frombuffer(r[3], dtype=np.uint32), r[4],
+                                          date.fromisoformat(r[5]) if r[5] else None, bool(r[6]), json.loads(r[7]))
+            while len(cache) > FINGERPRINTS_KEPT:
+                cache.popitem(last=False)
+        found = []
+        for n in numbers:
+            if n in cache:
+                cache.move_to_end(n)
+                found.append((n, cache[n]))
+        return found
 
     def _works(self, present: list[tuple[int, str]]) -> list[Work]:
         """Connected components of the confirmed links among the documents of this pass."""

@@ -107,6 +107,11 @@ def render_quality_report(result, *, title: str, release: str | None, previous_c
     else:
         out.append("<p class='banner'>The release was <b>refused</b>: "
                    + "; ".join(escape(f.message) for f in result.batch_failures) + "</p>")
+    if result.remembered:
+        checked = sum(result.counts_by_site.values()) - result.remembered
+        out.append(f"<p>Great Expectations checked {checked} new or changed documents now; the other "
+                   f"{result.remembered} are unchanged since they passed these same checks (same suite, same "
+                   f"text: the gate's memory, <code>index/gate.sqlite</code>).</p>")
     if release and result.batch_failures:
         out.append("<p class='banner'>Released with --allow-partial despite: "
                    + "; ".join(escape(f.message) for f in result.batch_failures) + "</p>")

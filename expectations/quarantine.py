@@ -41,12 +41,14 @@ def write_quarantine(home: DataHome, result) -> list[Path]:
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
         written.append(path)
-    for doc in result.passed:
-        path = _path(home, doc.id)
-        if path.exists():
-            resolved = home.quarantine_dir / RESOLVED
-            resolved.mkdir(exist_ok=True)
-            os.replace(path, resolved / f"{doc.id}-{now.replace(':', '')}.json")
+    held = {doc.id for doc in result.quarantined}
+    for path in sorted(home.quarantine_dir.glob("*.json")) if home.quarantine_dir.is_dir() else []:
+        doc_id = path.stem
+        if doc_id in held or doc_id not in result.verdicts:   # held now, or not in this batch at all
+            continue
+        resolved = home.quarantine_dir / RESOLVED
+        resolved.mkdir(exist_ok=True)
+        os.replace(path, resolved / f"{doc_id}-{now.replace(':', '')}.json")
     return written
 
 

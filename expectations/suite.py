@@ -7,6 +7,7 @@ strings come from the site profiles, so the check and the cleaner can never drif
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -90,6 +91,26 @@ def document_row(doc: Document) -> dict:
         "published": _published(doc.date), "url_on_site_host": _on_site_host(doc),
         "looks_mojibake": looks_mojibake(doc.title or "") or any(map(looks_mojibake, doc.paragraphs)),
     }
+
+
+def row_digest(doc: Document) -> str:
+    """A digest of exactly what `document_row` reads of a document: two documents with the same digest get
+    the same row, so the same verdict from the same suite."""
+    parts = [doc.id, doc.site, doc.source_url, doc.title or "", doc.lang or "", doc.date or "", *doc.paragraphs]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def suite_digest(settings: GateSettings) -> str:
+    """What a document's verdict depends on besides its row: the declared checks (their regexes, bounds,
+    the sites' chrome strings), the code that derives the row, and the Great Expectations version. The
+    day's upper bound on `published` is left out: a date that was not in the future yesterday is not
+    today either, so a pass stays a pass as days go by."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    specs = document_expectations(date(9999, 12, 31), settings)
+    this_module = Path(__file__).read_bytes()
+    return hashlib.sha256(repr(specs).encode() + this_module + version("great_expectations").encode()).hexdigest()
 
 
 def document_expectations(today: date, settings: GateSettings) -> list[tuple[str, dict]]:

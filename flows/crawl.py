@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cleaners.store import current_documents
+from cleaners.store import load_document
 from core.datahome import DataHome
 from core.profiles import get_profile
 from flows.clean import clean_run
@@ -94,15 +94,20 @@ def package_wacz(home: DataHome, run_id: str) -> dict:
                for r in rows):
         return {"skipped": f"run {run_id} archived no new page (every page unchanged: revisit records "
                            f"only, in warc/); no WACZ"}
-    titles = {doc.id: doc.title for doc in current_documents(home)}
     pages, seen = [], set()
     for row in reversed(rows):  # the last capture of each URL in the run
         if row["kind"] != "article" or row["body_warc_file"] is None or row["url"] in seen:
             continue
         seen.add(row["url"])
         doc_id = get_profile(row["site"]).document_id(row["url"])
-        if doc_id in titles:
-            pages.append(Page(row["url"], row["captured_at"], doc_id, titles[doc_id]))
+        # the title of this run's pages only: reading every stored document for them cost a large
+        # archive's whole store per crawl
+        try:
+            doc = load_document(home, row["site"], doc_id) if doc_id else None
+        except ValueError:   # not an id the store could hold: no document of it
+            doc = None
+        if doc is not None:
+            pages.append(Page(row["url"], row["captured_at"], doc_id, doc.title))
     description = f"kcorpus crawl run {run_id}" + (
         f", a replay of {', '.join(r['file'] for r in replayed)}" if replayed else "")
     out = home.wacz_dir / wacz_name(run_id)

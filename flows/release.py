@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cleaners.store import current_documents
+from cleaners.store import StoredDocuments
 from core.datahome import DataHome
 from flows.crawl import last_checked, last_crawl_outcomes
 
@@ -41,7 +41,7 @@ class Refusal:
     message: str
 
 
-def refuse_release_without_evidence(home: DataHome, documents: list, outcomes: dict[str, dict]) -> None:
+def refuse_release_without_evidence(home: DataHome, documents: StoredDocuments, outcomes: dict[str, dict]) -> None:
     """A release needs documents, and in a data home that has crawled (its warc/ holds captures) the crawls
     they came from: refuse a first release of a home that holds nothing and never crawled, and documents
     of a site whose crawl outcome the state does not hold while the archive shows crawls happened (an
@@ -54,7 +54,7 @@ def refuse_release_without_evidence(home: DataHome, documents: list, outcomes: d
         raise ReleaseBlocked([Refusal(f"nothing to release: no documents in {home.root} and no earlier "
                                       f"release (run `kcorpus refresh` first)")], None)
     crawled = home.warc_dir.is_dir() and any(home.warc_dir.glob("*.warc.gz"))
-    unproven = sorted({d.site for d in documents} - set(outcomes)) if crawled else []
+    unproven = sorted(documents.sites - set(outcomes)) if crawled else []
     if unproven:
         raise ReleaseBlocked([Refusal(f"{site}: the crawl state holds no crawl of this site, yet there are "
                                       f"documents of it and captures in warc/ (state.sqlite emptied or "
@@ -93,17 +93,22 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     from corpus.manifest import latest_release
     from corpus.release import build_release, check_version, previous_counts
     from expectations import validate_batch
+    from expectations.gate import PassedBefore
     from expectations.quarantine import write_quarantine
 
     if version is not None:
         check_version(home, version)  # a taken or malformed version fails before the gate runs
-    documents = current_documents(home)
+    documents = StoredDocuments(home)   # read one at a time: a release never holds the whole archive
     outcomes = last_crawl_outcomes(home)
     refuse_release_without_evidence(home, documents, outcomes)
     before = previous_counts(home)
     if progress is not None:   # progress(phase, done, total): what a terminal shows while the release runs
         progress("gate", 0, len(documents))
-    result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes)
+    memory = PassedBefore(home.gate_memory)
+    try:
+        result = validate_batch(documents, home=home, previous_counts=before, crawl_outcomes=outcomes, memory=memory)
+    finally:
+        memory.close()
     write_quarantine(home, result)
     # an empty first release is never written, --allow-partial or not: it would stand as a release of
     # nothing (found by the random histories: an outage, then `release --allow-partial`)

@@ -467,7 +467,7 @@ class ReleasePhases:
         now = self.clock()
         if phase != self.phase:
             self.phase, self.started = phase, now
-            words = {"gate": f"release: the quality gate over {total:,} documents",
+            words = {"gate": f"release: the quality gate over {total or 0:,} documents",
                      "linking": "release: linking copies of one article across sites",
                      "writing": "release: writing the release files"}
             err.print(words.get(phase, f"release: {phase}"), highlight=False)

@@ -173,3 +173,57 @@ def test_the_ascii_fast_path_of_the_mojibake_check_changes_no_verdict(snapshot_d
     texts = [p for d in snapshot_documents for p in d.paragraphs] + ["Kim Il Sungâ€™s", "caf\u00c3\u00a9"]
     assert [looks_mojibake(t) for t in texts] == [is_bad(t) for t in texts]
     assert looks_mojibake("caf\u00c3\u00a9")
+
+
+def test_the_gate_remembers_passes_and_checks_only_what_changed(tmp_path, snapshot_documents, monkeypatch):
+    """A daily release of a large archive: documents unchanged since they passed the same suite are not run
+    through Great Expectations again; an edited one is, and a planted fault in it is still caught; a
+    failure is never remembered; another suite (other limits) checks everything again."""
+    import expectations.gate as gate_module
+    from expectations.gate import PassedBefore
+    from expectations.suite import GateSettings
+
+    home = DataHome.resolve(tmp_path).ensure()
+    memory = PassedBefore(home.gate_memory)
+    framed: list[int] = []
+    frame_rows = gate_module.FRAME_ROWS
+    monkeypatch.setattr(gate_module, "FRAME_ROWS", 10)   # several frames: a corpus is checked in slices
+    original = gate_module.document_row
+    monkeypatch.setattr(gate_module, "document_row", lambda doc: framed.append(1) or original(doc))
+
+    docs = copy.deepcopy(snapshot_documents)
+    first = validate_batch(docs, home=home, build_docs=False, memory=memory)
+    assert len(first.passed) == 27 and first.remembered == 0 and len(framed) == 27
+
+    framed.clear()
+    edited = docs[3]
+    edited.paragraphs[0] += " workers\\and peasants"     # the site's backslash damage, planted in an edit
+    again = validate_batch(docs, home=home, build_docs=False, memory=memory)
+    assert len(framed) == 1 and again.remembered == 26
+    assert [d.id for d in again.quarantined] == [edited.id]
+    assert len(again.passed) == 26 and again.counts_by_site == first.counts_by_site
+
+    framed.clear()
+    third = validate_batch(docs, home=home, build_docs=False, memory=memory)   # the failure is checked again
+    assert len(framed) == 1 and [d.id for d in third.quarantined] == [edited.id]
+
+    framed.clear()
+    stricter = GateSettings(body_bounds={"globalsecurity": (200, 1000)})
+    other = validate_batch(docs, home=home, build_docs=False, memory=memory, settings=stricter)
+    assert len(framed) == 27 and other.remembered == 0
+    assert frame_rows >= 1000   # the real slice keeps GX runs few at 100k documents
+    memory.close()
+
+
+def test_a_shared_id_is_never_taken_from_memory(tmp_path, snapshot_documents):
+    from expectations.gate import PassedBefore
+
+    home = DataHome.resolve(tmp_path).ensure()
+    memory = PassedBefore(home.gate_memory)
+    docs = copy.deepcopy(snapshot_documents)
+    validate_batch(docs, home=home, build_docs=False, memory=memory)
+    twin = copy.deepcopy(docs[0])
+    twin.source_url += "?print=1"
+    result = validate_batch(docs + [twin], home=home, build_docs=False, memory=memory)
+    assert [d.id for d in result.quarantined] == [docs[0].id, docs[0].id]
+    memory.close()
