@@ -160,8 +160,7 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version_ca
     # "--- Error logging to API ---"); --debug keeps those reports.
     logging.raiseExceptions = debug
     LOGGING["log_file"] = log_file
-    if quiet:
-        console.quiet = True
+    console.quiet = quiet   # set each time: a later command in the same process (a test's) is not quiet
 
 
 def log_prefect(home) -> None:

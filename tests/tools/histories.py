@@ -325,6 +325,9 @@ class FullDisk:
 def open_files_under(root: Path, but: tuple[str, ...] = ()) -> list[str]:
     """Files under `root` this process holds open (a command that leaks a descriptor keeps a deleted
     file alive, and a disk busy: a scheduler's long-lived process would hold them for ever)."""
+    import gc
+
+    gc.collect()   # a connection only a finished traceback's frames still hold is closed by the collector
     held = []
     for fd in Path("/proc/self/fd").iterdir():
         try:
