@@ -15,11 +15,21 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def step_kind(line: str) -> str:
+    """A step's kind from its log line ("full disk (tmpfs of 700 KiB): release: exit 1 [3.1 s]" -> "full disk
+    release exit 1")."""
+    import re
+
+    words = re.sub(r"\([^)]*\d[^)]*\)|\[.*?\]|snapshot-\d|after [\d.]+s|[:]", " ", line).split()
+    return " ".join(words)
 
 
 def main() -> None:
@@ -35,16 +45,22 @@ def main() -> None:
     from tests.tools.histories import DataHomeHistory, run_history
 
     started, failures, steps = time.perf_counter(), 0, 0
+    kinds: Counter = Counter()
     for seed in range(args.first_seed, args.first_seed + args.histories):
+        began = time.perf_counter()
         try:
-            steps += len(run_history(seed, args.steps))
+            log = run_history(seed, args.steps)
+            steps += len(log)
+            kinds.update(step_kind(line) for line in log)
+            print(f"seed {seed}: ok, {len(log)} steps in {time.perf_counter() - began:.0f} s", flush=True)
         except Exception as exc:  # noqa: BLE001 - every failing history is reported, the run goes on
             failures += 1
-            print(f"seed {seed}: FAILED {type(exc).__name__}: {str(exc)[:2000]}")
+            print(f"seed {seed}: FAILED {type(exc).__name__}: {str(exc)[:2000]}", flush=True)
             traceback.print_exc(limit=3)
     elapsed = time.perf_counter() - started
     print(f"{args.histories} histories of {args.steps} steps ({steps} steps run) in {elapsed:.0f} s: "
           f"{failures} failed")
+    print("steps of the histories that passed: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
     if args.hypothesis:
         from hypothesis import HealthCheck, settings
         from hypothesis.stateful import run_state_machine_as_test

@@ -189,6 +189,9 @@ class OutsideHome(OSError):
         return self.args[0] if self.args else "refused: outside the data home"
 
 
+PROBE_GRACE = 0.3   # seconds a writer retries a lock held by a reader's probe
+
+
 class WriterLock:
     """One writer per data home: an exclusive flock on <home>/writer.lock, which holds the holder's pid,
     command and start time for the message a second writer gets. The kernel drops the lock when the
@@ -212,6 +215,8 @@ class WriterLock:
             return "another kcorpus command"
 
     def acquire(self) -> "WriterLock":
+        if self._fd is not None:   # `with WriterLock(...).acquire():` enters an already held lock
+            return self
         self.home.root.mkdir(parents=True, exist_ok=True)
         try:  # O_NOFOLLOW: a writer.lock linked to another file must not get that file truncated
             fd = os.open(self.home.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -220,26 +225,39 @@ class WriterLock:
                 raise OutsideHome(f"refused to lock the data home: {self.home.lock_path} is a symbolic link "
                                   f"(to {os.readlink(self.home.lock_path)}); remove it") from None
             raise
-        deadline = time.monotonic() + self.wait
+        # a reader probing whether a writer is at work (`kcorpus check`, `status`) holds the lock for
+        # microseconds: a writer starting in that instant retries for PROBE_GRACE before calling it busy
+        started = time.monotonic()
+        deadline, grace = started + self.wait, started + PROBE_GRACE
         told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if now >= deadline and now >= grace:
                     os.close(fd)
                     raise DataHomeBusy(f"data home busy: {self.holder()}") from None
+                if now < grace:
+                    time.sleep(0.02)
+                    continue
                 if not told and self.on_wait:
                     self.on_wait(self.holder())
                     told = True
                 time.sleep(0.2)
+        self._fd = fd
         info = {"pid": os.getpid(), "command": self.command,
                 "since": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
-        os.fsync(fd)
-        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+            os.fsync(fd)
+        except OSError:
+            # who holds the lock is only told to a second writer ("another kcorpus command" without it);
+            # on a full disk the lock is held all the same (an fd raised out of here would stay locked
+            # for the life of the process), and the command says what the disk refused when it writes
+            pass
         return self
 
     def release(self) -> None:

@@ -413,7 +413,8 @@ class WitnessIndex:
                 report.signed += 1
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:   # SQLite rolled back by itself on a full disk: the disk is the error to say
+                db.execute("ROLLBACK")
             self._kept.clear()
             raise
         return out

@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,8 @@ from expectations.reasons import check_words, explain
 from expectations.suite import (GateSettings, batch_expectations, describe, document_expectations,
                                 document_row, row_digest, suite_digest)
 from core.datahome import DataHome
+
+log = logging.getLogger(__name__)
 
 DOCS_SITE = "kcorpus"
 # Rows per Great Expectations run: the frame holds two copies of every text (`body`, `text`), so a whole
@@ -116,12 +119,47 @@ class PassedBefore:
         self.db.close()
 
 
+def damaged_gx_files(home: DataHome) -> list[Path]:
+    """Files of the GX store (<home>/gx: its config, suites, validation definitions, checkpoints, past
+    validation results) that do not parse. GX writes them in place, not by rename, so a full disk or a
+    kill leaves one cut short (`Unterminated string ...`), and every later gate failed reading it. All but
+    the past results are declared again from expectations/suite.py at every gate, so removing a damaged
+    file loses nothing a release depends on."""
+    import json
+
+    from ruamel.yaml import YAML, YAMLError
+
+    damaged = []
+    if not home.gx_dir.is_dir():
+        return damaged
+    for path in sorted(home.gx_dir.rglob("*")):
+        if path.is_symlink() or not path.is_file() or path.suffix not in (".json", ".yml"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json" and not isinstance(json.loads(text), dict):
+                raise ValueError("not a GX record")
+            if path.suffix == ".yml":   # GX writes whole lines: a file cut short mid-line may still parse
+                parsed = YAML(typ="safe").load(text)
+                if (text and not text.endswith("\n")) or (path.name == "great_expectations.yml" and not (
+                        isinstance(parsed, dict) and "stores" in parsed)):
+                    raise ValueError("not a whole GX config")
+        except (UnicodeDecodeError, ValueError, YAMLError):
+            damaged.append(path)
+    return damaged
+
+
 def _context(home: DataHome):
-    """The file-backed GX context in <home>/gx, with a Data Docs site in <home>/reports/data_docs."""
+    """The file-backed GX context in <home>/gx, with a Data Docs site in <home>/reports/data_docs.
+    A damaged store file (damaged_gx_files) is removed first, and said in the log."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     home.gx_dir.mkdir(parents=True, exist_ok=True)
+    for path in damaged_gx_files(home):
+        log.warning("%s: damaged (cut short by a full disk or a kill?); removed, GX declares it again",
+                    path.relative_to(home.root))
+        path.unlink()
     context = gx.get_context(mode="file", project_root_dir=str(home.gx_dir))
     # Relative to the GX context's own folder (<home>/gx/gx), so a data home moved elsewhere writes its
     # Data Docs inside itself, never to the place it was first created in.
@@ -227,7 +265,35 @@ def _publish_safe_docs(context, result) -> None:
             outcome.result = _escaped(dict(outcome.result or {}))
         context.validation_results_store.set(identifier, safe)
         identifiers.append(identifier)
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    with _docs_errors() as errors:
+        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    for message in errors:
+        if "No space left on device" in message or "[Errno 28]" in message:
+            import errno
+            raise OSError(errno.ENOSPC, "No space left on device", "reports/data_docs")
+        log.warning("Data Docs not wholly rendered: %s", message.splitlines()[0][:300])
+
+
+@contextmanager
+def _docs_errors():
+    """GX's site builder catches an error writing a page (a full disk among them), logs it at ERROR with
+    the traceback inside the message and goes on: the messages are collected instead, for the caller to
+    raise a full disk and say anything else in one line."""
+    builder = logging.getLogger("great_expectations.render.renderer.site_builder")
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler, propagate = Collect(logging.ERROR), builder.propagate
+    builder.addHandler(handler)
+    builder.propagate = False
+    try:
+        yield messages
+    finally:
+        builder.removeHandler(handler)
+        builder.propagate = propagate
 
 
 def validate_batch(documents: list[Document], *, home: DataHome, previous_counts: dict[str, int] | None = None,

@@ -10,7 +10,7 @@ Invariants:
   WARC file with that record's id, and no two rows name one record under different ids;
 - document store <-> state: every current document's capture is a capture of the state; a document
   retired as gone has its URL marked gone (its why-gone) in the state;
-- quarantine records are readable;
+- quarantine records are readable; the quality gate's GX store parses;
 - nothing a killed writer leaves: temporary files and folders, runs still marked running when no writer
   holds the data home, symlinks that lead writes out of the data home.
 
@@ -25,6 +25,7 @@ import fcntl
 import json
 import os
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,20 +79,50 @@ def check_home(home: DataHome, *, repair: bool = False) -> CheckReport:
         raise NotADataHome(f"{home.root} is not a kcorpus data home (no state.sqlite, warc/, documents/ or releases/)")
     lock = WriterLock(home, "kcorpus check --repair").acquire() if repair else None
     try:
-        report = CheckReport()
-        busy = lock is None and writer_active(home)
-        _check_symlinks(home, report)
-        _check_leftovers(home, report, repair, busy)
-        ends = _check_warc_files(home, report, repair)
-        _check_state(home, report, ends, repair, busy)
-        _check_documents(home, report, busy)
-        _check_quarantine(home, report)
-        _check_releases(home, report)
-        _check_audit(home, report, repair and not busy)
-        return report
+        if lock is not None:
+            return _check_all(home, repair, busy=False)
+        for _ in range(3):
+            # a writer that starts (or starts and ends) while the check reads would make its temporary
+            # files, its running run or its unaudited new release look like a killed writer's: when the
+            # lock file shows one came, the check is done again, as beside a writer if they keep coming
+            before = _writer_stamp(home)
+            busy = writer_active(home)
+            try:
+                report = _check_all(home, repair, busy)
+            except sqlite3.DatabaseError:   # the state read immutable while a writer came to change it
+                if busy or (_writer_stamp(home) == before and not writer_active(home)):
+                    raise
+                continue
+            if busy or (_writer_stamp(home) == before and not writer_active(home)):
+                return report
+        return _check_all(home, repair, busy=True)
     finally:
         if lock is not None:
             lock.release()
+
+
+def _writer_stamp(home: DataHome) -> tuple | None:
+    """The lock file as it stands: a writer's acquire writes it and its release empties it."""
+    try:
+        stat = os.stat(home.lock_path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _check_all(home: DataHome, repair: bool, busy: bool) -> CheckReport:
+    """Every check once; `busy`: a writer may be at work (what it is in the middle of is left alone)."""
+    report = CheckReport()
+    _check_symlinks(home, report)
+    _check_leftovers(home, report, repair, busy)
+    ends = _check_warc_files(home, report, repair)
+    _check_state(home, report, ends, repair, busy)
+    _check_documents(home, report, busy)
+    _check_quarantine(home, report)
+    _check_gx_store(home, report, repair, busy)
+    _check_releases(home, report)
+    _check_audit(home, report, repair and not busy, busy)
+    return report
 
 
 def _check_symlinks(home: DataHome, report: CheckReport) -> None:
@@ -317,14 +348,20 @@ def _check_releases(home: DataHome, report: CheckReport) -> None:
     report.checked["releases"] = len(releases)
 
 
-def _check_audit(home: DataHome, report: CheckReport, repair: bool) -> None:
+def _check_audit(home: DataHome, report: CheckReport, repair: bool, busy: bool = False) -> None:
     """Every release after the first has its audit page (reports/audit-OLD-NEW.html): a release killed
     right after its rename never got it, nor its feeds and history step. With repair, the audit of the
-    newest release is written again (after_release also writes the missing pages of the steps before)."""
+    newest release is written again (after_release also writes the missing pages of the steps before).
+    While a writer holds the home (`busy`), the newest release's audit may be still to come: a release
+    writes it after the rename, under the same lock."""
     from corpus.manifest import list_releases
 
     releases = list_releases(home)
-    missing = [f"{old.version}-{new.version}" for old, new in zip(releases, releases[1:])
+    pairs = list(zip(releases, releases[1:]))
+    if busy and pairs:
+        report.checked["audit_skipped_writer_running"] = 1
+        pairs = pairs[:-1]
+    missing = [f"{old.version}-{new.version}" for old, new in pairs
                if not (home.reports_dir / f"audit-{old.version}-{new.version}.html").exists()]
     if missing and repair:
         from flows.audit import after_release
@@ -335,3 +372,21 @@ def _check_audit(home: DataHome, report: CheckReport, repair: bool) -> None:
     for pair in missing:
         report.problems.append(f"reports/audit-{pair}.html: missing (the release was never audited: killed right "
                                f"after its rename?); kcorpus check --repair writes it")
+
+
+def _check_gx_store(home: DataHome, report: CheckReport, repair: bool, busy: bool) -> None:
+    """The quality gate's GX store (<home>/gx) parses: GX writes it in place, so a full disk leaves a file
+    cut short. Every such file is declared again at the next gate (expectations.gate.damaged_gx_files),
+    so --repair removes it. Skipped while a writer runs (it may be writing one)."""
+    from expectations.gate import damaged_gx_files
+
+    if busy:
+        return
+    for path in damaged_gx_files(home):
+        name = path.relative_to(home.root).as_posix()
+        if repair:
+            path.unlink()
+            report.repaired.append(f"{name}: removed (cut short; the quality gate declares it again)")
+        else:
+            report.problems.append(f"{name}: cut short (a full disk or a killed writer); kcorpus check --repair "
+                                   f"removes it, the quality gate declares it again")

@@ -23,8 +23,11 @@ def describe_failure(exc: BaseException) -> str:
     a missing key by its message; anything else by the first line of its message."""
     if isinstance(exc, WarcWriteError):
         return exc.strerror
+    from flows.server import embedded_disk_full
+    if not isinstance(exc, OSError) and (words := embedded_disk_full()):
+        return words   # an HTTP 500 from the embedded server, or the crashed run it left: its database is full
     if isinstance(exc, sqlite3.OperationalError):
-        return f"the crawl state could not be written: {describe_sqlite_error(exc)}"
+        return f"a database of the data home could not be written: {describe_sqlite_error(exc)}"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" writing {exc.filename}" if exc.filename else ""
         return f"{describe_os_error(exc)}{where}; nothing already written was lost"

@@ -54,16 +54,21 @@ class GuardedServer:
         lifeline_read, self._lifeline = os.pipe()  # the write end stays here, never inherited
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
         env.pop("PREFECT_API_URL", None)
+        # its output (uvicorn's tracebacks of a failing database among it) goes to the log file, never the
+        # terminal; the last lines are kept to say in words why it failed
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flows.server", str(listener.fileno()), str(lifeline_read), str(os.getpid())],
-            pass_fds=(listener.fileno(), lifeline_read), env=env, stdin=subprocess.DEVNULL)
+            pass_fds=(listener.fileno(), lifeline_read), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = ServerOutput(self.process.stdout)
         os.close(lifeline_read)
         listener.close()
         deadline = time.monotonic() + startup_timeout
         while not healthy(self.api_url, timeout=2.0):
             if self.process.poll() is not None:
-                raise PrefectUnreachable(f"the embedded Prefect server exited with code {self.process.returncode} "
-                                         f"while starting")
+                self.output.finished.wait(5)
+                raise PrefectUnreachable(self.output.disk_full() or f"the embedded Prefect server exited with code "
+                                                                    f"{self.process.returncode} while starting")
             if time.monotonic() > deadline:
                 self.stop()
                 raise PrefectUnreachable(f"the embedded Prefect server did not answer within {startup_timeout:.0f} s")
@@ -78,6 +83,45 @@ class GuardedServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class ServerOutput:
+    """The embedded server's output, read as it comes (a full pipe would stall the server): each line
+    to the log file (the `kcorpus.prefect_server` logger at INFO, never on the terminal), the last
+    ones kept to name the cause of a failure."""
+
+    DISK_FULL = ("database or disk is full", "No space left on device", "disk I/O error")
+
+    def __init__(self, stream):
+        import collections
+        import logging
+
+        self.lines: collections.deque[str] = collections.deque(maxlen=400)
+        self.finished = threading.Event()
+        self._logger = logging.getLogger("kcorpus.prefect_server")
+        threading.Thread(target=self._read, args=(stream,), daemon=True, name="prefect-server-output").start()
+
+    def _read(self, stream) -> None:
+        try:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                self.lines.append(line)
+                self._logger.info(line)
+        finally:
+            self.finished.set()
+
+    def disk_full(self) -> str | None:
+        """"disk full ... " when the server's database could not be written for want of space."""
+        if not any(words in line for line in list(self.lines) for words in self.DISK_FULL):
+            return None
+        home = os.environ.get("PREFECT_HOME") or "~/.prefect"
+        return (f"disk full (no space left on device): the embedded Prefect server's database "
+                f"({home}/prefect.db) could not be written")
+
+
+def embedded_disk_full() -> str | None:
+    """Why the embedded Prefect server failed, when it was a full disk (else None)."""
+    return _started.output.disk_full() if _started is not None else None
 
 
 def ensure_api() -> str:

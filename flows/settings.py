@@ -50,7 +50,7 @@ def apply_prefect_defaults(data_home: Path | None = None) -> None:
         os.environ["PREFECT_HOME"] = str(Path(data_home) / "prefect")
 
 
-def log_prefect(data_home: Path, console_level: str = "WARNING", log_file: Path | None = None) -> Path:
+def log_prefect(data_home: Path, console_level: str | int = "WARNING", log_file: Path | None = None) -> Path:
     """Prefect's log lines: at `console_level` on the terminal, and all of them (INFO and up) in the log
     file (default: <data home>/logs/kcorpus.log). Called before a command runs a flow; returns the file."""
     apply_prefect_defaults(data_home)

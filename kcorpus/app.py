@@ -5,6 +5,7 @@ kcorpus/audit_cli.py."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from kcorpus.render import console, err
 DEBUG = {"on": False}
 # Set by the global options (--quiet / --verbose / --log-file), read when a command runs Prefect.
 LOGGING = {"console_level": "WARNING", "log_file": None}
+QUIET = logging.CRITICAL + 10   # above every level: nothing logged reaches the terminal
 
 # Typer 0.26+ carries its own copy of click (typer._click) whose exceptions are not click's; older Typer
 # raises click's. Either way they live in the module of typer.BadParameter.
@@ -144,16 +146,21 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def main(version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
                                                help="Print kcorpus's version and exit.")] = False,
-         quiet: Annotated[bool, typer.Option("--quiet", help="Only errors from Prefect on the terminal, no progress line.")] = False,
+         quiet: Annotated[bool, typer.Option("--quiet", help="No log lines (Prefect's included) and no progress line on the terminal: only the command's result and its error: line.")] = False,
          verbose: Annotated[bool, typer.Option("--verbose", help="Prefect's INFO lines on the terminal too.")] = False,
          log_file: Annotated[Optional[Path], typer.Option("--log-file", help="Where Prefect's log lines go (default: <data home>/logs/kcorpus.log).")] = None,
          debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of a failure (before the command: kcorpus --debug refresh).")] = False) -> None:
     """kcorpus: archive, clean, validate and release North Korean state media reposted on the web."""
     DEBUG["on"] = debug
-    LOGGING["console_level"] = "ERROR" if quiet else "INFO" if verbose else "WARNING"
+    # --quiet: no log line of Prefect's or any library's on the terminal (the log file has them all); the
+    # command's own `error:` line says what failed
+    LOGGING["console_level"] = QUIET if quiet else "INFO" if verbose else "WARNING"
+    # A log line that cannot be written (the log file on a full disk, Prefect's logs to a server whose
+    # database is full) is dropped, not reported with a traceback per line ("--- Logging error ---",
+    # "--- Error logging to API ---"); --debug keeps those reports.
+    logging.raiseExceptions = debug
     LOGGING["log_file"] = log_file
-    if quiet:
-        console.quiet = True
+    console.quiet = quiet   # set each time: a later command in the same process (a test's) is not quiet
 
 
 def log_prefect(home) -> None:

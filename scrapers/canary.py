@@ -45,7 +45,15 @@ def layout_change(metrics: dict, baseline: dict | None, thresholds: dict | None 
     'list pages linking no article: 100% (was 0%, threshold +50 points)'
     """
     t = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    base = baseline or {}
+    base = dict(baseline or {})
+    # a baseline figure from fewer pages than min_pages says nothing either: a crawl that re-cleaned one
+    # long page (its capture changed hands after a backfill) made that page's length the median every
+    # later crawl of the site was held to, and a crawl re-cleaning them all was called changed-layout
+    if (base.get("cleaned_pages") or 0) < t["min_pages"]:
+        base.pop("no_body_share", None)
+        base.pop("median_body_chars", None)
+    if (base.get("list_pages") or 0) < t["min_pages"]:
+        base.pop("empty_list_share", None)
     reasons = []
     if metrics.get("list_pages", 0) >= t["min_pages"] or (metrics.get("empty_list_share") == 1.0 and metrics.get("list_pages")):
         now, before = metrics.get("empty_list_share"), base.get("empty_list_share") or 0.0

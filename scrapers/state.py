@@ -125,7 +125,8 @@ class CrawlState:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:   # SQLite rolls back by itself on a full disk (SQLITE_FULL, IOERR):
+                self.db.execute("ROLLBACK")   # a second ROLLBACK would hide the disk behind "no transaction"
             raise
         else:
             self.db.execute("COMMIT")

@@ -80,6 +80,14 @@ class WarcStore:
         self.group_sync, self._unsynced = group_sync, False
         # create_* builds records; writing goes through _write (to memory first, then the file)
         self._writer = WARCWriter(io.BytesIO(), gzip=True, warc_version=WARC_VERSION)
+        try:
+            self._start(run_id, replay_of, info)
+        except BaseException:   # a full disk refusing the warcinfo record: no descriptor left open
+            self.close()        # (a long-lived process, a scheduler's, would hold the file forever)
+            raise
+
+    def _start(self, run_id: str, replay_of: list[dict] | None, info: dict | None) -> None:
+        """Cut a torn tail left by a killed writer; begin a new file with its warcinfo record."""
         size = os.fstat(self._fd).st_size
         if size:
             whole = last_whole_record_end(self.path)

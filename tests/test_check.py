@@ -293,3 +293,152 @@ def test_a_release_killed_before_its_audit_is_named_and_repaired(home):
     repaired = check_home(home, repair=True)
     assert any("audit of release" in r for r in repaired.repaired)
     assert check_home(home).ok
+
+
+def test_check_beside_a_release_still_writing_its_audit_calls_nothing_unaudited(home):
+    """Found by the random histories' readers: `kcorpus check` run while a release was between its rename
+    and its audit page (under the writer lock) reported the new release "never audited"."""
+    from core.datahome import WriterLock
+
+    second = validate_and_release(home).release.version   # renamed; its audit is still to come
+    with WriterLock(home, "kcorpus release"):
+        assert not [p for p in check_home(home).problems if f"-{second}.html" in p]
+    assert any(f"-{second}.html: missing" in p for p in check_home(home).problems)   # a writer gone: named
+
+
+def test_check_beside_a_writer_that_starts_while_it_reads_calls_nothing_killed(home, monkeypatch):
+    """Found by the random histories' readers: `check` found no writer, then a refresh started and began
+    its run, and `check` called that run "still marked running, but no writer holds the data home". A
+    writer seen coming (the lock file changed) makes the check run again, beside it."""
+    import flows.check
+    from core.datahome import WriterLock
+
+    writer, real, started = WriterLock(home, "kcorpus refresh"), flows.check._check_symlinks, []
+
+    def a_writer_starts(home_, report):
+        if not started:
+            started.append(writer.acquire())
+            (home.releases_dir / ".work-1234-abcd").mkdir()   # what it is in the middle of
+        return real(home_, report)
+
+    monkeypatch.setattr(flows.check, "_check_symlinks", a_writer_starts)
+    try:
+        assert check_home(home).ok
+    finally:
+        writer.release()
+    assert any(".work-1234-abcd: left by a killed writer" in p for p in check_home(home).problems)
+
+
+def test_a_writer_starting_while_a_reader_probes_the_lock_is_not_refused(home):
+    """A reader's probe (flows.check.writer_active) holds the lock for an instant; a writer starting in that
+    instant retries for core.datahome.PROBE_GRACE instead of failing "data home busy"."""
+    import fcntl
+    import threading
+    import time
+
+    from core.datahome import DataHomeBusy, WriterLock
+
+    WriterLock(home, "kcorpus release").acquire().release()   # the lock file exists
+    fd = os.open(home.lock_path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)            # a probe, held far longer than a real one
+    threading.Timer(0.1, lambda: (fcntl.flock(fd, fcntl.LOCK_UN), os.close(fd))).start()
+    WriterLock(home, "kcorpus refresh").acquire().release()
+    holder = WriterLock(home, "kcorpus release").acquire()   # a real writer is still refused
+    started = time.monotonic()
+    with pytest.raises(DataHomeBusy):
+        WriterLock(home, "kcorpus refresh").acquire()
+    holder.release()
+    assert time.monotonic() - started < 2
+
+
+# --- a full disk (found by the random histories' full-disk rule) ---------------------------------------------
+
+def test_a_gx_store_file_cut_short_is_named_repaired_and_declared_again_by_the_gate(home):
+    """GX writes its store in place: a full disk during a release left `gx/.../kcorpus_documents.json` cut
+    short, and every later release failed with `error: Unterminated string starting at: line 290 ...`
+    while `kcorpus check` passed."""
+    from expectations.gate import damaged_gx_files
+
+    suite = next(home.gx_dir.rglob("expectations/kcorpus_documents.json"))
+    config = next(home.gx_dir.rglob("great_expectations.yml"))
+    suite.write_bytes(suite.read_bytes()[: suite.stat().st_size // 2])
+    report = check_home(home)
+    assert [p for p in report.problems if "cut short" in p] == [
+        f"{suite.relative_to(home.root).as_posix()}: cut short (a full disk or a killed writer); kcorpus check "
+        f"--repair removes it, the quality gate declares it again"]
+    repaired = check_home(home, repair=True)
+    assert any("kcorpus_documents.json: removed" in line for line in repaired.repaired) and not suite.exists()
+    assert check_home(home).ok
+    config.write_bytes(config.read_bytes()[:200])   # the config cut mid-line: the gate removes it itself
+    outcome = validate_and_release(home, allow_partial=True)
+    assert outcome.release.documents > 0
+    assert not damaged_gx_files(home) and not [p for p in check_home(home).problems if "cut short" in p]
+
+
+def test_the_writer_lock_on_a_full_disk_is_held_then_freed(tmp_path, monkeypatch):
+    """Writing the holder's name into writer.lock on a full disk raised after the flock: the lock stayed
+    held by a lost descriptor for the life of the process (`data home busy: another kcorpus command` for
+    every later writer of that process, and the disk could not be unmounted)."""
+    import errno
+
+    from core.datahome import DataHomeBusy, WriterLock
+
+    home = DataHome.resolve(tmp_path / "home").ensure()
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = WriterLock(home, "kcorpus release").acquire()
+    with pytest.raises(DataHomeBusy):   # held all the same
+        WriterLock(home, "kcorpus refresh").acquire()
+    lock.release()
+    monkeypatch.undo()
+    WriterLock(home, "kcorpus refresh").acquire().release()
+
+
+def test_a_transaction_sqlite_rolled_back_on_a_full_disk_says_the_disk(tmp_path):
+    """On SQLITE_FULL (and IOERR) SQLite may roll the transaction back itself; the ROLLBACK after it raised
+    `cannot rollback - no transaction is active`, which hid the full disk from the error line."""
+    from flows.errors import describe_failure
+    from scrapers.state import CrawlState
+
+    state = CrawlState(tmp_path / "state.sqlite")
+    try:
+        with pytest.raises(sqlite3.OperationalError) as failed:
+            with state.transaction() as db:
+                db.execute("ROLLBACK")   # what SQLite does on its own when the disk fills mid-statement
+                raise sqlite3.OperationalError("database or disk is full")
+    finally:
+        state.close()
+    assert describe_failure(failed.value) == ("a database of the data home could not be written: disk full "
+                                              "(no space left on device)")
+
+
+def test_data_docs_on_a_full_disk_fail_the_gate_in_one_line_not_a_logged_traceback(caplog):
+    """GX's site builder catches an OSError writing a page and logs it at ERROR with the whole traceback
+    inside the message (28 lines on the terminal, then the release went on to fail elsewhere); it is
+    raised as the full disk instead, and any other rendering error is one warning line."""
+    import logging
+
+    from expectations.gate import _publish_safe_docs
+
+    builder = logging.getLogger("great_expectations.render.renderer.site_builder")
+
+    class Context:
+        validation_results_store = type("Store", (), {"set": lambda self, key, value: None})()
+
+        def __init__(self, error):
+            self.error = error
+
+        def build_data_docs(self, **kwargs):
+            builder.error(f'An unexpected Exception occurred during data docs rendering. {self.error}.  '
+                          f'Traceback: "Traceback (most recent call last):\n  File "x.py", line 1\n"')
+
+    result = type("Result", (), {"run_results": {}})()
+    with pytest.raises(OSError) as full:
+        _publish_safe_docs(Context('OSError: "[Errno 28] No space left on device"'), result)
+    assert full.value.errno == 28
+    with caplog.at_level(logging.WARNING):
+        _publish_safe_docs(Context("KeyError: 'x'"), result)
+    assert [r.getMessage()[:40] for r in caplog.records] == ["Data Docs not wholly rendered: An unexpe"]

@@ -276,6 +276,12 @@ def test_layout_canary_thresholds():
     assert layout_change(shrunk, base, {"max_median_drop": 0.9}) is None
     few = layout_metrics(list_pages=1, empty_list_pages=0, cleaned_pages=2, no_body_pages=2, body_chars=[])
     assert layout_change(few, base) is None   # two pages say nothing
+    # nor does a baseline of one re-cleaned page (found by the random histories: a refresh after a backfill
+    # re-cleaned one 1,421-character article, and the next crawl re-cleaning all 14 was "changed-layout")
+    one_page = layout_metrics(list_pages=3, empty_list_pages=0, cleaned_pages=1, no_body_pages=0, body_chars=[1421])
+    all_of_them = layout_metrics(list_pages=3, empty_list_pages=0, cleaned_pages=14, no_body_pages=0,
+                                 body_chars=[320, 296, 475, 424, 376, 432, 8483, 535, 557, 635, 586, 1421, 1351, 1334])
+    assert layout_change(all_of_them, one_page) is None
 
 
 # --- full disk ------------------------------------------------------------------------------------------

@@ -4,17 +4,22 @@ SQLite's fault-injection loops and Jepsen's generated histories): the suite runs
 
 Commands: refresh over one of the three snapshots (the site's pages change between them), refresh during
 an outage (a refusing proxy), refresh over a partial replay (one site missing), release, reclean,
-and either of refresh or release in a child process killed with SIGKILL at a random moment. After every
-step:
+backfill from a fake Wayback Machine (tests/fakes/wayback.py) answering with or without faults (429s,
+503s, a CDX page cut short), either of refresh or release in a child process killed with SIGKILL at a
+random moment, a writing command on a full disk (a real small tmpfs mounted over the data home when the
+test runs as root, else an injected ENOSPC), and read-only commands run while a writer works in a child
+process. After every step:
 - `kcorpus check` finds nothing (after a kill: only what --repair mends, and nothing once it has);
 - a step reports failure exactly when something failed (an unreachable or partial site, a refused release);
 - nothing released changes: every file of every release keeps its checksum;
 - nothing captured is lost: every capture row seen before is still in the state, at its WARC record;
-- a released document's text is what its capture cleans to now (same cleaner version).
+- a released document's text is what its capture cleans to now (same cleaner version);
+- every version a backfill gave a document stays in its history (`extra.versions`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import signal
@@ -30,11 +35,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from core.datahome import DataHome
+from flows.check import check_home
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = [ROOT / "flows" / "snapshots" / f"snapshot-{n}.warc.gz" for n in (1, 2, 3)]
 SITES = ["globalsecurity", "kancc"]
-REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail", "never audited")
+REPAIRABLE = ("left by a killed writer", "still marked running", "torn tail", "never audited", "cut short")
 
 
 def _closed_port() -> int:
@@ -90,6 +96,266 @@ def partial_snapshot(source: Path, folder: Path) -> Path:
     return store.path
 
 
+# --- the fake Wayback Machine's holdings: GlobalSecurity articles as the snapshots served them -------------
+
+WAYBACK_FAULTS = ["none", "none", "429-cdx", "429-playback", "503-playback", "cut-cdx", "cdx-down"]
+
+
+@functools.lru_cache(maxsize=1)
+def wayback_captures() -> tuple:
+    """Captures of four GlobalSecurity articles as the Wayback would hold them, years before the live
+    crawls: each article's snapshot-1 page (2015) and snapshot-2 page (2016; a changed text where the site
+    edited the article), a revisit row repeating the 2016 payload (2017), and one article only snapshot 3
+    holds (a page the live crawl may not have met yet)."""
+    from core.profiles import get_profile
+    from replay.server import load_snapshot
+    from tests.fakes.wayback import Capture
+
+    profile = get_profile("globalsecurity")
+    first, second, third = (load_snapshot([path]) for path in SNAPSHOTS)
+    articles = sorted(u for u, page in first.items() if profile.document_id(u) and page.status == 200)
+    texts = {u: (_text(u, first[u].body), _text(u, second[u].body)) for u in articles if u in second}
+    edited = [u for u, (old, new) in texts.items() if old and new and old != new][:2]
+    same = [u for u, (old, new) in texts.items() if old and old == new][:1]
+    captures = []
+    for url in edited + same:
+        original = url.replace("https://", "http://").replace(".org/", ".org:80/")
+        captures += [Capture("20150601000000", original, first[url].body),
+                     Capture("20160601000000", original, second[url].body),
+                     Capture("20170601000000", original, revisit_of="20160601000000")]
+    newer = sorted(u for u, page in third.items() if u not in first and u not in second
+                   and profile.document_id(u) and page.status == 200)[:1]
+    captures += [Capture("20180101000000", url.replace("https://", "http://"), third[url].body) for url in newer]
+    return tuple(captures)
+
+
+def _text(url: str, body: bytes) -> str | None:
+    """The page's cleaned text, or None for a page that is no article (an error page served as 200)."""
+    import cleaners
+
+    try:
+        return cleaners.clean_page(body, url).text
+    except cleaners.CleaningError:
+        return None
+
+
+def with_wayback_fault(fake, fault: str) -> None:
+    """Set one of WAYBACK_FAULTS on the fake (see backfill_outcomes for what each allows)."""
+    if fault == "429-cdx":
+        fake.rate_limit("cdx", 1)
+    elif fault == "429-playback":
+        fake.rate_limit("playback", 1, retry_after="0")
+    elif fault == "503-playback":
+        fake.fail("playback", 1)
+    elif fault == "cut-cdx":
+        fake.cut_page(2, "json")
+    elif fault == "cdx-down":
+        fake.fail("cdx", 100)
+
+
+def backfill_outcomes(fake, fault: str) -> set[str]:
+    """The outcomes a backfill may report under the fault: a 429 or one 503 is waited out (ok); a CDX page
+    cut mid-stream keeps the pages before it (partial; ok when the listing, resumed from an earlier run's
+    key, never reached a second page); a CDX API that answers only 503 lists nothing new (unreachable, or
+    partial when an earlier cut listing is still to resume)."""
+    if fault == "cut-cdx":
+        return {"partial"} if len(fake.paths("cdx")) >= 2 else {"ok"}
+    if fault == "cdx-down":
+        return {"unreachable", "partial"}
+    return {"ok"}
+
+
+def wayback_settings():
+    """Polite settings with no real waiting (the pauses are what tests/test_wayback.py counts): two
+    captures per CDX page, so a listing spans pages and a cut page leaves some behind."""
+    from scrapers.wayback import WaybackSettings
+
+    return WaybackSettings(pace=0, rate_limit_pause=0.01, backoff=0.01, retries=1, page_size=2,
+                           sleep=lambda seconds: None)
+
+
+# --- a full disk ----------------------------------------------------------------------------------------
+
+DISK_FULL_WORDS = ("disk full", "the disk is full")
+
+
+def _blocks(root: Path) -> int:
+    """Bytes the tree takes at most on a tmpfs: each file in whole pages, each folder and link one page."""
+    total = 0
+    for path in root.rglob("*"):
+        if path.is_symlink() or path.is_dir():
+            total += 4096
+        elif path.is_file():
+            total += -(-path.stat().st_size // 4096) * 4096
+    return total
+
+
+def _mount_tmpfs(where: Path, size: int) -> bool:
+    if os.geteuid() != 0:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size // 1024}k,mode=0755", "tmpfs", str(where)],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def _close_logs_under(root: Path) -> None:
+    """Log files the commands opened in the home (Prefect's log in <home>/logs): closed, so the disk
+    under them can be unmounted."""
+    import logging
+
+    logger = logging.getLogger()
+    for handler in list(logger.handlers):
+        name = getattr(handler, "baseFilename", None)
+        if name and Path(name).is_relative_to(root):
+            logger.removeHandler(handler)
+            handler.close()
+
+
+class FullDisk:
+    """The data home on a disk with `slack` bytes free: a tmpfs of the home's size plus `slack` mounted
+    over the home's own folder (the paths stay the same), the home copied in; `grow()` gives the disk room
+    again; leaving copies the home back to the ordinary disk. Without root (or when mount fails) the home
+    stays where it is and writes fail with an injected ENOSPC once `slack` bytes are written
+    (`self.how` says which)."""
+
+    def __init__(self, root: Path, slack: int, scratch: Path):
+        self.root, self.slack, self.scratch = root, slack, scratch
+        self.how = ""
+        self._patches: list = []
+
+    def __enter__(self):
+        import shutil
+
+        size = 2 * _blocks(self.root) + 1024 * 1024
+        staging = self.scratch / "disk-staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(self.root, staging, symlinks=True)
+        if _mount_tmpfs(self.root, size):
+            shutil.copytree(staging, self.root, symlinks=True, dirs_exist_ok=True)
+            shutil.rmtree(staging)
+            # then shrunk to what the home takes there, plus the slack
+            disk = os.statvfs(self.root)
+            size = (disk.f_blocks - disk.f_bfree) * disk.f_frsize + -(-self.slack // 4096) * 4096
+            subprocess.run(["mount", "-o", f"remount,size={size // 1024}k", str(self.root)], check=True)
+            self.how = f"tmpfs of {size // 1024} KiB, {self.slack // 1024} KiB free"
+        else:
+            shutil.rmtree(staging)
+            self.how = f"injected ENOSPC after {self.slack // 1024} KiB"
+            self._inject(self.slack)
+        return self
+
+    def _inject(self, budget: int) -> None:
+        """ENOSPC from every write path the writers use (os.write for WARC records, Python file objects
+        for everything else) once `budget` bytes are written under the home."""
+        import builtins
+        import errno
+
+        written = {"n": 0}
+        real_write, real_open, root = os.write, builtins.open, str(self.root)
+
+        def spend(n: int, name: str = "") -> None:
+            written["n"] += n
+            if written["n"] > budget:
+                raise OSError(errno.ENOSPC, "No space left on device", name or None)
+
+        def write(fd, data):
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(root):
+                spend(len(data))
+            return real_write(fd, data)
+
+        class Filling:
+            def __init__(self, handle, name):
+                self._handle, self._name = handle, name
+
+            def write(self, data):
+                spend(len(data), self._name)
+                return self._handle.write(data)
+
+            def __getattr__(self, attr):
+                return getattr(self._handle, attr)
+
+            def __iter__(self):
+                return iter(self._handle)
+
+            def __enter__(self):
+                self._handle.__enter__()
+                return self
+
+            def __exit__(self, *exc):
+                return self._handle.__exit__(*exc)
+
+        def opening(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            if any(c in mode for c in "wax+") and isinstance(file, (str, os.PathLike)) \
+                    and os.fspath(file).startswith(root):
+                return Filling(handle, os.fspath(file))
+            return handle
+
+        os.write, builtins.open = write, opening
+        self._patches = [(os, "write", real_write), (builtins, "open", real_open)]
+
+    def grow(self) -> None:
+        """Space comes back: the tmpfs remounted 64 MiB bigger, or the injection lifted."""
+        if self._patches:
+            for owner, name, value in self._patches:
+                setattr(owner, name, value)
+            self._patches = []
+        else:
+            size = _blocks(self.root) + 64 * 1024 * 1024
+            subprocess.run(["mount", "-o", f"remount,size={size // 1024}k", str(self.root)], check=True)
+
+    def __exit__(self, *exc):
+        import shutil
+
+        self.grow() if self._patches else None
+        if not self.how.startswith("tmpfs"):
+            return False
+        _close_logs_under(self.root)
+        staging = self.scratch / "disk-back"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(self.root, staging, symlinks=True)
+        held = open_files_under(self.root)
+        subprocess.run(["umount", str(self.root)] if not held else ["umount", "-l", str(self.root)], check=True)
+        shutil.rmtree(self.root)
+        shutil.move(str(staging), str(self.root))
+        assert exc[0] is not None or not held, f"descriptors left open on the data home: {held}"
+        return False
+
+
+def open_files_under(root: Path, but: tuple[str, ...] = ()) -> list[str]:
+    """Files under `root` this process holds open (a command that leaks a descriptor keeps a deleted
+    file alive, and a disk busy: a scheduler's long-lived process would hold them for ever)."""
+    import gc
+
+    gc.collect()   # a connection only a finished traceback's frames still hold is closed by the collector
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(f"{root}/") and not any(target.startswith(f"{root}/{b}") for b in but):
+            held.append(target)
+    return sorted(held)
+
+
+def cli(*args: str, env: dict | None = None):
+    """One kcorpus command in this process, as a user types it: (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from kcorpus.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        raise AssertionError("".join(traceback.format_exception(result.exception))) from result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+READERS = ["releases", "verify", "show", "check", "status", "diff", "export"]
+
+
 CHILD = """
 import sys
 from core.datahome import DataHome, WriterLock
@@ -99,7 +365,7 @@ import flows.release
 from scrapers.crawl import CrawlSettings
 from replay.server import ReplayServer
 home = DataHome.resolve(sys.argv[2])
-with WriterLock(home, "history child").acquire():
+with WriterLock(home, "history child"):
     home.remove_leftovers()
     if sys.argv[1] == "refresh":
         with ReplayServer([sys.argv[3]]) as server:
@@ -122,6 +388,7 @@ class DataHomeHistory(RuleBasedStateMachine):
         self.captures: dict[int, tuple] = {}       # capture row id -> (warc_file, offset, record_id)
         self.killed = False
         self.snapshot = 0
+        self.backfilled: dict[str, set] = {}       # document id -> {(captured_at, payload_digest)} of Wayback versions
         self.log: list[str] = []
 
     def teardown(self):
@@ -200,6 +467,127 @@ class DataHomeHistory(RuleBasedStateMachine):
         finally:
             lock.release()
 
+    @rule(fault=st.sampled_from(WAYBACK_FAULTS))
+    def backfill(self, fault):
+        """`kcorpus backfill --site globalsecurity` (the flow it calls, under the writer lock) against the
+        fake Wayback, with one fault or none: the outcome is what the fault allows, never worse."""
+        import flows.backfill
+        from scrapers.fetch import CrawlSettings
+        from tests.fakes.wayback import FakeWayback
+
+        self.log.append(f"backfill {fault}")
+        with FakeWayback(list(wayback_captures())) as fake:
+            with_wayback_fault(fake, fault)
+            lock = self._writer()
+            try:
+                summary = flows.backfill.backfill(self.home, "globalsecurity", wayback=fake.base_url,
+                                                  settings=CrawlSettings(delay=0, retries=0, timeout=5, obey_robots=False),
+                                                  wayback_settings=wayback_settings())
+            finally:
+                lock.release()
+            expected = backfill_outcomes(fake, fault)
+        report = summary["backfill"]
+        assert report["outcome"] in expected, (self.log, report)
+        assert not summary["clean"]["failures"], (self.log, summary["clean"]["failures"])
+
+    @rule(command=st.sampled_from(["refresh", "release", "reclean", "backfill"]), slack_kb=st.integers(0, 400))
+    def full_disk(self, command, slack_kb):
+        """A writing command with the data home on a disk `slack_kb` KiB short of full: it exits 0 (it fit)
+        or 1 with `error:` lines that each name the full disk, and no traceback; nothing earlier is lost
+        (the invariants); once the disk has room again, `kcorpus check` finds nothing `--repair` cannot
+        mend and the same command succeeds."""
+        from tests.fakes.wayback import FakeWayback
+
+        with FakeWayback(list(wayback_captures())) as fake:
+            args = {"refresh": ["refresh", "--replay", str(SNAPSHOTS[min(self.snapshot, 1)])]
+                               + [a for site in SITES for a in ("--site", site)],
+                    "release": ["release", "--allow-partial"],
+                    "reclean": ["reclean"],
+                    "backfill": ["backfill", "--site", "globalsecurity", "--wayback", fake.base_url,
+                                 "--delay", "0", "--pause-after-429", "0.01"]}[command]
+            args += ["--home", str(self.home.root)]
+            env = {"KCORPUS_PREFECT": "never"}
+            with FullDisk(self.home.root, slack_kb * 1024, self.tmp) as disk:
+                self.log.append(f"full disk ({disk.how}): {command}")
+                code, out, errors = cli(*args, env=env)
+                self.log[-1] += f": exit {code}"
+                assert code in (0, 1) and "Traceback" not in out + errors, (self.log, code, out, errors)
+                lines = [line for line in errors.splitlines() if line.startswith("error")]   # the rest: progress
+                if code == 1:
+                    assert lines and all(line.startswith("error: ") for line in lines), (self.log, errors)
+                    refused = "release blocked" in errors and command == "release"   # the gate, not the disk
+                    assert refused or all(any(w in line for w in DISK_FULL_WORDS) for line in lines), \
+                        (self.log, errors)
+                disk.grow()
+                report = check_home(self.home)
+                assert all(any(kind in p for kind in REPAIRABLE) for p in report.problems), (self.log, report.problems)
+                if report.problems:
+                    check_home(self.home, repair=True)
+                    assert check_home(self.home).ok, (self.log, check_home(self.home).problems)
+                if code == 1:
+                    again, out, errors = cli(*args, env=env)
+                    blocked = command == "release" and "release blocked" in errors
+                    assert again == 0 or blocked, (self.log, "after the disk had room again", again, errors)
+
+    @rule(command=st.sampled_from(["refresh", "release"]))
+    def readers_beside_a_writer(self, command):
+        """While a refresh or release runs in a child process, every read-only command runs (over and
+        over) against the same home: none crashes, none calls a release corrupt (a release appears only
+        whole, after its rename), and the writer finishes as it would alone."""
+        self.log.append(f"readers beside {command}")
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        child = subprocess.Popen([sys.executable, "-c", CHILD, command, str(self.home.root),
+                                  str(SNAPSHOTS[self.snapshot])], env=env, cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=(self.tmp / "writer.err").open("wb"))
+        rounds = 0
+        while child.poll() is None or rounds < len(READERS):
+            self._read(READERS[rounds % len(READERS)])   # one at a time, as users would: a reader
+            rounds += 1                                  # that hogged both cores would only slow the writer
+            time.sleep(0.05)
+        child.wait(timeout=120)
+        stderr = (self.tmp / "writer.err").read_bytes()
+        refused = command == "release" and b"ReleaseBlocked" in stderr
+        assert child.returncode == 0 or refused, (self.log, stderr.decode()[-2000:])
+        self.log[-1] += f" ({rounds} reads)"
+
+    def _read(self, reader: str) -> None:
+        """One read-only command; what it may say depends on what is there, never a crash or a false alarm."""
+        home = ["--home", str(self.home.root)]
+        versions = sorted(p.name for p in self.home.releases_dir.iterdir()
+                          if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()) \
+            if self.home.releases_dir.is_dir() else []
+        if reader == "releases":
+            code, out, errors = cli("releases", *home)
+            assert code == 0, (self.log, reader, errors)
+        elif reader == "verify":
+            for version in versions[-2:]:
+                code, out, errors = cli("verify", version, *home)
+                assert code == 0, (self.log, reader, version, out, errors)
+        elif reader == "show" and versions:
+            doc_id = self._a_released_id(versions[-1])
+            code, out, errors = cli("show", doc_id, "--release", versions[-1], "--format", "json", *home)
+            assert code == 0 and doc_id in out, (self.log, reader, errors)
+        elif reader == "check":
+            code, out, errors = cli("check", *home)
+            assert code == 0, (self.log, reader, out, errors)
+        elif reader == "status":
+            code, out, errors = cli("status", "--json", *home)
+            assert code == 0, (self.log, reader, errors)
+        elif reader == "diff" and len(versions) >= 2:
+            code, out, errors = cli("diff", versions[-2], versions[-1], *home)
+            assert code == 0, (self.log, reader, errors)
+        elif reader == "export" and versions:
+            target = self.tmp / "export.jsonl"
+            code, out, errors = cli("export", versions[-1], "--format", "jsonl", "--output", str(target), *home)
+            assert code == 0 and target.stat().st_size > 0, (self.log, reader, errors)
+            target.unlink()
+
+    def _a_released_id(self, version: str) -> str:
+        import json
+
+        with open(self.home.releases_dir / version / "documents.jsonl", encoding="utf-8") as records:
+            return json.loads(next(records))["id"]
+
     @rule(command=st.sampled_from(["refresh", "release"]), after=st.floats(0.3, 6.0))
     def kill(self, command, after):
         """The command in a child process, SIGKILLed after `after` seconds (or finished first)."""
@@ -207,7 +595,7 @@ class DataHomeHistory(RuleBasedStateMachine):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen([sys.executable, "-c", CHILD, command, str(self.home.root),
                                   str(SNAPSHOTS[self.snapshot])], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdout=subprocess.DEVNULL, stderr=(self.tmp / "writer.err").open("wb"))
         deadline = time.monotonic() + after
         while time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.05)
@@ -215,6 +603,10 @@ class DataHomeHistory(RuleBasedStateMachine):
             child.send_signal(signal.SIGKILL)
             self.killed = True
         child.wait()
+        if not self.killed:   # it finished first: as it would have unkilled (a refused release is a refusal)
+            stderr = (self.tmp / "writer.err").read_bytes()
+            assert child.returncode == 0 or b"ReleaseBlocked" in stderr, (self.log, stderr.decode()[-2000:])
+        self.log[-1] += " (killed)" if self.killed else " (finished first)"
 
     # --- properties --------------------------------------------------------------------------------
 
@@ -229,8 +621,6 @@ class DataHomeHistory(RuleBasedStateMachine):
 
     @invariant()
     def the_home_checks(self):
-        from flows.check import check_home
-
         report = check_home(self.home)
         if self.killed:
             assert all(any(kind in p for kind in REPAIRABLE) for p in report.problems), (self.log, report.problems)
@@ -269,6 +659,43 @@ class DataHomeHistory(RuleBasedStateMachine):
         assert all(found[f].get(o) == r for f, o, r in rows.values()), self.log
         self.captures.update(rows)
 
+    @invariant()
+    def no_descriptor_left_open(self):
+        """No command leaves a file of the home open once it returns (the log file excepted: it stays
+        open for the process's later commands)."""
+        held = open_files_under(self.home.root, but=("logs/",))
+        assert not held, (self.log, held)
+
+    @invariant()
+    def backfilled_versions_stay(self):
+        """Every version a backfill gave a document is still in its history (current or retired copy):
+        a reclean or a refresh re-cleaning the page once dropped them."""
+        import json
+
+        held: dict[str, set] = {}
+        for path in self.home.documents_dir.rglob("*.json"):
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            versions = (record.get("extra") or {}).get("versions") or []
+            held.setdefault(record["id"], set()).update(
+                (v["captured_at"], v["payload_digest"]) for v in versions if v.get("via") == "wayback")
+        lost = {doc_id: sorted(seen - held.get(doc_id, set())) for doc_id, seen in self.backfilled.items()
+                if seen - held.get(doc_id, set())}
+        assert not lost, (self.log, lost)
+        for doc_id, seen in held.items():
+            self.backfilled.setdefault(doc_id, set()).update(seen)
+
+    def check_every_property(self, started: float) -> None:
+        """The invariants, as Hypothesis checks them after a step (for the seeded histories)."""
+        for check in (self.the_home_checks, self.nothing_released_changes, self.nothing_captured_is_lost,
+                      self.backfilled_versions_stay, self.no_descriptor_left_open):
+            check()
+        if (self.home.releases_dir / "latest").exists():
+            self.released_text_is_what_its_capture_cleans_to()
+        self.log[-1] += f" [{time.monotonic() - started:.1f} s]"
+
     @precondition(lambda self: self.home.releases_dir.is_dir() and (self.home.releases_dir / "latest").exists())
     @invariant()
     def released_text_is_what_its_capture_cleans_to(self):
@@ -305,22 +732,38 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
 
     rnd = random.Random(seed)
     machine = DataHomeHistory()
-    checks = [machine.the_home_checks, machine.nothing_released_changes, machine.nothing_captured_is_lost]
     try:
         for step in range(steps):
+            started = time.monotonic()
             roll = rnd.random()
-            if step == 0 or roll < 0.35:
+            if step == 0 or roll < 0.28:
                 machine.refresh(rnd.randrange(3), rnd.choice(["whole", "whole", "whole", "outage", "partial"]))
-            elif roll < 0.65:
+            elif roll < 0.52:
                 machine.release(allow_partial=rnd.random() < 0.5)
-            elif roll < 0.8 or not kills:
+            elif roll < 0.62:
                 machine.reclean()
+            elif roll < 0.74:
+                machine.backfill(rnd.choice(WAYBACK_FAULTS))
+            elif roll < 0.82:
+                machine.readers_beside_a_writer(rnd.choice(["refresh", "release"]))
+            elif roll < 0.9 or not kills:
+                machine.full_disk(rnd.choice(["refresh", "release", "reclean", "backfill"]), rnd.randrange(0, 400))
             else:
                 machine.kill(rnd.choice(["refresh", "release"]), rnd.uniform(0.5, 8.0))
-            for check in checks:
-                check()
-            if (machine.home.releases_dir / "latest").exists():
-                machine.released_text_is_what_its_capture_cleans_to()
+            machine.check_every_property(started)
+        return machine.log
+    finally:
+        machine.teardown()
+
+
+def run_steps(steps: list[tuple]) -> list[str]:
+    """A given history: (rule name, its arguments...) per step, every property checked after each."""
+    machine = DataHomeHistory()
+    try:
+        for name, *args in steps:
+            started = time.monotonic()
+            getattr(machine, name)(*args)
+            machine.check_every_property(started)
         return machine.log
     finally:
         machine.teardown()
