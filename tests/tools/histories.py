@@ -583,10 +583,9 @@ class DataHomeHistory(RuleBasedStateMachine):
             target.unlink()
 
     def _a_released_id(self, version: str) -> str:
-        import json
+        from corpus.manifest import iter_manifest_entries
 
-        with open(self.home.releases_dir / version / "documents.jsonl", encoding="utf-8") as records:
-            return json.loads(next(records))["id"]
+        return next(iter_manifest_entries(self.home.releases_dir / version))["id"]
 
     @rule(command=st.sampled_from(["refresh", "release"]), after=st.floats(0.3, 6.0))
     def kill(self, command, after):
