@@ -331,17 +331,21 @@ class WitnessIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open(path)
 
-    def _open(self, path: Path | None) -> sqlite3.Connection:
+    def _open(self, path: Path | None, *, anew: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
         try:
             db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
             stored = db.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
-        except sqlite3.DatabaseError:   # a torn or foreign file: the index is a cache, start it anew
+        except sqlite3.OperationalError:   # a full disk, a lock, an I/O error: the file is not the fault
             db.close()
-            assert path is not None
+            raise
+        except sqlite3.DatabaseError:   # a torn or foreign file: the index is a cache, start it anew (once:
+            db.close()                  # a full disk made this a recursion without end, found by the histories)
+            if anew or path is None:
+                raise
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
-            return self._open(path)
+            return self._open(path, anew=True)
         if stored is None or stored[0] != _index_settings() + f"|{self.num_perm}":
             db.executescript("DELETE FROM docs; DELETE FROM bands; DELETE FROM links;")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (_index_settings() + f"|{self.num_perm}",))

@@ -168,3 +168,37 @@ def test_candidates_are_bounded_on_a_corpus_of_one_text(monkeypatch):
         works, report = index.update(docs)
     assert report.too_many_candidates and report.confirmed_pairs <= 5 * len(docs)
     assert [len(w.witnesses) for w in works] == [60]   # still one work: the text is one text
+
+
+def test_a_full_disk_under_the_index_is_an_error_never_a_rebuild_without_end(tmp_path, snapshot_documents):
+    """Found by the random histories (seed 4260): on a full disk, opening the index failed, was taken for a
+    torn file, the file was deleted and the open retried, forever ("maximum recursion depth exceeded").
+    A full disk is now SQLite's own error, and the index file is left alone."""
+    import sqlite3
+    import subprocess
+
+    import pytest
+
+    from corpus.witnesses import WitnessIndex
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("no tmpfs here (not root): the full disk cannot be made real")
+    try:
+        index_path = disk / "index" / "witnesses.sqlite"
+        with WitnessIndex(index_path) as index:
+            index.update(snapshot_documents[:2])
+        try:   # fill what is left
+            with open(disk / "filler", "wb") as filler:
+                while True:
+                    filler.write(b"\0" * 4096)
+                    filler.flush()
+        except OSError:
+            pass
+        with pytest.raises(sqlite3.OperationalError, match="full|disk I/O error"):
+            with WitnessIndex(index_path) as index:
+                index.update(snapshot_documents)
+        assert index_path.exists()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
