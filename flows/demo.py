@@ -40,8 +40,8 @@ def check_fresh(home: DataHome) -> None:
 
 
 def run_demo(home: DataHome, snapshot_paths: list[Path], on_step=lambda message: None) -> DemoResult:
-    """Refresh + release over each snapshot in turn (embedded Prefect), each release followed by its
-    audit (flows.audit.after_release, as after `kcorpus release`)."""
+    """Refresh + release over each snapshot in turn (as Prefect flows where flows.runs.use_prefect says so),
+    each release followed by its audit (flows.audit.after_release, as after `kcorpus release`)."""
     check_fresh(home)
     home.ensure()
     if not home.watchlist.exists():

@@ -48,12 +48,12 @@ def refresh(site: SitesOption = None,
     """Crawl the sites (or a replay of archived WARCs) and clean what changed."""
     from flows.crawl import check_sites, crawl_progress, failure_lines, known_articles, last_capture_id
     from flows.home import writer
-    from flows.runs import run_refresh, task_runner_for
+    from flows.runs import run_refresh, task_runner_for, use_prefect
 
     check_sites(site)
     render.starting(f"kcorpus refresh: crawling {', '.join(site) if site else 'every site'}"
                     f"{' from a replay of ' + ', '.join(p.name for p in replay) if replay else ''}, then cleaning "
-                    f"what changed (starting Prefect first: ~10 s)")
+                    f"what changed" + (" (starting Prefect first: ~10 s)" if use_prefect(task_runner != "thread" or None) else ""))
     try:
         runner = task_runner_for(task_runner, dask_address)
     except ValueError as exc:
@@ -280,8 +280,10 @@ def demo(home: HomeOption = None) -> None:
     from flows.runs import SNAPSHOTS, snapshot_path
 
     check_fresh(home_at(home))
+    from flows.runs import use_prefect
+
     render.starting("kcorpus demo: three recorded snapshots of the four sites replayed on 127.0.0.1, each refreshed, "
-                    "released and audited (about a minute; starting Prefect first: ~10 s)")
+                    "released and audited (about a minute" + ("; starting Prefect first: ~10 s)" if use_prefect() else ")"))
     with writer(home, "demo") as data_home:
         log_prefect(data_home)
         result = run_demo(data_home, [snapshot_path(name) for name in SNAPSHOTS],
