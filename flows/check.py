@@ -150,6 +150,8 @@ def _check_leftovers(home: DataHome, report: CheckReport, repair: bool, busy: bo
     for folder in (home.documents_dir, home.quarantine_dir):
         if folder.is_dir():
             found += [p for p in folder.rglob("*.tmp")]
+    if home.release_databases_dir.is_dir():   # `kcorpus serve` builds a release's database as .NAME.PID.tmp
+        found += [p for p in home.release_databases_dir.rglob(".*.tmp") if not _pid_alive(p.name.split(".")[-2])]
     if busy:
         report.checked["leftovers_skipped_writer_running"] = len(found)
         return
@@ -160,6 +162,19 @@ def _check_leftovers(home: DataHome, report: CheckReport, repair: bool, busy: bo
             report.repaired.append(f"{name}: removed (left by a killed writer)")
         else:
             report.problems.append(f"{name}: left by a killed writer (kcorpus check --repair removes it)")
+
+
+def _pid_alive(pid: str) -> bool:
+    """Whether the process named in a temporary file's name still runs (a server still building it)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:

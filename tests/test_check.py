@@ -442,3 +442,26 @@ def test_data_docs_on_a_full_disk_fail_the_gate_in_one_line_not_a_logged_traceba
     with caplog.at_level(logging.WARNING):
         _publish_safe_docs(Context("KeyError: 'x'"), result)
     assert [r.getMessage()[:40] for r in caplog.records] == ["Data Docs not wholly rendered: An unexpe"]
+
+
+def test_a_killed_serves_half_built_database_is_a_leftover_and_a_running_ones_is_not(home):
+    """`kcorpus serve` builds a release's database as index/releases/<v>/.kcorpus.sqlite.<pid>.tmp: one
+    whose server died is named and removed by --repair; one whose server still runs is left alone."""
+    import os
+    import subprocess
+    import sys
+
+    from flows.check import check_home
+
+    folder = home.release_databases_dir / "2026.11.01"
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = folder / f".kcorpus.sqlite.{dead.stdout.strip()}.tmp"
+    killed.write_bytes(b"half a database")
+    building = folder / f".kcorpus.sqlite.{os.getpid()}.tmp"
+    building.write_bytes(b"being built")
+    report = check_home(home)
+    named = [p for p in report.problems if ".kcorpus.sqlite." in p]
+    assert len(named) == 1 and killed.name in named[0]
+    check_home(home, repair=True)
+    assert not killed.exists() and building.exists()
