@@ -22,3 +22,11 @@ def test_backfill_a_full_disk_and_readers_beside_a_writer_keep_every_invariant()
                      ("readers_beside_a_writer", "refresh"), ("backfill", "429-playback")])
     assert log[1].startswith("backfill cut-cdx") and "exit 1" in log[2], log
     assert "reads" in log[3], log
+
+
+def test_a_ctrl_c_at_random_points_leaves_nothing_for_repair():
+    """SIGINT (Ctrl-C) to a refresh and to a release in the middle of their work: each ends, and the data
+    home checks clean without `--repair` (a SIGKILL may leave what --repair removes; an interrupt may not)."""
+    log = run_steps([("refresh", 0, "whole"), ("kill", "release", 0.8, "SIGINT"), ("release", True),
+                     ("kill", "refresh", 0.4, "SIGINT"), ("kill", "release", 1.5, "SIGINT"), ("release", True)])
+    assert sum("(interrupted)" in step for step in log) >= 2, log

@@ -587,10 +587,12 @@ class DataHomeHistory(RuleBasedStateMachine):
 
         return next(iter_manifest_entries(self.home.releases_dir / version))["id"]
 
-    @rule(command=st.sampled_from(["refresh", "release"]), after=st.floats(0.3, 6.0))
-    def kill(self, command, after):
-        """The command in a child process, SIGKILLed after `after` seconds (or finished first)."""
-        self.log.append(f"kill {command} after {after:.1f}s")
+    @rule(command=st.sampled_from(["refresh", "release"]), after=st.floats(0.3, 6.0),
+          how=st.sampled_from(["SIGKILL", "SIGKILL", "SIGINT"]))
+    def kill(self, command, after, how="SIGKILL"):
+        """The command in a child process, sent SIGKILL (or SIGINT: Ctrl-C) after `after` seconds (or
+        finished first). After a SIGINT the writer unwinds itself: the home must check clean with no repair."""
+        self.log.append(f"{how} {command} after {after:.1f}s")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen([sys.executable, "-c", CHILD, command, str(self.home.root),
                                   str(SNAPSHOTS[self.snapshot])], env=env, cwd=ROOT,
@@ -598,14 +600,24 @@ class DataHomeHistory(RuleBasedStateMachine):
         deadline = time.monotonic() + after
         while time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.05)
+        interrupted = False
         if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            self.killed = True
-        child.wait()
-        if not self.killed:   # it finished first: as it would have unkilled (a refused release is a refusal)
+            child.send_signal(getattr(signal, how))
+            self.killed = how == "SIGKILL"
+            interrupted = how == "SIGINT"
+        try:
+            child.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            raise AssertionError((self.log, f"{how} did not end the {command} within 120 s"))
+        if interrupted:   # a Ctrl-C: it ends (or had just finished), and leaves nothing for --repair
+            stderr = (self.tmp / "writer.err").read_bytes()
+            assert child.returncode in (0, -signal.SIGINT, 130) or b"KeyboardInterrupt" in stderr \
+                or b"ReleaseBlocked" in stderr, (self.log, child.returncode, stderr.decode()[-2000:])
+        elif not self.killed:   # it finished first: as it would have unkilled (a refused release is a refusal)
             stderr = (self.tmp / "writer.err").read_bytes()
             assert child.returncode == 0 or b"ReleaseBlocked" in stderr, (self.log, stderr.decode()[-2000:])
-        self.log[-1] += " (killed)" if self.killed else " (finished first)"
+        self.log[-1] += " (killed)" if self.killed else " (interrupted)" if interrupted else " (finished first)"
 
     # --- properties --------------------------------------------------------------------------------
 
@@ -748,7 +760,8 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
             elif roll < 0.9 or not kills:
                 machine.full_disk(rnd.choice(["refresh", "release", "reclean", "backfill"]), rnd.randrange(0, 400))
             else:
-                machine.kill(rnd.choice(["refresh", "release"]), rnd.uniform(0.5, 8.0))
+                machine.kill(rnd.choice(["refresh", "release"]), rnd.uniform(0.5, 8.0),
+                             rnd.choice(["SIGKILL", "SIGKILL", "SIGINT"]))
             machine.check_every_property(started)
         return machine.log
     finally:
