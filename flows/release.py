@@ -140,9 +140,15 @@ def validate_and_release(home: DataHome, *, version: str | None = None, allow_pa
     if len(documents) < GATE_IN_A_PROCESS:
         result = run_gate(home, documents, before, outcomes)
     else:
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            result = pool.submit(run_gate, home, documents, before, outcomes).result()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
+                result = pool.submit(run_gate, home, documents, before, outcomes).result()
+        except BrokenProcessPool:
+            raise RuntimeError("the quality gate's process ended without an answer (killed, or out of memory); "
+                               "nothing was released") from None
     write_quarantine(home, result)
     # an empty first release is never written, --allow-partial or not: it would stand as a release of
     # nothing (found by the random histories: an outage, then `release --allow-partial`)

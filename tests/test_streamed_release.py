@@ -117,3 +117,32 @@ def test_the_gate_process_dies_with_a_killed_release(tmp_path, snapshot_document
         time.sleep(0.05)
     else:
         raise AssertionError(f"gate process {gate} outlived the killed release")
+
+
+def test_a_gate_process_killed_under_the_release_is_one_error_and_no_release(tmp_path, snapshot_documents):
+    """The kernel's OOM killer (or anyone) ends the gate's process: the release says so in one line and
+    writes nothing, rather than "a process in the process pool was terminated abruptly"."""
+    import os
+    import subprocess
+    import sys
+
+    home = DataHome.resolve(tmp_path).ensure()
+    for doc in snapshot_documents:
+        save_document(home, doc)
+    script = tmp_path / "release.py"
+    script.write_text(
+        "import os, signal\n"
+        "import flows.release, expectations.gate\n"
+        "from core.datahome import DataHome\n"
+        "flows.release.GATE_IN_A_PROCESS = 1\n"
+        "expectations.gate.validate_batch = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if __name__ == '__main__':\n"
+        "    try:\n"
+        f"        flows.release.validate_and_release(DataHome.resolve({str(home.root)!r}))\n"
+        "    except RuntimeError as exc:\n"
+        "        print('error:', exc)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.stdout.strip() == ("error: the quality gate's process ended without an answer (killed, or out of "
+                                  "memory); nothing was released"), out.stdout + out.stderr
+    assert not home.releases_dir.exists() or not any(home.releases_dir.glob("20*"))
