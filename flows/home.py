@@ -76,11 +76,26 @@ def _interrupt_dead_runs(home: DataHome) -> list[str]:
 
 
 def disk_use(root: Path) -> dict[str, int]:
-    """Bytes under each top-level folder (and file) of the data home."""
+    """Bytes under each top-level folder (and file) of the data home, each file counted once however many
+    hard links it has (as `du` counts: releases share their unchanged files). Read while a writer works: a
+    file or folder that goes away during the walk (a release's temporary folder renamed into place, found
+    by the random histories: `status` beside a release failed) is passed over."""
+    import os
+
     use: dict[str, int] = {}
+    seen: set[tuple[int, int]] = set()
     for entry in sorted(root.iterdir()) if root.exists() else []:
-        paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
-        use[entry.name] = sum(p.stat().st_size for p in paths)
+        total = 0
+        for folder, _, names in [(str(root), [], [entry.name])] if not entry.is_dir() else os.walk(entry):
+            for name in names:
+                try:
+                    st = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                if not os.path.islink(os.path.join(folder, name)) and (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    total += st.st_size
+        use[entry.name] = total
     return use
 
 

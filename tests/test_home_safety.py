@@ -119,3 +119,29 @@ def test_runs_a_killed_writer_left_running_are_marked_interrupted(tmp_path):
         "killed-1": "interrupted", "done": "finished", "killed-2": "interrupted"}
     assert all(r["finished_at"] for r in state.runs())
     assert state.interrupt_dead_runs() == []
+
+
+def test_disk_use_counts_a_shared_file_once_and_passes_over_files_that_go_away(tmp_path, monkeypatch):
+    """`kcorpus status` beside a release failed with "No such file or directory" when the release's
+    temporary folder was renamed during its walk (found by the random histories, seed 5203). Releases
+    share unchanged files by hard links: like `du`, each file counts once."""
+    import os
+
+    from flows.home import disk_use
+
+    (tmp_path / "releases" / "a").mkdir(parents=True)
+    (tmp_path / "releases" / "a" / "doc.xml").write_bytes(b"x" * 1000)
+    (tmp_path / "releases" / "b").mkdir()
+    os.link(tmp_path / "releases" / "a" / "doc.xml", tmp_path / "releases" / "b" / "doc.xml")
+    (tmp_path / "releases" / ".tmp-1").mkdir()
+    (tmp_path / "releases" / ".tmp-1" / "vanishing.xml").write_bytes(b"y" * 500)
+    (tmp_path / "state.sqlite").write_bytes(b"z" * 10)
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if str(path).endswith("vanishing.xml"):   # renamed away between the listing and the stat
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    assert disk_use(tmp_path) == {"releases": 1000, "state.sqlite": 10}
