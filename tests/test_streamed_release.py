@@ -13,6 +13,14 @@ from core.datahome import DataHome
 from corpus.release import build_release
 
 
+def _stored_home(root, documents):
+    """A data home whose store holds `documents` (no crawl, no release)."""
+    home = DataHome.resolve(root).ensure()
+    for doc in documents:
+        save_document(home, doc)
+    return home
+
+
 def _files(release_dir):
     return {str(p.relative_to(release_dir)): p.read_bytes() for p in sorted(release_dir.rglob("*"))
             if p.is_file() and p.parts[len(release_dir.parts)] in ("tei", "text", "records", "conllu")}
@@ -83,9 +91,7 @@ def test_the_gate_process_dies_with_a_killed_release(tmp_path, snapshot_document
     import sys
     import time
 
-    home = DataHome.resolve(tmp_path).ensure()
-    for doc in snapshot_documents:
-        save_document(home, doc)
+    home = _stored_home(tmp_path, snapshot_documents)
     script = tmp_path / "release.py"
     script.write_text(
         "import sys, time\n"
@@ -126,9 +132,7 @@ def test_a_gate_process_killed_under_the_release_is_one_error_and_no_release(tmp
     import subprocess
     import sys
 
-    home = DataHome.resolve(tmp_path).ensure()
-    for doc in snapshot_documents:
-        save_document(home, doc)
+    home = _stored_home(tmp_path, snapshot_documents)
     script = tmp_path / "release.py"
     script.write_text(
         "import os, signal\n"
