@@ -285,17 +285,21 @@ class LinkReport:
     confirmed_pairs: int = 0
     too_many_candidates: list[str] = field(default_factory=list)
     full_buckets: int = 0         # bands of signed documents not stored because their bucket was full
+    exact_copies: int = 0         # documents joined to an indexed twin of the same text, title and date
 
     def to_dict(self, examples: int = 20) -> dict:
         """For the manifest: the counts, and the first `examples` documents with too many candidates."""
         return {"signed": self.signed, "reused": self.reused, "confirmed_pairs": self.confirmed_pairs,
-                "full_buckets": self.full_buckets, "too_many_candidates": len(self.too_many_candidates),
+                "full_buckets": self.full_buckets, "exact_copies": self.exact_copies,
+                "too_many_candidates": len(self.too_many_candidates),
                 "too_many_candidates_examples": self.too_many_candidates[:examples]}
 
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, text_sha TEXT NOT NULL,
-    shingles BLOB NOT NULL, title_key TEXT, day TEXT, year_from_capture INTEGER, names TEXT);
+    shingles BLOB NOT NULL, title_key TEXT, day TEXT, year_from_capture INTEGER, names TEXT, twin INTEGER);
+CREATE INDEX IF NOT EXISTS docs_text_sha ON docs (text_sha) WHERE twin IS NULL;
+CREATE INDEX IF NOT EXISTS docs_twin ON docs (twin) WHERE twin IS NOT NULL;
 CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, day INTEGER, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_key ON bands (key, day);
 CREATE INDEX IF NOT EXISTS bands_n ON bands (n);
@@ -303,7 +307,7 @@ CREATE TABLE IF NOT EXISTS links (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMAR
 CREATE INDEX IF NOT EXISTS links_b ON links (b);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-INDEX_VERSION = "4"   # what a stored row means; an index of another version is rebuilt from scratch
+INDEX_VERSION = "5"   # what a stored row means; an index of another version is rebuilt from scratch
 
 
 def _index_settings() -> str:
@@ -406,14 +410,44 @@ class WitnessIndex:
                 out.append((known[doc.id][0], doc.id))
                 report.reused += 1
             else:
-                fresh.append(Fingerprint.of(doc))
+                fresh.append((doc, fp_digest))
         if not fresh:
             return out
-        signatures = self._signatures(fresh)
+        # An exact repost (the same text, title and date as an indexed document: the same article on two
+        # sites, or a formula article re-sent word for word) is that document's twin: it joins its work with
+        # no shingles, signature or confirmation of its own. Only the first of a text is signed.
+        digests = list({digest for _, digest in fresh})
+        indexed = {sha: n for sha, n in db.execute(
+            f"SELECT text_sha, MIN(n) FROM docs WHERE twin IS NULL AND text_sha IN ({','.join('?' * len(digests))}) "
+            "GROUP BY text_sha", digests)}
+        first_here: set[str] = set()
+        to_sign = []
+        for doc, digest in fresh:
+            if digest not in indexed and digest not in first_here:
+                first_here.add(digest)
+                to_sign.append(doc)
+        fingerprints = [Fingerprint.of(doc) for doc in to_sign]
+        prints = {fp.id: (fp, sig) for fp, sig in zip(fingerprints, self._signatures(fingerprints))}
         db.execute("BEGIN")
         try:
-            for fp, hashvalues in zip(fresh, signatures):
-                out.append((self._add(fp, hashvalues, known.get(fp.id, (None,))[0], report), fp.id))
+            for doc, digest in fresh:
+                old_n = known.get(doc.id, (None,))[0]
+                if old_n is not None:
+                    self._forget(old_n, report)
+                    indexed = {sha: n for sha, n in indexed.items() if n != old_n}
+                twin = None if doc.id in prints else indexed.get(digest) or self._indexed_twin(digest)
+                if twin is None:   # signed now if the twin it was planned for has just changed
+                    fp, hashvalues = prints.get(doc.id) or self._signed(doc)
+                    n = self._insert(fp)
+                    self._link(n, fp, hashvalues, report)
+                    indexed[digest] = n
+                else:
+                    n = db.execute(
+                        "INSERT INTO docs (id, text_sha, shingles, title_key, day, year_from_capture, names, twin) "
+                        "SELECT ?, text_sha, shingles, title_key, day, year_from_capture, names, n FROM docs WHERE n=?",
+                        (doc.id, twin)).lastrowid
+                    report.exact_copies += 1
+                out.append((n, doc.id))
                 report.signed += 1
             db.execute("COMMIT")
         except BaseException:
@@ -423,21 +457,41 @@ class WitnessIndex:
             raise
         return out
 
-    def _add(self, fp: Fingerprint, hashvalues: np.ndarray, old_n: int | None, report: LinkReport) -> int:
+    def _indexed_twin(self, digest: str) -> int | None:
+        return self.db.execute("SELECT MIN(n) FROM docs WHERE twin IS NULL AND text_sha=?", (digest,)).fetchone()[0]
+
+    def _signed(self, doc: Document) -> tuple[Fingerprint, np.ndarray]:
+        fp = Fingerprint.of(doc)
+        return fp, self._signatures([fp])[0]
+
+    def _forget(self, old_n: int, report: LinkReport) -> None:
+        """A changed text: its old row, bands and links go. If it was the indexed one of exact copies, the
+        first of them takes its place: signed from the stored shingles and confirmed anew."""
         db = self.db
-        if old_n is not None:   # a changed text: its old bands and links go, it is confirmed anew
-            self._kept.pop(old_n, None)   # SQLite may give its number to the next row
-            db.execute("DELETE FROM bands WHERE n=?", (old_n,))
-            db.execute("DELETE FROM links WHERE a=? OR b=?", (old_n, old_n))
-            db.execute("DELETE FROM docs WHERE n=?", (old_n,))
-        keys = self._band_keys(hashvalues) if len(fp.shingles) else []
-        cursor = db.execute(
+        self._kept.pop(old_n, None)   # SQLite may give its number to the next row
+        heirs = [n for n, in db.execute("SELECT n FROM docs WHERE twin=? ORDER BY n", (old_n,))]
+        db.execute("DELETE FROM bands WHERE n=?", (old_n,))
+        db.execute("DELETE FROM links WHERE a=? OR b=?", (old_n, old_n))
+        db.execute("DELETE FROM docs WHERE n=?", (old_n,))
+        if heirs:
+            heir = heirs[0]
+            db.execute("UPDATE docs SET twin=NULL WHERE n=?", (heir,))
+            db.execute("UPDATE docs SET twin=? WHERE twin=?", (heir, old_n))
+            [(_, fp)] = self._fingerprints([heir])
+            self._link(heir, fp, self._signatures([fp])[0], report)
+
+    def _insert(self, fp: Fingerprint) -> int:
+        return self.db.execute(
             "INSERT INTO docs (id, text_sha, shingles, title_key, day, year_from_capture, names) VALUES (?,?,?,?,?,?,?)",
             (fp.id, fp.text_sha, fp.shingles.tobytes(), fp.title_key, fp.day.isoformat() if fp.day else None,
-             int(fp.year_from_capture), json.dumps(fp.names, ensure_ascii=False, sort_keys=True)))
-        n = cursor.lastrowid
+             int(fp.year_from_capture), json.dumps(fp.names, ensure_ascii=False, sort_keys=True))).lastrowid
+
+    def _link(self, n: int, fp: Fingerprint, hashvalues: np.ndarray, report: LinkReport) -> None:
+        """Confirm the indexed row `n` against its LSH candidates, then store its bands."""
+        db = self.db
+        keys = self._band_keys(hashvalues) if len(fp.shingles) else []
         if not keys:
-            return n
+            return
         # A dated text is a candidate only of texts dated within the gap (or of undated ones, and those whose
         # year is a guess): one formula sent every year to one addressee fills no bucket of another year.
         day = fp.day.toordinal() if fp.day and not fp.year_from_capture else None
@@ -464,7 +518,6 @@ class WitnessIndex:
                 report.confirmed_pairs += 1
         report.full_buckets += len(full)
         db.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(key, day, n) for key in keys if key not in full])
-        return n
 
     def _fingerprints(self, numbers: list[int]) -> list[tuple[int, Fingerprint]]:
         """The stored fingerprints of these index rows, in the order asked. The last FINGERPRINTS_KEPT read
@@ -497,6 +550,12 @@ class WitnessIndex:
                 i = parent[i]
             return i
 
+        # an exact copy is one with its indexed twin, whose links are its own (even if the twin itself
+        # is no longer among the documents: then it stands in for them and is not listed)
+        for n, twin in self.db.execute("SELECT n, twin FROM docs WHERE twin IS NOT NULL"):
+            if n in parent:
+                parent.setdefault(twin, twin)
+                parent[find(n)] = find(twin)
         for a, b in self.db.execute("SELECT a, b FROM links"):
             if a in parent and b in parent:
                 parent[find(a)] = find(b)

@@ -202,3 +202,56 @@ def test_a_full_disk_under_the_index_is_an_error_never_a_rebuild_without_end(tmp
         assert index_path.exists()
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_exact_reposts_are_twins_that_stay_one_work_when_the_signed_copy_changes_or_goes(tmp_path):
+    """The same greeting reposted word for word on two more sites (same text, title and date): the copies
+    are twins of the first, joined to its work without a signature of their own. When that first copy is
+    edited upstream, a twin takes its place and is confirmed anew; when it leaves the corpus, its twins
+    keep its links. A formula item to another addressee never joins, and the same text on a date far apart
+    is no twin."""
+    from itertools import combinations
+
+    from core.document import Document
+    from corpus.witnesses import WitnessIndex
+
+    docs, truth = formula_articles()
+    source = next(d for d in docs if d.id == "kcnakp-putin-2020")
+    repost = next(d for d in docs if d.id == "globalsecurity-putin-2020")
+    twins = []
+    for site in ("mirror-a", "mirror-b"):
+        twin = copy.deepcopy(source)
+        twin.id, twin.site = f"{site}-putin-2020", site
+        twins.append(twin)
+    later = copy.deepcopy(source)   # the same words a year later: another item, not a twin
+    later.id, later.date = "kcnakp-putin-2021", "2021-08-15"
+    putin = {source.id, repost.id} | {t.id for t in twins}
+
+    def pairs(works):
+        return {tuple(sorted(p)) for w in works for p in combinations(w.witnesses, 2)}
+
+    every = sorted(docs + twins + [later], key=lambda d: d.id)
+    expected = truth | {tuple(sorted(p)) for p in combinations(putin, 2)}
+    path = tmp_path / "witnesses.sqlite"
+    with WitnessIndex(path) as index:
+        works, report = index.update(every)
+    assert pairs(works) == expected and report.exact_copies == 2
+    assert not any(later.id in w.witnesses and len(w.witnesses) > 1 for w in works)
+
+    edited = copy.deepcopy(source)   # the first copy now carries another greeting entirely
+    edited.paragraphs = FORMULA["greetings"][0]
+    with WitnessIndex(path) as index:
+        works, report = index.update(sorted([d if d.id != source.id else edited for d in every], key=lambda d: d.id))
+    assert report.signed == 1
+    assert pairs(works) == expected - {p for p in expected if source.id in p}   # the twins and the repost stay one
+
+    with WitnessIndex(path) as index:   # the edited item leaves the corpus; an exact twin of a twin comes
+        third = copy.deepcopy(twins[0])
+        third.id = "mirror-c-putin-2020"
+        works, report = index.update(sorted([d for d in every if d.id != source.id] + [third], key=lambda d: d.id))
+    assert next(w for w in works if third.id in w.witnesses).witnesses == sorted(putin - {source.id} | {third.id})
+    assert report.exact_copies == 1
+    lone = Document("x-1", "x", "u", "Greetings to Russian President", date="2020-08-15", paragraphs=FORMULA["copy"])
+    with WitnessIndex(None) as index:   # in memory: a twin of a document of the same pass
+        works, report = index.update([lone, twins[0]])
+    assert [w.witnesses for w in works] == [sorted([lone.id, twins[0].id])] and report.exact_copies == 1
