@@ -93,9 +93,62 @@ SEJONG_UPOS = {"NNG": "NOUN", "NNP": "PROPN", "NNB": "NOUN", "NR": "NUM", "NP": 
 
 @lru_cache(maxsize=1)
 def kiwi():
-    """The Korean analyser (built once: ~1 s, its model from the kiwipiepy_model package)."""
+    """The Korean analyser (built once per process: ~1 s and ~510 MB, its model from the kiwipiepy_model
+    package). Only the analyser's own process builds it (`_analyser`)."""
     from kiwipiepy import Kiwi
     return Kiwi()
+
+
+def kiwi_sentences(text: str) -> list[tuple[int, int, list[tuple[str, str, int, int]]]]:
+    """Kiwi's sentences of `text` with their morphemes: (start, end, [(form, tag, start, end), ...]).
+    Plain tuples: what comes back from the analyser's process."""
+    return [(sent.start, sent.end, [(m.form, str(m.tag), m.start, m.end) for m in sent.tokens or []])
+            for sent in kiwi().split_into_sents(text, return_tokens=True)]
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the analyser's process: end when the process that started it ends, a SIGKILL included, so no
+    analyser holding half a gigabyte outlives a killed release. A thread watches the parent's pid rather
+    than Linux's PR_SET_PDEATHSIG, which fires when the starting *thread* ends (a Prefect task's thread
+    may start the analyser that later tasks use)."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def _analyser():
+    """Kiwi in a process of its own, started on the first Korean paragraph. Its model is most of a
+    release's memory (~510 MB of a ~830 MB release at 1k documents): apart, the release's own process
+    stays small and the model's pages go back to the system when the command ends."""
+    import atexit
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
+    atexit.register(pool.shutdown)   # before the interpreter tears its modules down under the pool's threads
+    return pool
+
+
+def analyse_korean(text: str) -> list[tuple[int, int, list[tuple[str, str, int, int]]]]:
+    """kiwi_sentences, run in the analyser's process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return _analyser().submit(kiwi_sentences, text).result()
+    except BrokenProcessPool:
+        _analyser.cache_clear()
+        raise RuntimeError("the Korean analyser's process (Kiwi) ended without an answer (killed, or out of "
+                           "memory)") from None
 
 
 def _korean(text: str) -> list[Sentence]:
@@ -108,23 +161,22 @@ def _korean(text: str) -> list[Sentence]:
     (['깊은', '산속', '밀영에서', '맞는', '밤은', '길고도', '추웠다', '.'], True, 'PUNCT')
     """
     sentences = []
-    for sent in kiwi().split_into_sents(text, return_tokens=True):
-        morphs = list(sent.tokens or [])
+    for sent_start, sent_end, morphs in analyse_korean(text):
         # words: runs of non-space characters, punctuation split off as its own word
-        words = [(m.start(), m.end()) for m in re.finditer(r"[^\s\W]+|[^\w\s]", text[sent.start:sent.end])]
-        words = [(sent.start + s, sent.start + e) for s, e in words]
+        words = [(m.start(), m.end()) for m in re.finditer(r"[^\s\W]+|[^\w\s]", text[sent_start:sent_end])]
+        words = [(sent_start + s, sent_start + e) for s, e in words]
         if not words:
             continue
         grouped: list[list] = [[] for _ in words]
         k = 0
         for morph in morphs:
-            while k < len(words) - 1 and morph.start >= words[k][1]:
+            while k < len(words) - 1 and morph[2] >= words[k][1]:
                 k += 1
             grouped[k].append(morph)
         tokens = []
         for (s, e), group in zip(words, grouped):
-            tags = [str(m.tag).split("-")[0] for m in group]
-            tokens.append(Token(text[s:e], "+".join(m.form for m in group) or text[s:e],
+            tags = [tag.split("-")[0] for _, tag, _, _ in group]
+            tokens.append(Token(text[s:e], "+".join(form for form, _, _, _ in group) or text[s:e],
                                 SEJONG_UPOS.get(tags[0] if tags else "", "X"), "+".join(tags) or "_"))
         sentences.append(_sentence(text, words, tokens))
     return sentences

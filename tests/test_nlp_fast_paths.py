@@ -56,13 +56,34 @@ def test_kiwi_is_loaded_only_for_a_release_holding_korean_text(tmp_path, snapsho
     from core.datahome import DataHome
     from corpus.release import build_release
 
-    def kiwi():
+    def analyse_korean(text):
         raise KiwiAsked()
 
-    monkeypatch.setattr(corpus.nlp, "kiwi", kiwi)
+    monkeypatch.setattr(corpus.nlp, "analyse_korean", analyse_korean)
     english = sorted((d for d in snapshot_documents if d.lang != "ko"), key=lambda d: d.id)
     korean = [d for d in snapshot_documents if d.lang == "ko"]
     assert len(english) > 20 and korean
     build_release(DataHome.resolve(tmp_path / "english"), english)
     with pytest.raises(KiwiAsked):
         build_release(DataHome.resolve(tmp_path / "korean"), sorted(english[:2] + korean[:1], key=lambda d: d.id))
+
+
+def test_kiwi_runs_in_a_process_of_its_own_and_a_killed_one_is_one_line():
+    """Kiwi's model (~510 MB) lives in the analyser's process, never in the release's; when that process is
+    killed (out of memory), the paragraph fails with one line and the next one starts a new analyser."""
+    import os
+    import signal
+
+    import corpus.nlp as nlp
+
+    memoir = "백두산 밀영에서 맞는 밤은 길고도 추웠다."   # With the Century's camp (KANCC's Korean posts)
+    words = [t.form for s in nlp._korean(memoir) for t in s.tokens]
+    assert words == ["백두산", "밀영에서", "맞는", "밤은", "길고도", "추웠다", "."]
+    assert nlp.kiwi.cache_info().currsize == 0   # not built here
+    worker = nlp._analyser().submit(os.getpid).result()
+    assert worker != os.getpid()
+    os.kill(worker, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="Korean analyser's process .* ended without an answer"):
+        nlp._korean(memoir)
+    assert [t.form for s in nlp._korean(memoir) for t in s.tokens] == words
+    assert nlp._analyser().submit(os.getpid).result() != worker
