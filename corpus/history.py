@@ -107,7 +107,9 @@ def document_histories(release_dirs: list[Path], doc_ids, captures: dict[str, li
                 needed.setdefault(last[doc_id][1], set()).add(doc_id)
                 needed.setdefault(release.path, set()).add(doc_id)
             last[doc_id] = (entry, release.path)
-    texts = {path: {i: full_text(doc) for i, doc in read_records(path, ids).items()} for path, ids in needed.items()}
+    sites = {release.path: {i: e["site"] for i, e in release.entries.items()} for release in releases}
+    texts = {path: {i: full_text(doc) for i, doc in read_records(path, ids, sites[path]).items()}
+             for path, ids in needed.items()}
     return {doc_id: _history(releases, moves, doc_id, (captures or {}).get(doc_id) or [], texts) for doc_id in wanted}
 
 

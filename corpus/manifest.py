@@ -222,7 +222,7 @@ def iter_documents(release_dir: Path) -> Iterator[Document]:
         yield parse_record(line, path, number)
 
 
-def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]:
+def read_records(release_dir: Path, ids: set[str] | None, sites: dict[str, str] | None = None) -> dict[str, Document]:
     """Records of a release by id (all when `ids` is None). A record is parsed only when its id is
     wanted: of a release with per-document records only those files are read (the manifest's entries
     say which exist); of a documents.jsonl, a line's id is read from its start, where Document.to_dict
@@ -233,7 +233,10 @@ def read_records(release_dir: Path, ids: set[str] | None) -> dict[str, Document]
     release_dir = Path(release_dir)
     path = records_source(release_dir)
     if ids is not None and path.name == RECORDS_KEY:
-        for entry in iter_manifest_entries(release_dir):
+        # `sites`: each wanted id's site, known to a caller holding the manifest's entries (no scan of it)
+        wanted = ({"id": i, "site": sites[i]} for i in sorted(ids) if i in sites) if sites is not None else \
+            iter_manifest_entries(release_dir)
+        for entry in wanted:
             if entry["id"] in ids:
                 record = release_dir / record_file(entry["site"], entry["id"])
                 try:
