@@ -58,18 +58,29 @@ def iter_manifest_entries(release_dir: Path) -> Iterator[dict]:
         else:
             yield from read_manifest(release_dir).get("documents", [])
             return
-        lines: list[bytes] = []
-        for line in fh:
-            if line.startswith(b"  {"):
-                lines = [line]
-            elif lines:
-                lines.append(line)
-            if lines and line.rstrip(b",\r\n") == b"  }":
-                try:
-                    yield json.loads(b"".join(lines).rstrip().rstrip(b","))
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
-                lines = []
+        # Blocks of 1 MB, cut at each "\n  }" (an entry's closing line: nested objects close with three
+        # spaces or more, and a newline inside a string is escaped): a line-by-line loop over ~30 lines
+        # per entry was a tenth of a second release's CPU at 20k documents.
+        buffer, start = b"", 0
+        while True:
+            end = buffer.find(b"\n  }", start)
+            if end < 0:
+                block = fh.read(1 << 20)
+                if not block:   # the end: the list and the manifest must close, or the file was cut short
+                    if b"".join(buffer[start:].split()) not in (b"]}", b",]}"):
+                        raise ValueError(f"release manifest {path} is unreadable: it ends inside its documents list")
+                    return
+                buffer, start = buffer[start:] + block, 0
+                continue
+            entry = buffer[start:end + 4]
+            start = end + 4
+            opening = entry.find(b"{")
+            if opening < 0 or entry[:opening].strip(b" \t\r\n,"):
+                raise ValueError(f"release manifest {path} is unreadable: {entry[:opening][:60]!r} between entries")
+            try:
+                yield json.loads(entry[opening:])
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"release manifest {path} is unreadable: {exc}") from None
 
 
 def read_manifest_head(release_dir: Path) -> dict:

@@ -131,3 +131,29 @@ def test_a_damaged_record_file_is_named_by_verify_and_by_the_readers(tmp_path, s
         list(iter_documents(second.path))
     checked, problems = verify_release(home, second.path)
     assert checked < len(docs) and any("were not checked" in p and gone.name in p for p in problems)
+
+
+def test_manifest_entries_are_read_in_blocks_whole_and_a_cut_file_is_an_error(tmp_path):
+    """The per-document entries are cut from 1 MB blocks at each entry's closing line: entries that span
+    blocks, nested objects and strings holding a newline and braces come back as json.load reads them;
+    a manifest cut short anywhere in its documents list is an error, never a shorter list."""
+    import json as json_
+
+    from corpus.manifest import iter_manifest_entries
+
+    entries = [{"id": f"globalsecurity-dprk-{n:06d}", "site": "globalsecurity",
+                "title": "KCNA Commentary Slams \"Joint Drills\"\n  }\n  {" if n % 7 == 0 else "Greetings",
+                "changes": [{"release": "2026.11.01", "words": {"deleted": n, "inserted": 1}}],
+                "text_sha256": f"{n:064x}"} for n in range(8000)]
+    folder = tmp_path / "2026.12.01"
+    folder.mkdir()
+    data = json_.dumps({"version": "2026.12.01", "counts_by_site": {"globalsecurity": 8000}, "documents": entries},
+                       indent=1, ensure_ascii=False).encode("utf-8")
+    assert len(data) > 2 * (1 << 20)
+    (folder / "manifest.json").write_bytes(data)
+    assert list(iter_manifest_entries(folder)) == entries
+    closing = data.rindex(b"\n  }") + 4
+    for cut in (len(data) // 2, closing, closing + 2, len(data) - 1):
+        (folder / "manifest.json").write_bytes(data[:cut])
+        with pytest.raises(ValueError, match="unreadable"):
+            list(iter_manifest_entries(folder))
