@@ -21,25 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import cleaners  # noqa: E402
+from bench.release import snapshot_articles  # noqa: E402
 from corpus import tei  # noqa: E402
 from corpus.release import build_release  # noqa: E402
 from core.datahome import DataHome  # noqa: E402
-from replay.server import load_snapshot  # noqa: E402
-
-
-def articles() -> list:
-    """Every article of snapshot 1, cleaned."""
-    pages = load_snapshot([ROOT / "flows" / "snapshots" / "snapshot-1.warc.gz"])
-    return [cleaners.clean_page(p.body, url) for url, p in sorted(pages.items())
-            if p.status == 200 and ("kcna" in url or "&wr_id=" in url)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=50, help="copies of each article in the release")
     args = parser.parse_args()
-    docs = articles()
+    docs = snapshot_articles()
     stamp = tei.ReleaseStamp("bench", "2026-11-24")
     start = time.perf_counter()
     tei.project_schema()
