@@ -35,7 +35,7 @@ def save_document(home: DataHome, doc: Document) -> Path:
     home.inside(path.parent)   # a documents/<site> link out of the home would rewrite outside files
     tmp = temp_name(path)  # unique per writer: two writers of one id never share a temp file
     try:
-        tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(doc.fields_for_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -71,7 +71,7 @@ def retire_document(home: DataHome, site: str, doc_id: str, why: dict | None = N
         doc.extra = {**doc.extra, "gone": why}
         tmp = temp_name(target)
         try:
-            tmp.write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+            tmp.write_text(json.dumps(doc.fields_for_json(), ensure_ascii=False, indent=1), encoding="utf-8")
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -143,8 +143,14 @@ class Document:
         dataclasses.asdict gives, without its deepcopy of every leaf (12% of cleaning's CPU)."""
         return {f.name: _plain_copy(getattr(self, f.name)) for f in fields(self)}
 
+    def fields_for_json(self) -> dict[str, Any]:
+        """Every field in order, the document's own values (not copies): what json.dumps(to_dict()) writes,
+        byte for byte, without copying every list and dict first (a third of writing a record of an
+        unchanged document in a daily release). Only for serialising: the values must not be changed."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+        return json.dumps(self.fields_for_json(), ensure_ascii=False, **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Document":

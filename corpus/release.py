@@ -545,7 +545,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 unsafe = _unsafe(doc)
                 try:
                     # the exact record researchers (and the diff) read back: it must encode as UTF-8 JSON
-                    line = json.dumps({**doc.to_dict(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
+                    line = json.dumps({**doc.fields_for_json(), "text": doc.text}, ensure_ascii=False).encode("utf-8")
                     text_sha = doc.text_sha256()
                 except (UnicodeEncodeError, TypeError, ValueError) as exc:  # lone surrogate, non-JSON extra
                     unsafe = unsafe or f"the document record cannot be stored as UTF-8 JSON: {exc}"

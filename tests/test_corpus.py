@@ -441,3 +441,15 @@ def test_the_changelog_names_moves_cosmetic_edits_and_documents_not_checked_as_t
     assert [c.moved_from["id"] for c in changes.of("moved") if c.id == refiled.id] == [docs[3].id]
     assert [c.id for c in changes.of("not_checked")] == [unchecked.id]
     assert [c.id for c in changes.of("edited", "cosmetic")] == [cosmetic.id]
+
+
+def test_a_record_written_from_the_fields_is_the_copied_dict_byte_for_byte(snapshot_documents):
+    """fields_for_json (no copies) and to_dict (copies) give the same JSON for every snapshot document,
+    spans, repairs, extra and capture included; to_dict's copy stays free to change."""
+    import json as json_
+
+    for doc in snapshot_documents:
+        assert json_.dumps(doc.fields_for_json(), ensure_ascii=False) == json_.dumps(doc.to_dict(), ensure_ascii=False)
+        copied = doc.to_dict()
+        copied["paragraphs"].append("changed")
+        assert doc.paragraphs and doc.paragraphs[-1] != "changed"
