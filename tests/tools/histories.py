@@ -534,11 +534,14 @@ class DataHomeHistory(RuleBasedStateMachine):
             expected |= failing
             # the layout canary may call a site changed-layout when its hostile pages (refused, or cleaned
             # without the profile's body) are a third of the few pages this run re-cleaned: that cause alone
-            failed -= {site for site in archived - expected if _layout_tripped(summary["outcomes"][site])}
+            tripped = {site for site in archived - expected if _layout_tripped(summary["outcomes"][site])}
+            failed -= tripped
+            self.log[-1] += " canary-tripped" if tripped else ""
             # nothing hangs: a step's hostile pages cost at most their deadline each, beside a refresh of seconds
             assert took < 60 + len(faults) * settings.deadline, (self.log, f"the refresh took {took:.0f} s")
             if "gzip-bomb" in faults.values() and rss is not None and peak is not None:
                 assert peak - rss < BOMB_PEAK, (self.log, f"peak memory {peak - rss} bytes above the start")
+                self.log[-1] += f" (peak memory +{(peak - rss) // 2**20} MB)"
         assert failed == expected, (self.log, summary["outcomes"])
         self.snapshot = snapshot
 
