@@ -1,9 +1,9 @@
 """Random command histories against a data home (tests/tools/histories.py): refreshes over changing
-snapshots, outages, a missing site, releases, re-cleaning, backfills from a fake Wayback Machine under
-faults, SIGKILLed children, a full disk and readers beside a writer, with `kcorpus check` and the release,
-capture and version invariants checked after every step. The suite runs one seeded history (the same every
-run) and one given history through the newer rules; bench/histories.py runs hundreds, and Hypothesis's
-own search over the same state machine."""
+snapshots, outages, a missing site, article pages turned hostile (replay/faults.py), releases, re-cleaning,
+backfills from a fake Wayback Machine under faults, SIGKILLed children, a full disk and readers beside a
+writer, with `kcorpus check` and the release, capture and version invariants checked after every step. The
+suite runs one seeded history (the same every run) and given histories through the newer rules;
+bench/histories.py runs hundreds, and Hypothesis's own search over the same state machine."""
 
 from __future__ import annotations
 
