@@ -99,9 +99,9 @@ def partial_snapshot(source: Path, folder: Path) -> Path:
 
 # --- hostile article pages ---------------------------------------------------------------------------
 
-# What a refresh makes of an article page that answers with each fault of replay/faults.py (the crawl's
-# per-request deadline HOSTILE_SETTINGS.deadline; the "timeout" fault stalls HOSTILE_STALL s, past the
-# per-read timeout). "failed": the crawl records the page's failure (its error starts so), the site is
+# What a refresh makes of an article page that answers with each fault of replay/faults.py (under
+# hostile_settings(): a 3 s deadline per request; the "timeout" fault stalls HOSTILE_STALL s, past the
+# 2 s per-read timeout). "failed": the crawl records the page's failure (its error starts so), the site is
 # not ok and the refresh exits 1, the page's document stays as it was (not checked). "skipped": the crawl
 # names the page skipped (a redirect it must not follow, a body that is not HTML); "refused": the page is
 # archived and the cleaner refuses it in words (a refusal in the site's outcome); "cleaned": the page is
@@ -149,6 +149,7 @@ def article_urls(snapshot: Path) -> list[str]:
 
 
 def request_path(url: str) -> str:
+    """The path and query of `url`, as the replay server's `hostile` option takes them."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
@@ -545,11 +546,13 @@ class DataHomeHistory(RuleBasedStateMachine):
         assert failed == expected, (self.log, summary["outcomes"])
         self.snapshot = snapshot
 
-    def _hostile_pages_end_as_expected(self, summary: dict, faults: dict[str, str], unreachable: set) -> set[str]:
+    def _hostile_pages_end_as_expected(self, summary: dict, faults: dict[str, str],
+                                       unreachable: set) -> tuple[set[str], set[str]]:
         """Each hostile page the crawl met ends as HOSTILE_OUTCOMES says, in the crawl report or the
         cleaning's: a failure with its error, a skip, a refusal in words, or a document with its repair
         recorded; never an exception or a page gone unnamed. Returns (the sites a failed page makes fail,
         the sites with a hostile page archived: refused or cleaned)."""
+        from cleaners.store import load_document
         from core.profiles import profile_for_url
         from scrapers.state import CrawlState
 
@@ -578,8 +581,6 @@ class DataHomeHistory(RuleBasedStateMachine):
                 archived.add(site)
             else:
                 archived.add(site)
-                from cleaners.store import load_document
-
                 doc = load_document(self.home, site, profile_for_url(url).document_id(url))
                 assert url not in failures and url not in refusals, where
                 assert doc is not None and words in [r["rule"] for r in doc.repairs], where
@@ -896,7 +897,7 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
             started = time.monotonic()
             roll = rnd.random()
             if step == 0 or roll < 0.28:
-                mode = rnd.choice(["whole", "whole", "whole", "whole", "outage", "partial", "hostile", "hostile"])
+                mode = rnd.choice(["whole", "whole", "whole", "outage", "partial", "hostile"])
                 pages = [(rnd.randrange(1000), rnd.choice(sorted(HOSTILE_OUTCOMES)))
                          for _ in range(rnd.randint(1, 3))] if mode == "hostile" else []
                 machine.refresh(rnd.randrange(3), mode, pages)
