@@ -25,11 +25,20 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 def step_kind(line: str) -> str:
     """A step's kind from its log line ("full disk (tmpfs of 700 KiB): release: exit 1 [3.1 s]" -> "full disk
-    release exit 1")."""
+    release exit 1"; "refresh snapshot-2 hostile (drip, huge) [4.0 s]" -> "refresh hostile")."""
     import re
 
+    line = re.sub(r"hostile \([^)]*\)", "hostile", line)
     words = re.sub(r"\([^)]*\d[^)]*\)|\[.*?\]|snapshot-\d|after [\d.]+s|[:]", " ", line).split()
     return " ".join(words)
+
+
+def hostile_pages(log: list[str]) -> list[str]:
+    """The faults the hostile refreshes of a history served ("hostile page drip", ...), one per fault and step."""
+    import re
+
+    return [f"hostile page {fault}" for line in log for group in re.findall(r"hostile \(([^)]*)\)", line)
+            for fault in group.split(", ")]
 
 
 def main() -> None:
@@ -52,6 +61,7 @@ def main() -> None:
             log = run_history(seed, args.steps)
             steps += len(log)
             kinds.update(step_kind(line) for line in log)
+            kinds.update(hostile_pages(log))
             print(f"seed {seed}: ok, {len(log)} steps in {time.perf_counter() - began:.0f} s", flush=True)
         except Exception as exc:  # noqa: BLE001 - every failing history is reported, the run goes on
             failures += 1

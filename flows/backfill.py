@@ -41,7 +41,7 @@ def backfill(home: DataHome, site: str, *, from_year: int | None = None, to_year
         client.close()
         state.close()
     end_run(home, run_id, status="backfill")
-    clean_report = clean_versions(home, site, touched)
+    clean_report = clean_versions(home, site, touched, run_id)
     return {"run_id": run_id, "backfill": report.to_dict(), "clean": clean_report.to_dict()}
 
 
@@ -68,10 +68,14 @@ def captures_by_document(state: CrawlState, profile: Profile) -> dict[str, list]
     return by_id
 
 
-def captured_versions(home: DataHome, site: str, rows: list, report: CleanReport | None = None) -> tuple[list, dict]:
+def captured_versions(home: DataHome, site: str, rows: list, report: CleanReport | None = None,
+                      run_id: str | None = None) -> tuple[list, dict]:
     """One document's captures (live crawls and Wayback copies alike) as versions: [{captured_at, via, url,
     payload_digest, record_id, warc_file, warc_offset, text_sha256}], oldest first, and each payload cleaned
-    once ({payload_digest: Document or None}). A capture that fails to clean is recorded in `report`."""
+    once ({payload_digest: Document or None}). A capture that fails to clean is no version; it is recorded
+    in `report` when run `run_id` (any run, when None) archived it: an earlier capture's refusal was said
+    when it was first cleaned (a refresh that met a binary page under the article's URL), and is not a
+    failure of every later backfill."""
     import cleaners
 
     versions, cleaned = [], {}
@@ -86,7 +90,7 @@ def captured_versions(home: DataHome, site: str, rows: list, report: CleanReport
                 cleaned[digest] = cleaners.clean_page(stored.body, capture.url, headers=stored.headers,
                                                       capture=provenance)
             except cleaners.CleaningError as exc:
-                if report is not None:
+                if report is not None and run_id in (None, row["run_id"]):
                     report.failures.append({"url": capture.url, "site": site, "error": str(exc),
                                             "capture": provenance})
                 cleaned[digest] = None
@@ -99,8 +103,9 @@ def captured_versions(home: DataHome, site: str, rows: list, report: CleanReport
     return versions, cleaned
 
 
-def clean_versions(home: DataHome, site: str, doc_ids: list[str]) -> CleanReport:
-    """Clean every captured version of the given documents; store the newest, with the version list."""
+def clean_versions(home: DataHome, site: str, doc_ids: list[str], run_id: str | None = None) -> CleanReport:
+    """Clean every captured version of the given documents; store the newest, with the version list. The
+    report's failures: the captures of run `run_id` (the backfill's own; every run's when None) refused."""
     profile = get_profile(site)
     report = CleanReport(site)
     state = CrawlState(home.state_db)
@@ -108,7 +113,7 @@ def clean_versions(home: DataHome, site: str, doc_ids: list[str]) -> CleanReport
     try:
         by_id = captures_by_document(state, profile)
         for doc_id in doc_ids:
-            versions, cleaned = captured_versions(home, site, by_id.get(doc_id, []), report)
+            versions, cleaned = captured_versions(home, site, by_id.get(doc_id, []), report, run_id)
             if not versions:
                 continue
             newest = versions[-1]

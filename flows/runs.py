@@ -136,7 +136,19 @@ def run_release(home: DataHome, version: str | None, allow_partial: bool, progre
     return state.result()
 
 
-def replay_server(warcs: list[Path], port: int = 0):
-    """A replay server (replay.server.ReplayServer) of recorded WARC files on 127.0.0.1:`port`."""
+def replay_server(warcs: list[Path], port: int = 0, faults: list[str] | None = None):
+    """A replay server (replay.server.ReplayServer) of recorded WARC files on 127.0.0.1:`port`; `faults`:
+    "PATH=NAME" each, the page at PATH (with its query) answering with fault NAME of replay/faults.py on
+    every host (BadOption for one that is not so, naming the faults)."""
+    from flows.errors import BadOption
+    from replay.faults import FAULTS
     from replay.server import ReplayServer
-    return ReplayServer(warcs, port=port)
+
+    hostile = {}
+    for given in faults or []:
+        path, _, name = given.rpartition("=")
+        if not path.startswith("/") or name not in FAULTS:
+            raise BadOption("--fault", f"{given!r} is not PATH=NAME with PATH starting with / and NAME one of "
+                                       f"{', '.join(FAULTS)}")
+        hostile[path] = name
+    return ReplayServer(warcs, port=port, hostile=hostile)

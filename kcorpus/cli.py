@@ -24,11 +24,12 @@ __all__ = ["app"]
 
 @app.command()
 def replay(warc: Annotated[list[Path], typer.Argument(help="WARC file(s) to serve; later files win.", exists=True)],
-           port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8088) -> None:
+           port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8088,
+           fault: Annotated[Optional[list[str]], typer.Option("--fault", help="PATH=NAME: the page at PATH (with its query) answers with the hostile response NAME (gzip-bomb, drip, timeout, ...: replay/faults.py) instead of its recording, to test a crawl against; repeatable.")] = None) -> None:
     """Serve recorded WARC snapshots over HTTP on 127.0.0.1 with their recorded status and headers."""
     from flows.runs import replay_server
 
-    server = replay_server(warc, port)
+    server = replay_server(warc, port, fault)
     render.replay_banner(server, len(warc))
     try:
         server.serve_forever()

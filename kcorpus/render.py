@@ -141,6 +141,8 @@ def replay_banner(server, files: int) -> None:
     console.print(f"Replaying {len(server.snapshot)} recorded URLs from {files} WARC file(s) on "
                   f"{server.base_url}/  (hosts: {', '.join(sorted(server.hosts()))}). Ctrl-C stops.")
     console.print(f"Crawler-style: curl -H 'Host: kancc.org' {server.base_url}/bbs/board.php?bo_table=heigo&page=1")
+    for path, fault in sorted(server.hostile.items()):
+        console.print(f"Hostile: {path} answers with {fault} on every host", highlight=False)
     sys.stdout.flush()
 
 

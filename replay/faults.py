@@ -1,4 +1,6 @@
-"""Hostile responses for testing the crawler: served by the replay server under /_faults/<name>.
+"""Hostile responses for testing the crawler: served by the replay server under /_faults/<name>
+(ReplayServer(faults=True)), or in place of recorded pages (ReplayServer(hostile={path: name}),
+`kcorpus replay --fault PATH=NAME`).
 
 Each fault reproduces something a real archive crawl meets; the crawl must end each in a recorded
 error or quarantine, never a crash or a lost capture.
@@ -11,7 +13,7 @@ import gzip
 import os
 import time
 
-# name -> one-line description (also the index of `kcorpus replay --faults`)
+# name -> one-line description (also the index page /_faults/index.html)
 FAULTS = {
     "timeout": "answers after the client's timeout",
     "server-error": "HTTP 500 on every attempt",

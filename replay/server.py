@@ -143,6 +143,14 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         return [f"https://{host}{target}", f"http://{host}{target}"]
 
+    def _requested_path(self) -> str:
+        """The path (and query) asked for, whichever way the URL came: Host-routed, proxy style or browser style."""
+        target = self.path[1:] if self.path.startswith(("/http://", "/https://")) else self.path
+        if not target.startswith(("http://", "https://")):
+            return target
+        parts = urlsplit(target)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
     def _send(self, status: int, headers, body: bytes, head_only: bool, warc_date: str = "") -> None:
         self.send_response(status)
         length_sent = False
@@ -163,6 +171,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head_only: bool) -> None:
         snapshot: dict[str, RecordedResponse] = self.server.snapshot  # type: ignore[attr-defined]
+        hostile = self.server.hostile.get(self._requested_path())  # type: ignore[attr-defined]
+        if hostile:
+            from replay.faults import serve_fault
+            serve_fault(self, hostile, self.server.fault_delay)  # type: ignore[attr-defined]
+            return
         if self.server.faults and self.path.startswith("/_faults/"):  # type: ignore[attr-defined]
             from replay.faults import fault_index, serve_fault
             name = self.path[len("/_faults/"):]
@@ -200,25 +213,46 @@ def _listing(snapshot: dict[str, RecordedResponse]) -> bytes:
             f"<h1>kcorpus replay: {len(snapshot)} recorded URLs</h1><ul>{rows}</ul>").encode("utf-8")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that went away (a crawler giving up on a dripping or oversized answer and resetting
+        its connection) is no error of the replay: only other exceptions are printed."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ReplayServer:
     """A replay of WARC snapshots on 127.0.0.1 in a background thread. Use as a context manager."""
 
     def __init__(self, warc_paths: list[Path] | list[str], port: int = 0, host: str = "127.0.0.1",
-                 faults: bool = False, fault_delay: float = 3.0):
+                 faults: bool = False, fault_delay: float = 3.0, hostile: dict[str, str] | None = None):
         """`faults` also serves the hostile responses of replay.faults under /_faults/<name> on
-        every host (`fault_delay`: how long the "timeout" fault stalls)."""
+        every host (`fault_delay`: how long the "timeout" fault stalls). `hostile` maps paths (with their
+        query, as requested: "/bbs/board.php?bo_table=heigo&wr_id=7") to fault names: those pages, on
+        every host, answer with that fault instead of their recording (a site that turns hostile on some
+        pages, to test a crawl against); ReplayError for a name replay.faults does not know."""
+        from replay.faults import FAULTS
+
+        unknown = sorted({name for name in (hostile or {}).values() if name not in FAULTS})
+        if unknown:
+            raise ReplayError(f"no such fault: {', '.join(unknown)} (the faults: {', '.join(FAULTS)})")
+        self.hostile = dict(hostile or {})
         self.warc_paths = [Path(p) for p in warc_paths]
         self.snapshot = load_snapshot(self.warc_paths)
         try:
-            self._httpd = ThreadingHTTPServer((host, port), _Handler)
+            self._httpd = _Server((host, port), _Handler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ReplayError(f"port {port} on {host} is in use (--port 0 picks a free one)") from None
             raise
-        self._httpd.daemon_threads = True
         self._httpd.snapshot = self.snapshot  # type: ignore[attr-defined]
         self._httpd.faults = faults  # type: ignore[attr-defined]
         self._httpd.fault_delay = fault_delay  # type: ignore[attr-defined]
+        self._httpd.hostile = self.hostile  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property

@@ -61,17 +61,28 @@ def test_clean_missing_file(tmp_path):
 
 
 def test_replay_command_serves_over_real_http():
+    """With `--fault PATH=NAME` one recorded page answers with a hostile response, the others as recorded."""
     proc = subprocess.Popen([sys.executable, "-m", "kcorpus.cli", "replay", str(SNAPSHOTS / "snapshot-1.warc.gz"),
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--port", "0", "--fault", "/bbs/board.php?bo_table=heigo&wr_id=503=server-error"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
         r = httpx.get(f"http://127.0.0.1:{port}/bbs/board.php?bo_table=heigo&wr_id=504", headers={"Host": "kancc.org"})
         assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8" and r.headers["etag"]
         assert httpx.get(f"http://127.0.0.1:{port}/missing", headers={"Host": "kancc.org"}).status_code == 404
+        hostile = httpx.get(f"http://127.0.0.1:{port}/bbs/board.php?bo_table=heigo&wr_id=503", headers={"Host": "kancc.org"})
+        assert hostile.status_code == 500
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert "heigo&wr_id=503 answers with server-error" in proc.stdout.read()
+
+
+@pytest.mark.parametrize("given", ["/a=no-such-fault", "a=drip", "/a"])
+def test_replay_refuses_a_fault_it_does_not_know_in_one_line(given):
+    result = runner.invoke(app, ["replay", str(SNAPSHOTS / "snapshot-1.warc.gz"), "--port", "0", "--fault", given])
+    assert result.exit_code == 2 and "--fault" in result.stderr and "gzip-bomb" in result.stderr, result.stderr
 
 
 def test_releases_diff_audit_and_quarantine_on_the_demo_home(demo_run):

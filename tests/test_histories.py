@@ -1,9 +1,9 @@
 """Random command histories against a data home (tests/tools/histories.py): refreshes over changing
-snapshots, outages, a missing site, releases, re-cleaning, backfills from a fake Wayback Machine under
-faults, SIGKILLed children, a full disk and readers beside a writer, with `kcorpus check` and the release,
-capture and version invariants checked after every step. The suite runs one seeded history (the same every
-run) and one given history through the newer rules; bench/histories.py runs hundreds, and Hypothesis's
-own search over the same state machine."""
+snapshots, outages, a missing site, article pages turned hostile (replay/faults.py), releases, re-cleaning,
+backfills from a fake Wayback Machine under faults, SIGKILLed children, a full disk and readers beside a
+writer, with `kcorpus check` and the release, capture and version invariants checked after every step. The
+suite runs one seeded history (the same every run) and given histories through the newer rules;
+bench/histories.py runs hundreds, and Hypothesis's own search over the same state machine."""
 
 from __future__ import annotations
 
@@ -30,3 +30,16 @@ def test_a_ctrl_c_at_random_points_leaves_nothing_for_repair():
     log = run_steps([("refresh", 0, "whole"), ("kill", "release", 0.8, "SIGINT"), ("release", True),
                      ("kill", "refresh", 0.4, "SIGINT"), ("kill", "release", 1.5, "SIGINT"), ("release", True)])
     assert sum("(interrupted)" in step for step in log) >= 2, log
+
+
+def test_hostile_article_pages_end_in_words_and_keep_every_invariant():
+    """Article pages of a replay answering with faults of replay/faults.py: a gzip bomb and a drip fail
+    their site in words (partial, within the request deadline, memory bounded), a wrong-charset page is
+    cleaned with its repair recorded, a binary page refused; then a release of what is held and a refresh
+    that heals the pages. Every invariant holds after each step (tests/tools/histories.py HOSTILE_OUTCOMES)."""
+    log = run_steps([("refresh", 0, "whole"),
+                     ("refresh", 0, "hostile", [(0, "gzip-bomb"), (20, "drip"), (3, "wrong-charset")]),
+                     ("release", True),
+                     ("refresh", 0, "hostile", [(25, "binary-as-html"), (5, "redirect-loop")]),
+                     ("refresh", 0, "whole")])
+    assert "(drip, gzip-bomb, wrong-charset)" in log[1], log

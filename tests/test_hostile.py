@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import socket
+import struct
+import time
+
+import httpx
+import pytest
 
 from core.profiles import Profile
 from scrapers.crawl import crawl_site
 from scrapers.fetch import CrawlSettings, make_client
-from replay.server import ReplayServer
+from replay.server import ReplayError, ReplayServer
 from scrapers.state import CrawlState
 from tests.test_scrapers import write_snapshot
 
@@ -84,3 +90,39 @@ def test_archived_hostile_bodies_end_as_documents_or_clear_cleaning_errors(tmp_p
     # refuses the page (its reason quotes what it found); a cleaned document would not hold it either
     text = entity if isinstance(entity, str) else "\n".join(entity.paragraphs)
     assert "root:" not in text and "&xxe;" in text
+
+
+def test_a_replay_serves_faults_in_place_of_the_pages_it_is_told(tmp_path):
+    """ReplayServer(hostile={path: fault}): the page at that path (with its query) answers with the fault
+    on every host and whichever way the URL is asked (Host header, proxy style, browser style); the
+    other pages answer as recorded; a fault replay/faults.py does not know is refused before serving."""
+    snap = write_snapshot(tmp_path / "snap", {
+        f"https://{HOST}/good/page": (200, b"<html><body><p>good page</p></body></html>", "g"),
+        f"https://{HOST}/list?page=2": (200, b"<html><body><p>the second list page</p></body></html>", "l"),
+    })
+    with ReplayServer([snap], hostile={"/list?page=2": "server-error", "/gone": "redirect-loop"}) as server:
+        routed = httpx.get(f"{server.base_url}/list?page=2", headers={"Host": HOST})
+        proxied = httpx.get(f"{server.base_url}/https://{HOST}/list?page=2")
+        good = httpx.get(f"{server.base_url}/good/page", headers={"Host": HOST})
+        first = httpx.get(f"{server.base_url}/list?page=1", headers={"Host": HOST})
+        loop = httpx.get(f"{server.base_url}/gone", headers={"Host": "other.test"})
+    assert routed.status_code == proxied.status_code == 500 and b"Internal Server Error" in routed.content
+    assert good.status_code == 200 and good.content == b"<html><body><p>good page</p></body></html>"
+    assert first.status_code == 404   # the query is part of the path told: another page is not hostile
+    assert loop.status_code == 302 and loop.headers["location"] == "/gone"
+    with pytest.raises(ReplayError, match="no such fault: slow-loris"):
+        ReplayServer([snap], hostile={"/good/page": "slow-loris"})
+
+
+def test_a_client_resetting_its_connection_prints_no_traceback_from_the_replay(capsys):
+    """A crawler giving up on a hostile answer resets its connection (RST): the replay server goes on
+    without printing socketserver's "Exception occurred during processing of request" traceback."""
+    with ReplayServer([]) as server:
+        client = socket.create_connection(("127.0.0.1", server.port))
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # close = RST
+        client.sendall(b"GET /page HTTP/1.1\r\nHost: x.test\r\n")   # the headers never end
+        time.sleep(0.2)
+        client.close()
+        time.sleep(0.3)
+        assert httpx.get(f"{server.base_url}/", headers={"Host": "127.0.0.1"}).status_code == 200
+    assert "Traceback" not in capsys.readouterr().err

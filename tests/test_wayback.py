@@ -366,6 +366,40 @@ def test_backfill_after_a_failed_live_fetch_of_the_same_url_does_not_crash(tmp_p
     assert len(seen) == 4
 
 
+def test_a_live_capture_refused_long_ago_is_no_failure_of_a_backfill(tmp_path):
+    """A refresh once met a binary page under the article's URL (a hostile answer, refused when that
+    refresh cleaned it): it is no version of the document, and not a failure of every later backfill
+    (found by the random histories, seed 20027); the backfill's own refused captures still are."""
+    import os
+
+    from core.capture import Capture as StateCapture
+    from scrapers.state import CrawlState
+    from scrapers.warcstore import WarcStore
+
+    home = DataHome.resolve(tmp_path / "home")
+    url = ARTICLE.replace(":80", "")
+    store = WarcStore(home.warc_dir, "20260101t000000-aaaaaa", "globalsecurity")
+    body = b"\x00\x01\x02\xff\xfe" + os.urandom(4096)
+    written = store.write_exchange(url, method="GET", request_headers=[], status=200, reason="OK",
+                                   response_headers=[("Content-Type", "text/html")], body=body,
+                                   warc_date="2026-01-01T00:00:00Z")
+    store.close()
+    state = CrawlState(home.state_db)
+    state.record_capture(StateCapture(url=url, site="globalsecurity", status=200, headers={"content-type": "text/html"},
+                                      payload_digest=written.payload_digest, warc_file=written.warc_file,
+                                      warc_offset=written.offset, record_id=written.record_id,
+                                      captured_at="2026-01-01T00:00:00Z", run_id="20260101t000000-aaaaaa"),
+                         kind="article", record_type="response", body_location=(written.warc_file, written.offset))
+    state.close()
+    with FakeWayback(history() + [Capture("20120101000000", ARTICLE, b"\x00\x01 not a page")]) as fake:
+        result = backfill(home, fake)
+    assert result["backfill"]["outcome"] == "ok", result["backfill"]
+    assert [(f["capture"]["captured_at"], f["error"]) for f in result["clean"]["failures"]] == \
+        [("2012-01-01T00:00:00Z", "not HTML: binary content")], result["clean"]["failures"]
+    doc, seen = versions(home)
+    assert len(seen) == 4 and "2026-01-01T00:00:00Z" not in [t for t, _ in seen]
+
+
 def test_cli_backfill_with_one_429_on_each_api_exits_0(tmp_path):
     from typer.testing import CliRunner
     from kcorpus.cli import app

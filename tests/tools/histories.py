@@ -3,7 +3,8 @@ SQLite's fault-injection loops and Jepsen's generated histories): the suite runs
 (tests/test_histories.py), bench/histories.py runs hundreds.
 
 Commands: refresh over one of the three snapshots (the site's pages change between them), refresh during
-an outage (a refusing proxy), refresh over a partial replay (one site missing), release, reclean,
+an outage (a refusing proxy), refresh over a partial replay (one site missing), refresh over a replay
+whose article pages turn hostile (one to a few answer with a fault of replay/faults.py), release, reclean,
 backfill from a fake Wayback Machine (tests/fakes/wayback.py) answering with or without faults (429s,
 503s, a CDX page cut short), either of refresh or release in a child process killed with SIGKILL at a
 random moment, a writing command on a full disk (a real small tmpfs mounted over the data home when the
@@ -94,6 +95,88 @@ def partial_snapshot(source: Path, folder: Path) -> Path:
                                  reason="OK", response_headers=list(page.headers), body=page.body,
                                  warc_date="2026-10-01T00:00:00Z")
     return store.path
+
+
+# --- hostile article pages ---------------------------------------------------------------------------
+
+# What a refresh makes of an article page that answers with each fault of replay/faults.py (under
+# hostile_settings(): a 3 s deadline per request; the "timeout" fault stalls HOSTILE_STALL s, past the
+# 2 s per-read timeout). "failed": the crawl records the page's failure (its error starts so), the site is
+# not ok and the refresh exits 1, the page's document stays as it was (not checked). "skipped": the crawl
+# names the page skipped (a redirect it must not follow, a body that is not HTML); "refused": the page is
+# archived and the cleaner refuses it in words (a refusal in the site's outcome); "cleaned": the page is
+# archived and cleaned, its repair recorded. Neither makes the site fail.
+HOSTILE_STALL = 2.5
+HOSTILE_OUTCOMES = {
+    "timeout": ("failed", "timeout: "),
+    "server-error": ("failed", "HTTP 500"),
+    "truncated": ("failed", "RemoteProtocolError: peer closed connection without sending complete message body"),
+    "huge": ("failed", "too large: Content-Length 20971520 > limit"),
+    "gzip-bomb": ("failed", "too large: gzip body inflates past the limit of"),
+    "drip": ("failed", "timeout: no whole answer within the 3 s deadline per request ("),
+    "drip-headers": ("failed", "timeout: no whole answer within the 3 s deadline per request"),
+    "redirect-loop": ("failed", "more than 5 redirects"),
+    "foreign-redirect": ("skipped", "redirect to a host outside the site profile"),
+    "binary": ("refused", "not HTML: binary content"),
+    "binary-as-html": ("refused", "not HTML: binary content"),
+    "external-entity": ("refused", "only page chrome found, no sentence of article text"),
+    "wrong-charset": ("cleaned", "charset"),
+}
+BOMB_PEAK = 128 * 1024 * 1024   # the refresh's peak memory above its start: half the bomb's 256 MB
+
+
+def _layout_tripped(outcome: dict) -> bool:
+    """changed-layout by the canary's share of article pages without the profile's body, that cause alone."""
+    return outcome["outcome"] == "changed-layout" and outcome["cause"].startswith(
+        "article pages where the profile found no body") and "; also" not in outcome["cause"]
+
+
+def hostile_settings():
+    """Short limits, so a step meeting a drip or a stall stays a few seconds: 2 s per read, 3 s per request."""
+    from scrapers.fetch import CrawlSettings
+
+    return CrawlSettings(delay=0, retries=0, timeout=2, deadline=3)
+
+
+def article_urls(snapshot: Path) -> list[str]:
+    """The article URLs of the history's sites that the snapshot answers with 200, sorted."""
+    from core.profiles import profile_for_url
+    from replay.server import load_snapshot
+
+    return sorted(url for url, page in load_snapshot([snapshot]).items()
+                  if page.status == 200 and profile_for_url(url) and profile_for_url(url).name in SITES
+                  and profile_for_url(url).document_id(url))
+
+
+def request_path(url: str) -> str:
+    """The path and query of `url`, as the replay server's `hostile` option takes them."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def peak_memory_since_reset() -> int | None:
+    """Bytes of this process's peak resident memory since the last reset_peak_memory (None off Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_memory() -> int | None:
+    """Reset the peak (Linux: 5 to /proc/self/clear_refs) and return the resident memory now."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 # --- the fake Wayback Machine's holdings: GlobalSecurity articles as the snapshots served them -------------
@@ -408,34 +491,100 @@ class DataHomeHistory(RuleBasedStateMachine):
         self.home.remove_leftovers()
         return lock
 
-    @rule(snapshot=st.integers(0, 2), mode=st.sampled_from(["whole", "whole", "outage", "partial"]))
-    def refresh(self, snapshot, mode):
+    @rule(snapshot=st.integers(0, 2), mode=st.sampled_from(["whole", "whole", "outage", "partial", "hostile"]),
+          hostile=st.lists(st.tuples(st.integers(0, 999), st.sampled_from(sorted(HOSTILE_OUTCOMES))),
+                           min_size=1, max_size=3))
+    def refresh(self, snapshot, mode, hostile=()):
+        """A refresh over the snapshot's replay. `hostile` (mode "hostile"): (n, fault) pairs, the nth
+        article URL of the snapshot (modulo their number) answering with that fault."""
         import flows.crawl
         from scrapers.crawl import CrawlSettings
         from replay.server import ReplayServer
 
-        self.log.append(f"refresh snapshot-{snapshot + 1} {mode}")
         source = SNAPSHOTS[snapshot]
+        faults: dict[str, str] = {}
+        if mode == "hostile":
+            urls = article_urls(source)
+            faults = {urls[n % len(urls)]: fault for n, fault in hostile}
+        self.log.append(f"refresh snapshot-{snapshot + 1} {mode}"
+                        + (f" ({', '.join(sorted(set(faults.values())))})" if faults else ""))
         if mode == "partial":
             source = partial_snapshot(source, self.tmp / f"partial-{len(self.log)}")
-        settings = CrawlSettings(delay=0, retries=0, timeout=5)
+        settings = hostile_settings() if faults else CrawlSettings(delay=0, retries=0, timeout=5)
         lock = self._writer()
         try:
             if mode == "outage":
                 with outage():
                     summary = flows.crawl.refresh(self.home, SITES, settings=settings)
             else:
-                with ReplayServer([source]) as server:
+                with ReplayServer([source], hostile={request_path(u): f for u, f in faults.items()},
+                                  fault_delay=HOSTILE_STALL) as server:
+                    rss = reset_peak_memory() if faults else None
+                    started = time.monotonic()
                     summary = flows.crawl.refresh(self.home, SITES, settings=settings, replay_port=server.port)
+                    took, peak = time.monotonic() - started, peak_memory_since_reset()
         finally:
             lock.release()
         failed = {site for site, o in summary["outcomes"].items() if o["outcome"] != "ok"}
-        # a step fails exactly when something failed: every site in an outage, the missing site of a partial
-        # replay, the sites a snapshot records as unreachable; never another
-        expected = {"outage": set(SITES), "partial": {"kancc"}}.get(mode, set()) | unreachable_in(SNAPSHOTS[snapshot])
-        assert failed == expected, (self.log, summary["outcomes"])
         assert bool(flows.crawl.failure_lines(summary["outcomes"])) == bool(failed)
+        # a step fails exactly when something failed: every site in an outage, the missing site of a partial
+        # replay, the sites a snapshot records as unreachable, a site whose hostile page failed; never another
+        expected = {"outage": set(SITES), "partial": {"kancc"}}.get(mode, set()) | unreachable_in(SNAPSHOTS[snapshot])
+        if faults:
+            failing, archived = self._hostile_pages_end_as_expected(summary, faults, expected)
+            expected |= failing
+            # the layout canary may call a site changed-layout when its hostile pages (refused, or cleaned
+            # without the profile's body) are a third of the few pages this run re-cleaned: that cause alone
+            tripped = {site for site in archived - expected if _layout_tripped(summary["outcomes"][site])}
+            failed -= tripped
+            self.log[-1] += " canary-tripped" if tripped else ""
+            # nothing hangs: a step's hostile pages cost at most their deadline each, beside a refresh of seconds
+            assert took < 60 + len(faults) * settings.deadline, (self.log, f"the refresh took {took:.0f} s")
+            if "gzip-bomb" in faults.values() and rss is not None and peak is not None:
+                assert peak - rss < BOMB_PEAK, (self.log, f"peak memory {peak - rss} bytes above the start")
+                self.log[-1] += f" (peak memory +{(peak - rss) // 2**20} MB)"
+        assert failed == expected, (self.log, summary["outcomes"])
         self.snapshot = snapshot
+
+    def _hostile_pages_end_as_expected(self, summary: dict, faults: dict[str, str],
+                                       unreachable: set) -> tuple[set[str], set[str]]:
+        """Each hostile page the crawl met ends as HOSTILE_OUTCOMES says, in the crawl report or the
+        cleaning's: a failure with its error, a skip, a refusal in words, or a document with its repair
+        recorded; never an exception or a page gone unnamed. Returns (the sites a failed page makes fail,
+        the sites with a hostile page archived: refused or cleaned)."""
+        from cleaners.store import load_document
+        from core.profiles import profile_for_url
+        from scrapers.state import CrawlState
+
+        state = CrawlState.read_only(self.home.state_db)
+        try:
+            met = {row["url"] for row in state.run_captures(summary["run_id"], kind="article")}
+        finally:
+            state.close()
+        failing, archived = set(), set()
+        for url, fault in faults.items():
+            site = profile_for_url(url).name
+            if site in unreachable or url not in met:
+                continue   # never asked (the site unreachable, or the page linked from no list this run)
+            end, words = HOSTILE_OUTCOMES[fault]
+            crawl, clean = summary["crawl"][site], summary["clean"][site]
+            failures = {u: e for u, e in crawl["failed"]}
+            refusals = {f["url"]: f["error"] for f in clean["failures"]}
+            where = (self.log, fault, url, crawl["failed"], crawl["skipped"], clean["failures"])
+            if end == "failed":
+                assert failures.get(url, "").startswith(words), where
+                failing.add(site)
+            elif end == "skipped":
+                assert any(reason == words for _, reason in crawl["skipped"]) and url not in failures, where
+            elif end == "refused":
+                assert refusals.get(url, "").startswith(words) and url not in failures, where
+                archived.add(site)
+            else:
+                archived.add(site)
+                doc = load_document(self.home, site, profile_for_url(url).document_id(url))
+                assert url not in failures and url not in refusals, where
+                assert doc is not None and words in [r["rule"] for r in doc.repairs], where
+        return failing, archived
 
     @rule(allow_partial=st.booleans())
     def release(self, allow_partial=False):
@@ -748,7 +897,10 @@ def run_history(seed: int, steps: int, *, kills: bool = True) -> list[str]:
             started = time.monotonic()
             roll = rnd.random()
             if step == 0 or roll < 0.28:
-                machine.refresh(rnd.randrange(3), rnd.choice(["whole", "whole", "whole", "outage", "partial"]))
+                mode = rnd.choice(["whole", "whole", "whole", "outage", "partial", "hostile"])
+                pages = [(rnd.randrange(1000), rnd.choice(sorted(HOSTILE_OUTCOMES)))
+                         for _ in range(rnd.randint(1, 3))] if mode == "hostile" else []
+                machine.refresh(rnd.randrange(3), mode, pages)
             elif roll < 0.52:
                 machine.release(allow_partial=rnd.random() < 0.5)
             elif roll < 0.62:
