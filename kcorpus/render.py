@@ -205,6 +205,8 @@ def backfill_summary(summary: dict, site: str, wayback: str) -> None:
         console.print(f"  [yellow]warning[/yellow] {warning}", highlight=False)
     for url, error_text in report["failed"]:
         console.print(f"  [yellow]failed[/yellow] {url}: {error_text}", highlight=False)
+    for refused in clean.get("failures", []):   # fetched and archived, but no version of the article
+        console.print(f"  [yellow]refused by the cleaner[/yellow] {refused['url']}: {refused['error']}", highlight=False)
 
 
 def cleaned_page(doc, fmt: str) -> None:

@@ -485,3 +485,18 @@ def test_rodong_backfill_refuses_a_capture_that_renders_another_article(tmp_path
     from cleaners.store import load_document
     doc = load_document(home, "rodong", "rodong-2024-08-01-h003")
     assert [v["captured_at"] for v in doc.extra["versions"]] == ["2024-08-01T12:00:00Z"]
+
+
+def test_backfill_summary_names_the_captures_the_cleaner_refused(capsys):
+    """A Wayback capture fetched and archived but refused by the cleaner (it renders another article) is
+    listed in the backfill's summary, not counted silently among the cleaned."""
+    from kcorpus import render
+
+    url = "http://web.archive.org/web/20240801000000id_/http://www.rodong.rep.kp/en/index.php?MTJAMjAyNC0wOC0wMS0wMDE="
+    summary = {"run_id": "r1", "backfill": {"listed": 2, "articles": 2, "fetched": 2, "revisits": 0, "already_held": 0,
+                                            "failed": [], "rate_limited": 0, "unverified": [], "warnings": []},
+               "clean": {"cleaned": ["rodong-1"], "failures": [{"url": url, "site": "rodong", "error":
+                         "the page shows an article of 2021-03-05, its URL's id one of 2024-08-01: another article"}]}}
+    render.backfill_summary(summary, "rodong", "http://web.archive.org")
+    out = capsys.readouterr().out
+    assert "refused by the cleaner" in out and "another article" in out and "1 documents cleaned" in out
