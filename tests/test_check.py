@@ -465,3 +465,29 @@ def test_a_killed_serves_half_built_database_is_a_leftover_and_a_running_ones_is
     assert len(named) == 1 and killed.name in named[0]
     check_home(home, repair=True)
     assert not killed.exists() and building.exists()
+
+
+def test_check_beside_a_writer_reads_a_warc_end_again_before_calling_a_capture_past_it(home, monkeypatch):
+    """Found by the random histories (seed 6400): `check` read a WARC file's end, then the running refresh
+    appended a record and its capture row, and `check` called that capture "past the file's last whole
+    record". Beside a writer the end is read again first; with no writer, an end short of a capture is
+    still named."""
+    import flows.check
+    from core.datahome import WriterLock
+    from scrapers.state import CrawlState
+
+    state = CrawlState(home.state_db)
+    rows = [r for r in state.db.execute("SELECT warc_file, warc_offset FROM captures WHERE warc_file IS NOT NULL")]
+    state.close()
+    last_file, last_offset = max(rows, key=lambda r: (r[0], r[1]))
+    real = flows.check._check_warc_files
+
+    def read_before_the_last_record(home_, report, repair):   # as if read before the writer's last append
+        ends = real(home_, report, repair)
+        ends[last_file] = last_offset
+        return ends
+
+    monkeypatch.setattr(flows.check, "_check_warc_files", read_before_the_last_record)
+    with WriterLock(home, "kcorpus refresh"):
+        assert check_home(home).ok
+    assert any("past the file's last whole record" in p for p in check_home(home).problems)
