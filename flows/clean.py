@@ -29,6 +29,7 @@ class CleanReport:
     not_checked: list[str] = field(default_factory=list)  # no answer this run (timeout, 403, 5xx, not in a replay): kept
     no_body: int = 0                                      # pages where the profile's body selector found nothing
     body_chars: list[int] = field(default_factory=list)  # body length of each (re)cleaned document
+    body_ratios: list[float] = field(default_factory=list)  # of a re-cleaned one: its length / its stored predecessor's
     soft_404: list[dict] = field(default_factory=list)   # error pages served as 200: counted as gone
     refusals: dict[str, int] = field(default_factory=dict)  # refused pages by kind (list, error, attachment, empty …)
 
@@ -255,22 +256,24 @@ def store_cleaned(home: DataHome, report: CleanReport, results: list[dict]) -> C
                 report.refusals[kind] = report.refusals.get(kind, 0) + 1
                 continue
             doc = Document.from_dict(result["document"])
-            keep_version_list(home, doc)
+            stored = load_document(home, doc.site, doc.id)
+            keep_version_list(doc, stored)
             save_document(home, doc)
             stamps.put(doc)
             report.cleaned.append(doc.id)
             report.body_chars.append(len(doc.text))
+            if stored is not None and stored.text:
+                report.body_ratios.append(round(len(doc.text) / len(stored.text), 4))
     finally:
         stamps.close()
     return report
 
 
-def keep_version_list(home: DataHome, doc: Document) -> None:
+def keep_version_list(doc: Document, stored: Document | None) -> None:
     """A document cleaned again (a refresh, a reclean) keeps the list of captured versions a backfill gave
     its stored predecessor (extra["versions"]): re-cleaning one capture says nothing about the others."""
     if "versions" in doc.extra:
         return
-    stored = load_document(home, doc.site, doc.id)
     if stored is not None and stored.extra.get("versions"):
         doc.extra = {**doc.extra, "versions": stored.extra["versions"]}
 

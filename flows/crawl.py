@@ -133,7 +133,8 @@ def settle_outcome(home: DataHome, site: str, run_id: str, crawl_report: dict, c
         list_pages=crawl_report.get("index_pages_ok", 0),
         empty_list_pages=crawl_report.get("empty_index_pages", 0),
         cleaned_pages=len(clean_report["cleaned"]) + len(clean_report["failures"]),
-        no_body_pages=clean_report.get("no_body", 0), body_chars=clean_report.get("body_chars", []))
+        no_body_pages=clean_report.get("no_body", 0), body_chars=clean_report.get("body_chars", []),
+        body_ratios=clean_report.get("body_ratios", []))
     # the pages refused as not articles (lists, error pages, attachments, empty posts), by kind and the
     # first of them by name: what `kcorpus status` and the next release's quality report show
     metrics["refusals"] = dict(clean_report.get("refusals") or {})
