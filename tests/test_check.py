@@ -482,8 +482,8 @@ def test_check_beside_a_writer_reads_a_warc_end_again_before_calling_a_capture_p
     last_file, last_offset = max(rows, key=lambda r: (r[0], r[1]))
     real = flows.check._check_warc_files
 
-    def read_before_the_last_record(home_, report, repair):   # as if read before the writer's last append
-        ends = real(home_, report, repair)
+    def read_before_the_last_record(home_, report, *args):   # as if read before the writer's last append
+        ends = real(home_, report, *args)
         ends[last_file] = last_offset
         return ends
 
@@ -491,3 +491,23 @@ def test_check_beside_a_writer_reads_a_warc_end_again_before_calling_a_capture_p
     with WriterLock(home, "kcorpus refresh"):
         assert check_home(home).ok
     assert any("past the file's last whole record" in p for p in check_home(home).problems)
+
+
+def test_check_beside_a_writer_leaves_the_record_it_is_appending_alone(home):
+    """Found by the random histories (seed 62105): `check` beside a refresh read a WARC file while the
+    writer was half-way through a record, and called the half-written record a torn tail. Beside a writer,
+    the tail of a file of a run still marked running is the record being written; with no writer, the
+    same tail is a killed writer's torn tail, and named."""
+    from core.datahome import WriterLock
+    from scrapers.state import CrawlState, new_run_id
+
+    run_id = new_run_id()
+    state = CrawlState(home.state_db)
+    state.start_run(run_id, ["kancc"])
+    state.close()
+    source = sorted(home.warc_dir.glob("*.warc.gz"))[0].read_bytes()
+    (home.warc_dir / f"{run_id}-kancc.warc.gz").write_bytes(source + source[:429])   # a record half written
+    with WriterLock(home, "kcorpus refresh"):
+        assert not [p for p in check_home(home).problems if run_id in p]
+    problems = check_home(home).problems
+    assert any(f"{run_id}-kancc.warc.gz: " in p and "bytes after its last whole record" in p for p in problems)
