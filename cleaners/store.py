@@ -52,7 +52,7 @@ def load_document(home: DataHome, site: str, doc_id: str) -> Document | None:
     path = _path(home, site, doc_id)
     if not path.exists():
         return None
-    return Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return Document.from_json_bytes(path.read_bytes())
 
 
 def retire_document(home: DataHome, site: str, doc_id: str, why: dict | None = None) -> bool:
@@ -67,7 +67,7 @@ def retire_document(home: DataHome, site: str, doc_id: str, why: dict | None = N
     target.parent.mkdir(parents=True, exist_ok=True)
     home.inside(target.parent)
     if why:
-        doc = Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        doc = Document.from_json_bytes(path.read_bytes())
         doc.extra = {**doc.extra, "gone": why}
         tmp = temp_name(target)
         try:
@@ -91,7 +91,7 @@ def current_documents(home: DataHome, sites: list[str] | None = None) -> list[Do
         if not site_dir.is_dir() or site_dir.name == GONE or (sites and site_dir.name not in sites):
             continue
         for path in sorted(site_dir.glob("*.json")):
-            docs.append(Document.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+            docs.append(Document.from_json_bytes(path.read_bytes()))
     return sorted(docs, key=lambda d: d.id)
 
 
@@ -118,7 +118,7 @@ class StoredDocuments:
 
     def __iter__(self):
         for path in self._paths:
-            yield Document.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            yield Document.from_json_bytes(path.read_bytes())
 
 
 def cleaned_with(doc: Document) -> str:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple, TypedDict
 
+import orjson
+
 
 class Repair(TypedDict, total=False):
     """One repair rule's record on one document (cleaners.repairs.RepairLog writes these, in rule order).
@@ -66,6 +68,9 @@ def served_text(repaired: str, spans: list[Span]) -> str:
 # The JSON keys `kcorpus clean` prints, in order (the cleaners issue fixes this contract).
 PUBLIC_KEYS = ("id", "site", "source_url", "title", "date", "posted_at", "place", "agency", "distributor",
                "author", "series", "chapter", "section", "site_section", "lang", "paragraphs", "flags", "repairs")
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}   # a dataclass's field names (dataclasses.fields is slow per call)
 
 
 @dataclass
@@ -154,8 +159,19 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Document":
-        known = {f.name for f in fields(cls)}
+        known = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, frozenset(f.name for f in fields(cls)))
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes) -> "Document":
+        """A stored document file's bytes (UTF-8 JSON) as a Document: what json.loads(data.decode()) reads,
+        parsed by orjson (~2× faster: a daily release reads every stored document three times). What orjson
+        refuses and Python's json accepts (a lone surrogate escape, NaN, an integer past 64 bits) falls back
+        to json, so both read the same files alike; invalid UTF-8 still raises UnicodeDecodeError."""
+        try:
+            return cls.from_dict(orjson.loads(data))
+        except orjson.JSONDecodeError:
+            return cls.from_dict(json.loads(data.decode("utf-8")))
 
 
 def _plain_copy(value: Any) -> Any:

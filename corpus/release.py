@@ -189,6 +189,43 @@ def tag_usage(elements: list[etree._Element]) -> Counter:
     return usage
 
 
+# a start tag's name (prefix dropped); an end tag, comment, CDATA section or processing instruction
+# starts with "</", "<!" or "<?" and never matches
+_START_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+_TEXT_START = re.compile(rb"<text[\s/>]")
+
+
+def tag_usage_of_file(xml: bytes) -> Counter:
+    """tag_usage of one TEI file as `serialize` writes it, counted from its bytes: every start tag from
+    <text> on (the header has no <text>; `<` is escaped in text and attributes). Used for an unchanged
+    document's file taken from the previous release, which was parsed for nothing but these counts (a
+    tenth of a daily release). A file with comments, CDATA or processing instructions in its text, which
+    `serialize` never writes, is parsed.
+
+    >>> tag_usage_of_file(b'<TEI><teiHeader><textClass/></teiHeader><text><body><p>a &lt;b</p><p/></body></text></TEI>')
+    Counter({'p': 2, 'text': 1, 'body': 1})
+    """
+    start = _TEXT_START.search(xml)
+    if start is None:
+        return Counter()
+    body = xml[start.start():]
+    if b"<!" in body or b"<?" in body:
+        return tag_usage([etree.fromstring(xml)])
+    return Counter(name.decode("ascii") for name in _START_TAG.findall(body))
+
+
+def _dropped_characters(tei, doc_id: str) -> int | None:
+    """How many characters the TEI writer dropped from a document (its XML_UNSAFE_RULE item), from its
+    element or its file's bytes (parsed only when the rule's category is named in them); None if none."""
+    marker = category_id(doc_id, XML_UNSAFE_RULE)
+    if isinstance(tei, bytes):
+        if f'"#{marker}"'.encode("utf-8") not in tei:
+            return None
+        tei = etree.fromstring(tei)
+    item = tei.find(f".//{T}item[@ana='#{marker}']")
+    return None if item is None else int(item.get("n"))
+
+
 def _measures(parent, counts: dict) -> None:
     for unit in ("documents", "tokens", "sentences"):
         _el(parent, "measure", str(counts.get(unit, 0)), unit=unit, quantity=str(counts.get(unit, 0)))
@@ -526,6 +563,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
     try:
         derived = DerivedWriter(tmp, previous_dir)
         shared = 0   # TEI and record files hard-linked to the previous release's identical ones
+        folders: set[Path] = set()   # the folders of tmp made so far
         usage: Counter = Counter()
         rejected, digests = [], {}
         added, edited, released_ids = [], {}, set()
@@ -567,8 +605,7 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     if old is not None and old["text_sha256"] == text_sha and reuse_tei else None
                 try:
                     if reused is not None:
-                        xml, errors = reused, []
-                        element = etree.fromstring(xml)   # for the corpus header's tag counts
+                        xml, errors, element = reused, [], None
                     else:
                         # a TEI file names the release that published its text (its latest change), so an
                         # unchanged document's file is the same bytes in every release and is shared
@@ -588,15 +625,16 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     edited[doc.id] = kind
                     titles[doc.id] = (doc.title, doc.source_url)
                 shared += write_or_link(tmp / relative, xml, previous_dir / relative
-                                        if old is not None and previous_dir else None, checked=reused is not None)
+                                        if old is not None and previous_dir else None, checked=reused is not None,
+                                        folders=folders)
                 digests[relative.as_posix()] = hashlib.sha256(xml).hexdigest()
                 includes.write(member_include(relative.as_posix()))
                 first_member = first_member or _member_bytes(xml)
                 conllu = derived.add(doc, relative.as_posix(), conllu=_previous_conllu(conllu_from, doc, old, text_sha))
-                usage.update(tag_usage([element]))
+                usage.update(tag_usage([element]) if element is not None else tag_usage_of_file(xml))
                 records = record_file(doc.site, doc.id)
                 shared += write_or_link(tmp / records, line + b"\n", previous_dir / records
-                                        if old is not None and previous_dir else None)
+                                        if old is not None and previous_dir else None, folders=folders)
                 digests[records] = hashlib.sha256(line + b"\n").hexdigest()
                 capture = doc.capture or {}
                 entry = {
@@ -621,9 +659,9 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                     if same_text:
                         unchanged_text[same_text].append(doc.id)
                         titles[doc.id] = (doc.title, doc.source_url)
-                dropped = element.find(f".//{T}item[@ana='#{category_id(doc.id, XML_UNSAFE_RULE)}']")
+                dropped = _dropped_characters(element if element is not None else xml, doc.id)
                 if dropped is not None:
-                    entry["tei_dropped_characters"] = int(dropped.get("n"))
+                    entry["tei_dropped_characters"] = dropped
                 entries.write((b",\n" if released_ids else b"") + _manifest_entry_json(entry))
                 if len(released_ids) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
                     report("writing", len(released_ids) + 1, total)

@@ -212,3 +212,46 @@ def test_tei_all_check_does_catch_an_invalid_file(tmp_path, tei_all):
     bad.write_bytes(etree.tostring(root))
     problems = tei_all_problems(tei_all, [bad])
     assert problems and any("notATeiElement" in p for p in problems), problems
+
+
+def test_tag_counts_and_dropped_characters_read_from_a_file_are_those_of_its_element(snapshot_documents):
+    """An unchanged document's TEI file is taken from the previous release and counted from its bytes
+    (corpus.release.tag_usage_of_file): the counts must be the parsed element's, for every real snapshot
+    document and a hostile one whose dropped characters the header records."""
+    from corpus.release import _dropped_characters, tag_usage, tag_usage_of_file
+    from corpus.tei import document_element, serialize
+
+    hostile = hostile_document(surrogate=False)
+    for doc in [*snapshot_documents, gs_seed_document(), kancc_seed_document(), hostile]:
+        element = document_element(doc, release=STAMP, changes=[Change("2026.11.24", "2026-11-24", "added")])
+        xml = serialize(element)
+        assert tag_usage_of_file(xml) == tag_usage([element]), doc.id
+        assert _dropped_characters(xml, doc.id) == _dropped_characters(element, doc.id), doc.id
+    assert _dropped_characters(serialize(document_element(hostile, release=STAMP, changes=[])), hostile.id) == 6
+    # a file with a comment in its text (never written by serialize) is parsed, not miscounted
+    commented = b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><!-- <p> --><p/></body></text></TEI>'
+    assert tag_usage_of_file(commented) == {"text": 1, "body": 1, "p": 1}
+
+
+def test_a_second_release_of_unchanged_documents_has_the_first_ones_header_counts(tmp_path):
+    """The second release takes every TEI file from the first without parsing it: its teiCorpus header
+    (tag usage included) and the manifest's dropped characters are the first release's."""
+    hostile = hostile_document(surrogate=False)
+    hostile.id, hostile.source_url = "kancc-heigo-9504", KANCC_URL.replace("504", "9504")
+    docs = [gs_seed_document(), kancc_seed_document(), hostile]
+    home = DataHome.resolve(tmp_path)
+    first = build_release(home, docs, today=date(2026, 11, 24))
+    second = build_release(home, docs, today=date(2026, 11, 25))
+
+    def header_counts(release):
+        corpus = etree.parse(str(next(release.path.glob("*.teiCorpus.xml")))).getroot()
+        return [(e.get("gi"), e.get("occurs")) for e in corpus.iter("{*}tagUsage")]
+
+    def dropped(release):
+        manifest = json.loads((release.path / "manifest.json").read_text(encoding="utf-8"))
+        return {d["id"]: d.get("tei_dropped_characters") for d in manifest["documents"]}
+
+    assert header_counts(first) and header_counts(second) == header_counts(first)
+    assert dropped(second) == dropped(first) == {"globalsecurity-dprk-100914-kcna01": None,
+                                                 "kancc-heigo-504": None, "kancc-heigo-9504": 6}
+    assert (second.path / "tei" / "kancc" / "kancc-heigo-9504.xml").stat().st_nlink == 2   # shared, not rewritten
