@@ -150,3 +150,21 @@ def test_a_gate_process_killed_under_the_release_is_one_error_and_no_release(tmp
     assert out.stdout.strip() == ("error: the quality gate's process ended without an answer (killed, or out of "
                                   "memory); nothing was released"), out.stdout + out.stderr
     assert not home.releases_dir.exists() or not any(home.releases_dir.glob("20*"))
+
+
+def test_stored_documents_read_by_orjson_equal_what_json_reads(tmp_path, snapshot_documents):
+    """The store is read with orjson (core.document.Document.from_json_bytes); what orjson refuses and
+    Python's json accepts falls back to json, so every file reads as before: the real snapshot documents,
+    and files written by other tools with a lone surrogate escape or an integer past 64 bits."""
+    import pytest
+
+    from core.document import Document
+
+    home = _stored_home(tmp_path, snapshot_documents)
+    assert [d.to_dict() for d in StoredDocuments(home)] == [d.to_dict() for d in sorted(snapshot_documents, key=lambda d: d.id)]
+    record = json.loads(json.dumps(snapshot_documents[0].fields_for_json(), ensure_ascii=False))
+    for odd in ("\ud800 a lone surrogate", 2 ** 70):   # json.dumps writes the surrogate as an escape
+        text = json.dumps({**record, "title": "TITLE"}, ensure_ascii=False).replace('"TITLE"', json.dumps(odd))
+        assert Document.from_json_bytes(text.encode("utf-8")).title == json.loads(text)["title"]
+    with pytest.raises(UnicodeDecodeError):
+        Document.from_json_bytes(json.dumps(record).encode("utf-8").replace(b'"id"', b'"\xff"'))
