@@ -719,7 +719,10 @@ def build_release(home: DataHome, documents: Iterable[Document], *, version: str
                 if name != "SHA256SUMS":
                     known = digests.pop(name, None) or derived.digests.pop(name, None)
                     sums.write(f"{known or sha256_file(tmp / name)}  {name}\n")
-                (tmp / name).chmod(0o444)  # a release is immutable: its files are written read-only
+                # a release is immutable: its files are written read-only (a file shared with the previous
+                # release already is: its inode is left untouched)
+                if (tmp / name).stat().st_mode & 0o777 != 0o444:
+                    (tmp / name).chmod(0o444)
         (tmp / "SHA256SUMS").chmod(0o444)
         target = home.releases_dir / version
         try:

@@ -49,6 +49,8 @@ def test_unchanged_documents_share_their_files_with_the_previous_release(tmp_pat
     manifest = json.loads((second.path / "manifest.json").read_text())
     assert manifest["shared_with_previous"] == len(PER_DOCUMENT) * (len(docs) - 1)
     assert verify_release(second.path) == [] and verify_release(first.path) == []
+    # every file of both releases is read-only, the shared ones and those written anew alike
+    assert all(p.stat().st_mode & 0o777 == 0o444 for r in (first, second) for p in r.path.rglob("*") if p.is_file())
 
 
 def test_a_file_edited_after_its_release_is_not_shared_into_the_next(tmp_path, snapshot_documents):
