@@ -43,3 +43,14 @@ def test_hostile_article_pages_end_in_words_and_keep_every_invariant():
                      ("refresh", 0, "hostile", [(25, "binary-as-html"), (5, "redirect-loop")]),
                      ("refresh", 0, "whole")])
     assert "(drip, gzip-bomb, wrong-charset)" in log[1], log
+
+
+def test_a_full_disk_where_no_tmpfs_can_be_mounted_fails_in_words_through_the_injected_enospc(monkeypatch):
+    """Without root (or where mount fails) the full disk is an ENOSPC injected into every Python write
+    under the home (tests.tools.histories.FullDisk): the same refresh must end in words, exit 1, and every
+    invariant hold after it and after the disk gets room back. CI runs as root, so this path is forced."""
+    import tests.tools.histories as histories
+
+    monkeypatch.setattr(histories, "_mount_tmpfs", lambda where, size: False)
+    log = run_steps([("refresh", 0, "whole"), ("full_disk", "refresh", 1), ("refresh", 1, "whole"), ("release", True)])
+    assert "injected ENOSPC" in log[1] and "exit 1" in log[1], log
